@@ -1,0 +1,5 @@
+"""`python -m deckgen`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,229 @@
+"""The pipeline: config -> templates -> load -> validate -> render -> package.
+
+Everything is read, checked and rendered before anything is written: `check` is `build` without
+the writing, and a build with any error writes nothing at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .cardtypes import Templates, load_templates
+from .config import ProjectConfig, load_config
+from .load import CARDS_DIR, find_card_files, load_card_file
+from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
+from .media import collect_media
+from .notetypes import NOTE_TYPES
+from .package import PackageInput, note_type_name, write_package
+from .problems import Problem, ProjectError, blocking
+from .render import RenderedNote, Renderer
+from .report import ReleaseReport, compare
+from .validate import validate_card
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: where to, and how strict to be about the lock and note types."""
+
+    output: Path | None = None
+    frozen: bool = False
+    strict: bool = False
+    allow_note_type_change: bool = False
+    report: Path | None = None
+
+
+@dataclass
+class FileResult:
+    """What one card file gave: its rendered notes, the ids it declares, its problems."""
+
+    path: str
+    notes: list[RenderedNote]
+    ids: list[tuple[str, int, int]]
+    problems: list[Problem]
+
+
+class Compiler:
+    """Turns card files into rendered notes for one project (load, validate, render)."""
+
+    def __init__(self, config: ProjectConfig, templates: Templates) -> None:
+        self.config = config
+        self.templates = templates
+        self.renderer = Renderer(config, templates)
+
+    def compile(self, path: str, data: bytes) -> FileResult:
+        """One card file, checked and rendered; its problems are returned, never raised."""
+        problems: list[Problem] = []
+        cards = load_card_file(data, path, problems)
+        notes = []
+        for card in cards:
+            valid = validate_card(card, self.templates.card_types, self.config, problems, self.templates.broken)
+            note = self.renderer.render(valid, problems) if valid else None
+            if note is not None:
+                notes.append(note)
+        ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
+        return FileResult(path, notes, ids, problems)
+
+
+@dataclass
+class Project:
+    """A project read, checked and rendered: everything a package is made of, nothing written."""
+
+    config: ProjectConfig
+    templates: Templates
+    notes: list[RenderedNote]
+    problems: list[Problem]
+    old_lock: Lock
+    lock: Lock
+    report: ReleaseReport
+    media: dict[str, Path] = field(default_factory=dict)
+
+    def cards_per_group(self) -> dict[str, int]:
+        """How many notes each group's subdeck gets, in the config's group order."""
+        counts = {group: 0 for group in self.config.groups}
+        for note in self.notes:
+            counts[note.group] += 1
+        return counts
+
+
+def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> Project:
+    """Read, check and render the whole project; raise ProjectError if it cannot be built."""
+    problems: list[Problem] = []
+    config = load_config(root, problems)
+    if config is None:
+        raise ProjectError(problems)
+    templates = load_templates(root, problems)
+    results = compile_files(config, templates, progress)
+    notes = [note for result in results for note in result.notes]
+    problems += [problem for result in results for problem in result.problems]
+    problems += _duplicate_ids(results)
+    if not any(result.ids for result in results) and not problems:
+        problems.append(Problem(CARDS_DIR, message="the project has no cards",
+                                hint="add a YAML file under cards/ with a 'cards:' list"))
+    old_lock = read_lock(root, problems)
+    media = collect_media(config, notes, problems)
+    lock = _next_lock(config, templates, old_lock, notes)
+    problems += _guard_ids(notes, old_lock, lock, options)
+    project = Project(config, templates, notes, problems, old_lock, lock, compare(old_lock, lock), media)
+    if options.frozen and _lock_outdated(old_lock, lock):
+        problems.append(_frozen_problem(project.report))
+    if blocking(problems, options.strict):
+        raise ProjectError(problems, options.strict)
+    return project
+
+
+def compile_files(config: ProjectConfig, templates: Templates, progress: Progress | None = None) -> list[FileResult]:
+    """Every card file of the project compiled, in the order learners will see the cards."""
+    compiler = Compiler(config, templates)
+    results = []
+    for path in find_card_files(config.root):
+        results.append(compiler.compile(path.relative_to(config.root).as_posix(), path.read_bytes()))
+        if progress:
+            progress(1)
+    return results
+
+
+def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
+    seen: dict[str, str] = {}
+    problems = []
+    for result in results:
+        for card_id, line, column in result.ids:
+            if card_id in seen:
+                problems.append(Problem(result.path, line, column, f"card id is already used at {seen[card_id]}",
+                                        card_id, "every card needs its own id, unique in the project"))
+            else:
+                seen[card_id] = f"{result.path}:{line}:{column}"
+    return problems
+
+
+def _next_lock(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote]) -> Lock:
+    kinds = {note.note_type for note in notes}
+    note_types = {
+        kind: (NOTE_TYPES[kind], note_type_hash(NOTE_TYPES[kind], note_type_name(config, kind), templates.css))
+        for kind in kinds
+    }
+    return update_lock(old, notes, note_types, build_time())
+
+
+def _guard_ids(notes: list[RenderedNote], old: Lock, new: Lock, options: BuildOptions) -> list[Problem]:
+    """Refuse what would silently break updates for learners who already have the deck."""
+    problems = []
+    for note in notes:
+        where = (note.path, note.line, 0)
+        if note.card_id in old.removed:
+            problems.append(Problem(*where, "this id belonged to a card removed in an earlier release", note.card_id,
+                                    "ids are never reused: learners still have the old card; give this one a new id"))
+        before = old.cards.get(note.card_id)
+        if before and before.kind != note.note_type and not options.allow_note_type_change:
+            problems.append(Problem(
+                *where, f"the card changes from a {before.kind} note to a {note.note_type} note", note.card_id,
+                "Anki will not update it for learners who have it; give it a new id, "
+                "or pass --allow-note-type-change",
+            ))
+    if not options.allow_note_type_change:
+        problems += _forks(old, new)
+    return problems
+
+
+def _forks(old: Lock, new: Lock) -> list[Problem]:
+    return [
+        Problem(LOCK_FILE, message=f"note type '{kind}' changes its field or template names "
+                f"({', '.join(old.note_types[kind].schema[0])} -> {', '.join(entry.schema[0])})",
+                hint="Anki would fork it in learners' collections and stop updating their notes; "
+                     "pass --allow-note-type-change if you mean it")
+        for kind, entry in new.note_types.items()
+        if kind in old.note_types and old.note_types[kind].schema != entry.schema
+    ]
+
+
+def _lock_outdated(old: Lock, new: Lock) -> bool:
+    return old.to_json() != new.to_json()
+
+
+def _frozen_problem(report: ReleaseReport) -> Problem:
+    changes = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+    return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
+                   f"{len(report.note_types)} note types changed)",
+                   hint="run 'deckgen build' without --frozen and commit deckgen.lock")
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote."""
+
+    project: Project
+    output: Path
+
+
+def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildResult:
+    """Check everything, then write the package, the lock and the report."""
+    project = prepare(root, options, progress)
+    output = options.output or project.config.output_path
+    _check_writable(output)
+    renderer = Renderer(project.config, project.templates)
+    write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
+                               renderer.deck_description(), project.media), output)
+    if not options.frozen:
+        write_lock(root, project.lock)
+    if options.report:
+        options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
+    return BuildResult(project, output)
+
+
+def _check_writable(output: Path) -> None:
+    if output.is_dir():
+        raise ProjectError([Problem(str(output), message="the output path is a folder",
+                                    hint="name a file, e.g. -o dist/deck.apkg")])
+    parent = output.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not _can_write(parent):
+        raise ProjectError([Problem(str(output), message=f"cannot write here: {parent} is not a writable folder")])
+
+
+def _can_write(folder: Path) -> bool:
+    return os.access(folder, os.W_OK)

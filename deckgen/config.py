@@ -1,0 +1,150 @@
+"""Stage 1: the project config, deckgen.yaml."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .problems import Problem
+from .schema import Reader, parse_document
+from .yamlsource import YamlMap
+
+CONFIG_FILE = "deckgen.yaml"
+DEFAULT_GROUPS = {"cause": "Causes", "mechanism": "Mechanism", "treatment": "Treatment"}
+_KEYS = (
+    "deck", "key", "groups", "description", "sources", "version", "license", "authors",
+    "html", "media", "output",
+)
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """What deckgen.yaml says about the deck as a whole."""
+
+    root: Path
+    deck: str
+    key: str
+    groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    description: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+    version: str | None = None
+    license: str | None = None
+    authors: tuple[str, ...] = ()
+    html: bool = False
+    media: str = "media"
+    output: str | None = None
+
+    @property
+    def slug(self) -> str:
+        """The deck name as a file name: 'dystrophic-calcification'."""
+        return re.sub(r"[^a-z0-9]+", "-", self.deck.lower()).strip("-") or "deck"
+
+    @property
+    def output_path(self) -> Path:
+        """Where `build` writes the package unless told otherwise."""
+        return self.root / (self.output or f"dist/{self.slug}.apkg")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.root / self.media
+
+    def group_deck(self, group: str) -> str:
+        """The full Anki deck name of a group's subdeck."""
+        return f"{self.deck}::{self.groups[group]}"
+
+    def group_tag(self, group: str) -> str:
+        """The hierarchical tag that carries a note's group: Dystrophic_Calcification::Causes."""
+        return "::".join(_tag_word(part) for part in (self.deck, self.groups[group]))
+
+
+def _tag_word(text: str) -> str:
+    return re.sub(r"\s+", "_", text.strip()).replace("::", "_")
+
+
+def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
+    """Read deckgen.yaml; None (with problems recorded) if it is missing or unusable."""
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        problems.append(Problem(CONFIG_FILE, message=f"no {CONFIG_FILE} in {root}",
+                                hint="is this a deckgen project folder?"))
+        return None
+    before = len(problems)
+    document = parse_document(path.read_bytes(), CONFIG_FILE, problems)
+    if len(problems) > before:
+        return None
+    if not isinstance(document, YamlMap):
+        problems.append(Problem(CONFIG_FILE, 1, 1, "deckgen.yaml must be a mapping of settings",
+                                hint="start with 'deck: My Deck' and 'key: my-deck'"))
+        return None
+    return _config(root, document, Reader(CONFIG_FILE, problems), before)
+
+
+def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfig | None:
+    read.unknown_keys(doc, _KEYS, "setting")
+    deck = read.text(doc, "deck", required=True)
+    key = read.text(doc, "key", required=True)
+    if key is not None and not _ID.match(key):
+        read.report(doc.value_pos["key"], f"key '{key}' must be letters, digits, '-', '_' or '.'")
+    groups = _groups(doc, read)
+    sources = _sources(doc, read)
+    config = ProjectConfig(
+        root=root,
+        deck=(deck or "").strip(),
+        key=key or "",
+        groups=groups,
+        description=read.text(doc, "description") or "",
+        sources=sources,
+        version=read.text(doc, "version"),
+        license=read.text(doc, "license"),
+        authors=tuple(text for text, _ in read.text_list(doc, "authors")),
+        html=read.flag(doc, "html", False),
+        media=read.text(doc, "media") or "media",
+        output=read.text(doc, "output"),
+    )
+    if deck is not None and "::" in deck:
+        read.report(doc.value_pos["deck"], "the deck name cannot contain '::'",
+                    "subdecks come from 'groups'")
+    return None if len(read.problems) > before else config
+
+
+def _groups(doc: YamlMap, read: Reader) -> dict[str, str]:
+    mapping = read.mapping(doc, "groups")
+    if mapping is None:
+        return dict(DEFAULT_GROUPS)
+    groups = {}
+    for group in mapping:
+        title = read.text_value(mapping[group], mapping.value_pos[group], group)
+        if not _ID.match(group):
+            read.report(mapping.key_pos[group], f"group key '{group}' must be letters, digits, '-' or '_'")
+        elif title is not None:
+            groups[group] = title.strip()
+    if not groups and not mapping:
+        read.report(doc.value_pos["groups"], "'groups' is empty", "name at least one group")
+    _unique_titles(groups, mapping, read)
+    return groups
+
+
+def _unique_titles(groups: dict[str, str], mapping: YamlMap, read: Reader) -> None:
+    seen: dict[str, str] = {}
+    for group, title in groups.items():
+        if "::" in title:
+            read.report(mapping.value_pos[group], f"group title '{title}' cannot contain '::'")
+        if title in seen:
+            read.report(mapping.value_pos[group], f"groups '{seen[title]}' and '{group}' share the title '{title}'",
+                        "each group is its own subdeck")
+        seen[title] = group
+
+
+def _sources(doc: YamlMap, read: Reader) -> dict[str, str]:
+    mapping = read.mapping(doc, "sources")
+    if mapping is None:
+        return {}
+    sources = {}
+    for source_id in mapping:
+        citation = read.text_value(mapping[source_id], mapping.value_pos[source_id], source_id)
+        if citation is not None:
+            sources[source_id] = citation.strip()
+    return sources
+

@@ -1,0 +1,109 @@
+"""Stage 3: card files, read into located card sources (shape only; meaning is checked later)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .problems import Problem
+from .schema import Reader, describe, parse_document
+from .yamlsource import Pos, YamlList, YamlMap
+
+CARDS_DIR = "cards"
+CARD_SUFFIXES = (".yaml", ".yml")
+FILE_KEYS = ("cards", "group", "type", "tags")
+DEFAULT_TYPE = "basic"
+CARD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class FileDefaults:
+    """What a card file says for all its cards."""
+
+    group: str | None = None
+    type: str = DEFAULT_TYPE
+    tags: tuple[tuple[str, Pos], ...] = ()
+
+
+@dataclass(frozen=True)
+class CardSource:
+    """One card as written: its id, where it stands, and its raw located mapping."""
+
+    id: str
+    path: str
+    pos: Pos
+    data: YamlMap
+    defaults: FileDefaults
+
+
+def find_card_files(root: Path) -> list[Path]:
+    """Every card file under cards/, in the order learners will see their cards."""
+    cards_dir = root / CARDS_DIR
+    if not cards_dir.is_dir():
+        return []
+    files = [p for p in cards_dir.rglob("*") if p.suffix in CARD_SUFFIXES and p.is_file()]
+    return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[CardSource]:
+    """The cards of one file; shape problems are recorded, and readable cards still returned."""
+    before = len(problems)
+    document = parse_document(data, path, problems)
+    if len(problems) > before:
+        return []
+    read = Reader(path, problems)
+    if document is None:
+        read.report(Pos(1, 1), "the file is empty", "a card file starts with 'cards:'")
+        return []
+    if not isinstance(document, YamlMap):
+        read.report(Pos(1, 1), f"a card file must be a mapping with 'cards:', not {describe(document)}")
+        return []
+    read.unknown_keys(document, FILE_KEYS, "file setting")
+    defaults = _defaults(document, read)
+    return _cards(document, defaults, read)
+
+
+def _defaults(document: YamlMap, read: Reader) -> FileDefaults:
+    return FileDefaults(
+        group=read.text(document, "group"),
+        type=read.text(document, "type") or DEFAULT_TYPE,
+        tags=tuple(read.text_list(document, "tags")),
+    )
+
+
+def _cards(document: YamlMap, defaults: FileDefaults, read: Reader) -> list[CardSource]:
+    if "cards" not in document:
+        read.report(document.pos, "missing 'cards:' (the list of cards)")
+        return []
+    items = document["cards"]
+    if items is None:
+        return []
+    if not isinstance(items, YamlList):
+        read.report(document.value_pos["cards"], f"'cards' must be a list, not {describe(items)}",
+                    "start each card with '- id: ...'")
+        return []
+    cards = []
+    for item, pos in zip(items, items.item_pos):
+        card = _card(item, pos, defaults, read)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _card(item: object, pos: Pos, defaults: FileDefaults, read: Reader) -> CardSource | None:
+    if not isinstance(item, YamlMap):
+        read.report(pos, f"a card must be a mapping of fields, not {describe(item)}",  # type: ignore[arg-type]
+                    "write each card as '- id: ...' followed by its fields")
+        return None
+    if "id" not in item:
+        read.report(pos, "card has no 'id'", "every card needs a unique id that never changes")
+        return None
+    card_id = read.text(item, "id", required=True)
+    if card_id is None:
+        return None
+    if not CARD_ID.match(card_id):
+        read.report(item.value_pos["id"], f"card id '{card_id}' must be letters, digits, '-', '_' or '.'",
+                    "no spaces")
+        return None
+    return CardSource(card_id, read.path, pos, item, defaults)

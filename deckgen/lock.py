@@ -1,0 +1,154 @@
+"""Change times: the lock file that makes releases update learners' notes cleanly.
+
+Anki updates a note a learner has only when the incoming note is strictly newer, so a note's time
+must be the time its content last changed: not the build time (that overwrites learners' edits
+to notes the author never touched) and not one fixed time (that never delivers an update). The
+lock records, per card id and per note type, a hash of what deckgen produced and when that last
+changed. It is committed with the sources, so any machine builds the same bytes from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+from .notetypes import NoteType
+from .problems import Problem
+from .render import RenderedNote
+
+LOCK_FILE = "deckgen.lock"
+LOCK_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the lock remembers of one card or note type."""
+
+    hash: str
+    mtime: int
+    added: int
+    group: str = ""
+    kind: str = ""
+    schema: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+
+
+@dataclass
+class Lock:
+    """The whole lock file."""
+
+    cards: dict[str, Entry] = field(default_factory=dict)
+    note_types: dict[str, Entry] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Stable, diff-friendly JSON: sorted keys, one entry a line."""
+        lines = ['{', f'  "format": {LOCK_FORMAT},']
+        lines.append('  "note_types": ' + _json_table(self.note_types, _note_type_json) + ",")
+        lines.append('  "cards": ' + _json_table(self.cards, _card_json) + ",")
+        lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
+        return "\n".join(lines) + "\n}\n"
+
+
+def _card_json(entry: Entry) -> dict[str, object]:
+    return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added, "group": entry.group, "type": entry.kind}
+
+
+def _note_type_json(entry: Entry) -> dict[str, object]:
+    assert entry.schema is not None
+    return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added,
+            "fields": list(entry.schema[0]), "templates": list(entry.schema[1])}
+
+
+def _json_table(table: dict[str, Entry], as_json) -> str:  # type: ignore[no-untyped-def]
+    if not table:
+        return "{}"
+    rows = [f"    {json.dumps(key)}: {json.dumps(as_json(table[key]), sort_keys=True)}" for key in sorted(table)]
+    return "{\n" + ",\n".join(rows) + "\n  }"
+
+
+def read_lock(root: Path, problems: list[Problem]) -> Lock:
+    """The project's lock, or an empty one for a first build."""
+    path = root / LOCK_FILE
+    if not path.is_file():
+        return Lock()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return _lock_from(data)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        problems.append(Problem(LOCK_FILE, message=f"the lock file is damaged ({exc})",
+                                hint="restore it from version control; deleting it makes every note look new"))
+        return Lock()
+
+
+def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
+    if data.get("format") != LOCK_FORMAT:
+        raise ValueError(f"unknown format {data.get('format')!r}")
+    cards = {
+        key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), v["group"], v["type"])
+        for key, v in data["cards"].items()
+    }
+    note_types = {
+        key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), kind=key,
+                   schema=(tuple(v["fields"]), tuple(v["templates"])))
+        for key, v in data["note_types"].items()
+    }
+    return Lock(cards, note_types, {key: int(v) for key, v in data["removed"].items()})
+
+
+def write_lock(root: Path, lock: Lock) -> None:
+    """Write the lock atomically (a crash leaves the old one)."""
+    path = root / LOCK_FILE
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(lock.to_json(), encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def build_time() -> int:
+    """Now, or SOURCE_DATE_EPOCH where a reproducible-builds setup sets it."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return int(epoch) if epoch.isdigit() else int(time.time())
+
+
+def note_hash(note: RenderedNote) -> str:
+    """A hash of everything a learner's copy of the note holds."""
+    payload = json.dumps([note.note_type, note.fields, note.tags], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
+    """A hash of a note type as Anki stores it: names, templates and CSS."""
+    templates = [[t.name, t.question, t.answer] for t in note_type.templates]
+    payload = json.dumps([name, note_type.fields, templates, css], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def _next(previous: Entry | None, digest: str, now: int) -> tuple[int, int]:
+    """(mtime, added) for content with this hash: unchanged keeps its time, changed gets a newer one."""
+    if previous is None:
+        return now, now
+    if previous.hash == digest:
+        return previous.mtime, previous.added
+    return max(now, previous.mtime + 1), previous.added
+
+
+def update_lock(
+    old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, tuple[NoteType, str]], now: int
+) -> Lock:
+    """The lock after this build: new times only for what changed."""
+    new = Lock()
+    for note in notes:
+        digest = note_hash(note)
+        mtime, added = _next(old.cards.get(note.card_id), digest, now)
+        new.cards[note.card_id] = Entry(digest, mtime, added, note.group, note.note_type)
+    for kind, (note_type, digest) in note_types.items():
+        mtime, added = _next(old.note_types.get(kind), digest, now)
+        new.note_types[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
+    new.removed = dict(old.removed)
+    for card_id in old.cards.keys() - new.cards.keys():
+        new.removed[card_id] = now
+    return new

@@ -1,0 +1,84 @@
+"""Media: the files in media/ that notes refer to, confined to the project and named as Anki keeps them."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Iterable
+
+from .config import ProjectConfig
+from .problems import WARNING, Problem
+from .render import RenderedNote
+
+_ANKI_STRIPS = re.compile(r'[\[\]<>:"/?*^\\|\x00-\x1f\x7f]')
+_MAX_NAME_BYTES = 120
+
+
+def anki_name_problem(name: str) -> str | None:
+    """Why Anki would rename a media file of this name on import, or None."""
+    if unicodedata.normalize("NFC", name) != name:
+        return "is not in Unicode NFC form"
+    if _ANKI_STRIPS.search(name):
+        return 'contains a character Anki removes ([]<>:"/?*^\\| or a control character)'
+    if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
+        return f"is longer than Anki's {_MAX_NAME_BYTES} bytes"
+    return None
+
+
+def collect_media(
+    config: ProjectConfig, notes: Iterable[RenderedNote], problems: list[Problem]
+) -> dict[str, Path]:
+    """Every media file the package needs, by name; problems for anything missing or unsafe."""
+    media_dir = config.media_dir
+    found: dict[str, Path] = {}
+    for note in notes:
+        for name in note.media:
+            path = _resolve(config, media_dir, name, note, problems)
+            if path is not None:
+                found[name] = path
+    for path in _template_media(media_dir):
+        found.setdefault(path.name, path)
+    _warn_unused(config, media_dir, found, problems)
+    return found
+
+
+def _resolve(
+    config: ProjectConfig, media_dir: Path, name: str, note: RenderedNote, problems: list[Problem]
+) -> Path | None:
+    def report(message: str, hint: str | None = None) -> None:
+        problems.append(Problem(note.path, note.line, 0, message, note.card_id, hint))
+
+    root = config.root.resolve()
+    target = (media_dir / name).resolve()
+    if Path(name).is_absolute() or not target.is_relative_to(root):
+        report(f"media '{name}' is outside the project", f"put the file in {config.media}/ and refer to it by name")
+        return None
+    if "/" in name or "\\" in name:
+        report(f"media '{name}' is in a folder, but Anki's media has no folders",
+               f"put it directly in {config.media}/ and refer to it as '{Path(name).name}'")
+        return None
+    why = anki_name_problem(name)
+    if why:
+        report(f"media name '{name}' {why}, so Anki would rename it and the card would lose it", "rename the file")
+        return None
+    if not target.is_file():
+        report(f"media file '{name}' not found in {config.media}/")
+        return None
+    return target
+
+
+def _template_media(media_dir: Path) -> list[Path]:
+    """Files whose names start with '_': Anki keeps them for templates even when no note uses them."""
+    if not media_dir.is_dir():
+        return []
+    return sorted(p for p in media_dir.iterdir() if p.name.startswith("_") and p.is_file())
+
+
+def _warn_unused(config: ProjectConfig, media_dir: Path, used: dict[str, Path], problems: list[Problem]) -> None:
+    if not media_dir.is_dir():
+        return
+    for path in sorted(media_dir.iterdir()):
+        if path.is_file() and path.name not in used and not path.name.startswith("."):
+            problems.append(Problem(f"{config.media}/{path.name}", message="media file is not used by any card",
+                                    severity=WARNING, hint="it is left out of the package"))

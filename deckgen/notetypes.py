@@ -1,0 +1,82 @@
+"""deckgen's fixed Anki note types.
+
+These are Anki's templates (``{{Front}}``, ``{{cloze:Text}}``), not Jinja: they are plain strings
+that never pass through Jinja. Their field and template names are a promise to every learner who
+has the deck: Anki forks a note type whose names change, and then stops updating its notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BASIC = "basic"
+REVERSED = "reversed"
+CLOZE = "cloze"
+
+_EXTRA_AND_SOURCES = (
+    '{{#Extra}}\n<div class="extra">{{Extra}}</div>\n{{/Extra}}\n'
+    '{{#Sources}}\n<div class="sources">{{Sources}}</div>\n{{/Sources}}'
+)
+
+
+def _answer(side: str) -> str:
+    """The back of a front/back card: the question, a separator, the answer and its context."""
+    return '{{FrontSide}}\n\n<hr id=answer>\n\n<div class="back">{{%s}}</div>\n' % side + _EXTRA_AND_SOURCES
+
+
+@dataclass(frozen=True)
+class CardTemplate:
+    """One Anki card template: a question format and an answer format."""
+
+    name: str
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """An Anki note type whose names never change once a deck is shared."""
+
+    kind: str
+    fields: tuple[str, ...]
+    templates: tuple[CardTemplate, ...]
+    is_cloze: bool = False
+
+    @property
+    def content_fields(self) -> tuple[str, ...]:
+        """The fields a card type's Jinja template fills (deckgen fills Sources itself)."""
+        return tuple(name for name in self.fields if name != "Sources")
+
+    @property
+    def schema(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """What Anki compares to decide between updating a note type and forking it."""
+        return self.fields, tuple(t.name for t in self.templates)
+
+
+NOTE_TYPES: dict[str, NoteType] = {
+    BASIC: NoteType(
+        kind=BASIC,
+        fields=("Front", "Back", "Extra", "Sources"),
+        templates=(CardTemplate("Card 1", '<div class="front">{{Front}}</div>', _answer("Back")),),
+    ),
+    REVERSED: NoteType(
+        kind=REVERSED,
+        fields=("Front", "Back", "Extra", "Sources"),
+        templates=(
+            CardTemplate("Forward", '<div class="front">{{Front}}</div>', _answer("Back")),
+            CardTemplate("Reverse", '<div class="front">{{Back}}</div>', _answer("Front")),
+        ),
+    ),
+    CLOZE: NoteType(
+        kind=CLOZE,
+        fields=("Text", "Extra", "Sources"),
+        templates=(
+            CardTemplate(
+                "Cloze",
+                '<div class="cloze-text">{{cloze:Text}}</div>',
+                '<div class="cloze-text">{{cloze:Text}}</div>\n\n<hr id=answer>\n\n' + _EXTRA_AND_SOURCES,
+            ),
+        ),
+        is_cloze=True,
+    ),
+}

@@ -1,0 +1,91 @@
+"""Problems found in a project, located like a compiler's diagnostics."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass
+from typing import Iterable
+
+import click
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with a project, with where it is and how to fix it."""
+
+    path: str
+    line: int = 0
+    column: int = 0
+    message: str = ""
+    card: str | None = None
+    hint: str | None = None
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line:
+            where += f":{self.line}:{self.column}" if self.column else f":{self.line}"
+        what = f"card '{self.card}': {self.message}" if self.card else self.message
+        if self.hint:
+            what += f" ({self.hint})"
+        prefix = "warning: " if self.severity == WARNING else ""
+        return f"{where}: {prefix}{what}"
+
+    def to_json(self) -> dict[str, object]:
+        """The problem as a plain dict, for `--format json`."""
+        return asdict(self)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A suggestion for a misspelt name, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that stop a build."""
+    return [p for p in problems if p.severity == ERROR]
+
+
+def warnings(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that are only reported."""
+    return [p for p in problems if p.severity == WARNING]
+
+
+def blocking(problems: Iterable[Problem], strict: bool) -> list[Problem]:
+    """The problems that stop a build: errors, and warnings too under --strict."""
+    return list(problems) if strict else errors(problems)
+
+
+def summary(problems: list[Problem]) -> str:
+    """'2 errors, 1 warning'."""
+    counts = [(len(errors(problems)), "error"), (len(warnings(problems)), "warning")]
+    return ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
+
+
+class ProjectError(click.ClickException):
+    """A project that cannot be built: its problems, located, and exit code 1."""
+
+    exit_code = 1
+
+    def __init__(self, problems: list[Problem], strict: bool = False) -> None:
+        self.problems = sorted(problems, key=_sort_key)
+        super().__init__(self._text(strict))
+
+    def _text(self, strict: bool) -> str:
+        lines = [str(p) for p in self.problems]
+        tail = f"{summary(self.problems)}; nothing was written"
+        if strict and warnings(self.problems):
+            tail += " (--strict: warnings count as errors)"
+        return "\n".join(lines + [tail])
+
+    def show(self, file=None) -> None:  # type: ignore[no-untyped-def]
+        """Print the problems without click's 'Error:' prefix on the first one."""
+        click.echo(self.format_message(), err=True, file=file)
+
+
+def _sort_key(problem: Problem) -> tuple[object, ...]:
+    return (problem.path, problem.line, problem.column, problem.message)

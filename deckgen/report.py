@@ -1,0 +1,96 @@
+"""The release report: what this build changes for learners who already have the deck."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .config import ProjectConfig
+from .lock import Lock
+
+
+@dataclass(frozen=True)
+class Move:
+    """A card whose group changed: existing learners keep it in the old subdeck."""
+
+    card_id: str
+    old: str
+    new: str
+
+
+@dataclass
+class ReleaseReport:
+    """Cards added, changed, removed and moved, and note types changed, since the lock."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    moved: list[Move] = field(default_factory=list)
+    note_types: list[str] = field(default_factory=list)
+    first_release: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.changed or self.removed or self.moved or self.note_types)
+
+    def lines(self, config: ProjectConfig) -> list[str]:
+        """The report as plain lines for the terminal."""
+        if self.first_release:
+            return [f"first release: {len(self.added)} cards added"]
+        if self.empty:
+            return ["no changes since the lock"]
+        out = [
+            *(f"added: {card}" for card in self.added),
+            *(f"changed: {card}" for card in self.changed),
+            *(f"note type changed: {kind}" for kind in self.note_types),
+            *(f"removed: {card} (an import never deletes notes: learners who have it keep it)"
+              for card in self.removed),
+            *(f"moved: {m.card_id} from {config.groups.get(m.old, m.old)} to {config.groups.get(m.new, m.new)} "
+              "(Anki never moves existing cards: learners who have it keep it in the old subdeck)"
+              for m in self.moved),
+        ]
+        return out
+
+    def markdown(self, config: ProjectConfig) -> str:
+        """The report as Markdown, to paste into release notes."""
+        title = f"# {config.deck}" + (f" {config.version}" if config.version else "")
+        sections = [title, ""]
+        if self.first_release:
+            return "\n".join(sections + [f"First release: {len(self.added)} cards.", ""])
+        if self.empty:
+            return "\n".join(sections + ["No changes to cards or note types.", ""])
+        for heading, items in self._sections(config):
+            if items:
+                sections += [f"## {heading}", "", *(f"- {item}" for item in items), ""]
+        return "\n".join(sections)
+
+    def _sections(self, config: ProjectConfig) -> list[tuple[str, list[str]]]:
+        return [
+            ("Added", [f"`{c}`" for c in self.added]),
+            ("Changed", [f"`{c}`" for c in self.changed]),
+            ("Note types changed", [f"`{k}` (templates or style)" for k in self.note_types]),
+            ("Removed", [f"`{c}`: stays in the collections of learners who already have it "
+                         "(importing never deletes notes); they can delete it themselves" for c in self.removed]),
+            ("Moved", [f"`{m.card_id}`: {config.groups.get(m.old, m.old)} → {config.groups.get(m.new, m.new)}; "
+                       "learners who already have it keep it in the old subdeck (Anki never moves existing cards)"
+                       for m in self.moved]),
+        ]
+
+
+def compare(old: Lock, new: Lock) -> ReleaseReport:
+    """What changed between the lock before this build and after it."""
+    report = ReleaseReport(first_release=not old.cards)
+    for card_id, entry in new.cards.items():
+        before = old.cards.get(card_id)
+        if before is None:
+            report.added.append(card_id)
+            continue
+        if before.hash != entry.hash:
+            report.changed.append(card_id)
+        if before.group != entry.group:
+            report.moved.append(Move(card_id, before.group, entry.group))
+    report.removed = sorted(old.cards.keys() - new.cards.keys())
+    report.note_types = sorted(
+        kind for kind, entry in new.note_types.items()
+        if kind in old.note_types and old.note_types[kind].hash != entry.hash
+    )
+    return report

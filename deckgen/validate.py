@@ -1,0 +1,170 @@
+"""Stage 4: check each card against its card type, the groups and the sources."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Union
+
+from .cardtypes import CARD_KEYS, CardType, FieldSpec
+from .config import ProjectConfig
+from .load import CardSource
+from .problems import Problem, did_you_mean
+from .schema import Reader, describe
+from .yamlsource import Pos, Value, YamlList, YamlMap
+
+FieldValue = Union[str, tuple[str, ...]]
+_BAD_TAG = re.compile(r"[\s\"]")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A card's reference to one of the project's sources."""
+
+    id: str
+    citation: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidCard:
+    """A card whose data fits its card type, ready to render."""
+
+    id: str
+    card_type: CardType
+    group: str
+    tags: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    values: dict[str, FieldValue]
+    path: str
+    pos: Pos
+
+
+def validate_card(
+    card: CardSource, card_types: dict[str, CardType], config: ProjectConfig, problems: list[Problem],
+    broken: frozenset[str] = frozenset(),
+) -> ValidCard | None:
+    """The card checked and typed, or None with every problem it has recorded.
+
+    Cards of a `broken` card type (one whose template failed, already reported) are skipped.
+    """
+    read = Reader(card.path, problems, card.id)
+    before = len(problems)
+    type_name = card.data.get("type", card.defaults.type)
+    if isinstance(type_name, str) and type_name in broken:
+        return None
+    card_type = _card_type(card, card_types, read)
+    group = _group(card, config, read)
+    tags = _tags(card, read)
+    sources = _sources(card, config, read)
+    values = _values(card, card_type, read) if card_type else {}
+    if card_type is None or group is None or len(problems) > before:
+        return None
+    return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos)
+
+
+def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) -> CardType | None:
+    data = card.data
+    name = read.text(data, "type") if "type" in data else card.defaults.type
+    if name is None:
+        return None
+    if name not in card_types:
+        pos = data.value_pos.get("type", card.pos)
+        hint = did_you_mean(name, card_types) or "card types: " + ", ".join(sorted(card_types))
+        read.report(pos, f"unknown card type '{name}'", hint)
+        return None
+    return card_types[name]
+
+
+def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
+    data = card.data
+    group = read.text(data, "group") if "group" in data else card.defaults.group
+    if group is None:
+        if len(config.groups) == 1:
+            return next(iter(config.groups))
+        if "group" not in data:
+            read.report(card.pos, "card has no group",
+                        "add 'group:' to the card or at the top of the file: " + ", ".join(config.groups))
+        return None
+    if group not in config.groups:
+        hint = did_you_mean(group, config.groups) or "groups: " + ", ".join(config.groups)
+        read.report(data.value_pos.get("group", card.pos), f"unknown group '{group}'", hint)
+        return None
+    return group
+
+
+def _tags(card: CardSource, read: Reader) -> tuple[str, ...]:
+    tags: list[str] = []
+    for tag, pos in (*card.defaults.tags, *read.text_list(card.data, "tags")):
+        if _BAD_TAG.search(tag.strip()) or tag.strip().strip(":") != tag.strip():
+            read.report(pos, f"tag '{tag}' cannot be stored by Anki",
+                        "tags have no spaces or quotes and do not start or end with ':'; use '_' or '-'")
+        elif tag.strip() not in tags:
+            tags.append(tag.strip())
+    return tuple(tags)
+
+
+def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[SourceRef, ...]:
+    value = card.data.get("sources")
+    if value is None:
+        return ()
+    if not isinstance(value, YamlList):
+        value_list = YamlList(card.data.value_pos["sources"])
+        value_list.append(value)
+        value_list.item_pos.append(card.data.value_pos["sources"])
+        value = value_list
+    refs = (_source(item, pos, config, read) for item, pos in zip(value, value.item_pos))
+    return tuple(ref for ref in refs if ref is not None)
+
+
+def _source(item: Value, pos: Pos, config: ProjectConfig, read: Reader) -> SourceRef | None:
+    ref = None
+    if isinstance(item, YamlMap):
+        read.unknown_keys(item, ("id", "ref"), "source key")
+        source_id, ref = read.text(item, "id", required=True), read.text(item, "ref")
+        pos = item.value_pos.get("id", pos)
+    else:
+        source_id = read.text_value(item, pos, "sources")
+    if source_id is None:
+        return None
+    if source_id not in config.sources:
+        hint = did_you_mean(source_id, config.sources) or "declare it under 'sources:' in deckgen.yaml"
+        read.report(pos, f"unknown source '{source_id}'", hint)
+        return None
+    return SourceRef(source_id, config.sources[source_id], ref)
+
+
+def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, FieldValue]:
+    data = card.data
+    for key in data:
+        if key not in CARD_KEYS and key not in card_type.fields:
+            hint = did_you_mean(key, [*card_type.fields, *CARD_KEYS]) or (
+                f"card type '{card_type.name}' takes: " + ", ".join(card_type.fields))
+            read.report(data.key_pos[key], f"unknown field '{key}'", hint)
+    values: dict[str, FieldValue] = {}
+    for spec in card_type.fields.values():
+        if spec.name not in data:
+            if spec.required:
+                read.report(card.pos, f"missing field '{spec.name}'",
+                            f"card type '{card_type.name}' requires it")
+            continue
+        value = _value(spec, data, read)
+        if value is not None:
+            values[spec.name] = value
+    return values
+
+
+def _value(spec: FieldSpec, data: YamlMap, read: Reader) -> FieldValue | None:
+    raw, pos = data[spec.name], data.value_pos[spec.name]
+    if spec.is_list:
+        if not isinstance(raw, YamlList):
+            read.report(pos, f"field '{spec.name}' must be a list, not {describe(raw)}", "write one '- item' a line")
+            return None
+        items = [read.text_value(item, item_pos, spec.name) for item, item_pos in zip(raw, raw.item_pos)]
+        return tuple(item for item in items if item is not None)
+    text = read.text_value(raw, pos, spec.name, required=spec.required)
+    if text is not None and spec.choices and text not in spec.choices:
+        hint = did_you_mean(text, spec.choices) or "one of: " + ", ".join(spec.choices)
+        read.report(pos, f"field '{spec.name}' is '{text}', not one of the allowed values", hint)
+        return None
+    return text
