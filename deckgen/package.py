@@ -19,6 +19,7 @@ from pathlib import Path
 
 import genanki
 
+from .anki_render import generated_ords
 from .config import ProjectConfig
 from .lock import Lock
 from .notetypes import NOTE_TYPES, NoteType
@@ -67,12 +68,23 @@ class _NoteType(genanki.Model):
 
 
 class _Note(genanki.Note):
-    """A genanki note written with its own change time and precomputed note and card ids."""
+    """A genanki note written with its own change time, precomputed ids, and Anki's own cards.
 
-    def __init__(self, mtime: int, **kwargs: object) -> None:
+    genanki guesses a note's cards with rules of its own (it misses nested clozes, and makes a
+    reverse card from a Back of only "<br>"); the importer keeps whatever cards a package holds,
+    so deckgen writes exactly the cards Anki itself would generate.
+    """
+
+    def __init__(self, mtime: int, note_type: NoteType, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.mtime = mtime
         self.ids: list[int] = []
+        values = dict(zip(note_type.fields, self.fields))
+        self._cards = [genanki.Card(ord_) for ord_ in generated_ords(note_type, values)]
+
+    @property
+    def cards(self) -> list[genanki.Card]:  # type: ignore[override]
+        return self._cards
 
     def write_to_db(self, cursor, timestamp, deck_id, id_gen) -> None:  # type: ignore[no-untyped-def]
         super().write_to_db(cursor, self.mtime, deck_id, iter(self.ids))
@@ -120,7 +132,8 @@ def _decks(data: PackageInput) -> list[genanki.Deck]:
     }
     models = build_models(config, lock, data.css, {note.note_type for note in data.notes})
     notes = [
-        _Note(lock.cards[note.card_id].mtime, model=models[note.note_type], fields=list(note.fields),
+        _Note(lock.cards[note.card_id].mtime, NOTE_TYPES[note.note_type], model=models[note.note_type],
+              fields=list(note.fields),
               tags=list(note.tags), guid=note_guid(config, note.card_id), due=position)
         for position, note in enumerate(data.notes, start=1)
     ]

@@ -20,12 +20,14 @@ import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, Templates, display_path
 from .config import ProjectConfig
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
+MAX_CLOZE = MAX_CARD_ORD + 1
 _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"", re.IGNORECASE)
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _TAGS = re.compile(r"<[^>]*>")
@@ -131,20 +133,37 @@ class Renderer:
         return self._sources[sources]
 
     def _usable(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> bool:
-        """Anki makes no usable card from an empty question or a cloze text without a marker."""
+        """Every card Anki would make of the note has a question worth asking."""
         note_type = card.card_type.note_type
-        question = note_type.content_fields[0]
         where = (card.path, card.pos.line, card.pos.column)
-        if note_type.is_cloze and not cloze_numbers(fields[question]):
-            problems.append(Problem(*where, f"the {question} field has no cloze marker", card.id,
-                                    "mark what to hide with {{c1::...}}; without one Anki makes no card"))
-            return False
-        sides = [question] if len(note_type.templates) == 1 else ["Front", "Back"]
-        for side in sides:
-            if not visible_text(fields[side]) and "<img" not in fields[side]:
+        if note_type.is_cloze:
+            return self._usable_cloze(card, fields, problems)
+        made = generated_ords(note_type, fields)
+        for ord_, template in enumerate(note_type.templates):
+            side = "Front" if ord_ == 0 else "Back"
+            if ord_ not in made or not (visible_text(fields[side]) or "<img" in fields[side]):
                 problems.append(Problem(*where, f"the {side} of this card would be empty", card.id,
                                         f"card type '{card.card_type.name}' rendered nothing for it"))
                 return False
+        return True
+
+    def _usable_cloze(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> bool:
+        text, *others = card.card_type.note_type.content_fields
+        where = (card.path, card.pos.line, card.pos.column)
+        numbers = cloze_numbers(fields[text])
+        if not numbers:
+            problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
+                                    "mark what to hide with {{c1::...}}; without one Anki makes no card"))
+            return False
+        if numbers[-1] > MAX_CLOZE:
+            problems.append(Problem(*where, f"cloze number c{numbers[-1]} is above Anki's limit of {MAX_CLOZE}",
+                                    card.id, "number the gaps from c1"))
+            return False
+        stray = [name for name in others if cloze_numbers(fields[name])]
+        if stray:
+            problems.append(Problem(*where, f"cloze marker in the {stray[0]} field", card.id,
+                                    f"Anki makes a card for every cloze number in any field; keep them in {text}"))
+            return False
         return True
 
     def _template_problem(self, card: ValidCard, exc: Exception) -> Problem:
