@@ -153,7 +153,7 @@ def _guard_ids(notes: list[RenderedNote], old: Lock, new: Lock, options: BuildOp
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
     for note in notes:
-        where = (note.path, note.line, 0)
+        where = (note.path, note.line, note.column)
         if note.card_id in old.removed:
             problems.append(Problem(*where, "this id belonged to a card removed in an earlier release", note.card_id,
                                     "ids are never reused: learners still have the old card; give this one a new id"))

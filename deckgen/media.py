@@ -47,7 +47,7 @@ def _resolve(
     config: ProjectConfig, media_dir: Path, name: str, note: RenderedNote, problems: list[Problem]
 ) -> Path | None:
     def report(message: str, hint: str | None = None) -> None:
-        problems.append(Problem(note.path, note.line, 0, message, note.card_id, hint))
+        problems.append(Problem(note.path, note.line, note.column, message, note.card_id, hint))
 
     root = config.root.resolve()
     target = (media_dir / name).resolve()

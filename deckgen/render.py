@@ -52,6 +52,7 @@ class RenderedNote:
     media: tuple[str, ...]
     path: str
     line: int
+    column: int
 
 
 def cloze_numbers(text: str) -> list[int]:
@@ -104,7 +105,7 @@ class Renderer:
         media = sorted({name for value in values for name in media_references(value)})
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, card.card_type.note_type.kind, values, tags, card.group,
-                            tuple(media), card.path, card.pos.line)
+                            tuple(media), card.path, card.pos.line, card.pos.column)
 
     def _context(self, card: ValidCard) -> dict[str, Any]:
         data: dict[str, Any] = {

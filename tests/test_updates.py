@@ -1,0 +1,226 @@
+"""A learner's update path, checked with the official Anki backend.
+
+v1 is imported and every card reviewed; the author edits one card and the CSS and builds v2; the
+learner has meanwhile edited another note. Importing v2 with Anki's default options must update
+exactly the edited note and the note type, and keep everything else the learner has.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ankitools import import_package, open_collection
+from deckgen.build import BuildOptions, build
+from deckgen.cli import main
+from deckgen.lock import LOCK_FILE
+from deckgen.problems import ProjectError
+
+NEW_CSS = ".card { color: rebeccapurple; }\n"
+
+
+def _review_everything(col) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Answer 'good' on every card; the number of reviews per card id."""
+    for card_id in col.find_cards(""):
+        card = col.get_card(card_id)
+        card.start_timer()
+        col.sched.answerCard(card, 3)
+    return _reviews(col)
+
+
+def _reviews(col) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    return dict(col.db.all("select cid, count() from revlog group by cid"))
+
+
+def _note_by_guid(col, guid: str):  # type: ignore[no-untyped-def]
+    return next(col.get_note(n) for n in col.find_notes("") if col.get_note(n).guid == guid)
+
+
+def _guid(col, first_field: str) -> str:  # type: ignore[no-untyped-def]
+    return next(col.get_note(n).guid for n in col.find_notes("") if col.get_note(n).fields[0] == first_field)
+
+
+@pytest.fixture
+def learner(tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "learner").mkdir()
+    col = open_collection(tmp_path / "learner")
+    yield col
+    col.close()
+
+
+def test_release_updates_only_what_the_author_changed(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    v1 = build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output
+    assert len(import_package(learner, v1, with_scheduling=True).log.new) == 6
+    reviews = _review_everything(learner)
+    scheduled = {cid: (learner.get_card(cid).ivl, learner.get_card(cid).due) for cid in learner.find_cards("")}
+    note_types_before = len(learner.models.all_names_and_ids())
+
+    # the learner edits a note the author will not touch
+    mine = _note_by_guid(learner, _guid(learner, "Necrosis"))
+    mine["Extra"] = "my own mnemonic"
+    learner.update_note(mine)
+
+    # the author edits one card and the CSS
+    cards = sample_project / "cards/01-basic.yaml"
+    cards.write_text(cards.read_text().replace("is the first number", "is the first counting number"))
+    (sample_project / "templates/style.css").write_text(NEW_CSS)
+    v2 = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    assert v2.project.report.changed == ["basic-one"]
+    assert v2.project.report.note_types == ["basic", "cloze", "reversed"]
+
+    log = import_package(learner, v2.output).log  # Anki's default import options
+    assert [n.fields[0] for n in log.updated] == ["What is one?"]  # the log shows fields without HTML
+    assert (len(log.new), len(log.duplicate), len(log.conflicting)) == (0, 5, 0)
+    assert len(learner.find_notes("")) == 6
+    assert len(learner.models.all_names_and_ids()) == note_types_before  # no "Sample Deck (basic)+" fork
+    updated = _note_by_guid(learner, _guid(learner, "What is <em>one</em>?"))
+    assert "the first counting number" in updated["Back"]
+    assert _note_by_guid(learner, mine.guid)["Extra"] == "my own mnemonic"
+    assert _reviews(learner) == reviews
+    assert {cid: (learner.get_card(cid).ivl, learner.get_card(cid).due) for cid in learner.find_cards("")} == scheduled
+    learner.models._clear_cache()
+    for model in learner.models.all():
+        if model["name"].startswith("Sample Deck"):
+            assert model["css"] == NEW_CSS
+
+
+def test_unchanged_release_updates_nothing(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    import_package(learner, build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output)
+    time.sleep(1.1)
+    again = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    assert again.project.report.empty
+    log = import_package(learner, again.output).log
+    assert (len(log.new), len(log.updated), len(log.duplicate)) == (0, 0, 6)
+
+
+def test_two_builds_a_second_apart_are_byte_identical(sample_project: Path, tmp_path: Path) -> None:
+    first = build(sample_project, BuildOptions(output=tmp_path / "a.apkg")).output.read_bytes()
+    time.sleep(1.1)
+    second = build(sample_project, BuildOptions(output=tmp_path / "b.apkg")).output.read_bytes()
+    assert first == second
+
+
+def test_same_sources_and_lock_give_same_bytes_anywhere(sample_project: Path, tmp_path: Path) -> None:
+    import shutil
+
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    elsewhere = tmp_path / "elsewhere" / "project"
+    shutil.copytree(sample_project, elsewhere)
+    time.sleep(1.1)
+    build(elsewhere, BuildOptions(output=tmp_path / "b.apkg"))
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
+
+
+def test_lock_records_change_times_only_for_changed_cards(sample_project: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    cards = sample_project / "cards/02-reversed.yaml"
+    cards.write_text(cards.read_text().replace("Death of tissue", "Death of cells in a tissue"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700086400")
+    build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    lock = json.loads((sample_project / LOCK_FILE).read_text())
+    times = {card: entry["mtime"] for card, entry in lock["cards"].items()}
+    assert times.pop("term-necrosis") == 1700086400
+    assert set(times.values()) == {1700000000}
+    assert all(entry["added"] == 1700000000 for entry in lock["cards"].values())
+
+
+def test_change_time_is_strictly_newer_even_within_one_second(sample_project: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    cards = sample_project / "cards/02-reversed.yaml"
+    cards.write_text(cards.read_text().replace("Death of tissue", "Tissue death"))
+    build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    lock = json.loads((sample_project / LOCK_FILE).read_text())
+    assert lock["cards"]["term-necrosis"]["mtime"] == 1700000001
+
+
+def test_frozen_fails_when_the_lock_is_out_of_date(sample_project: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", str(sample_project)]).exit_code == 0
+    lock_before = (sample_project / LOCK_FILE).read_text()
+    assert runner.invoke(main, ["build", "--frozen", str(sample_project)]).exit_code == 0
+    cards = sample_project / "cards/02-reversed.yaml"
+    cards.write_text(cards.read_text().replace("Death of tissue", "Tissue death"))
+    package = (sample_project / "dist/sample-deck.apkg").read_bytes()
+    result = runner.invoke(main, ["build", "--frozen", str(sample_project)])
+    assert result.exit_code == 1
+    assert "deckgen.lock: the lock is out of date (0 added, 1 changed, 0 removed, 0 note types changed)" in result.output
+    assert (sample_project / LOCK_FILE).read_text() == lock_before
+    assert (sample_project / "dist/sample-deck.apkg").read_bytes() == package
+
+
+def test_report_lists_added_changed_removed_and_moved(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    cards = sample_project / "cards/01-basic.yaml"
+    text = cards.read_text()
+    text = text.replace("  - id: basic-image", "  - id: basic-two\n    front: Two?\n    back: Two\n  - id: basic-image")
+    cards.write_text(text)
+    custom = sample_project / "cards/04-custom.yaml"
+    custom.write_text(custom.read_text().replace("group: cause", "group: treatment"))
+    (sample_project / "cards/02-reversed.yaml").unlink()
+    report_file = tmp_path / "release.md"
+    result = CliRunner().invoke(main, ["build", str(sample_project), "--report", str(report_file)])
+    assert result.exit_code == 0, result.output
+    assert "added: basic-two" in result.output
+    assert "changed: cause-trauma" in result.output
+    assert "removed: term-necrosis (an import never deletes notes" in result.output
+    assert "moved: cause-trauma from Causes to Treatment (Anki never moves existing cards" in result.output
+    markdown = report_file.read_text()
+    assert markdown.startswith("# Sample Deck 1.0\n")
+    assert "## Added\n\n- `basic-two`\n" in markdown
+    assert "## Removed\n\n- `term-necrosis`: stays in the collections of learners" in markdown
+    assert "## Moved\n\n- `cause-trauma`: Causes → Treatment; learners who already have it keep it" in markdown
+
+
+def test_reusing_a_removed_card_id_is_refused(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    reversed_cards = sample_project / "cards/02-reversed.yaml"
+    text = reversed_cards.read_text()
+    reversed_cards.unlink()
+    build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    reversed_cards.write_text(text)
+    with pytest.raises(ProjectError) as error:
+        build(sample_project, BuildOptions(output=tmp_path / "c.apkg"))
+    assert str(error.value.problems[0]) == (
+        "cards/02-reversed.yaml:4:5: card 'term-necrosis': this id belonged to a card removed in an earlier "
+        "release (ids are never reused: learners still have the old card; give this one a new id)"
+    )
+    assert not (tmp_path / "c.apkg").exists()
+
+
+def test_changing_a_cards_note_type_is_refused_without_the_flag(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    cards = sample_project / "cards/02-reversed.yaml"
+    cards.write_text(cards.read_text().replace("type: reversed", "type: basic"))
+    with pytest.raises(ProjectError) as error:
+        build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    assert "card 'term-necrosis': the card changes from a reversed note to a basic note" in str(error.value)
+    build(sample_project, BuildOptions(output=tmp_path / "b.apkg", allow_note_type_change=True))
+
+
+def test_a_note_type_fork_is_refused_without_the_flag(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    lock_path = sample_project / LOCK_FILE
+    lock = json.loads(lock_path.read_text())
+    lock["note_types"]["basic"]["fields"] = ["Question", "Answer", "Extra", "Sources"]  # as an older release had
+    lock_path.write_text(json.dumps(lock))
+    with pytest.raises(ProjectError) as error:
+        build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    assert "note type 'basic' changes its field or template names " \
+           "(Question, Answer, Extra, Sources -> Front, Back, Extra, Sources)" in str(error.value)
+    build(sample_project, BuildOptions(output=tmp_path / "b.apkg", allow_note_type_change=True))
+
+
+def test_deck_description_shows_sources_and_release_metadata(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    import_package(learner, build(sample_project, BuildOptions(output=tmp_path / "a.apkg")).output)
+    description = learner.decks.by_name("Sample Deck")["desc"]
+    assert "A small deck that uses <strong>every</strong> card type" in description
+    assert "<li><em>The Sample Book</em>, 2024</li>" in description
+    assert "Version: 1.0 · License: CC0 · Authors: Tester" in description
