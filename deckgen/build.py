@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
+from .cache import current_package, record_build
 from .cardtypes import Templates, load_templates
 from .config import ProjectConfig, load_config
-from .load import CARDS_DIR, find_card_files, load_card_file
+from .compiler import FileResult, Progress, compile_files
+from .load import CARDS_DIR
 from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
 from .media import collect_media
 from .notetypes import NOTE_TYPES
@@ -21,9 +22,6 @@ from .package import PackageInput, note_type_name, write_package
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
 from .report import ReleaseReport, compare
-from .validate import validate_card
-
-Progress = Callable[[int], None]
 
 
 @dataclass(frozen=True)
@@ -35,38 +33,8 @@ class BuildOptions:
     strict: bool = False
     allow_note_type_change: bool = False
     report: Path | None = None
-
-
-@dataclass
-class FileResult:
-    """What one card file gave: its rendered notes, the ids it declares, its problems."""
-
-    path: str
-    notes: list[RenderedNote]
-    ids: list[tuple[str, int, int]]
-    problems: list[Problem]
-
-
-class Compiler:
-    """Turns card files into rendered notes for one project (load, validate, render)."""
-
-    def __init__(self, config: ProjectConfig, templates: Templates) -> None:
-        self.config = config
-        self.templates = templates
-        self.renderer = Renderer(config, templates)
-
-    def compile(self, path: str, data: bytes) -> FileResult:
-        """One card file, checked and rendered; its problems are returned, never raised."""
-        problems: list[Problem] = []
-        cards = load_card_file(data, path, problems)
-        notes = []
-        for card in cards:
-            valid = validate_card(card, self.templates.card_types, self.config, problems, self.templates.broken)
-            note = self.renderer.render(valid, problems) if valid else None
-            if note is not None:
-                notes.append(note)
-        ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
-        return FileResult(path, notes, ids, problems)
+    use_cache: bool = True
+    jobs: int | None = None  # worker processes; None: one per core
 
 
 @dataclass
@@ -97,7 +65,7 @@ def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progre
     if config is None:
         raise ProjectError(problems)
     templates = load_templates(root, problems)
-    results = compile_files(config, templates, progress)
+    results = compile_files(config, templates, use_cache=options.use_cache, jobs=options.jobs, progress=progress)
     notes = [note for result in results for note in result.notes]
     problems += [problem for result in results for problem in result.problems]
     problems += _duplicate_ids(results)
@@ -109,22 +77,11 @@ def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progre
     lock = _next_lock(config, templates, old_lock, notes)
     problems += _guard_ids(notes, old_lock, lock, options)
     project = Project(config, templates, notes, problems, old_lock, lock, compare(old_lock, lock), media)
-    if options.frozen and _lock_outdated(old_lock, lock):
+    if options.frozen and old_lock != lock:
         problems.append(_frozen_problem(project.report))
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
-
-
-def compile_files(config: ProjectConfig, templates: Templates, progress: Progress | None = None) -> list[FileResult]:
-    """Every card file of the project compiled, in the order learners will see the cards."""
-    compiler = Compiler(config, templates)
-    results = []
-    for path in find_card_files(config.root):
-        results.append(compiler.compile(path.relative_to(config.root).as_posix(), path.read_bytes()))
-        if progress:
-            progress(1)
-    return results
 
 
 def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
@@ -180,10 +137,6 @@ def _forks(old: Lock, new: Lock) -> list[Problem]:
     ]
 
 
-def _lock_outdated(old: Lock, new: Lock) -> bool:
-    return old.to_json() != new.to_json()
-
-
 def _frozen_problem(report: ReleaseReport) -> Problem:
     changes = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
     return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
@@ -193,25 +146,46 @@ def _frozen_problem(report: ReleaseReport) -> Problem:
 
 @dataclass
 class BuildResult:
-    """What a build wrote."""
+    """What a build wrote; `project` is None when nothing changed and nothing was rewritten."""
 
-    project: Project
+    project: Project | None
     output: Path
 
 
 def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildResult:
-    """Check everything, then write the package, the lock and the report."""
+    """Check everything, then write the package, the lock and the report.
+
+    With the cache on, a build whose inputs (sources, templates, config, lock) are byte for byte
+    those of the last build, whose package is still in place, rewrites nothing.
+    """
+    settings = _settings(options)
+    if options.use_cache and not options.report:
+        current = current_package(root, options.output, settings)
+        if current is not None:
+            return BuildResult(None, current)
     project = prepare(root, options, progress)
     output = options.output or project.config.output_path
     _check_writable(output)
+    if options.report and not options.report.parent.is_dir():
+        raise ProjectError([Problem(str(options.report), message="cannot write the report: no such folder")])
     renderer = Renderer(project.config, project.templates)
-    write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
-                               renderer.deck_description(), project.media), output)
-    if not options.frozen:
-        write_lock(root, project.lock)
-    if options.report:
-        options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
+    try:
+        write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
+                                   renderer.deck_description(), project.media), output)
+        if not options.frozen and project.lock != project.old_lock:
+            write_lock(root, project.lock)
+        if options.report:
+            options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
+    except OSError as exc:
+        raise _write_problem(exc, output) from None
+    if options.use_cache:
+        record_build(root, options.output, output, settings)
     return BuildResult(project, output)
+
+
+def _settings(options: BuildOptions) -> str:
+    """The options that change what a build writes, for the build stamp."""
+    return f"frozen={options.frozen};strict={options.strict};allow={options.allow_note_type_change}"
 
 
 def _check_writable(output: Path) -> None:
@@ -223,6 +197,11 @@ def _check_writable(output: Path) -> None:
         parent = parent.parent
     if not parent.is_dir() or not _can_write(parent):
         raise ProjectError([Problem(str(output), message=f"cannot write here: {parent} is not a writable folder")])
+
+
+def _write_problem(exc: OSError, output: Path) -> ProjectError:
+    """A file that could not be written, reported like any other problem instead of as a traceback."""
+    return ProjectError([Problem(str(exc.filename or output), message=f"cannot write here: {exc.strerror or exc}")])
 
 
 def _can_write(folder: Path) -> bool:

@@ -13,7 +13,9 @@ import click
 from . import __version__
 from .build import BuildOptions, Progress, Project, build, prepare
 from .load import find_card_files
+from .preview import default_output, write_preview
 from .problems import ProjectError, summary, warnings
+from .serve import PreviewServer, Rebuild
 
 PROJECT_DIR = click.argument(
     "project_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -40,17 +42,25 @@ def main() -> None:
               help="Also write the release report to this file, as Markdown.")
 @click.option("--allow-note-type-change", is_flag=True,
               help="Allow changes that make Anki fork a note type or refuse to update a card.")
+@click.option("--no-cache", is_flag=True,
+              help="Ignore the build cache (.deckgen-cache/): parse and render every file again.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes for big projects. [default: one per CPU core]")
 @STRICT
 def build_command(project_dir: Path, output: Path | None, frozen: bool, report: Path | None,
-                  allow_note_type_change: bool, strict: bool) -> None:
+                  allow_note_type_change: bool, no_cache: bool, jobs: int | None, strict: bool) -> None:
     """Check the project and write an .apkg that Anki imports.
 
     Nothing is written if any check fails: the previous package stays as it was. The lock file
-    (deckgen.lock) records when each card last changed; commit it with the sources.
+    (deckgen.lock) records when each card last changed; commit it with the sources. When
+    nothing changed since the last build, nothing is rewritten.
     """
-    options = BuildOptions(output, frozen, strict, allow_note_type_change, report)
+    options = BuildOptions(output, frozen, strict, allow_note_type_change, report, not no_cache, jobs)
     with _progress(project_dir) as progress:
         result = build(project_dir, options, progress)
+    if result.project is None:
+        click.echo(f"{result.output} is up to date: nothing changed since the last build")
+        return
     _echo_warnings(result.project)
     _echo_summary(result.project, result.output)
 
@@ -77,7 +87,54 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
         click.echo(_json_report(project.problems, ok=True))
         return
     _echo_warnings(project)
-    click.echo(f"{len(project.notes)} cards checked: {summary(project.problems)}")
+    count = len(project.notes)
+    click.echo(f"{count} card{'' if count == 1 else 's'} checked: {summary(project.problems)}")
+
+
+@main.command("preview")
+@PROJECT_DIR
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the site to. [default: dist/preview in the project]")
+@click.option("--serve", is_flag=True,
+              help="Serve the site on localhost, rebuild it when a source changes and reload the page.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port for --serve; 0 picks a free one.")
+@STRICT
+def preview_command(project_dir: Path, output: Path | None, serve: bool, port: int, strict: bool) -> None:
+    """Write every card, front and back, as a static HTML site that shows it as Anki does.
+
+    The site has filters by subdeck and tag, a search box and a night-mode switch, and works
+    offline from a file:// URL. Nothing is written if the project has errors.
+    """
+    out_dir = output or default_output(project_dir)
+    if serve:
+        _serve(project_dir, out_dir, port)
+        return
+    project = prepare(project_dir, BuildOptions(strict=strict))
+    _echo_warnings(project)
+    result = write_preview(project, out_dir)
+    click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
+
+
+def _serve(project_dir: Path, out_dir: Path, port: int) -> None:
+    server = PreviewServer(project_dir, out_dir, port, on_rebuild=_echo_rebuild)
+    server.start()
+    click.echo(f"Serving the preview at {server.url} (writing {out_dir}); press Ctrl-C to stop")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.stop()
+
+
+def _echo_rebuild(outcome: Rebuild) -> None:
+    if outcome.result is not None:
+        click.echo(f"built: {outcome.result.cards} cards of {outcome.result.notes} notes, {summary(outcome.problems)}")
+        return
+    for problem in outcome.problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"not built: {summary(outcome.problems)}; the page shows the problems", err=True)
 
 
 def _json_report(problems: list, ok: bool) -> str:  # type: ignore[type-arg]

@@ -67,7 +67,8 @@ def _note_type_json(entry: Entry) -> dict[str, object]:
 def _json_table(table: dict[str, Entry], as_json) -> str:  # type: ignore[no-untyped-def]
     if not table:
         return "{}"
-    rows = [f"    {json.dumps(key)}: {json.dumps(as_json(table[key]), sort_keys=True)}" for key in sorted(table)]
+    encode = json.JSONEncoder(sort_keys=True).encode
+    rows = [f"    {encode(key)}: {encode(as_json(table[key]))}" for key in sorted(table)]
     return "{\n" + ",\n".join(rows) + "\n  }"
 
 
@@ -114,12 +115,6 @@ def build_time() -> int:
     return int(epoch) if epoch.isdigit() else int(time.time())
 
 
-def note_hash(note: RenderedNote) -> str:
-    """A hash of everything a learner's copy of the note holds."""
-    payload = json.dumps([note.note_type, note.fields, note.tags], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-
-
 def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
     """A hash of a note type as Anki stores it: names, templates and CSS."""
     templates = [[t.name, t.question, t.answer] for t in note_type.templates]
@@ -142,9 +137,8 @@ def update_lock(
     """The lock after this build: new times only for what changed."""
     new = Lock()
     for note in notes:
-        digest = note_hash(note)
-        mtime, added = _next(old.cards.get(note.card_id), digest, now)
-        new.cards[note.card_id] = Entry(digest, mtime, added, note.group, note.note_type)
+        mtime, added = _next(old.cards.get(note.card_id), note.hash, now)
+        new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)
         new.note_types[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from typing import Iterable
 
 import click
@@ -37,6 +37,18 @@ class Problem:
     def to_json(self) -> dict[str, object]:
         """The problem as a plain dict, for `--format json`."""
         return asdict(self)
+
+    def to_row(self) -> tuple[object, ...]:
+        """The problem as a plain tuple, for the build cache."""
+        return astuple(self)
+
+    @classmethod
+    def from_row(cls, row: list[object]) -> Problem:
+        """A problem back from the build cache (raises on a malformed row)."""
+        path, line, column, message, card, hint, severity = row
+        optional = (lambda value: None if value is None else str(value))
+        return cls(str(path), int(line), int(column), str(message), optional(card), optional(hint),  # type: ignore[arg-type]
+                   str(severity))
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

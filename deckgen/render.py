@@ -1,13 +1,16 @@
 """Stage 5: render valid cards into the fields of Anki notes.
 
-Card text is Markdown; raw HTML in it is escaped unless the project opts in with `html: true`, and
-then it passes through nh3's allowlist sanitizer. The result of this stage is a compact, picklable
+Card text is Markdown (CommonMark with GitHub's tables and strikethrough, by cmark-gfm); raw HTML
+in it is escaped unless the project opts in with `html: true`, and then it passes through nh3's
+allowlist sanitizer. The result of this stage is a compact, picklable
 `RenderedNote` that the package stage, the preview and the build cache share.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import re
 import types
 from dataclasses import dataclass
@@ -17,11 +20,13 @@ from urllib.parse import unquote
 
 import jinja2
 import nh3
-from markdown_it import MarkdownIt
+import cmarkgfm
+import genanki
+from cmarkgfm.cmark import Options
 from markupsafe import Markup
 
 from .anki_render import MAX_CARD_ORD, generated_ords
-from .cardtypes import CardType, Templates, display_path
+from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
@@ -32,6 +37,11 @@ _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"", re.IGNORECASE)
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_PLAIN = re.compile(r"[^\\`*_\[\]!<>&#~|\n\r\t\x00-\x1f\x7f\ue000]+")
+_BLOCK_STARTS = ("-", "+", "=", ">", " ")
+_LT = "\ue000"  # stands in for "<" while cmark parses, so that raw HTML comes out as text
+_CMARK_OPTIONS = Options.CMARK_OPT_HARDBREAKS
+_CMARK_EXTENSIONS = ["table", "strikethrough"]
 _ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
     "img", "li", "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody",
@@ -53,6 +63,37 @@ class RenderedNote:
     path: str
     line: int
     column: int
+    ords: tuple[int, ...]  # the cards Anki generates for the note
+    hash: str  # of everything a learner's copy of the note holds: what the lock compares
+    guid: str  # from the project key and the card id: what Anki matches notes by
+
+
+def note_guid(key: str, card_id: str) -> str:
+    """A note's GUID: from the project key and the card id, never from content or position."""
+    return genanki.guid_for(key, card_id)
+
+
+def content_hash(note_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
+    """A short, stable hash of a note's content."""
+    payload = json.dumps([note_type, fields, tags], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+
+def is_plain(text: str) -> bool:
+    """Text in which Markdown finds nothing to do: one line, no markup characters, no HTML.
+
+    Most card text is like this; tests/test_render.py checks it against cmark itself.
+    """
+    return (
+        _PLAIN.fullmatch(text) is not None
+        and text == text.strip()
+        and text[:1] not in _BLOCK_STARTS
+        and not text[:1].isdigit()
+    )
+
+
+def _cmark(text: str, options: int) -> str:
+    return cmarkgfm.markdown_to_html_with_extensions(text, options=options, extensions=_CMARK_EXTENSIONS)
 
 
 def cloze_numbers(text: str) -> list[int]:
@@ -67,9 +108,9 @@ def visible_text(fragment: str) -> str:
 
 def media_references(fragment: str) -> list[str]:
     """Local media a field refers to: image sources and [sound:...] tags."""
-    found = [unquote(html.unescape(src)) for src in _IMG_SRC.findall(fragment)]
-    found += [html.unescape(name) for name in _SOUND.findall(fragment)]
-    return [name for name in found if not _URL.match(name)]
+    sources = [html.unescape(src) for src in _IMG_SRC.findall(fragment)]
+    found = [unquote(src) for src in sources if not _URL.match(src)]  # a URL's scheme, before %3A becomes ':'
+    return found + [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]
 
 
 class Renderer:
@@ -78,15 +119,21 @@ class Renderer:
     def __init__(self, config: ProjectConfig, templates: Templates) -> None:
         self.config = config
         self.templates = templates
-        self.markdown = MarkdownIt("commonmark", {"html": config.html, "breaks": True})
-        self.markdown.enable(["table", "strikethrough"])
         self._sources: dict[tuple[SourceRef, ...], str] = {}
+
+    def markdown_document(self, text: str) -> str:
+        """Markdown to HTML with cmark-gfm: raw HTML escaped, or sanitized where the project opts in."""
+        text = text.replace(_LT, "")
+        if self.config.html:
+            rendered = _cmark(text, _CMARK_OPTIONS | Options.CMARK_OPT_UNSAFE)
+            return nh3.clean(rendered, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES).strip()
+        return _cmark(text.replace("<", _LT), _CMARK_OPTIONS).replace(_LT, "&lt;").strip()
 
     def markdown_html(self, text: str) -> str:
         """Markdown to HTML; a single paragraph is unwrapped so that short text stays inline."""
-        rendered = self.markdown.render(text).strip()
-        if self.config.html:
-            rendered = nh3.clean(rendered, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES)
+        if is_plain(text):
+            return text.replace('"', "&quot;")  # what cmark makes of it, without the call
+        rendered = self.markdown_document(text)
         if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
             rendered = rendered[3:-4]
         return rendered
@@ -99,13 +146,16 @@ class Renderer:
         except Exception as exc:  # a user's template may fail in any way: report it, located
             problems.append(self._template_problem(card, exc))
             return None
-        values = tuple(fields[name] for name in card.card_type.note_type.fields)
-        if not self._usable(card, fields, problems):
+        note_type = card.card_type.note_type
+        values = tuple(fields[name] for name in note_type.fields)
+        ords = tuple(generated_ords(note_type, fields))
+        if not self._usable(card, fields, ords, problems):
             return None
         media = sorted({name for value in values for name in media_references(value)})
         tags = (*card.tags, self.config.group_tag(card.group))
-        return RenderedNote(card.id, card.card_type.note_type.kind, values, tags, card.group,
-                            tuple(media), card.path, card.pos.line, card.pos.column)
+        return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
+                            card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
+                            note_guid(self.config.key, card.id))
 
     def _context(self, card: ValidCard) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -133,28 +183,30 @@ class Renderer:
             self._sources[sources] = template.render(sources=items).strip() if template else ""
         return self._sources[sources]
 
-    def _usable(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> bool:
+    def _usable(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
+                problems: list[Problem]) -> bool:
         """Every card Anki would make of the note has a question worth asking."""
         note_type = card.card_type.note_type
         where = (card.path, card.pos.line, card.pos.column)
         if note_type.is_cloze:
-            return self._usable_cloze(card, fields, problems)
-        made = generated_ords(note_type, fields)
+            return self._usable_cloze(card, fields, ords, problems)
         for ord_, template in enumerate(note_type.templates):
             side = "Front" if ord_ == 0 else "Back"
-            if ord_ not in made or not (visible_text(fields[side]) or "<img" in fields[side]):
+            if ord_ not in ords or not (visible_text(fields[side]) or "<img" in fields[side]):
                 problems.append(Problem(*where, f"the {side} of this card would be empty", card.id,
                                         f"card type '{card.card_type.name}' rendered nothing for it"))
                 return False
         return True
 
-    def _usable_cloze(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> bool:
+    def _usable_cloze(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
+                      problems: list[Problem]) -> bool:
         text, *others = card.card_type.note_type.content_fields
         where = (card.path, card.pos.line, card.pos.column)
         numbers = cloze_numbers(fields[text])
-        if not numbers:
+        if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text
             problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
-                                    "mark what to hide with {{c1::...}}; without one Anki makes no card"))
+                                    "mark what to hide with {{c1::...}}: a small c, numbers from 1, closed with }}; "
+                                    "without one Anki makes no card"))
             return False
         if numbers[-1] > MAX_CLOZE:
             problems.append(Problem(*where, f"cloze number c{numbers[-1]} is above Anki's limit of {MAX_CLOZE}",
@@ -168,16 +220,24 @@ class Renderer:
         return True
 
     def _template_problem(self, card: ValidCard, exc: Exception) -> Problem:
+        """A card whose template failed, located at the card, naming the template file and line."""
         path, line = self._template_location(exc)
-        if isinstance(exc, jinja2.UndefinedError):
-            name = re.search(r"'([^']+)' is undefined", str(exc))
-            missing = name.group(1) if name else "a field"
-            message = f"template {path}:{line} uses '{missing}', which this card does not have"
-            hint = f"guard it with {{% if {missing} %}} in the template, or give the card '{missing}:'"
+        template = f"template {path}:{line}"
+        hint: str | None = None
+        name = re.search(r"'([^']+)' is undefined", str(exc))
+        if isinstance(exc, jinja2.UndefinedError) and name:
+            message = f"{template} uses '{name.group(1)}', which this card does not have"
+            hint = f"guard it with {{% if {name.group(1)} %}} in the template, or give the card '{name.group(1)}:'"
+        elif isinstance(exc, jinja2.UndefinedError):
+            message = f"{template}: {exc}"
+        elif isinstance(exc, PrintError):
+            message, hint = f"{template} {exc}", exc.hint
+        elif isinstance(exc, jinja2.TemplateNotFound):
+            message = f"{template} uses template '{exc.name}', which was not found"
         elif isinstance(exc, jinja2.exceptions.SecurityError):
-            message, hint = f"template {path}:{line} tried something unsafe: {exc}", "templates run in a sandbox"
+            message, hint = f"{template} tried something unsafe: {str(exc).rstrip('.')}", "templates run in a sandbox"
         else:
-            message, hint = f"template {path}:{line} failed: {type(exc).__name__}: {exc}", None
+            message = f"{template} failed: {type(exc).__name__}: {exc}"
         return Problem(card.path, card.pos.line, card.pos.column, message, card.id, hint)
 
     def _template_location(self, exc: Exception) -> tuple[str, int]:
@@ -197,7 +257,7 @@ class Renderer:
     def deck_description(self) -> str:
         """The root deck's overview in Anki: the description, the sources and the release metadata."""
         config = self.config
-        parts = [self.markdown.render(config.description).strip()] if config.description else []
+        parts = [self.markdown_document(config.description)] if config.description else []
         if config.sources:
             items = "".join(f"<li>{self.markdown_html(c)}</li>" for c in config.sources.values())
             parts.append(f'<div class="deck-sources"><b>Sources</b><ul>{items}</ul></div>')

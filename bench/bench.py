@@ -1,0 +1,170 @@
+"""deckgen's benchmark: every scenario as a ratio to a plain genanki script, measured in the same run.
+
+    python bench/bench.py                       # 10,000 cards in 100 files: the quick check
+    python bench/bench.py --cards 50000 --files 500 --memory-cards 200000 --out bench/results.md
+
+Each measurement is a separate process (Python start-up and imports included, on both sides),
+repeated, and the median taken; the floor is measured between deckgen's runs so that both see
+the same machine load. Targets are ratios, never absolute times: these machines are shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from synthetic import file_yaml, write_project  # noqa: E402
+
+DECKGEN = [sys.executable, "-m", "deckgen"]
+FLOOR = [sys.executable, str(HERE / "genanki_floor.py")]
+MEASURE = [sys.executable, str(HERE / "measure.py")]
+
+
+@dataclass
+class Sample:
+    seconds: float
+    peak_kib: int
+
+
+@dataclass
+class Row:
+    scenario: str
+    target: float | None
+    deckgen: float
+    floor: float
+    unit: str = "s"
+
+    @property
+    def ratio(self) -> float:
+        return self.deckgen / self.floor
+
+    @property
+    def met(self) -> str:
+        if self.target is None:
+            return "-"
+        return "yes" if self.ratio <= self.target else "NO"
+
+
+def measure(command: list[str]) -> Sample:
+    """Run a command in its own measuring process: wall time and peak resident memory."""
+    out = subprocess.run(MEASURE + command, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{out.stdout}\n{out.stderr}")
+    seconds, peak = out.stdout.strip().splitlines()[-1].split()
+    return Sample(float(seconds), int(peak))
+
+
+class Bench:
+    def __init__(self, cards: int, files: int, repeat: int, workdir: Path) -> None:
+        self.cards, self.files, self.repeat = cards, files, repeat
+        self.project = workdir / f"project-{cards}"
+        self.paths = write_project(self.project, cards, files)
+        self.output = workdir / f"deck-{cards}.apkg"
+        self.floor_output = workdir / f"floor-{cards}.apkg"
+        self.edits = 0
+
+    def floor(self) -> Sample:
+        return measure(FLOOR + [str(self.cards), str(self.floor_output)])
+
+    def deckgen(self, *args: str) -> Sample:
+        return measure(DECKGEN + [*args, str(self.project), "-o", str(self.output)]
+                       if args[0] == "build" else DECKGEN + [*args, str(self.project)])
+
+    def clean(self) -> None:
+        """Nothing cached: no build cache, no lock, no package."""
+        shutil.rmtree(self.project / ".deckgen-cache", ignore_errors=True)
+        for path in (self.project / "deckgen.lock", self.output):
+            path.unlink(missing_ok=True)
+
+    def edit_one_file(self) -> None:
+        """Change one card of one file, differently each time."""
+        self.edits += 1
+        path = self.paths[len(self.paths) // 2]
+        per_file = -(-self.cards // self.files)
+        first = self.paths.index(path) * per_file
+        path.write_text(file_yaml(first, min(per_file, self.cards - first), salt="x" * self.edits))
+
+    def pair(self, prepare, run) -> tuple[float, float, int, int]:  # type: ignore[no-untyped-def]
+        """Median deckgen and floor samples, interleaved."""
+        ours, floors = [], []
+        for _ in range(self.repeat):
+            prepare()
+            ours.append(run())
+            floors.append(self.floor())
+        return (statistics.median(s.seconds for s in ours), statistics.median(s.seconds for s in floors),
+                max(s.peak_kib for s in ours), max(s.peak_kib for s in floors))
+
+
+def run_scenarios(bench: Bench, memory_cards: int | None, workdir: Path, repeat: int) -> list[Row]:
+    rows = []
+    ours, floor, _, _ = bench.pair(bench.clean, lambda: bench.deckgen("build", "--no-cache"))
+    rows.append(Row("full build, nothing cached", 2.5, ours, floor))
+    bench.deckgen("build")  # warm the cache
+    ours, floor, _, _ = bench.pair(bench.edit_one_file, lambda: bench.deckgen("build"))
+    rows.append(Row("rebuild after editing one card file", 1.2, ours, floor))
+    ours, floor, _, _ = bench.pair(lambda: None, lambda: bench.deckgen("build"))
+    rows.append(Row("rebuild with nothing changed", 0.15, ours, floor))
+    ours, floor, _, _ = bench.pair(bench.edit_one_file, lambda: bench.deckgen("check"))
+    rows.append(Row("`deckgen check` after editing one card file", 0.3, ours, floor))
+    if memory_cards:
+        big = Bench(memory_cards, max(1, memory_cards // 100), 1, workdir)
+        _, _, ours_kib, floor_kib = big.pair(big.clean, lambda: big.deckgen("build", "--no-cache"))
+        rows.append(Row(f"peak memory at {memory_cards:,} cards", 3.0, ours_kib / 1024, floor_kib / 1024, "MiB"))
+    return rows
+
+
+def markdown(rows: list[Row], cards: int, files: int) -> str:
+    lines = [
+        f"# deckgen benchmark ({datetime.date.today().isoformat()})",
+        "",
+        f"Synthetic project: {cards:,} cards in {files:,} files, 3 groups, every card type "
+        "(basic, reversed, cloze and a project card type). Floor: a plain genanki script writing the same "
+        "notes. Times are medians of separate processes, start-up included; memory is peak RSS.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        "",
+        "| scenario | deckgen | genanki floor | ratio | target | met |",
+        "|---|---:|---:|---:|---:|:---:|",
+    ]
+    for row in rows:
+        target = f"≤ {row.target}×" if row.target is not None else ""
+        lines.append(f"| {row.scenario} | {row.deckgen:.2f} {row.unit} | {row.floor:.2f} {row.unit} | "
+                     f"{row.ratio:.2f}× | {target} | {row.met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cards", type=int, default=10_000)
+    parser.add_argument("--files", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--memory-cards", type=int, default=0, help="also measure peak memory at this size")
+    parser.add_argument("--out", type=Path, help="write the table as Markdown here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="deckgen-bench-") as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        bench = Bench(args.cards, args.files, args.repeat, workdir)
+        rows = run_scenarios(bench, args.memory_cards or None, workdir, args.repeat)
+    table = markdown(rows, args.cards, args.files)
+    print(table)
+    print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
+    if args.out:
+        args.out.write_text(table, encoding="utf-8")
+    if any(row.met == "NO" for row in rows):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The build cache: what each card file compiled to, and a stamp of the last build's inputs.
+
+An entry is keyed by the file's content and by everything else that shaped the result (deckgen's
+version, deckgen.yaml, every template file): an unchanged file is neither parsed nor rendered
+again. Entries are JSON, never pickle, so that a cache folder that came with someone else's
+project cannot run code; an entry that does not read back exactly is ignored and rebuilt.
+
+This module imports nothing heavy: the "nothing changed" check runs before the pipeline loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import __version__
+
+CACHE_DIR = ".deckgen-cache"
+_FORMAT = 1
+_PROJECT_INPUTS = ("deckgen.yaml", "deckgen.lock")
+_BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def digest(data: bytes) -> str:
+    """A content hash for cache keys."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def context_key(config_bytes: bytes, template_files: dict[str, bytes]) -> str:
+    """What shapes every file's result besides the file itself."""
+    parts = [__version__.encode(), config_bytes]
+    for name in sorted(template_files):
+        parts += [name.encode(), template_files[name]]
+    return digest(b"\x00".join(parts))
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def _ensure_ignored(folder: Path) -> None:
+    """Make the cache folder ignore itself in git, as pytest's cache does."""
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        _write_atomic(marker, "# deckgen's build cache: safe to delete, never commit\n*\n")
+
+
+class FileCache:
+    """Per card file: the compiled result of one exact content under one context."""
+
+    def __init__(self, root: Path, context: str) -> None:
+        self.folder = root / CACHE_DIR
+        self.context = context
+
+    def _entry(self, path: str) -> Path:
+        return self.folder / "files" / (digest(path.encode())[:32] + ".json")
+
+    def load(self, path: str, content: str) -> dict[str, Any] | None:
+        """The cached result for this content, or None when missing, stale or damaged."""
+        try:
+            entry = json.loads(self._entry(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(entry, dict):
+            return None
+        key = (entry.get("format"), entry.get("context"), entry.get("path"), entry.get("content"))
+        if key != (_FORMAT, self.context, path, content) or not isinstance(entry.get("result"), dict):
+            return None
+        return entry["result"]
+
+    def store(self, path: str, content: str, result: dict[str, Any]) -> None:
+        """Remember one file's result (a cache that cannot be written is only slower)."""
+        entry = {"format": _FORMAT, "context": self.context, "path": path, "content": content, "result": result}
+        try:
+            _ensure_ignored(self.folder)
+            _write_atomic(self._entry(path), json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        except OSError:
+            pass
+
+
+def _tree_files(folder: Path) -> Iterable[Path]:
+    if folder.is_dir():
+        yield from sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def input_stamp(root: Path, output: Path | None, settings: str) -> str:
+    """A hash of every input of a build, read as bytes (nothing parsed): equal stamps, equal packages."""
+    target = str(output.resolve()) if output else "<default>"
+    hasher = hashlib.sha256(f"{__version__}\x00{target}\x00{settings}".encode())
+    for name in _PROJECT_INPUTS:
+        path = root / name
+        hasher.update(name.encode() + b"\x00" + (path.read_bytes() if path.is_file() else b"-"))
+    for folder in (root / "cards", root / "templates", _BUILTIN_TEMPLATES):
+        for path in _tree_files(folder):
+            hasher.update(str(path).encode() + b"\x00" + path.read_bytes())
+    media = root / "media"
+    for path in _tree_files(media):
+        stat = path.stat()
+        hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}".encode())
+    return hasher.hexdigest()
+
+
+def _output_fingerprint(output: Path) -> list[int] | None:
+    try:
+        stat = output.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def current_package(root: Path, output: Path | None, settings: str) -> Path | None:
+    """The package of the last build, if its inputs are exactly today's and it is untouched since.
+
+    `output` is the path asked for (None: the project's default); the answer is where it is.
+    """
+    try:
+        record = json.loads((root / CACHE_DIR / "stamp.json").read_text(encoding="utf-8"))
+        written = Path(record["output"])
+        current = record["stamp"] == input_stamp(root, output, settings)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not current or record.get("package") != _output_fingerprint(written):
+        return None
+    return written
+
+
+def record_build(root: Path, output: Path | None, written: Path, settings: str) -> None:
+    """Remember the inputs of the build that just wrote `written` (asked for as `output`)."""
+    record = {"stamp": input_stamp(root, output, settings), "output": str(written.resolve()),
+              "package": _output_fingerprint(written)}
+    try:
+        _ensure_ignored(root / CACHE_DIR)
+        _write_atomic(root / CACHE_DIR / "stamp.json", json.dumps(record))
+    except OSError:
+        pass

@@ -1,0 +1,60 @@
+"""Markdown rendering details that the pipeline relies on."""
+
+from __future__ import annotations
+
+import functools
+import string
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deckgen.cardtypes import load_templates
+from deckgen.config import ProjectConfig
+from deckgen.render import Renderer, is_plain
+
+PLAINISH = st.text(alphabet=string.ascii_letters + string.digits + " .,;:'\"-+=(){}/?%$@^é–\u00a0\u00e9*_<&#",
+                   min_size=1, max_size=40)
+
+
+SAMPLE = Path(__file__).parent / "projects" / "sample"
+
+
+@functools.cache
+def _renderer(html: bool = False) -> Renderer:
+    config = ProjectConfig(root=SAMPLE, deck="Deck", key="deck", html=html)
+    return Renderer(config, load_templates(SAMPLE, []))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(text=PLAINISH)
+def test_plain_text_shortcut_matches_cmark(text: str) -> None:
+    renderer = _renderer()
+    full = renderer.markdown_document(text)
+    if full.startswith("<p>") and full.endswith("</p>") and full.count("<p>") == 1:
+        full = full[3:-4]
+    if is_plain(text):
+        assert renderer.markdown_html(text) == full
+
+
+def test_markdown_in_card_text() -> None:
+    renderer = _renderer()
+    assert renderer.markdown_html("**Trauma**, e.g. an open wound") == "<strong>Trauma</strong>, e.g. an open wound"
+    assert renderer.markdown_html("line one\nline two") == "line one<br />\nline two"
+    assert renderer.markdown_html("- a\n- b") == "<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+    assert renderer.markdown_html("bind {{c1::*calcium*}} ions") == "bind {{c1::<em>calcium</em>}} ions"
+    assert renderer.markdown_html("| a |\n|---|\n| 1 |").startswith("<table>")
+
+
+def test_raw_html_is_escaped_everywhere() -> None:
+    renderer = _renderer()
+    assert renderer.markdown_html("a <script>x</script> b") == "a &lt;script&gt;x&lt;/script&gt; b"
+    assert renderer.markdown_html("<div>block</div>") == "&lt;div&gt;block&lt;/div&gt;"
+    assert renderer.markdown_html("`<b>` code") == "<code>&lt;b&gt;</code> code"
+
+
+def test_opted_in_html_is_sanitized() -> None:
+    renderer = _renderer(html=True)
+    assert renderer.markdown_html('<b>bold</b> <img src="x.png" onerror="alert(1)">') == \
+        '<b>bold</b> <img src="x.png">'
+    assert "script" not in renderer.markdown_html("a <script>alert(1)</script> b")
