@@ -61,25 +61,31 @@ class FileCache:
     def _entry(self, path: str) -> Path:
         return self.folder / "files" / (digest(path.encode())[:32] + ".json")
 
+    def _header(self, path: str, content: str, payload: str) -> str:
+        return json.dumps({"format": _FORMAT, "context": self.context, "path": path, "content": content,
+                           "payload": digest(payload.encode("utf-8"))})
+
     def load(self, path: str, content: str) -> dict[str, Any] | None:
-        """The cached result for this content, or None when missing, stale or damaged."""
+        """The cached result for this content, or None when missing, stale or damaged.
+
+        An entry is a header line (what it was made from, and a checksum of the rest) and the
+        result: anything truncated, edited or from another deckgen fails the comparison.
+        """
         try:
-            entry = json.loads(self._entry(path).read_text(encoding="utf-8"))
+            header, payload = self._entry(path).read_text(encoding="utf-8").split("\n", 1)
+            if header != self._header(path, content, payload):
+                return None
+            result = json.loads(payload)
         except (OSError, ValueError):
             return None
-        if not isinstance(entry, dict):
-            return None
-        key = (entry.get("format"), entry.get("context"), entry.get("path"), entry.get("content"))
-        if key != (_FORMAT, self.context, path, content) or not isinstance(entry.get("result"), dict):
-            return None
-        return entry["result"]
+        return result if isinstance(result, dict) else None
 
     def store(self, path: str, content: str, result: dict[str, Any]) -> None:
         """Remember one file's result (a cache that cannot be written is only slower)."""
-        entry = {"format": _FORMAT, "context": self.context, "path": path, "content": content, "result": result}
+        payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
         try:
             _ensure_ignored(self.folder)
-            _write_atomic(self._entry(path), json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+            _write_atomic(self._entry(path), self._header(path, content, payload) + "\n" + payload)
         except OSError:
             pass
 

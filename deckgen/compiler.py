@@ -57,15 +57,14 @@ class FileResult:
 
 
 def _note_row(note: RenderedNote) -> tuple[Any, ...]:
-    return (note.card_id, note.note_type, note.fields, note.tags, note.group, note.media, note.path,
-            note.line, note.column, note.ords, note.hash, note.guid)
+    return tuple(note)
 
 
 def _note_from_row(row: list[Any]) -> RenderedNote:
+    """A note back from a cache entry whose checksum matched (so its types are the ones written)."""
     card_id, kind, fields, tags, group, media, path, line, column, ords, content, guid = row
-    return RenderedNote(str(card_id), str(kind), tuple(map(str, fields)), tuple(map(str, tags)), str(group),
-                        tuple(map(str, media)), str(path), int(line), int(column), tuple(map(int, ords)),
-                        str(content), str(guid))
+    return RenderedNote(card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
+                        tuple(ords), content, guid)
 
 
 @contextlib.contextmanager

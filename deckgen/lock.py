@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 from typing import Iterable
 
@@ -23,11 +25,11 @@ from .render import RenderedNote
 
 LOCK_FILE = "deckgen.lock"
 LOCK_FORMAT = 1
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
-@dataclass(frozen=True)
-class Entry:
-    """What the lock remembers of one card or note type."""
+class Entry(NamedTuple):
+    """What the lock remembers of one card or note type (a tuple: a big deck has many)."""
 
     hash: str
     mtime: int
@@ -49,13 +51,9 @@ class Lock:
         """Stable, diff-friendly JSON: sorted keys, one entry a line."""
         lines = ['{', f'  "format": {LOCK_FORMAT},']
         lines.append('  "note_types": ' + _json_table(self.note_types, _note_type_json) + ",")
-        lines.append('  "cards": ' + _json_table(self.cards, _card_json) + ",")
+        lines.append('  "cards": ' + _card_table(self.cards) + ",")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
         return "\n".join(lines) + "\n}\n"
-
-
-def _card_json(entry: Entry) -> dict[str, object]:
-    return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added, "group": entry.group, "type": entry.kind}
 
 
 def _note_type_json(entry: Entry) -> dict[str, object]:
@@ -70,6 +68,24 @@ def _json_table(table: dict[str, Entry], as_json) -> str:  # type: ignore[no-unt
     encode = json.JSONEncoder(sort_keys=True).encode
     rows = [f"    {encode(key)}: {encode(as_json(table[key]))}" for key in sorted(table)]
     return "{\n" + ",\n".join(rows) + "\n  }"
+
+
+def _card_table(cards: dict[str, Entry]) -> str:
+    """The cards table, formatted directly: ids, groups and hashes are plain ASCII words."""
+    if not cards:
+        return "{}"
+    quoted = {group: json.dumps(group) for group in {e.group for e in cards.values()}}
+    rows = [
+        f'    {_quote(key)}: {{"added": {e.added}, "group": {quoted[e.group]}, "hash": "{e.hash}", '
+        f'"mtime": {e.mtime}, "type": "{e.kind}"}}'
+        for key, e in sorted(cards.items())
+    ]
+    return "{\n" + ",\n".join(rows) + "\n  }"
+
+
+def _quote(text: str) -> str:
+    """JSON string quoting, fast for the plain ASCII words card ids are."""
+    return f'"{text}"' if _PLAIN_KEY.fullmatch(text) else json.dumps(text)
 
 
 def read_lock(root: Path, problems: list[Problem]) -> Lock:
@@ -137,7 +153,11 @@ def update_lock(
     """The lock after this build: new times only for what changed."""
     new = Lock()
     for note in notes:
-        mtime, added = _next(old.cards.get(note.card_id), note.hash, now)
+        before = old.cards.get(note.card_id)
+        if before is not None and before.hash == note.hash and before.group == note.group:
+            new.cards[note.card_id] = before
+            continue
+        mtime, added = _next(before, note.hash, now)
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)

@@ -1,8 +1,14 @@
-"""Stage 6: write the .apkg with genanki, with every id, time and order decided here.
+"""Stage 6: write the .apkg, with every id, time and order decided here.
 
 genanki leaves ids, GUIDs and timestamps to its callers (and by default uses the build time and
 field contents). deckgen derives them instead: ids and GUIDs from the project key and card ids,
 times from the lock, so the same sources and lock give the same bytes on any machine, any day.
+
+genanki writes the collection: its schema, the collection row, the decks and the note types.
+The note and card rows are written here, in genanki's own row layout, in two batched inserts:
+genanki's one-note-at-a-time writer (a Python object, a tag check and an HTML check per note)
+costs as much as the whole of a plain genanki script, and would make every rebuild of a big
+deck slower than it. The cards written are exactly those Anki itself generates (`ords`).
 """
 
 from __future__ import annotations
@@ -61,58 +67,6 @@ class _NoteType(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
-class _Note(genanki.Note):
-    """A genanki note written with its own change time, precomputed ids, and Anki's own cards.
-
-    genanki guesses a note's cards with rules of its own (it misses nested clozes, and makes a
-    reverse card from a Back of only "<br>"); the importer keeps whatever cards a package holds,
-    so deckgen writes exactly the cards Anki itself would generate.
-    """
-
-    def __init__(self, mtime: int, ords: tuple[int, ...], **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.mtime = mtime
-        self.ids: list[int] = []
-        self._cards = [genanki.Card(ord_) for ord_ in ords]
-
-    @property
-    def cards(self) -> list[genanki.Card]:  # type: ignore[override]
-        return self._cards
-
-    def write_to_db(self, cursor, timestamp, deck_id, id_gen) -> None:  # type: ignore[no-untyped-def]
-        super().write_to_db(cursor, self.mtime, deck_id, iter(self.ids))
-
-
-class _BatchedInserts:
-    """A cursor for genanki that turns its one-row INSERTs into one executemany per statement.
-
-    genanki lays out every note and card row itself and inserts them one execute() at a time;
-    SQLite does the same inserts several times faster in a batch. Reads pass straight through.
-    """
-
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.cursor = cursor
-        self.rows: dict[str, list[tuple[object, ...]]] = {}
-        self.lastrowid: object = None
-
-    def execute(self, sql: str, params: tuple[object, ...] = ()) -> object:
-        if sql.startswith("INSERT INTO"):
-            self.rows.setdefault(sql, []).append(params)
-            self.lastrowid = params[0]  # deckgen gives every note and card its id
-            return self
-        self.flush()
-        return self.cursor.execute(sql, params)
-
-    def executescript(self, script: str) -> object:
-        self.flush()
-        return self.cursor.executescript(script)
-
-    def flush(self) -> None:
-        for sql, rows in self.rows.items():
-            self.cursor.executemany(sql, rows)
-        self.rows.clear()
-
-
 def build_models(config: ProjectConfig, lock: Lock, css: str, kinds: set[str]) -> dict[str, _NoteType]:
     """The genanki models for the note types the deck uses, fresh dicts every time."""
     return {kind: _model(config, NOTE_TYPES[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
@@ -130,40 +84,50 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
     )
 
 
-def _assign_ids(notes: list[_Note], added: list[int]) -> None:
+def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, list[int]]]:
     """Note and card ids in the millisecond range of when each card was first added.
 
     Assigned in first-added order, so the ids of existing notes do not move when cards are added.
     """
+    ids: list[tuple[int, list[int]]] = [(0, [])] * len(notes)
     last_note = last_card = 0
     for i in sorted(range(len(notes)), key=lambda i: (added[i], i)):
         base = added[i] * 1000
         last_note = max(last_note + 1, base)
         card_ids = []
-        for _ in notes[i].cards:
+        for _ in notes[i].ords:
             last_card = max(last_card + 1, base)
             card_ids.append(last_card)
-        notes[i].ids = [last_note, *card_ids]
+        ids[i] = (last_note, card_ids)
+    return ids
 
 
-def _decks(data: PackageInput) -> list[genanki.Deck]:
-    config, lock = data.config, data.lock
+def _decks(data: PackageInput, models: dict[str, _NoteType]) -> tuple[genanki.Deck, dict[str, genanki.Deck]]:
+    """The root deck (which carries the note types) and one subdeck per group."""
+    config = data.config
     root = genanki.Deck(stable_id(config.key, "deck"), config.deck, data.description)
-    decks = {
+    for model in models.values():
+        root.add_model(model)
+    groups = {
         group: genanki.Deck(stable_id(config.key, "deck", group), config.group_deck(group), "")
         for group in config.groups
     }
-    models = build_models(config, lock, data.css, {note.note_type for note in data.notes})
-    notes = [
-        _Note(lock.cards[note.card_id].mtime, note.ords, model=models[note.note_type],
-              fields=list(note.fields),
-              tags=list(note.tags), guid=note.guid, due=position)
-        for position, note in enumerate(data.notes, start=1)
-    ]
-    _assign_ids(notes, [lock.cards[note.card_id].added for note in data.notes])
-    for note, genanki_note in zip(data.notes, notes):
-        decks[note.group].add_note(genanki_note)
-    return [root, *(deck for deck in decks.values() if deck.notes)]
+    return root, groups
+
+
+def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Note and card rows, laid out as genanki's Note and Card write them."""
+    lock = data.lock
+    ids = _assign_ids(data.notes, [lock.cards[note.card_id].added for note in data.notes])
+    notes, cards = [], []
+    for due, (note, (note_id, card_ids)) in enumerate(zip(data.notes, ids), start=1):
+        mtime = lock.cards[note.card_id].mtime
+        notes.append((note_id, note.guid, models[note.note_type].model_id, mtime, -1, f" {' '.join(note.tags)} ",
+                      "\x1f".join(note.fields), note.fields[0], 0, 0, ""))
+        deck_id = decks[note.group].deck_id
+        cards += [(card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "")
+                  for card_id, ord_ in zip(card_ids, note.ords)]
+    return notes, cards
 
 
 def newest_time(lock: Lock) -> int:
@@ -190,11 +154,18 @@ def write_package(data: PackageInput, output: Path) -> None:
 
 def _write_collection(data: PackageInput, database: Path) -> None:
     connection = sqlite3.connect(database)
+    connection.execute("PRAGMA synchronous = OFF")  # a scratch file: no need to survive a power cut
+    connection.execute("PRAGMA journal_mode = MEMORY")
     try:
-        cursor = _BatchedInserts(connection.cursor())
-        package = genanki.Package(_decks(data))
-        package.write_to_db(cursor, newest_time(data.lock), iter(()))
-        cursor.flush()
+        cursor = connection.cursor()
+        models = build_models(data.config, data.lock, data.css, {note.note_type for note in data.notes})
+        root, groups = _decks(data, models)
+        present = {note.group for note in data.notes}
+        used = [groups[group] for group in data.config.groups if group in present]
+        genanki.Package([root, *used]).write_to_db(cursor, newest_time(data.lock), iter(()))
+        notes, cards = _rows(data, models, groups)
+        cursor.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", notes)
+        cursor.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", cards)
         connection.commit()
     finally:
         connection.close()

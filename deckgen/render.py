@@ -15,7 +15,7 @@ import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 import jinja2
@@ -50,9 +50,8 @@ _ALLOWED_TAGS = {
 _ALLOWED_ATTRIBUTES = {"*": {"class", "title"}, "a": {"href"}, "img": {"src", "alt", "width", "height"}}
 
 
-@dataclass(frozen=True)
-class RenderedNote:
-    """One card rendered into an Anki note: compact enough to cache and send between processes."""
+class RenderedNote(NamedTuple):
+    """One card rendered into an Anki note: a plain tuple, cheap to cache and send between processes."""
 
     card_id: str
     note_type: str
