@@ -13,6 +13,7 @@ occlusion, and template filters other than ``cloze``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -197,8 +198,9 @@ class _Context:
         object.__setattr__(self, "nonempty", _nonempty(self.fields))
 
 
+@functools.lru_cache(maxsize=64)
 def _parse(template: str) -> tuple[_Node, ...]:
-    """Parse an Anki template into text, field replacements and sections."""
+    """Parse an Anki template into text, field replacements and sections (cached: templates are few)."""
     return _parse_nodes(_template_tokens(template), None)
 
 

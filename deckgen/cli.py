@@ -108,16 +108,17 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     """
     out_dir = output or default_output(project_dir)
     if serve:
-        _serve(project_dir, out_dir, port)
+        _serve(project_dir, out_dir, port, strict)
         return
-    project = prepare(project_dir, BuildOptions(strict=strict))
+    with _progress(project_dir) as progress:
+        project = prepare(project_dir, BuildOptions(strict=strict), progress)
     _echo_warnings(project)
     result = write_preview(project, out_dir)
     click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
 
 
-def _serve(project_dir: Path, out_dir: Path, port: int) -> None:
-    server = PreviewServer(project_dir, out_dir, port, on_rebuild=_echo_rebuild)
+def _serve(project_dir: Path, out_dir: Path, port: int, strict: bool) -> None:
+    server = PreviewServer(project_dir, out_dir, port, on_rebuild=_echo_rebuild, strict=strict)
     server.start()
     click.echo(f"Serving the preview at {server.url} (writing {out_dir}); press Ctrl-C to stop")
     try:

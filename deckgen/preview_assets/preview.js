@@ -1,0 +1,168 @@
+/* deckgen preview: draws each card side as Anki's reviewer does, filters the list, and follows
+   a serving `deckgen preview --serve`. Plain script, no library: it works offline and from file://. */
+(function () {
+  "use strict";
+
+  var data = document.getElementById("deckgen-cards");
+  var cards = data ? JSON.parse(data.textContent) : [];
+  var entries = Array.prototype.slice.call(document.querySelectorAll(".entry"));
+  var sections = Array.prototype.slice.call(document.querySelectorAll(".group"));
+  var groupSelect = document.getElementById("filter-group");
+  var tagSelect = document.getElementById("filter-tag");
+  var search = document.getElementById("filter-search");
+  var nightToggle = document.getElementById("night-toggle");
+  var shown = document.getElementById("shown");
+  var nothing = document.getElementById("nothing");
+  var PLAY = /\[anki:play:[qa]:\d+\]/g;
+  var night = false;
+  var MEDIA = new URL("media/", document.baseURI).href;
+  var ASSETS = new URL("assets/", document.baseURI).href;
+
+  /* One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
+     <body class="card cardN"> with the card's HTML inside <div id="qa">. Media resolve from media/. */
+  function sideDocument(card, side) {
+    var html = card[side].replace(PLAY, '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>');
+    return '<!doctype html><html><head><meta charset="utf-8"><base href="' + MEDIA + '" target="_blank">' +
+      '<link rel="stylesheet" href="' + ASSETS + 'anki-reviewer.css">' +
+      '<link rel="stylesheet" href="' + ASSETS + 'deck.css"></head>' +
+      '<body class="' + card.body + '"><div id="qa">' + html + "</div></body></html>";
+  }
+
+  function frames() {
+    return Array.prototype.slice.call(document.querySelectorAll(".side iframe"));
+  }
+
+  function applyNight(frame) {
+    var body = frame.contentDocument && frame.contentDocument.body;
+    if (body) {
+      body.classList.toggle("nightMode", night);
+      body.classList.toggle("night_mode", night);
+    }
+  }
+
+  /* The frame is at least as tall as its card (plus a little room below, as a window would
+     have), and follows it when images load. */
+  function fit(frame) {
+    var doc = frame.contentDocument;
+    if (!doc || !doc.documentElement) return;
+    var resize = function () {
+      frame.style.minHeight = Math.ceil(doc.documentElement.getBoundingClientRect().height) + 16 + "px";
+    };
+    applyNight(frame);
+    resize();
+    var Observer = frame.contentWindow.ResizeObserver;
+    if (Observer) new Observer(resize).observe(doc.documentElement);
+  }
+
+  function mount(entry) {
+    if (entry.getAttribute("data-mounted")) return;
+    entry.setAttribute("data-mounted", "1");
+    var card = cards[Number(entry.getAttribute("data-index"))];
+    entry.querySelectorAll(".side").forEach(function (figure) {
+      var side = figure.getAttribute("data-side");
+      var frame = document.createElement("iframe");
+      frame.title = (side === "question" ? "Front of " : "Back of ") + card.note;
+      frame.addEventListener("load", function () { fit(frame); });
+      frame.srcdoc = sideDocument(card, side);
+      figure.querySelector(".slot").replaceWith(frame);
+    });
+  }
+
+  /* Cards are drawn when they come near the screen, so thousands of them stay quick. */
+  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (seen) {
+    seen.forEach(function (item) {
+      if (item.isIntersecting) { mount(item.target); observer.unobserve(item.target); }
+    });
+  }, { rootMargin: "800px 0px" }) : null;
+  entries.forEach(function (entry) { observer ? observer.observe(entry) : mount(entry); });
+
+  function matches(entry, group, tag, words) {
+    if (group && entry.getAttribute("data-group") !== group) return false;
+    if (tag) {
+      var tags = entry.getAttribute("data-tags").split(" ");
+      if (!tags.some(function (t) { return t === tag || t.indexOf(tag + "::") === 0; })) return false;
+    }
+    var text = cards[Number(entry.getAttribute("data-index"))].text;
+    return words.every(function (word) { return text.indexOf(word) !== -1; });
+  }
+
+  function applyFilters(event) {
+    var group = groupSelect.value, tag = tagSelect.value;
+    var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var count = 0;
+    entries.forEach(function (entry) {
+      var ok = matches(entry, group, tag, words);
+      entry.hidden = !ok;
+      if (ok) count += 1;
+    });
+    sections.forEach(function (section) {
+      section.hidden = !section.querySelector(".entry:not([hidden])");
+    });
+    shown.textContent = count === entries.length ? count + " cards" : count + " of " + entries.length + " cards shown";
+    nothing.hidden = count > 0;
+    saveState(Boolean(event));
+  }
+
+  function setNight(on, event) {
+    night = on;
+    document.documentElement.classList.toggle("preview-night", on);
+    nightToggle.setAttribute("aria-pressed", on ? "true" : "false");
+    frames().forEach(applyNight);
+    saveState(Boolean(event));
+  }
+
+  /* The filters live in the address (#group=...&tag=...&q=...&night=1): a link shares a view,
+     and a reload keeps it. A link to one card (#card-12) stays until the reader changes a filter. */
+  function saveState(byReader) {
+    var state = new URLSearchParams();
+    if (groupSelect.value) state.set("group", groupSelect.value);
+    if (tagSelect.value) state.set("tag", tagSelect.value);
+    if (search.value) state.set("q", search.value);
+    if (night) state.set("night", "1");
+    var hash = state.toString();
+    if (hash !== location.hash.replace(/^#/, "") && (byReader || !/^#card-/.test(location.hash))) {
+      history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
+    }
+  }
+
+  function restoreState() {
+    if (/^#card-/.test(location.hash)) return;
+    var state = new URLSearchParams(location.hash.replace(/^#/, ""));
+    var choose = function (select, value) {
+      if (value && Array.prototype.some.call(select.options, function (o) { return o.value === value; })) {
+        select.value = value;
+      }
+    };
+    choose(groupSelect, state.get("group"));
+    choose(tagSelect, state.get("tag"));
+    search.value = state.get("q") || "";
+    night = state.get("night") === "1";
+  }
+
+  if (groupSelect) {
+    restoreState();
+    groupSelect.addEventListener("change", applyFilters);
+    tagSelect.addEventListener("change", applyFilters);
+    search.addEventListener("input", applyFilters);
+    nightToggle.addEventListener("click", function (event) { setNight(!night, event); });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "/" && document.activeElement !== search) { event.preventDefault(); search.focus(); }
+    });
+    setNight(night);
+    applyFilters();
+  }
+
+  /* Served by `deckgen preview --serve`: reload when the site is rebuilt, keeping the place. */
+  var live = document.querySelector('meta[name="deckgen-live"]');
+  var SCROLL = "deckgen-preview-scroll";
+  if (live && window.EventSource && /^https?:$/.test(location.protocol)) {
+    var saved = sessionStorage.getItem(SCROLL);
+    if (saved) { sessionStorage.removeItem(SCROLL); window.scrollTo(0, Number(saved)); }
+    var events = new EventSource("/__deckgen__/events?build=" + encodeURIComponent(live.content));
+    events.addEventListener("reload", function () {
+      events.close();
+      sessionStorage.setItem(SCROLL, String(window.scrollY));
+      location.reload();
+    });
+  }
+})();
