@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 import jinja2
@@ -18,8 +19,8 @@ from markupsafe import Markup, escape
 
 from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, did_you_mean
-from .schema import Reader, describe, parse_document
-from .yamlsource import YamlMap
+from .schema import Reader, decode, describe, parse_document, read_file
+from .yamlsource import Pos, YamlMap
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
 TEMPLATE_SUFFIX = ".html.j2"
@@ -27,6 +28,7 @@ SOURCES_TEMPLATE = "_sources.html.j2"
 CSS_FILE = "style.css"
 CARD_KEYS = ("id", "type", "group", "tags", "sources")
 CONTEXT_NAMES = ("card", "cloze")
+CARD_ATTRIBUTES = ("id", "type", "group", "group_title", "tags")  # what templates read as card.*
 _FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 _FIELD_OPTIONS = ("required", "markdown", "choices", "list")
 
@@ -93,10 +95,32 @@ class Templates:
 
 def display_path(path: Path, root: Path) -> str:
     """A path as messages show it: relative to the project, or inside deckgen."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return "<deckgen>/" + path.resolve().relative_to(BUILTIN_DIR.parent.resolve()).as_posix()
+    for base, prefix in ((root, ""), (BUILTIN_DIR.parent, "<deckgen>/")):
+        for candidate, folder in ((path, base), (path.resolve(), base.resolve())):
+            if candidate.is_relative_to(folder):
+                return prefix + candidate.relative_to(folder).as_posix()
+    return path.as_posix()
+
+
+class PrintError(Exception):
+    """A template printed a value that is not text: a list, a mapping, None or true/false."""
+
+    def __init__(self, what: str, hint: str) -> None:
+        super().__init__(f"prints {what} as text")
+        self.hint = hint
+
+
+def printable(value: Any) -> Any:
+    """Jinja's finalize: refuse to put a Python list, mapping, None or boolean on a card."""
+    if value is None:
+        raise PrintError("None", "print a field that has a value, or guard it with {% if %}")
+    if isinstance(value, bool):
+        raise PrintError(f"the boolean {value}", "use {% if ... %} to choose what to print")
+    if isinstance(value, (list, tuple, set, frozenset)):
+        raise PrintError("a list", "loop over it with {% for item in ... %}, or join it: |join(', ')")
+    if isinstance(value, Mapping):
+        raise PrintError("a mapping", "print one of its values, such as {{ card.id }}")
+    return value
 
 
 def make_environment(project_templates: Path) -> SandboxedEnvironment:
@@ -108,6 +132,7 @@ def make_environment(project_templates: Path) -> SandboxedEnvironment:
         ]),
         autoescape=True,
         undefined=MissingField,
+        finalize=printable,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -123,8 +148,11 @@ def load_templates(root: Path, problems: list[Problem]) -> Templates:
     card_types = {}
     specs = _spec_files(project_dir)
     for name, spec_path in sorted(specs.items()):
-        files[display_path(spec_path, root)] = spec_path.read_bytes()
-        card_type = _load_card_type(name, spec_path, root, env, problems, files)
+        data = read_file(spec_path, display_path(spec_path, root), problems)
+        if data is None:
+            continue
+        files[display_path(spec_path, root)] = data
+        card_type = _load_card_type(name, spec_path, data, root, env, problems, files)
         if card_type is not None:
             card_types[name] = card_type
     css_path = _first_existing(project_dir / CSS_FILE, BUILTIN_DIR / CSS_FILE)
@@ -137,7 +165,7 @@ def load_templates(root: Path, problems: list[Problem]) -> Templates:
 def _spec_files(project_dir: Path) -> dict[str, Path]:
     specs = {path.stem: path for path in BUILTIN_DIR.glob("*.yaml")}
     if project_dir.is_dir():
-        specs.update({path.stem: path for path in project_dir.glob("*.yaml")})
+        specs.update({path.stem: path for path in project_dir.glob("*.yaml") if path.is_file()})
     return specs
 
 
@@ -146,35 +174,36 @@ def _first_existing(*paths: Path) -> Path:
 
 
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(Problem(display_path(path, root), message="not UTF-8 text", hint="save it as UTF-8"))
-        return ""
+    data = read_file(path, display_path(path, root), problems)
+    return (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
 
 
 def _load_card_type(
-    name: str, spec_path: Path, root: Path, env: SandboxedEnvironment,
+    name: str, spec_path: Path, data: bytes, root: Path, env: SandboxedEnvironment,
     problems: list[Problem], files: dict[str, bytes],
 ) -> CardType | None:
     shown = display_path(spec_path, root)
     before = len(problems)
-    spec = parse_document(spec_path.read_bytes(), shown, problems)
+    spec = parse_document(data, shown, problems)
     if not isinstance(spec, YamlMap):
         if len(problems) == before:
             problems.append(Problem(shown, 1, 1, f"card type '{name}' must be a mapping with 'note_type' and 'fields'"))
         return None
-    read = Reader(shown, problems)
+    read = Reader(shown, problems, noun="setting")
     read.unknown_keys(spec, ("note_type", "fields", "template", "description"), "card type setting")
     note_type = _note_type(spec, read)
     fields = _field_specs(spec, read)
     template_name = read.text(spec, "template") or name + TEMPLATE_SUFFIX
-    template = _compile(env, template_name, root, problems, files)
+    where = (shown, spec.value_pos.get("template", Pos(1, 1)))
+    template = _compile(env, template_name, root, problems, files, where)
     if note_type is None or template is None or len(problems) > before:
         return None
-    blocks = _block_stack(template, env)
-    _check_blocks(name, note_type, blocks, template, root, problems)
-    _check_variables(name, fields, blocks, env, root, problems)
+    blocks = _block_stack(template, env, root, problems)
+    if blocks is None:
+        return None
+    _check_blocks(name, note_type, blocks, template, env, root, problems)
+    own_file = display_path(Path(template.filename or ""), root)
+    _check_variables(name, shown, fields, blocks, own_file, env, root, problems)
     if len(problems) > before:
         return None
     return CardType(name, note_type, fields, template, blocks, shown)
@@ -209,6 +238,9 @@ def _field_spec(name: str, mapping: YamlMap, read: Reader) -> FieldSpec | None:
     if name in CARD_KEYS:
         read.report(pos, f"'{name}' is a key every card has; it cannot be a card type's field")
         return None
+    if name in CONTEXT_NAMES:
+        read.report(pos, f"'{name}' is a name templates already use; it cannot be a card type's field")
+        return None
     if not _FIELD_NAME.match(name):
         read.report(pos, f"field name '{name}' must be lowercase letters, digits and '_'")
         return None
@@ -231,27 +263,73 @@ def _field_spec(name: str, mapping: YamlMap, read: Reader) -> FieldSpec | None:
 
 def _compile(
     env: SandboxedEnvironment, name: str, root: Path, problems: list[Problem], files: dict[str, bytes],
+    where: tuple[str, Pos] | None = None, compiling: frozenset[str] = frozenset(),
 ) -> jinja2.Template | None:
+    """A template compiled, and every template it extends, includes or imports; None if any fails (reported)."""
+    found: list[Problem] = []
     try:
         template = env.get_template(name)
     except jinja2.TemplateSyntaxError as exc:
         shown = display_path(Path(exc.filename), root) if exc.filename else name
-        problems.append(Problem(shown, exc.lineno or 0, 0, f"template syntax error: {exc.message}"))
-        return None
-    except jinja2.TemplateNotFound as exc:
-        problems.append(Problem("templates/" + name, message=f"template '{exc.name}' not found",
-                                hint="looked in the project's templates/ and deckgen's built-in ones"))
+        found.append(Problem(shown, exc.lineno or 0, 0, f"template syntax error: {exc.message}"))
+    except jinja2.TemplateNotFound:
+        path, pos = where or ("templates/" + name, Pos(0, 0))
+        found.append(Problem(path, pos.line, pos.column, f"template '{name}' not found",
+                             hint="looked in the project's templates/ and deckgen's built-in ones"))
+    except UnicodeDecodeError:
+        path = _template_path(env, name)
+        decode(path.read_bytes(), display_path(path, root), found, kind="template")
+    except OSError as exc:  # a file that exists but cannot be read
+        path = _template_path(env, name)
+        found.append(Problem(display_path(path, root), message=f"cannot read the file: {exc.strerror or exc}"))
+    problems.extend(problem for problem in found if problem not in problems)  # card types share templates
+    if found:
         return None
     if template.filename:
         files[display_path(Path(template.filename), root)] = Path(template.filename).read_bytes()
-    return template
+    return template if _compile_references(template, env, root, problems, files, compiling | {name}) else None
 
 
-def _block_stack(template: jinja2.Template, env: SandboxedEnvironment) -> dict[str, list[Any]]:
-    """Each block's implementations, child first, as `{% extends %}` would stack them."""
+def _template_path(env: SandboxedEnvironment, name: str) -> Path:
+    """The file a template name stands for: the project's first, then deckgen's."""
+    loaders = env.loader.loaders  # type: ignore[union-attr]
+    folders = [Path(folder) for loader in loaders for folder in loader.searchpath]
+    return next((folder / name for folder in folders if (folder / name).is_file()), folders[0] / name)
+
+
+def _compile_references(
+    template: jinja2.Template, env: SandboxedEnvironment, root: Path, problems: list[Problem],
+    files: dict[str, bytes], compiling: frozenset[str],
+) -> bool:
+    """Compile the templates this one names, so that their mistakes show before any card renders."""
+    shown = display_path(Path(template.filename or template.name or ""), root)
+    ok = True
+    for node in _parse(template, env).find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)):
+        target = node.template
+        if not isinstance(target, nodes.Const) or not isinstance(target.value, str):
+            continue
+        if isinstance(node, nodes.Include) and node.ignore_missing:
+            continue
+        if target.value not in compiling:
+            where = (shown, Pos(node.lineno, 0))
+            ok &= _compile(env, target.value, root, problems, files, where, compiling) is not None
+    return ok
+
+
+def _block_stack(
+    template: jinja2.Template, env: SandboxedEnvironment, root: Path, problems: list[Problem],
+) -> dict[str, list[Any]] | None:
+    """Each block's implementations, child first, as `{% extends %}` would stack them; None for a loop."""
     stack: dict[str, list[Any]] = {}
+    chain: list[str] = []
     current: jinja2.Template | None = template
     while current is not None:
+        if current.name in chain:
+            shown = display_path(Path(template.filename or ""), root)
+            problems.append(Problem(shown, 1, 0, "templates extend each other in a loop: "
+                                    + " -> ".join([*chain, str(current.name)])))
+            return None
+        chain.append(str(current.name))
         for name, function in current.blocks.items():
             stack.setdefault(name, []).append(function)
         current = _parent(current, env)
@@ -259,20 +337,25 @@ def _block_stack(template: jinja2.Template, env: SandboxedEnvironment) -> dict[s
 
 
 def _parent(template: jinja2.Template, env: SandboxedEnvironment) -> jinja2.Template | None:
+    """The template this one extends (already compiled and checked by _compile)."""
     extends = next(_parse(template, env).find_all(nodes.Extends), None)
-    if extends is None or not isinstance(extends.template, nodes.Const):
+    if extends is None or not isinstance(extends.template, nodes.Const) or not isinstance(extends.template.value, str):
         return None
     return env.get_template(extends.template.value)
 
 
-def _parse(template: jinja2.Template, env: SandboxedEnvironment) -> nodes.Template:
+def _source(template: jinja2.Template, env: SandboxedEnvironment) -> str:
     source, _, _ = env.loader.get_source(env, template.name)  # type: ignore[union-attr]
-    return env.parse(source, template.name, template.filename)
+    return source
+
+
+def _parse(template: jinja2.Template, env: SandboxedEnvironment) -> nodes.Template:
+    return env.parse(_source(template, env), template.name, template.filename)
 
 
 def _check_blocks(
     name: str, note_type: NoteType, blocks: dict[str, list[Any]], template: jinja2.Template,
-    root: Path, problems: list[Problem],
+    env: SandboxedEnvironment, root: Path, problems: list[Problem],
 ) -> None:
     shown = display_path(Path(template.filename or name), root)
     first = note_type.content_fields[0]
@@ -281,32 +364,114 @@ def _check_blocks(
                                 hint=f"the {note_type.kind} note type needs it: it is the question"))
     for block in blocks:
         if block not in note_type.content_fields:
+            owner = _template_of(blocks[block][0], env)
             problems.append(Problem(
-                shown, 1, 0,
+                display_path(Path(owner.filename or ""), root), _block_node(owner, block, env).lineno, 0,
                 f"block '{block}' is not a field of the {note_type.kind} note type",
-                did_you_mean(block, note_type.content_fields) or "fields: " + ", ".join(note_type.content_fields),
+                hint=did_you_mean(block, note_type.content_fields)
+                or "fields: " + ", ".join(note_type.content_fields),
             ))
 
 
 def _check_variables(
-    name: str, fields: dict[str, FieldSpec], blocks: dict[str, list[Any]],
-    env: SandboxedEnvironment, root: Path, problems: list[Problem],
+    name: str, spec_shown: str, fields: dict[str, FieldSpec], blocks: dict[str, list[Any]],
+    own_file: str, env: SandboxedEnvironment, root: Path, problems: list[Problem],
 ) -> None:
     """Every variable a used block reads must be a declared field (no silent empty output)."""
     known = set(fields) | set(CONTEXT_NAMES) | set(env.globals)
     for block_name, stack in blocks.items():
         template = _template_of(stack[0], env)
-        block = next(b for b in _parse(template, env).find_all(nodes.Block) if b.name == block_name)
+        shown = display_path(Path(template.filename or ""), root)
+        block = _block_node(template, block_name, env)
         body = nodes.Template(block.body)
         body.set_environment(env)
-        unknown = meta.find_undeclared_variables(body) - known
-        for variable in sorted(unknown):
+        lines = _source(template, env).split("\n")
+        outside = _names_outside_blocks(template, env)
+        for variable in sorted(meta.find_undeclared_variables(body) - known):
             line = next(n.lineno for n in block.find_all(nodes.Name) if n.name == variable)
-            problems.append(Problem(
-                display_path(Path(template.filename or ""), root), line, 0,
-                f"template uses '{variable}', which card type '{name}' does not declare",
-                did_you_mean(variable, fields) or f"declare it under 'fields:' in {name}.yaml",
-            ))
+            where = (shown, line, _name_column(lines[line - 1], variable, _block_start(block, lines, line)))
+            problems.append(_variable_problem(name, spec_shown, variable, block_name, fields, outside, where, own_file))
+        problems.extend(_card_attribute_problems(block, shown, lines))
+        problems.extend(_constant_print_problems(block, shown, lines))
+
+
+def _block_start(block: nodes.Block, lines: list[str], line: int) -> int:
+    """Where a block's body starts on `line`: after its {% block %} tag if the tag is on that line."""
+    if line != block.lineno:
+        return 0
+    tag = re.search(rf"\{{%-?\s*block\s+{re.escape(block.name)}\b.*?%\}}", lines[line - 1])
+    return tag.end() if tag else 0
+
+
+def _name_column(line: str, name: str, start: int = 0) -> int:
+    """The 1-based column of a name inside a line's {{ }} or {% %} tags from `start`, or 0 if not found."""
+    for tag in re.finditer(r"\{[{%].*?[}%]\}|\{[{%].*", line[start:]):
+        found = re.search(rf"(?<![\w.]){re.escape(name)}\b", tag.group())
+        if found:
+            return start + tag.start() + found.start() + 1
+    return 0
+
+
+def _variable_problem(
+    name: str, spec_shown: str, variable: str, block: str, fields: dict[str, FieldSpec], outside: set[str],
+    where: tuple[str, int, int], own_file: str,
+) -> Problem:
+    if variable in outside:
+        return Problem(*where, f"'{variable}' is defined outside the blocks, where block '{block}' cannot see it",
+                       hint="deckgen renders only the blocks: define or import it inside the block")
+    hint = did_you_mean(variable, fields) or f"declare it under 'fields:' in {spec_shown}"
+    if where[0] != own_file:
+        hint += f", or override {{% block {block} %}} in {own_file}"
+    return Problem(*where, f"template uses '{variable}', which card type '{name}' does not declare", hint=hint)
+
+
+def _card_attribute_problems(block: nodes.Block, shown: str, lines: list[str]) -> list[Problem]:
+    """`card.x` must be one of the attributes every card has."""
+    return [
+        Problem(shown, node.lineno, _name_column(lines[node.lineno - 1], f"card.{node.attr}"),
+                f"template uses 'card.{node.attr}', which no card has",
+                hint=did_you_mean(node.attr, CARD_ATTRIBUTES) or "a card has: " + ", ".join(CARD_ATTRIBUTES))
+        for node in block.find_all(nodes.Getattr)
+        if isinstance(node.node, nodes.Name) and node.node.name == "card" and node.attr not in CARD_ATTRIBUTES
+    ]
+
+
+def _constant_print_problems(block: nodes.Block, shown: str, lines: list[str]) -> list[Problem]:
+    """`{{ none }}`, `{{ true }}` or `{{ [1] }}`: Jinja prints such constants without calling `printable`."""
+    problems = []
+    for output in block.find_all(nodes.Output):
+        for child in output.nodes:
+            value = child.value if isinstance(child, nodes.Const) else None
+            if isinstance(child, (nodes.List, nodes.Tuple, nodes.Dict)) or (
+                    isinstance(child, nodes.Const) and (value is None or isinstance(value, bool))):
+                what = "a list or mapping" if not isinstance(child, nodes.Const) else str(value)
+                column = _name_column(lines[child.lineno - 1], str(value).lower()) if what == str(value) else 0
+                problems.append(Problem(shown, child.lineno, column, f"template prints {what} as text",
+                                        hint="print a field, or text in quotes"))
+    return problems
+
+
+def _names_outside_blocks(template: jinja2.Template, env: SandboxedEnvironment) -> set[str]:
+    """Names a template sets, defines or imports outside its blocks (invisible to the blocks)."""
+    names: set[str] = set()
+    todo: list[nodes.Node] = list(_parse(template, env).body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, nodes.Block):
+            continue
+        if isinstance(node, (nodes.Assign, nodes.AssignBlock)):
+            names |= {n.name for n in node.target.find_all(nodes.Name)} | (
+                {node.target.name} if isinstance(node.target, nodes.Name) else set())
+        elif isinstance(node, (nodes.Macro, nodes.Import)):
+            names.add(node.name if isinstance(node, nodes.Macro) else node.target)
+        elif isinstance(node, nodes.FromImport):
+            names |= {item if isinstance(item, str) else item[1] for item in node.names}
+        todo.extend(node.iter_child_nodes())
+    return names
+
+
+def _block_node(template: jinja2.Template, block_name: str, env: SandboxedEnvironment) -> nodes.Block:
+    return next(b for b in _parse(template, env).find_all(nodes.Block) if b.name == block_name)
 
 
 def _template_of(block_function: Any, env: SandboxedEnvironment) -> jinja2.Template:

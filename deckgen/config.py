@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .problems import Problem
-from .schema import Reader, parse_document
+from .schema import Reader, parse_document, read_file
 from .yamlsource import YamlMap
 
 CONFIG_FILE = "deckgen.yaml"
@@ -71,14 +71,15 @@ def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
                                 hint="is this a deckgen project folder?"))
         return None
     before = len(problems)
-    document = parse_document(path.read_bytes(), CONFIG_FILE, problems)
+    data = read_file(path, CONFIG_FILE, problems)
+    document = parse_document(data, CONFIG_FILE, problems) if data is not None else None
     if len(problems) > before:
         return None
     if not isinstance(document, YamlMap):
         problems.append(Problem(CONFIG_FILE, 1, 1, "deckgen.yaml must be a mapping of settings",
                                 hint="start with 'deck: My Deck' and 'key: my-deck'"))
         return None
-    return _config(root, document, Reader(CONFIG_FILE, problems), before)
+    return _config(root, document, Reader(CONFIG_FILE, problems, noun="setting"), before)
 
 
 def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfig | None:
@@ -100,7 +101,7 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         license=read.text(doc, "license"),
         authors=tuple(text for text, _ in read.text_list(doc, "authors")),
         html=read.flag(doc, "html", False),
-        media=read.text(doc, "media") or "media",
+        media=_media(root, doc, read),
         output=read.text(doc, "output"),
     )
     if deck is not None and "::" in deck:
@@ -109,13 +110,25 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
     return None if len(read.problems) > before else config
 
 
+def _media(root: Path, doc: YamlMap, read: Reader) -> str:
+    """The media folder; it must be inside the project, so that nothing else goes into a package."""
+    media = read.text(doc, "media", required="media" in doc)
+    if media is None:
+        return "media"
+    if Path(media).is_absolute() or not (root / media).resolve().is_relative_to(root.resolve()):
+        read.report(doc.value_pos["media"], f"the media folder '{media}' is outside the project",
+                    "name a folder inside the project, such as 'media'")
+    return media
+
+
 def _groups(doc: YamlMap, read: Reader) -> dict[str, str]:
     mapping = read.mapping(doc, "groups")
     if mapping is None:
         return dict(DEFAULT_GROUPS)
     groups = {}
     for group in mapping:
-        title = read.text_value(mapping[group], mapping.value_pos[group], group)
+        title = read.text_value(mapping[group], mapping.value_pos[group], group,
+                                label=f"the title of group '{group}'")
         if not _ID.match(group):
             read.report(mapping.key_pos[group], f"group key '{group}' must be letters, digits, '-' or '_'")
         elif title is not None:
@@ -143,7 +156,8 @@ def _sources(doc: YamlMap, read: Reader) -> dict[str, str]:
         return {}
     sources = {}
     for source_id in mapping:
-        citation = read.text_value(mapping[source_id], mapping.value_pos[source_id], source_id)
+        citation = read.text_value(mapping[source_id], mapping.value_pos[source_id], source_id,
+                                   label=f"the citation of source '{source_id}'")
         if citation is not None:
             sources[source_id] = citation.strip()
     return sources

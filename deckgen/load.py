@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .problems import Problem
@@ -24,6 +24,8 @@ class FileDefaults:
     group: str | None = None
     type: str = DEFAULT_TYPE
     tags: tuple[tuple[str, Pos], ...] = ()
+    positions: dict[str, Pos] = field(default_factory=dict, compare=False)  # of 'group' and 'type'
+    unreadable: frozenset[str] = frozenset()  # settings given but unreadable (already reported)
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ def find_card_files(root: Path) -> list[Path]:
     cards_dir = root / CARDS_DIR
     if not cards_dir.is_dir():
         return []
-    files = [p for p in cards_dir.rglob("*") if p.suffix in CARD_SUFFIXES and p.is_file()]
+    files = [p for p in cards_dir.rglob("*") if p.suffix.lower() in CARD_SUFFIXES and p.is_file()]
     return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
 
 
@@ -59,16 +61,19 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
     if not isinstance(document, YamlMap):
         read.report(Pos(1, 1), f"a card file must be a mapping with 'cards:', not {describe(document)}")
         return []
-    read.unknown_keys(document, FILE_KEYS, "file setting")
+    read.unknown_keys(document, FILE_KEYS, "file setting", "a card's fields go under its '- id:', lined up with 'id'")
     defaults = _defaults(document, read)
     return _cards(document, defaults, read)
 
 
 def _defaults(document: YamlMap, read: Reader) -> FileDefaults:
+    values = {key: read.text(document, key, required=key in document) for key in ("group", "type")}
     return FileDefaults(
-        group=read.text(document, "group"),
-        type=read.text(document, "type") or DEFAULT_TYPE,
+        group=values["group"],
+        type=values["type"] or DEFAULT_TYPE,
         tags=tuple(read.text_list(document, "tags")),
+        positions={key: document.value_pos[key] for key in values if key in document},
+        unreadable=frozenset(key for key, value in values.items() if key in document and value is None),
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Iterable
 
 from .config import ProjectConfig
@@ -13,6 +14,7 @@ from .render import RenderedNote
 
 _ANKI_STRIPS = re.compile(r'[\[\]<>:"/?*^\\|\x00-\x1f\x7f]')
 _MAX_NAME_BYTES = 120
+_COPY_IT = "copy the file into the project instead"
 
 
 def anki_name_problem(name: str) -> str | None:
@@ -32,53 +34,72 @@ def collect_media(
     """Every media file the package needs, by name; problems for anything missing or unsafe."""
     media_dir = config.media_dir
     found: dict[str, Path] = {}
+    referenced: set[str] = set()
     for note in notes:
         for name in note.media:
+            referenced.add(name)
             path = _resolve(config, media_dir, name, note, problems)
             if path is not None:
                 found[name] = path
-    for path in _template_media(media_dir):
+    for path in _template_media(config, media_dir, problems):
         found.setdefault(path.name, path)
-    _warn_unused(config, media_dir, found, problems)
+    _warn_unused(config, media_dir, referenced, problems)
     return found
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether a path, with its links followed, is inside a folder."""
+    return path.resolve().is_relative_to(folder.resolve())
 
 
 def _resolve(
     config: ProjectConfig, media_dir: Path, name: str, note: RenderedNote, problems: list[Problem]
 ) -> Path | None:
+    """The file a note refers to, if it is a plain name of a file inside the project's media folder."""
     def report(message: str, hint: str | None = None) -> None:
         problems.append(Problem(note.path, note.line, note.column, message, note.card_id, hint))
 
-    root = config.root.resolve()
-    target = (media_dir / name).resolve()
-    if Path(name).is_absolute() or not target.is_relative_to(root):
+    lexical = Path(os.path.abspath(media_dir / name.replace("\\", "/")))  # '..' resolved, links not followed
+    if Path(name).is_absolute() or not lexical.is_relative_to(os.path.abspath(config.root)):
         report(f"media '{name}' is outside the project", f"put the file in {config.media}/ and refer to it by name")
         return None
+    if not lexical.is_relative_to(os.path.abspath(media_dir)):
+        report(f"media '{name}' is outside {config.media}/", f"put the file in {config.media}/ and refer to it by name")
+        return None
     if "/" in name or "\\" in name:
-        report(f"media '{name}' is in a folder, but Anki's media has no folders",
-               f"put it directly in {config.media}/ and refer to it as '{Path(name).name}'")
+        report(f"media '{name}' is not a file name in {config.media}/: Anki's media has no folders",
+               f"put it directly in {config.media}/ and refer to it as '{PurePath(name).name}'")
         return None
     why = anki_name_problem(name)
     if why:
         report(f"media name '{name}' {why}, so Anki would rename it and the card would lose it", "rename the file")
         return None
+    target = media_dir / name
     if not target.is_file():
         report(f"media file '{name}' not found in {config.media}/")
+        return None
+    if not _inside(target, config.root):
+        report(f"media '{name}' is a link to a file outside the project", _COPY_IT)
         return None
     return target
 
 
-def _template_media(media_dir: Path) -> list[Path]:
+def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Problem]) -> list[Path]:
     """Files whose names start with '_': Anki keeps them for templates even when no note uses them."""
     if not media_dir.is_dir():
         return []
-    return sorted(p for p in media_dir.iterdir() if p.name.startswith("_") and p.is_file())
+    files = sorted(p for p in media_dir.iterdir() if p.name.startswith("_") and p.is_file())
+    for path in files:
+        if not _inside(path, config.root):
+            problems.append(Problem(f"{config.media}/{path.name}", message="this is a link to a file outside "
+                                    "the project", hint=_COPY_IT))
+    return [path for path in files if _inside(path, config.root)]
 
 
-def _warn_unused(config: ProjectConfig, media_dir: Path, used: dict[str, Path], problems: list[Problem]) -> None:
+def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem]) -> None:
     if not media_dir.is_dir():
         return
     for path in sorted(media_dir.iterdir()):
-        if path.is_file() and path.name not in used and not path.name.startswith("."):
+        if path.is_file() and path.name not in used and not path.name.startswith((".", "_")):
             problems.append(Problem(f"{config.media}/{path.name}", message="media file is not used by any card",
                                     severity=WARNING, hint="it is left out of the package"))

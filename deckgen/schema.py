@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Iterable
 
 from .problems import Problem, did_you_mean
-from .yamlsource import Implicit, Pos, Value, YamlList, YamlMap, YamlProblem, parse
+from .yamlsource import Implicit, Pos, Value, YamlError, YamlList, YamlMap, parse
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
 
 
 def describe(value: Value) -> str:
@@ -24,14 +28,15 @@ def describe(value: Value) -> str:
 class Reader:
     """Reads fields of one file's mappings and collects located problems."""
 
-    def __init__(self, path: str, problems: list[Problem], card: str | None = None) -> None:
+    def __init__(self, path: str, problems: list[Problem], card: str | None = None, noun: str = "field") -> None:
         self.path = path
         self.problems = problems
         self.card = card
+        self.noun = noun
 
     def for_card(self, card: str | None) -> Reader:
         """The same reader, with messages naming a card."""
-        return Reader(self.path, self.problems, card)
+        return Reader(self.path, self.problems, card, self.noun)
 
     def report(self, pos: Pos, message: str, hint: str | None = None, severity: str = "error") -> None:
         """Record a problem at a position of this file."""
@@ -43,29 +48,39 @@ class Reader:
         """A text value; numbers and booleans YAML guessed are reported with the fix."""
         if key not in mapping:
             if required:
-                self.report(mapping.pos, f"missing field '{key}'")
+                self.report(mapping.pos, f"missing {self.noun} '{key}'")
             return None
         return self.text_value(mapping[key], mapping.value_pos[key], key, required)
 
-    def text_value(self, value: Value, pos: Pos, name: str, required: bool = True) -> str | None:
-        """Check that a value is non-empty text."""
+    def text_value(
+        self, value: Value, pos: Pos, name: str, required: bool = True, label: str | None = None,
+        item: bool = False,
+    ) -> str | None:
+        """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
+        what = label or f"{self.noun} '{name}'"
         if isinstance(value, str):
-            if required and not value.strip():
-                self.report(pos, f"field '{name}' is empty")
-                return None
-            return value
+            return self._checked_text(value, pos, what, required)
         if isinstance(value, Implicit):
-            self.report(
-                pos,
-                f"field '{name}' is {describe(value)}, not text",
-                f'YAML reads {value.raw} as a {value.kind}: quote it, {name}: "{value.raw}"',
-            )
+            example = f'"{value.raw}"' if item else f'{name}: "{value.raw}"'
+            self.report(pos, f"{what} is {describe(value)}, not text",
+                        f"YAML reads {value.raw} as a {value.kind}: quote it, {example}")
         elif value is None:
             if required:
-                self.report(pos, f"field '{name}' is empty")
+                self.report(pos, f"{what} is empty")
         else:
-            self.report(pos, f"field '{name}' must be text, not {describe(value)}")
+            self.report(pos, f"{what} must be text, not {describe(value)}")
         return None
+
+    def _checked_text(self, value: str, pos: Pos, what: str, required: bool) -> str | None:
+        if required and not value.strip():
+            self.report(pos, f"{what} is empty")
+            return None
+        control = _CONTROL.search(value)
+        if control:
+            self.report(pos, f"{what} contains the control character U+{ord(control.group()):04X}",
+                        "remove it: control characters do not belong on a card, and Anki drops most of them")
+            return None
+        return value
 
     def text_list(self, mapping: YamlMap, key: str) -> list[tuple[str, Pos]]:
         """A list of text values (a single text is accepted as a list of one)."""
@@ -76,8 +91,8 @@ class Reader:
             text = self.text_value(value, pos, key)
             return [(text, pos)] if text is not None else []
         out = []
-        for item, item_pos in zip(value, value.item_pos):
-            text = self.text_value(item, item_pos, f"{key}' item '{item}")
+        for number, (item, item_pos) in enumerate(zip(value, value.item_pos), start=1):
+            text = self.text_value(item, item_pos, key, label=f"item {number} of '{key}'", item=True)
             if text is not None:
                 out.append((text, item_pos))
         return out
@@ -102,25 +117,37 @@ class Reader:
         self.report(mapping.value_pos[key], f"'{key}' must be true or false, not {describe(value)}")
         return default
 
-    def unknown_keys(self, mapping: YamlMap, allowed: Iterable[str], what: str) -> None:
-        """Report every key that is not one of `allowed`, with a suggestion."""
+    def unknown_keys(self, mapping: YamlMap, allowed: Iterable[str], what: str, hint: str | None = None) -> None:
+        """Report every key that is not one of `allowed`, with a suggestion (or `hint` when none is close)."""
         allowed = list(allowed)
         for key in mapping:
             if key not in allowed:
-                self.report(mapping.key_pos[key], f"unknown {what} '{key}'", did_you_mean(key, allowed))
+                self.report(mapping.key_pos[key], f"unknown {what} '{key}'", did_you_mean(key, allowed) or hint)
 
 
-def decode(data: bytes, path: str, problems: list[Problem]) -> str | None:
-    """A file's text, or None with a located problem for binary or non-UTF-8 content."""
+def read_file(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
+    """A file's bytes, or None with a problem when it cannot be read (permissions, a folder, gone)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, message=f"cannot read the file: {exc.strerror or exc}"))
+        return None
+
+
+def decode(data: bytes, path: str, problems: list[Problem], kind: str = "YAML") -> str | None:
+    """A file's text, or None with a located problem for binary, UTF-16 or non-UTF-8 content."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.append(Problem(path, message="the file is UTF-16 text, not UTF-8", hint="save it as UTF-8"))
+        return None
     if b"\x00" in data:
-        problems.append(Problem(path, 0, 0, "this is a binary file, not YAML text"))
+        problems.append(Problem(path, message=f"this is a binary file, not {kind} text"))
         return None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         problems.append(
             Problem(path, line, column, f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
                     hint="save the file as UTF-8")
@@ -135,6 +162,9 @@ def parse_document(data: bytes, path: str, problems: list[Problem]) -> Value:
         return None
     try:
         return parse(text)
-    except YamlProblem as exc:
-        problems.append(Problem(path, exc.pos.line, exc.pos.column, exc.message, hint=exc.hint))
+    except YamlError as exc:
+        problems.extend(
+            Problem(path, problem.pos.line, problem.pos.column, problem.message, hint=problem.hint)
+            for problem in exc.problems
+        )
         return None

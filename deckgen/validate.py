@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig
@@ -14,7 +14,6 @@ from .schema import Reader, describe
 from .yamlsource import Pos, Value, YamlList, YamlMap
 
 FieldValue = Union[str, tuple[str, ...]]
-_BAD_TAG = re.compile(r"[\s\"]")
 
 
 @dataclass(frozen=True)
@@ -65,42 +64,80 @@ def validate_card(
 
 def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) -> CardType | None:
     data = card.data
-    name = read.text(data, "type") if "type" in data else card.defaults.type
+    if "type" in data:
+        name, pos, report = read.text(data, "type", required=True), data.value_pos["type"], read.report
+    elif "type" in card.defaults.unreadable:
+        return None
+    else:
+        name, pos, report = card.defaults.type, card.defaults.positions.get("type"), _file_reporter(read)
     if name is None:
         return None
     if name not in card_types:
-        pos = data.value_pos.get("type", card.pos)
         hint = did_you_mean(name, card_types) or "card types: " + ", ".join(sorted(card_types))
-        read.report(pos, f"unknown card type '{name}'", hint)
+        report(pos or card.pos, f"unknown card type '{name}'", hint)
         return None
     return card_types[name]
 
 
 def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
     data = card.data
-    group = read.text(data, "group") if "group" in data else card.defaults.group
+    if "group" in data:
+        group, pos, report = read.text(data, "group", required=True), data.value_pos["group"], read.report
+        if group is None:
+            return None
+    elif "group" in card.defaults.unreadable:
+        return None
+    else:
+        group, pos, report = card.defaults.group, card.defaults.positions.get("group"), _file_reporter(read)
     if group is None:
         if len(config.groups) == 1:
             return next(iter(config.groups))
-        if "group" not in data:
-            read.report(card.pos, "card has no group",
-                        "add 'group:' to the card or at the top of the file: " + ", ".join(config.groups))
+        read.report(card.pos, "card has no group",
+                    "add 'group:' to the card or at the top of the file: " + ", ".join(config.groups))
         return None
     if group not in config.groups:
         hint = did_you_mean(group, config.groups) or "groups: " + ", ".join(config.groups)
-        read.report(data.value_pos.get("group", card.pos), f"unknown group '{group}'", hint)
+        report(pos or card.pos, f"unknown group '{group}'", hint)
         return None
     return group
 
 
+def _file_reporter(read: Reader) -> Callable[[Pos, str, str | None], None]:
+    """Reports a problem of a file-level setting once for the file, not once for each of its cards."""
+    file_read = read.for_card(None)
+
+    def report(pos: Pos, message: str, hint: str | None = None) -> None:
+        problem = Problem(read.path, pos.line, pos.column, message, None, hint)
+        if problem not in read.problems:
+            file_read.report(pos, message, hint)
+
+    return report
+
+
+def tag_problem(tag: str) -> tuple[str, str] | None:
+    """Why Anki would not keep a tag as written, and the fix; None for a good tag."""
+    if re.search(r"\s", tag):
+        fixed = re.sub(r"\s+", "_", tag.strip())
+        return "contains a space, so Anki would split it into separate tags", f"write '{fixed}'"
+    if ":::" in tag:
+        return "contains ':::', which Anki can split into levels in another way", "use '::' between levels"
+    levels = tag.split("::")
+    if "" in levels:
+        fixed = "::".join(level for level in levels if level)
+        return "has an empty level, which Anki would name 'blank'", f"write '{fixed}'" if fixed else "remove it"
+    return None
+
+
 def _tags(card: CardSource, read: Reader) -> tuple[str, ...]:
     tags: list[str] = []
-    for tag, pos in (*card.defaults.tags, *read.text_list(card.data, "tags")):
-        if _BAD_TAG.search(tag.strip()) or tag.strip().strip(":") != tag.strip():
-            read.report(pos, f"tag '{tag}' cannot be stored by Anki",
-                        "tags have no spaces or quotes and do not start or end with ':'; use '_' or '-'")
-        elif tag.strip() not in tags:
-            tags.append(tag.strip())
+    file_tags = [(tag, pos, _file_reporter(read)) for tag, pos in card.defaults.tags]
+    card_tags = [(tag, pos, read.report) for tag, pos in read.text_list(card.data, "tags")]
+    for tag, pos, report in (*file_tags, *card_tags):
+        problem = tag_problem(tag)
+        if problem:
+            report(pos, f"tag '{tag}' {problem[0]}", problem[1])
+        elif tag not in tags:
+            tags.append(tag)
     return tuple(tags)
 
 
@@ -113,18 +150,18 @@ def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[Sou
         value_list.append(value)
         value_list.item_pos.append(card.data.value_pos["sources"])
         value = value_list
-    refs = (_source(item, pos, config, read) for item, pos in zip(value, value.item_pos))
+    refs = (_source(item, pos, n, config, read) for n, (item, pos) in enumerate(zip(value, value.item_pos), 1))
     return tuple(ref for ref in refs if ref is not None)
 
 
-def _source(item: Value, pos: Pos, config: ProjectConfig, read: Reader) -> SourceRef | None:
+def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Reader) -> SourceRef | None:
     ref = None
     if isinstance(item, YamlMap):
         read.unknown_keys(item, ("id", "ref"), "source key")
         source_id, ref = read.text(item, "id", required=True), read.text(item, "ref")
         pos = item.value_pos.get("id", pos)
     else:
-        source_id = read.text_value(item, pos, "sources")
+        source_id = read.text_value(item, pos, "sources", label=f"item {number} of 'sources'", item=True)
     if source_id is None:
         return None
     if source_id not in config.sources:
@@ -160,7 +197,8 @@ def _value(spec: FieldSpec, data: YamlMap, read: Reader) -> FieldValue | None:
         if not isinstance(raw, YamlList):
             read.report(pos, f"field '{spec.name}' must be a list, not {describe(raw)}", "write one '- item' a line")
             return None
-        items = [read.text_value(item, item_pos, spec.name) for item, item_pos in zip(raw, raw.item_pos)]
+        items = [read.text_value(item, item_pos, spec.name, label=f"item {n} of '{spec.name}'", item=True)
+                 for n, (item, item_pos) in enumerate(zip(raw, raw.item_pos), start=1)]
         return tuple(item for item in items if item is not None)
     text = read.text_value(raw, pos, spec.name, required=spec.required)
     if text is not None and spec.choices and text not in spec.choices:

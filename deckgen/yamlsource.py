@@ -9,7 +9,8 @@ putting "False" on a card.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from typing import Union
 
 import yaml
@@ -25,6 +26,8 @@ _TAG = "tag:yaml.org,2002:"
 _KINDS = {"bool": "boolean", "int": "number", "float": "number", "timestamp": "date", "null": "null"}
 _MAX_DEPTH = 64
 _MAX_GROWTH = 100_000  # how many values aliases may add to a document beyond 4x its own size
+# Plain text that YAML 1.1 (PyYAML) keeps as text but YAML 1.2 tools read as a number: 1e3, 0o17.
+_YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True)
@@ -69,51 +72,154 @@ class YamlList(list):  # type: ignore[type-arg]
 Value = Union[str, None, Implicit, YamlMap, YamlList]
 
 
-@dataclass
-class YamlProblem(Exception):
-    """Why a YAML document could not be read, and where."""
+@dataclass(frozen=True)
+class YamlProblem:
+    """One reason a YAML document cannot be read, and where."""
 
     message: str
-    pos: Pos = field(default_factory=lambda: Pos(0, 0))
+    pos: Pos = Pos(0, 0)
     hint: str | None = None
 
 
+class YamlError(Exception):
+    """A YAML document that cannot be read, with every located problem found in it."""
+
+    def __init__(self, problems: list[YamlProblem]) -> None:
+        super().__init__("; ".join(problem.message for problem in problems))
+        self.problems = problems
+
+
 def parse(text: str) -> Value:
-    """Parse one YAML document into located values; raise YamlProblem if it cannot be read."""
+    """Parse one YAML document into located values; raise YamlError if it cannot be read."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        raise _syntax_problem(exc) from None
+        raise YamlError([_syntax_problem(exc, text)]) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError([_reader_problem(exc, text)]) from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(str(exc)) from None
+        raise YamlError([YamlProblem(f"YAML error: {exc}")]) from None
     except RecursionError:
-        raise YamlProblem("the document is nested too deeply") from None
+        raise YamlError([YamlProblem("the document is nested too deeply")]) from None
     if node is None:
         return None
+    _check_tags(node)
     _check_expansion(node)
-    return _value(node, 0)
+    builder = _Builder()
+    value = builder.value(node)
+    if builder.problems:
+        raise YamlError(builder.problems)
+    return value
 
 
 def _pos(node: yaml.Node) -> Pos:
     return Pos(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _syntax_problem(exc: yaml.MarkedYAMLError) -> YamlProblem:
+def _mark_pos(mark: yaml.Mark | None) -> Pos:
+    return Pos(mark.line + 1, mark.column + 1) if mark else Pos(0, 0)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
+    """A parser error in words a person editing cards understands, at the place to fix."""
+    problem, context = exc.problem or "invalid YAML", exc.context or ""
     mark = exc.problem_mark or exc.context_mark
-    pos = Pos(mark.line + 1, mark.column + 1) if mark else Pos(0, 0)
-    message = exc.problem or "invalid YAML"
-    if exc.context:
-        message = f"{message} ({exc.context})"
-    hint = None
-    if "'\\t'" in message or "\\t" in (exc.problem or ""):
-        hint = "indent with spaces, YAML does not allow tabs"
-    elif "mapping values are not allowed" in message:
-        hint = "a value containing ': ' must be quoted"
-    elif "found character '@'" in message or "found character '`'" in message:
-        hint = "quote the value"
-    elif "expected a single document" in message:
-        hint = "a card file holds one document: remove the '---' separator"
-    return YamlProblem(f"YAML syntax error: {message}", pos, hint)
+    line = _line(text, mark)
+    message = f"YAML syntax error: {problem}"
+    tab = _tab_pos(line, mark)
+    if tab:
+        return YamlProblem("YAML syntax error: a tab in the indentation", tab,
+                           "indent with spaces, YAML does not allow tabs")
+    if "quoted scalar" in context:
+        return YamlProblem("YAML syntax error: a quoted value is never closed", _mark_pos(exc.context_mark),
+                           "end it with the same quote it starts with")
+    if "flow mapping" in context or "flow sequence" in context:
+        return YamlProblem(message, _mark_pos(exc.context_mark),
+                           "a value starting with '{' or '[' is read as a mapping or list: quote it, or close it")
+    if problem.startswith(("did not find expected key", "expected <block end>")) and _after_quote(line, mark):
+        return YamlProblem("YAML syntax error: text after the closing quote of a value", _mark_pos(mark),
+                           "quote the whole value (inside \"...\" write \\\" for a quote, inside '...' write ''), "
+                           "or close a quote left open above")
+    hint = _syntax_hint(problem, context, line, mark)
+    if context and hint is None:
+        message += f" ({context})"
+    return YamlProblem(message, _mark_pos(mark), hint)
+
+
+def _syntax_hint(problem: str, context: str, line: str, mark: yaml.Mark | None) -> str | None:
+    column = mark.column if mark else 0
+    if "mapping values are not allowed" in problem:
+        if re.fullmatch(r"\s+[^\s:#'\"][^:#]*", line[:column]):
+            return "this line is indented more than the line above it: align it with its siblings"
+        return "a value containing ': ' must be quoted"
+    if "cannot start any token" in problem and column < len(line):
+        return f"quote the value: plain YAML text cannot start with '{line[column]}'"
+    if "undefined alias" in problem or "anchor" in context or "alias" in context:
+        return "'*' and '&' start aliases and anchors in YAML: quote the value"
+    if problem.startswith(("did not find expected", "expected <block end>")):
+        return "check the indentation: the fields of a card start in one column, and each card starts with '- '"
+    if "expected a single document" in context:
+        return "a card file holds one document: remove the '---' separator"
+    return None
+
+
+def _line(text: str, mark: yaml.Mark | None) -> str:
+    lines = text.split("\n")
+    return lines[mark.line] if mark and mark.line < len(lines) else ""
+
+
+def _tab_pos(line: str, mark: yaml.Mark | None) -> Pos | None:
+    """Where a tab breaks the indentation of the line at `mark`, if one does."""
+    if mark is None:
+        return None
+    indent = line[: len(line) - len(line.lstrip(" \t"))]
+    if "\t" in indent or (mark.column < len(line) and line[mark.column] == "\t"):
+        return Pos(mark.line + 1, line.index("\t") + 1)
+    return None
+
+
+def _after_quote(line: str, mark: yaml.Mark | None) -> bool:
+    return (line[: mark.column].rstrip() if mark else "").endswith(("'", '"'))
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> YamlProblem:
+    """A character YAML refuses, such as a control character, located."""
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    before = text[: exc.position]
+    pos = Pos(before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+    return YamlProblem(f"the control character U+{code:04X} is not allowed in YAML", pos, "remove it")
+
+
+def _check_tags(root: yaml.Node) -> None:
+    """Refuse every explicit tag beyond plain YAML, before any value is built from the document."""
+    problems, seen, todo = [], set(), [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if not _known_tag(node):
+            problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
+                                        "deckgen reads plain YAML only: remove the tag"))
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(child for pair in node.value for child in pair)
+    if problems:
+        raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)))
+
+
+def _known_tag(node: yaml.Node) -> bool:
+    if isinstance(node, yaml.SequenceNode):
+        return node.tag == _TAG + "seq"
+    if isinstance(node, yaml.MappingNode):
+        return node.tag == _TAG + "map"
+    return node.tag.removeprefix(_TAG) in (*_KINDS, "str", "value", "merge") and node.tag.startswith(_TAG)
+
+
+def _shown_tag(tag: str) -> str:
+    """A tag as it was most likely written: '!!python/object' rather than its long form."""
+    return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
 
 
 def _check_expansion(root: yaml.Node) -> None:
@@ -121,11 +227,11 @@ def _check_expansion(root: yaml.Node) -> None:
     sizes: dict[int, int] = {}
     distinct = _expanded_size(root, sizes, set())
     if distinct > 4 * len(sizes) + _MAX_GROWTH:
-        raise YamlProblem(
-            f"aliases expand this document to more than {distinct:,} values",
+        raise YamlError([YamlProblem(
+            f"aliases expand this document to {distinct:,} values",
             _pos(root),
             "remove the anchors (&) and aliases (*) that repeat large parts",
-        )
+        )])
 
 
 def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
@@ -133,9 +239,9 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> 
     if key in sizes:
         return sizes[key]
     if key in active:
-        raise YamlProblem("an alias refers to the structure that contains it", _pos(node))
+        raise YamlError([YamlProblem("an alias refers to the structure that contains it", _pos(node))])
     if len(active) > _MAX_DEPTH:
-        raise YamlProblem(f"the document is nested more than {_MAX_DEPTH} levels deep", _pos(node))
+        raise YamlError([YamlProblem(f"the document is nested more than {_MAX_DEPTH} levels deep", _pos(node))])
     active.add(key)
     size = 1
     if isinstance(node, yaml.SequenceNode):
@@ -148,34 +254,71 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> 
     return size
 
 
-def _value(node: yaml.Node, depth: int) -> Value:
-    if isinstance(node, yaml.ScalarNode):
+class _Builder:
+    """Builds located values from checked nodes, collecting every key problem instead of stopping."""
+
+    def __init__(self) -> None:
+        self.problems: list[YamlProblem] = []
+
+    def value(self, node: yaml.Node) -> Value:
+        if isinstance(node, yaml.SequenceNode):
+            return self._sequence(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node)
         return _scalar(node)
-    if isinstance(node, yaml.SequenceNode) and node.tag == _TAG + "seq":
-        return _sequence(node, depth)
-    if isinstance(node, yaml.MappingNode) and node.tag == _TAG + "map":
-        return _mapping(node, depth)
-    raise _unknown_tag(node)
 
+    def _sequence(self, node: yaml.SequenceNode) -> YamlList:
+        items = YamlList(_pos(node))
+        for child in node.value:
+            items.append(self.value(child))
+            items.item_pos.append(_pos(child))
+        return items
 
-def _unknown_tag(node: yaml.Node) -> YamlProblem:
-    return YamlProblem(
-        f"unsupported YAML tag '{node.tag}'",
-        _pos(node),
-        "deckgen reads plain YAML only: remove the tag",
-    )
+    def _mapping(self, node: yaml.MappingNode) -> YamlMap:
+        mapping = YamlMap(_pos(node))
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
+            if key is None:
+                continue
+            if key in mapping:
+                self.problems.append(YamlProblem(
+                    f"duplicate key '{key}' (first at line {mapping.key_pos[key].line})",
+                    _pos(key_node), "YAML would silently keep only the last one",
+                ))
+                continue
+            mapping[key] = self.value(value_node)
+            mapping.key_pos[key] = _pos(key_node)
+            mapping.value_pos[key] = _pos(value_node)
+        return mapping
+
+    def _key(self, node: yaml.Node) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "merge":
+            self.problems.append(YamlProblem("merge keys ('<<') are not supported", _pos(node), "write the keys out"))
+            return None
+        if not isinstance(node, yaml.ScalarNode):
+            self.problems.append(YamlProblem("a key must be plain text, not a list or mapping", _pos(node)))
+            return None
+        value = _scalar(node)
+        return str(value) if value is not None else "null"
 
 
 def _scalar(node: yaml.ScalarNode) -> str | None | Implicit:
-    tag = node.tag
-    if tag == _TAG + "str":
+    kind = _KINDS.get(node.tag.removeprefix(_TAG))
+    if kind is None:  # text ('str', or PyYAML's 'value' for a lone '=')
+        if not node.style and _YAML12_NUMBER.fullmatch(node.value):  # plain: None, or '' from libyaml
+            return Implicit("number", node.value, _number(node.value))
         return str(node.value)
-    kind = _KINDS.get(tag.removeprefix(_TAG)) if tag.startswith(_TAG) else None
-    if kind is None:
-        raise _unknown_tag(node)
     if kind == "null":
         return None
     return Implicit(kind, node.value, _implicit_value(node))
+
+
+def _number(raw: str) -> object:
+    """The value of a YAML 1.2 number that PyYAML's YAML 1.1 rules read as text."""
+    try:
+        return int(raw, 0)
+    except ValueError:
+        return float(raw)
 
 
 def _implicit_value(node: yaml.ScalarNode) -> object:
@@ -183,37 +326,3 @@ def _implicit_value(node: yaml.ScalarNode) -> object:
         return yaml.SafeLoader("").construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, OverflowError):
         return node.value
-
-
-def _sequence(node: yaml.SequenceNode, depth: int) -> YamlList:
-    items = YamlList(_pos(node))
-    for child in node.value:
-        items.append(_value(child, depth + 1))
-        items.item_pos.append(_pos(child))
-    return items
-
-
-def _mapping(node: yaml.MappingNode, depth: int) -> YamlMap:
-    mapping = YamlMap(_pos(node))
-    for key_node, value_node in node.value:
-        key = _key(key_node)
-        if key in mapping:
-            first = mapping.key_pos[key]
-            raise YamlProblem(
-                f"duplicate key '{key}' (first at line {first.line})",
-                _pos(key_node),
-                "YAML would silently keep only the last one",
-            )
-        mapping[key] = _value(value_node, depth + 1)
-        mapping.key_pos[key] = _pos(key_node)
-        mapping.value_pos[key] = _pos(value_node)
-    return mapping
-
-
-def _key(node: yaml.Node) -> str:
-    if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "merge":
-        raise YamlProblem("merge keys ('<<') are not supported", _pos(node), "write the keys out")
-    if not isinstance(node, yaml.ScalarNode):
-        raise YamlProblem("a key must be plain text, not a list or mapping", _pos(node))
-    value = _scalar(node)
-    return str(value) if value is not None else "null"
