@@ -84,7 +84,13 @@ def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     values = _stored_fields(note_type, fields)
     if note_type.is_cloze:
         return sorted(min(number - 1, MAX_CARD_ORD) for number in _note_cloze_numbers(values))
-    return [i for i, t in enumerate(note_type.templates) if _has_content(t.question, values)]
+    return list(_front_back_ords(note_type, _nonempty(values)))
+
+
+@functools.lru_cache(maxsize=256)
+def _front_back_ords(note_type: NoteType, nonempty: frozenset[str]) -> tuple[int, ...]:
+    """Which templates make a card depends only on which fields are filled: worth remembering."""
+    return tuple(i for i, t in enumerate(note_type.templates) if _renders(_parse(t.question), nonempty))
 
 
 def _card_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:

@@ -20,6 +20,18 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
+class Source:
+    """A document cards cite; it may list numbered references of its own, which cards cite by number."""
+
+    citation: str
+    references: tuple[tuple[str, str], ...] = ()
+
+    def reference(self, number: str) -> str | None:
+        """The title of the source's reference with this number, or None if it lists none such."""
+        return dict(self.references).get(number)
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     """What deckgen.yaml says about the deck as a whole."""
 
@@ -28,7 +40,7 @@ class ProjectConfig:
     key: str
     groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
     description: str = ""
-    sources: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
     version: str | None = None
     license: str | None = None
     authors: tuple[str, ...] = ()
@@ -150,15 +162,33 @@ def _unique_titles(groups: dict[str, str], mapping: YamlMap, read: Reader) -> No
         seen[title] = group
 
 
-def _sources(doc: YamlMap, read: Reader) -> dict[str, str]:
+def _sources(doc: YamlMap, read: Reader) -> dict[str, Source]:
     mapping = read.mapping(doc, "sources")
     if mapping is None:
         return {}
     sources = {}
     for source_id in mapping:
-        citation = read.text_value(mapping[source_id], mapping.value_pos[source_id], source_id,
-                                   label=f"the citation of source '{source_id}'")
-        if citation is not None:
-            sources[source_id] = citation.strip()
+        source = _source(source_id, mapping, read)
+        if source is not None:
+            sources[source_id] = source
     return sources
+
+
+def _source(source_id: str, mapping: YamlMap, read: Reader) -> Source | None:
+    """A source: its citation as text, or a mapping with 'citation' and numbered 'references'."""
+    value = mapping[source_id]
+    if not isinstance(value, YamlMap):
+        citation = read.text_value(value, mapping.value_pos[source_id], source_id,
+                                   label=f"the citation of source '{source_id}'")
+        return Source(citation.strip()) if citation is not None else None
+    read.unknown_keys(value, ("citation", "references"), f"key of source '{source_id}'")
+    citation = read.text(value, "citation", required=True)
+    references = read.mapping(value, "references")
+    listed = []
+    for number in references or ():
+        title = read.text_value(references[number], references.value_pos[number], str(number),  # type: ignore[index]
+                                label=f"reference {number} of source '{source_id}'")
+        if title is not None:
+            listed.append((str(number), title.strip()))
+    return Source(citation.strip(), tuple(listed)) if citation is not None else None
 

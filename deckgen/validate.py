@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
-from .config import ProjectConfig
+from .config import ProjectConfig, Source
 from .load import CardSource
 from .problems import Problem, did_you_mean
 from .schema import Reader, describe
@@ -18,11 +18,12 @@ FieldValue = Union[str, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class SourceRef:
-    """A card's reference to one of the project's sources."""
+    """A card's reference to one of the project's sources, with the source's references it cites."""
 
     id: str
     citation: str
     ref: str | None = None
+    references: tuple[tuple[str, str | None], ...] = ()  # (number, title; None: the source lists none)
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,18 @@ def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Rea
         hint = did_you_mean(source_id, config.sources) or "declare it under 'sources:' in deckgen.yaml"
         read.report(pos, f"unknown source '{source_id}'", hint)
         return None
-    return SourceRef(source_id, config.sources[source_id], ref)
+    source = config.sources[source_id]
+    return SourceRef(source_id, source.citation, ref, _cited(source, ref))
+
+
+def _cited(source: Source, ref: str | None) -> tuple[tuple[str, str | None], ...]:
+    """The numbered references a card's 'ref' names, where its source lists numbered references."""
+    if not ref or not source.references:
+        return ()
+    numbers = [part for part in re.split(r"[\s,;]+", ref) if part]
+    if not all(number.isdigit() for number in numbers):
+        return ()  # a page, a section: shown as written
+    return tuple((number, source.reference(number)) for number in numbers)
 
 
 def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, FieldValue]:

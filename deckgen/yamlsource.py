@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import NamedTuple, Union
 
 import yaml
 
@@ -25,14 +25,15 @@ except AttributeError:  # PyYAML built without libyaml
 _TAG = "tag:yaml.org,2002:"
 _KINDS = {"bool": "boolean", "int": "number", "float": "number", "timestamp": "date", "null": "null"}
 _MAX_DEPTH = 64
+_STR, _SEQ, _MAP = _TAG + "str", _TAG + "seq", _TAG + "map"
+_SCALAR_TAGS = (*_KINDS, "str", "value")
 _MAX_GROWTH = 100_000  # how many values aliases may add to a document beyond 4x its own size
 # Plain text that YAML 1.1 (PyYAML) keeps as text but YAML 1.2 tools read as a number: 1e3, 0o17.
 _YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
 
 
-@dataclass(frozen=True)
-class Pos:
-    """A 1-based line and column in a file."""
+class Pos(NamedTuple):
+    """A 1-based line and column in a file (a tuple: a card file has thousands)."""
 
     line: int
     column: int
@@ -103,12 +104,13 @@ def parse(text: str) -> Value:
         raise YamlError([YamlProblem("the document is nested too deeply")]) from None
     if node is None:
         return None
-    _check_tags(node)
-    _check_expansion(node)
+    if "&" in text:  # only anchors let nodes be shared, and so multiplied or looped
+        _check_expansion(node)
     builder = _Builder()
-    value = builder.value(node)
-    if builder.problems:
-        raise YamlError(builder.problems)
+    value = builder.value(node, 0)
+    problems = builder.tag_problems or builder.problems  # nothing else counts in a document with foreign tags
+    if problems:
+        raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)))
     return value
 
 
@@ -190,33 +192,6 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str) -> YamlProblem:
     return YamlProblem(f"the control character U+{code:04X} is not allowed in YAML", pos, "remove it")
 
 
-def _check_tags(root: yaml.Node) -> None:
-    """Refuse every explicit tag beyond plain YAML, before any value is built from the document."""
-    problems, seen, todo = [], set(), [root]
-    while todo:
-        node = todo.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if not _known_tag(node):
-            problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
-                                        "deckgen reads plain YAML only: remove the tag"))
-        if isinstance(node, yaml.SequenceNode):
-            todo.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            todo.extend(child for pair in node.value for child in pair)
-    if problems:
-        raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)))
-
-
-def _known_tag(node: yaml.Node) -> bool:
-    if isinstance(node, yaml.SequenceNode):
-        return node.tag == _TAG + "seq"
-    if isinstance(node, yaml.MappingNode):
-        return node.tag == _TAG + "map"
-    return node.tag.removeprefix(_TAG) in (*_KINDS, "str", "value", "merge") and node.tag.startswith(_TAG)
-
-
 def _shown_tag(tag: str) -> str:
     """A tag as it was most likely written: '!!python/object' rather than its long form."""
     return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
@@ -255,26 +230,40 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> 
 
 
 class _Builder:
-    """Builds located values from checked nodes, collecting every key problem instead of stopping."""
+    """Builds located values in one pass over the nodes, collecting every problem instead of stopping.
+
+    Every explicit tag beyond plain YAML is refused here (nothing is ever constructed from one).
+    """
 
     def __init__(self) -> None:
         self.problems: list[YamlProblem] = []
+        self.tag_problems: list[YamlProblem] = []
 
-    def value(self, node: yaml.Node) -> Value:
-        if isinstance(node, yaml.SequenceNode):
-            return self._sequence(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node)
-        return _scalar(node)
+    def value(self, node: yaml.Node, depth: int) -> Value:
+        if depth > _MAX_DEPTH:
+            self.problems.append(YamlProblem(f"the document is nested more than {_MAX_DEPTH} levels deep",
+                                             _pos(node)))
+            return None
+        if node.tag == _STR and type(node) is yaml.ScalarNode:
+            return str(node.value) if node.style or not _YAML12_NUMBER.fullmatch(node.value) else _scalar(node)
+        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+            return self._sequence(node, depth)
+        if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+            return self._mapping(node, depth)
+        if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in _SCALAR_TAGS:
+            return _scalar(node)
+        self.tag_problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
+                                             "deckgen reads plain YAML only: remove the tag"))
+        return None
 
-    def _sequence(self, node: yaml.SequenceNode) -> YamlList:
+    def _sequence(self, node: yaml.SequenceNode, depth: int) -> YamlList:
         items = YamlList(_pos(node))
         for child in node.value:
-            items.append(self.value(child))
+            items.append(self.value(child, depth + 1))
             items.item_pos.append(_pos(child))
         return items
 
-    def _mapping(self, node: yaml.MappingNode) -> YamlMap:
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
         mapping = YamlMap(_pos(node))
         for key_node, value_node in node.value:
             key = self._key(key_node)
@@ -286,7 +275,7 @@ class _Builder:
                     _pos(key_node), "YAML would silently keep only the last one",
                 ))
                 continue
-            mapping[key] = self.value(value_node)
+            mapping[key] = self.value(value_node, depth + 1)
             mapping.key_pos[key] = _pos(key_node)
             mapping.value_pos[key] = _pos(value_node)
         return mapping
@@ -297,6 +286,9 @@ class _Builder:
             return None
         if not isinstance(node, yaml.ScalarNode):
             self.problems.append(YamlProblem("a key must be plain text, not a list or mapping", _pos(node)))
+            return None
+        if node.tag.removeprefix(_TAG) not in _SCALAR_TAGS:
+            self.value(node, 0)  # reports the tag
             return None
         value = _scalar(node)
         return str(value) if value is not None else "null"

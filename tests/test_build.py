@@ -100,7 +100,9 @@ def test_anki_renders_every_card_type(sample_apkg: Path, collection) -> None:  #
     )
     # a source with the reference it gives
     _, answer = cards[('Which picture is this? <img src="dot.png" alt="a dot" />', 0)]
-    assert '<li>A sample paper <span class="source-ref">(ref. 3, 4)</span></li>' in answer
+    assert ('<li>A sample paper <span class="source-ref">(ref. 3, 7)</span><ul class="source-references"> '
+            '<li>[3] The third reference of the paper</li> <li>[7] <i>not listed in the source</i></li> </ul> </li>'
+            ) in answer
     # reversed: one card each way
     assert cards[("Necrosis", 0)][0] == '<div class="front">Necrosis</div>'
     assert cards[("Necrosis", 1)][0] == '<div class="front">Death of tissue</div>'
