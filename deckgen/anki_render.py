@@ -54,15 +54,21 @@ _EMPTY_FIELD = re.compile(r"(?:[\t\n\x0b\x0c\r ]|</?(?:br|div) ?/?>)*", re.IGNOR
 
 def _stored_fields(note_type: NoteType, fields: dict[str, str]) -> dict[str, str]:
     """Every field of the note type, cleaned as Anki cleans a note it saves."""
+    _check_names(note_type, fields)
+    return {name: _stored_value(fields.get(name, "")) for name in note_type.fields}
+
+
+def _check_names(note_type: NoteType, fields: dict[str, str]) -> None:
     unknown = sorted(set(fields) - set(note_type.fields))
     if unknown:
         raise ValueError(f"note type {note_type.kind!r} has no field {', '.join(unknown)}")
-    return {name: _stored_value(fields.get(name, "")) for name in note_type.fields}
 
 
 def _stored_value(value: str) -> str:
     """Anki drops ASCII control characters except tab and newline, then NFC-normalises."""
-    return unicodedata.normalize("NFC", _INVALID_CHARS.sub("", value))
+    if _INVALID_CHARS.search(value):
+        value = _INVALID_CHARS.sub("", value)
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 
 def _is_empty(value: str) -> bool:
@@ -81,10 +87,12 @@ def _nonempty(fields: dict[str, str]) -> frozenset[str]:
 
 def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     """The ords of the cards Anki generates for a note; empty when the note would have none."""
+    if not note_type.is_cloze:
+        _check_names(note_type, fields)
+        filled = frozenset(name for name, value in fields.items() if not _is_empty(_stored_value(value)))
+        return list(_front_back_ords(note_type, filled))
     values = _stored_fields(note_type, fields)
-    if note_type.is_cloze:
-        return sorted(min(number - 1, MAX_CARD_ORD) for number in _note_cloze_numbers(values))
-    return list(_front_back_ords(note_type, _nonempty(values)))
+    return sorted(min(number - 1, MAX_CARD_ORD) for number in _note_cloze_numbers(values))
 
 
 @functools.lru_cache(maxsize=256)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import current_package, record_build
+from .options import BuildOptions
 from .cardtypes import Templates, load_templates
 from .config import ProjectConfig, load_config
 from .compiler import FileResult, Progress, compile_files
@@ -22,19 +23,6 @@ from .package import PackageInput, note_type_name, write_package
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
 from .report import ReleaseReport, compare
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """How to build: where to, and how strict to be about the lock and note types."""
-
-    output: Path | None = None
-    frozen: bool = False
-    strict: bool = False
-    allow_note_type_change: bool = False
-    report: Path | None = None
-    use_cache: bool = True
-    jobs: int | None = None  # worker processes; None: one per core
 
 
 @dataclass
@@ -65,7 +53,8 @@ def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progre
     if config is None:
         raise ProjectError(problems)
     templates = load_templates(root, problems)
-    results = compile_files(config, templates, use_cache=options.use_cache, jobs=options.jobs, progress=progress)
+    results = compile_files(config, templates, use_cache=options.use_cache, jobs=options.jobs, progress=progress,
+                            fields=options.fields)
     notes = [note for result in results for note in result.notes]
     problems += [problem for result in results for problem in result.problems]
     problems += _duplicate_ids(results)
@@ -158,7 +147,7 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     With the cache on, a build whose inputs (sources, templates, config, lock) are byte for byte
     those of the last build, whose package is still in place, rewrites nothing.
     """
-    settings = _settings(options)
+    settings = options.stamp_settings()
     if options.use_cache and not options.report:
         current = current_package(root, options.output, settings)
         if current is not None:
@@ -181,11 +170,6 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
     if options.use_cache:
         record_build(root, options.output, output, settings)
     return BuildResult(project, output)
-
-
-def _settings(options: BuildOptions) -> str:
-    """The options that change what a build writes, for the build stamp."""
-    return f"frozen={options.frozen};strict={options.strict};allow={options.allow_note_type_change}"
 
 
 def _check_writable(output: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from . import __version__
 
 CACHE_DIR = ".deckgen-cache"
-_FORMAT = 1
+_FORMAT = 2
 _PROJECT_INPUTS = ("deckgen.yaml", "deckgen.lock")
 _BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -61,31 +61,38 @@ class FileCache:
     def _entry(self, path: str) -> Path:
         return self.folder / "files" / (digest(path.encode())[:32] + ".json")
 
-    def _header(self, path: str, content: str, payload: str) -> str:
+    def _header(self, path: str, content: str, summary: str) -> str:
         return json.dumps({"format": _FORMAT, "context": self.context, "path": path, "content": content,
-                           "payload": digest(payload.encode("utf-8"))})
+                           "summary": digest(summary.encode("utf-8"))})
 
-    def load(self, path: str, content: str) -> dict[str, Any] | None:
-        """The cached result for this content, or None when missing, stale or damaged.
+    def load(self, path: str, content: str, fields: bool = True) -> tuple[dict[str, Any], Any] | None:
+        """The cached (summary, fields) for this content, or None when missing, stale or damaged.
 
-        An entry is a header line (what it was made from, and a checksum of the rest) and the
-        result: anything truncated, edited or from another deckgen fails the comparison.
+        An entry is a header line (what it was made from, and a checksum of the summary), the
+        summary, and the field text with its own checksum: anything truncated, edited or from
+        another deckgen fails a comparison. Without `fields`, the field text is not even parsed.
         """
         try:
-            header, payload = self._entry(path).read_text(encoding="utf-8").split("\n", 1)
-            if header != self._header(path, content, payload):
+            header, summary, texts = self._entry(path).read_text(encoding="utf-8").split("\n", 2)
+            if header != self._header(path, content, summary):
                 return None
-            result = json.loads(payload)
+            checksum, texts = texts.split("\n", 1)
+            if fields and checksum != digest(texts.encode("utf-8")):
+                return None
+            result = json.loads(summary), json.loads(texts) if fields else None
         except (OSError, ValueError):
             return None
-        return result if isinstance(result, dict) else None
+        return result if isinstance(result[0], dict) and (result[1] is None or isinstance(result[1], list)) else None
 
-    def store(self, path: str, content: str, result: dict[str, Any]) -> None:
+    def store(self, path: str, content: str, summary: dict[str, Any], fields: list[list[str]]) -> None:
         """Remember one file's result (a cache that cannot be written is only slower)."""
-        payload = json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+        summary_text = json.dumps(summary, ensure_ascii=False, separators=(",", ":"))
+        texts = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        entry = "\n".join([self._header(path, content, summary_text), summary_text,
+                           digest(texts.encode("utf-8")), texts])
         try:
             _ensure_ignored(self.folder)
-            _write_atomic(self._entry(path), self._header(path, content, payload) + "\n" + payload)
+            _write_atomic(self._entry(path), entry)
         except OSError:
             pass
 

@@ -1,4 +1,8 @@
-"""The command line: a thin click layer over deckgen.build (and deckgen.preview)."""
+"""The command line: a thin click layer over deckgen.build, deckgen.preview and deckgen.serve.
+
+The pipeline's modules (Jinja, genanki, the YAML reader, ...) are imported inside the commands
+that use them, so that `deckgen build` with nothing to do answers at once.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,18 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import click
 
 from . import __version__
-from .build import BuildOptions, Progress, Project, build, prepare
-from .load import find_card_files
-from .preview import default_output, write_preview
+from .cache import current_package
+from .options import BuildOptions
 from .problems import ProjectError, summary, warnings
-from .serve import PreviewServer, Rebuild
+
+if TYPE_CHECKING:
+    from .build import Project
+    from .serve import Rebuild
 
 PROJECT_DIR = click.argument(
     "project_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -56,6 +62,12 @@ def build_command(project_dir: Path, output: Path | None, frozen: bool, report: 
     nothing changed since the last build, nothing is rewritten.
     """
     options = BuildOptions(output, frozen, strict, allow_note_type_change, report, not no_cache, jobs)
+    current = current_package(project_dir, output, options.stamp_settings()) if not no_cache and not report else None
+    if current is not None:
+        click.echo(f"{current} is up to date: nothing changed since the last build")
+        return
+    from .build import build
+
     with _progress(project_dir) as progress:
         result = build(project_dir, options, progress)
     if result.project is None:
@@ -75,9 +87,11 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
 
     Exits 0 when the project is clean, 1 when it has problems.
     """
+    from .build import prepare
+
     try:
         with _progress(project_dir) as progress:
-            project = prepare(project_dir, BuildOptions(strict=strict), progress)
+            project = prepare(project_dir, BuildOptions(strict=strict, fields=False), progress)
     except ProjectError as exc:
         if output_format == "json":
             click.echo(_json_report(exc.problems, ok=False))
@@ -106,6 +120,9 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     The site has filters by subdeck and tag, a search box and a night-mode switch, and works
     offline from a file:// URL. Nothing is written if the project has errors.
     """
+    from .build import prepare
+    from .preview import default_output, write_preview
+
     out_dir = output or default_output(project_dir)
     if serve:
         _serve(project_dir, out_dir, port, strict)
@@ -118,6 +135,8 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
 
 
 def _serve(project_dir: Path, out_dir: Path, port: int, strict: bool) -> None:
+    from .serve import PreviewServer
+
     server = PreviewServer(project_dir, out_dir, port, on_rebuild=_echo_rebuild, strict=strict)
     server.start()
     click.echo(f"Serving the preview at {server.url} (writing {out_dir}); press Ctrl-C to stop")
@@ -144,8 +163,13 @@ def _json_report(problems: list, ok: bool) -> str:  # type: ignore[type-arg]
 
 
 @contextlib.contextmanager
-def _progress(project_dir: Path) -> Iterator[Progress | None]:
+def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
     """A progress bar over card files on a terminal, for projects big enough to wait for."""
+    from .load import find_card_files
+    from .yamlsource import HAS_C_LOADER
+
+    if not HAS_C_LOADER:
+        click.echo("note: PyYAML has no C loader (libyaml) here, so reading cards is slower", err=True)
     files = len(find_card_files(project_dir)) if sys.stderr.isatty() else 0
     if files < 20:
         yield None

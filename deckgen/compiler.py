@@ -37,32 +37,32 @@ class FileResult:
     ids: list[tuple[str, int, int]]
     problems: list[Problem]
 
-    def to_json(self) -> dict[str, Any]:
-        """Plain lists, for the cache."""
-        return {
-            "notes": [list(_note_row(note)) for note in self.notes],
+    def to_json(self) -> tuple[dict[str, Any], list[list[str]]]:
+        """Plain lists for the cache: a summary, and the notes' field text apart (checks never read it)."""
+        summary = {
+            "notes": [[*note[:2], *note[3:]] for note in self.notes],
             "ids": [list(entry) for entry in self.ids],
             "problems": [list(problem.to_row()) for problem in self.problems],
         }
+        return summary, [list(note.fields) for note in self.notes]
 
     @classmethod
-    def from_json(cls, path: str, data: dict[str, Any]) -> FileResult:
-        """The result back from the cache (raises on anything malformed)."""
+    def from_json(cls, path: str, summary: dict[str, Any], fields: list[list[str]] | None) -> FileResult:
+        """The result back from a cache entry whose checksums matched; without `fields`, notes have none."""
+        rows = summary["notes"]
+        texts = fields if fields is not None else [()] * len(rows)
+        if len(texts) != len(rows):
+            raise ValueError("fields do not match notes")
         return cls(
             path,
-            [_note_from_row(row) for row in data["notes"]],
-            [(str(card_id), int(line), int(column)) for card_id, line, column in data["ids"]],
-            [Problem.from_row(row) for row in data["problems"]],
+            [_note_from_row(row, text) for row, text in zip(rows, texts)],
+            [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]],
+            [Problem.from_row(row) for row in summary["problems"]],
         )
 
 
-def _note_row(note: RenderedNote) -> tuple[Any, ...]:
-    return tuple(note)
-
-
-def _note_from_row(row: list[Any]) -> RenderedNote:
-    """A note back from a cache entry whose checksum matched (so its types are the ones written)."""
-    card_id, kind, fields, tags, group, media, path, line, column, ords, content, guid = row
+def _note_from_row(row: list[Any], fields: list[str] | tuple[()]) -> RenderedNote:
+    card_id, kind, tags, group, media, path, line, column, ords, content, guid = row
     return RenderedNote(card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
                         tuple(ords), content, guid)
 
@@ -105,13 +105,16 @@ class Compiler:
 
 def compile_files(
     config: ProjectConfig, templates: Templates, *, use_cache: bool = True, jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, fields: bool = True,
 ) -> list[FileResult]:
-    """Every card file of the project compiled, in the order learners will see the cards."""
+    """Every card file of the project compiled, in the order learners will see the cards.
+
+    With `fields` false (checking only), notes that come from the cache carry no field text.
+    """
     root = config.root
     sources = [(path.relative_to(root).as_posix(), path.read_bytes()) for path in find_card_files(root)]
     cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
-    results: list[FileResult | None] = [_cached(cache, path, data) for path, data in sources]
+    results: list[FileResult | None] = [_cached(cache, path, data, fields) for path, data in sources]
     if progress and any(results):
         progress(sum(1 for result in results if result))
     todo = [i for i, result in enumerate(results) if result is None]
@@ -119,18 +122,18 @@ def compile_files(
     for i, result in zip(todo, compiled):
         results[i] = result
         if cache:
-            cache.store(result.path, digest(sources[i][1]), result.to_json())
+            cache.store(result.path, digest(sources[i][1]), *result.to_json())
     return [result for result in results if result is not None]
 
 
-def _cached(cache: FileCache | None, path: str, data: bytes) -> FileResult | None:
+def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> FileResult | None:
     if cache is None:
         return None
-    entry = cache.load(path, digest(data))
+    entry = cache.load(path, digest(data), fields)
     if entry is None:
         return None
     try:
-        return FileResult.from_json(path, entry)
+        return FileResult.from_json(path, *entry)
     except (KeyError, TypeError, ValueError):
         return None  # damaged: compiled again and overwritten
 
@@ -139,25 +142,37 @@ def _compile_many(
     config: ProjectConfig, templates: Templates, sources: list[tuple[str, bytes]], jobs: int | None,
     progress: Progress | None,
 ) -> Iterator[FileResult]:
-    workers = min(jobs or os.cpu_count() or 1, len(sources))
-    if workers < 2 or len(sources) < _PARALLEL_MIN_FILES:
-        compiler = Compiler(config, templates)
-        for path, data in sources:
-            yield compiler.compile(path, data)
-            if progress:
-                progress(1)
+    compiler = Compiler(config, templates)
+    helpers = min(jobs or os.cpu_count() or 1, len(sources)) - 1
+    if helpers < 1 or len(sources) < _PARALLEL_MIN_FILES:
+        yield from _compile_here(compiler, sources, progress)
         return
-    yield from _compile_in_workers(config.root, sources, workers, progress)
+    yield from _compile_shared(compiler, sources, helpers, progress)
 
 
-def _compile_in_workers(
-    root: Path, sources: list[tuple[str, bytes]], workers: int, progress: Progress | None
-) -> Iterator[FileResult]:
+def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
+                  ) -> Iterator[FileResult]:
+    for path, data in sources:
+        yield compiler.compile(path, data)
+        if progress:
+            progress(1)
+
+
+def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helpers: int,
+                    progress: Progress | None) -> Iterator[FileResult]:
+    """This process compiles its share while `helpers` worker processes compile the rest.
+
+    Working here too saves a process on a machine with few cores, and this share's notes never
+    have to be pickled across.
+    """
+    own = len(sources) // (helpers + 1)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    chunk = max(1, len(sources) // (workers * 8))
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                                initargs=(root,)) as pool:
-        for result in pool.map(_worker_compile, sources, chunksize=chunk):
+    chunk = max(1, (len(sources) - own) // (helpers * 4))
+    with concurrent.futures.ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
+                                                initargs=(compiler.config.root,)) as pool:
+        theirs = pool.map(_worker_compile, sources[own:], chunksize=chunk)
+        yield from _compile_here(compiler, sources[:own], progress)
+        for result in theirs:
             if progress:
                 progress(1)
             yield result

@@ -34,6 +34,7 @@ from .validate import FieldValue, SourceRef, ValidCard
 _CLOZE = re.compile(r"\{\{c(\d+)::")
 MAX_CLOZE = MAX_CARD_ORD + 1
 _IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"", re.IGNORECASE)
+_MEDIA_HINT = re.compile(r"<img|\[sound:", re.IGNORECASE)
 _SOUND = re.compile(r"\[sound:([^\]]+)\]")
 _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -115,6 +116,8 @@ def visible_text(fragment: str) -> str:
 
 def media_references(fragment: str) -> list[str]:
     """Local media a field refers to: image sources and [sound:...] tags."""
+    if not _MEDIA_HINT.search(fragment):
+        return []
     sources = [html.unescape(src) for src in _IMG_SRC.findall(fragment)]
     found = [unquote(src) for src in sources if not _URL.match(src)]  # a URL's scheme, before %3A becomes ':'
     return found + [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Iterable
 
 from .problems import Problem, did_you_mean
-from .yamlsource import Implicit, Pos, Value, YamlError, YamlList, YamlMap, parse
+from yaml import Mark
+
+from .yamlsource import Implicit, Pos, Value, YamlError, YamlList, YamlMap, as_pos, parse
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
 
@@ -38,8 +40,9 @@ class Reader:
         """The same reader, with messages naming a card."""
         return Reader(self.path, self.problems, card, self.noun)
 
-    def report(self, pos: Pos, message: str, hint: str | None = None, severity: str = "error") -> None:
+    def report(self, pos: Pos | Mark, message: str, hint: str | None = None, severity: str = "error") -> None:
         """Record a problem at a position of this file."""
+        pos = as_pos(pos)
         self.problems.append(
             Problem(self.path, pos.line, pos.column, message, self.card, hint, severity)
         )
@@ -50,10 +53,10 @@ class Reader:
             if required:
                 self.report(mapping.pos, f"missing {self.noun} '{key}'")
             return None
-        return self.text_value(mapping[key], mapping.value_pos[key], key, required)
+        return self.text_value(mapping[key], mapping.value_pos.mark(key), key, required)  # type: ignore[attr-defined]
 
     def text_value(
-        self, value: Value, pos: Pos, name: str, required: bool = True, label: str | None = None,
+        self, value: Value, pos: Pos | Mark, name: str, required: bool = True, label: str | None = None,
         item: bool = False,
     ) -> str | None:
         """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
@@ -71,7 +74,7 @@ class Reader:
             self.report(pos, f"{what} must be text, not {describe(value)}")
         return None
 
-    def _checked_text(self, value: str, pos: Pos, what: str, required: bool) -> str | None:
+    def _checked_text(self, value: str, pos: Pos | Mark, what: str, required: bool) -> str | None:
         if required and not value.strip():
             self.report(pos, f"{what} is empty")
             return None

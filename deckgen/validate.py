@@ -204,7 +204,7 @@ def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, Fi
 
 
 def _value(spec: FieldSpec, data: YamlMap, read: Reader) -> FieldValue | None:
-    raw, pos = data[spec.name], data.value_pos[spec.name]
+    raw, pos = data[spec.name], data.value_pos.mark(spec.name)  # type: ignore[attr-defined]
     if spec.is_list:
         if not isinstance(raw, YamlList):
             read.report(pos, f"field '{spec.name}' must be a list, not {describe(raw)}", "write one '- item' a line")

@@ -16,11 +16,23 @@ from typing import NamedTuple, Union
 import yaml
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
     HAS_C_LOADER = True
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
     HAS_C_LOADER = False
+
+# The first characters for which YAML's core schema has an implicit type (booleans, numbers, ...)
+_IMPLICIT_FIRST = frozenset(key for key in _BaseLoader.yaml_implicit_resolvers if key)
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, with a shortcut for the plain text that most of a card file is."""
+
+    def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+        if kind is yaml.ScalarNode and value and (not implicit[0] or value[0] not in _IMPLICIT_FIRST):
+            return "tag:yaml.org,2002:str"  # quoted, or plain text no implicit type can start with
+        return super().resolve(kind, value, implicit)
 
 _TAG = "tag:yaml.org,2002:"
 _KINDS = {"bool": "boolean", "int": "number", "float": "number", "timestamp": "date", "null": "null"}
@@ -51,14 +63,46 @@ class Implicit:
         return self.raw
 
 
+def as_pos(mark: Pos | yaml.Mark) -> Pos:
+    """A position from a parser mark (or a position already)."""
+    return mark if isinstance(mark, Pos) else Pos(mark.line + 1, mark.column + 1)
+
+
+class _Positions(dict):  # type: ignore[type-arg]
+    """Positions by key, kept as the parser's marks and made into a Pos only when one is asked for.
+
+    Positions are read only to report a problem, and a card file has thousands of them.
+    """
+
+    def __getitem__(self, key: str) -> Pos:
+        return as_pos(dict.__getitem__(self, key))
+
+    def get(self, key: str, default: Pos | None = None) -> Pos | None:  # type: ignore[override]
+        return as_pos(dict.__getitem__(self, key)) if key in self else default
+
+    def mark(self, key: str) -> Pos | yaml.Mark:
+        """The position as stored: for passing on to a report that may never be made."""
+        return dict.__getitem__(self, key)
+
+
+class _PositionList(list):  # type: ignore[type-arg]
+    """Positions of a sequence's items, kept as marks like `_Positions`."""
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return as_pos(list.__getitem__(self, index))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return map(as_pos, list.__iter__(self))
+
+
 class YamlMap(dict):  # type: ignore[type-arg]
     """A mapping that remembers where it, its keys and its values stand."""
 
     def __init__(self, pos: Pos) -> None:
         super().__init__()
         self.pos = pos
-        self.key_pos: dict[str, Pos] = {}
-        self.value_pos: dict[str, Pos] = {}
+        self.key_pos: dict[str, Pos] = _Positions()
+        self.value_pos: dict[str, Pos] = _Positions()
 
 
 class YamlList(list):  # type: ignore[type-arg]
@@ -67,7 +111,7 @@ class YamlList(list):  # type: ignore[type-arg]
     def __init__(self, pos: Pos) -> None:
         super().__init__()
         self.pos = pos
-        self.item_pos: list[Pos] = []
+        self.item_pos: list[Pos] = _PositionList()
 
 
 Value = Union[str, None, Implicit, YamlMap, YamlList]
@@ -260,7 +304,7 @@ class _Builder:
         items = YamlList(_pos(node))
         for child in node.value:
             items.append(self.value(child, depth + 1))
-            items.item_pos.append(_pos(child))
+            items.item_pos.append(child.start_mark)
         return items
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
@@ -276,8 +320,8 @@ class _Builder:
                 ))
                 continue
             mapping[key] = self.value(value_node, depth + 1)
-            mapping.key_pos[key] = _pos(key_node)
-            mapping.value_pos[key] = _pos(value_node)
+            mapping.key_pos[key] = key_node.start_mark
+            mapping.value_pos[key] = value_node.start_mark
         return mapping
 
     def _key(self, node: yaml.Node) -> str | None:
