@@ -18,8 +18,7 @@ from .compiler import FileResult, Progress, compile_files
 from .load import CARDS_DIR
 from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
 from .media import collect_media
-from .notetypes import NOTE_TYPES
-from .package import PackageInput, note_type_name, write_package
+from .notetypes import NOTE_TYPES, note_type_name
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
 from .report import ReleaseReport, compare
@@ -89,7 +88,7 @@ def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
 def _next_lock(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote]) -> Lock:
     kinds = {note.note_type for note in notes}
     note_types = {
-        kind: (NOTE_TYPES[kind], note_type_hash(NOTE_TYPES[kind], note_type_name(config, kind), templates.css))
+        kind: (NOTE_TYPES[kind], note_type_hash(NOTE_TYPES[kind], note_type_name(config.deck, kind), templates.css))
         for kind in kinds
     }
     return update_lock(old, notes, note_types, build_time())
@@ -152,6 +151,8 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
         current = current_package(root, options.output, settings)
         if current is not None:
             return BuildResult(None, current)
+    from .package import PackageInput, write_package  # genanki: only when a package is written
+
     project = prepare(root, options, progress)
     output = options.output or project.config.output_path
     _check_writable(output)

@@ -37,34 +37,34 @@ class FileResult:
     ids: list[tuple[str, int, int]]
     problems: list[Problem]
 
-    def to_json(self) -> tuple[dict[str, Any], list[list[str]]]:
-        """Plain lists for the cache: a summary, and the notes' field text apart (checks never read it)."""
+    def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
+        """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
         summary = {
-            "notes": [[*note[:2], *note[3:]] for note in self.notes],
-            "ids": [list(entry) for entry in self.ids],
-            "problems": [list(problem.to_row()) for problem in self.problems],
+            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash] for n in self.notes],
+            "ids": self.ids,
+            "problems": [problem.to_row() for problem in self.problems],
         }
-        return summary, [list(note.fields) for note in self.notes]
+        return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
 
     @classmethod
-    def from_json(cls, path: str, summary: dict[str, Any], fields: list[list[str]] | None) -> FileResult:
-        """The result back from a cache entry whose checksums matched; without `fields`, notes have none."""
+    def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
+        """The result back from a cache entry whose checksums matched.
+
+        Without `details` (checking only), notes come without fields, tags, cards and GUID.
+        """
         rows = summary["notes"]
-        texts = fields if fields is not None else [()] * len(rows)
-        if len(texts) != len(rows):
-            raise ValueError("fields do not match notes")
-        return cls(
-            path,
-            [_note_from_row(row, text) for row, text in zip(rows, texts)],
-            [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]],
-            [Problem.from_row(row) for row in summary["problems"]],
-        )
-
-
-def _note_from_row(row: list[Any], fields: list[str] | tuple[()]) -> RenderedNote:
-    card_id, kind, tags, group, media, path, line, column, ords, content, guid = row
-    return RenderedNote(card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
-                        tuple(ords), content, guid)
+        if details is None:
+            details = [[(), (), (), ""]] * len(rows)
+        if len(details) != len(rows):
+            raise ValueError("the parts of the entry do not match")
+        make = RenderedNote._make
+        notes = [
+            make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column, tuple(ords),
+                  content, guid))
+            for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid) in zip(rows, details)
+        ]
+        ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]
+        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]])
 
 
 @contextlib.contextmanager
@@ -80,12 +80,20 @@ def _gc_paused() -> Iterator[None]:
 
 
 class Compiler:
-    """Turns card files of one project into rendered notes."""
+    """Turns card files of one project into rendered notes (and keeps them in the build cache)."""
 
-    def __init__(self, config: ProjectConfig, templates: Templates) -> None:
+    def __init__(self, config: ProjectConfig, templates: Templates, cache: FileCache | None = None) -> None:
         self.config = config
         self.templates = templates
         self.renderer = Renderer(config, templates)
+        self.cache = cache
+
+    def compile_and_keep(self, path: str, data: bytes) -> FileResult:
+        """Compile one file and store the result in the cache, in whichever process did the work."""
+        result = self.compile(path, data)
+        if self.cache is not None:
+            self.cache.store(path, digest(data), *result.to_json())
+        return result
 
     def compile(self, path: str, data: bytes) -> FileResult:
         """One card file, checked and rendered; its problems are returned, never raised."""
@@ -112,18 +120,29 @@ def compile_files(
     With `fields` false (checking only), notes that come from the cache carry no field text.
     """
     root = config.root
-    sources = [(path.relative_to(root).as_posix(), path.read_bytes()) for path in find_card_files(root)]
+    sources, unreadable = _read_sources(root)
     cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
     results: list[FileResult | None] = [_cached(cache, path, data, fields) for path, data in sources]
     if progress and any(results):
         progress(sum(1 for result in results if result))
     todo = [i for i, result in enumerate(results) if result is None]
-    compiled = _compile_many(config, templates, [sources[i] for i in todo], jobs, progress)
+    compiled = _compile_many(Compiler(config, templates, cache), [sources[i] for i in todo], jobs, progress)
     for i, result in zip(todo, compiled):
         results[i] = result
-        if cache:
-            cache.store(result.path, digest(sources[i][1]), *result.to_json())
-    return [result for result in results if result is not None]
+    return unreadable + [result for result in results if result is not None]
+
+
+def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
+    """Every card file's bytes; a file that cannot be read becomes a located problem."""
+    sources, unreadable = [], []
+    for path in find_card_files(root):
+        shown = path.relative_to(root).as_posix()
+        try:
+            sources.append((shown, path.read_bytes()))
+        except OSError as exc:
+            problem = Problem(shown, message=f"cannot read this file: {exc.strerror or exc}")
+            unreadable.append(FileResult(shown, [], [], [problem]))
+    return sources, unreadable
 
 
 def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> FileResult | None:
@@ -139,10 +158,8 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
 
 
 def _compile_many(
-    config: ProjectConfig, templates: Templates, sources: list[tuple[str, bytes]], jobs: int | None,
-    progress: Progress | None,
+    compiler: Compiler, sources: list[tuple[str, bytes]], jobs: int | None, progress: Progress | None,
 ) -> Iterator[FileResult]:
-    compiler = Compiler(config, templates)
     helpers = min(jobs or os.cpu_count() or 1, len(sources)) - 1
     if helpers < 1 or len(sources) < _PARALLEL_MIN_FILES:
         yield from _compile_here(compiler, sources, progress)
@@ -153,7 +170,7 @@ def _compile_many(
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
                   ) -> Iterator[FileResult]:
     for path, data in sources:
-        yield compiler.compile(path, data)
+        yield compiler.compile_and_keep(path, data)
         if progress:
             progress(1)
 
@@ -168,8 +185,9 @@ def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helper
     own = len(sources) // (helpers + 1)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     chunk = max(1, (len(sources) - own) // (helpers * 4))
+    cache = compiler.cache.context if compiler.cache else None
     with concurrent.futures.ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
-                                                initargs=(compiler.config.root,)) as pool:
+                                                initargs=(compiler.config.root, cache)) as pool:
         theirs = pool.map(_worker_compile, sources[own:], chunksize=chunk)
         yield from _compile_here(compiler, sources[:own], progress)
         for result in theirs:
@@ -181,15 +199,16 @@ def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helper
 _worker: Compiler | None = None  # one per worker process, set by _start_worker
 
 
-def _start_worker(root: Path) -> None:
+def _start_worker(root: Path, cache_context: str | None) -> None:
     """Load the project's config and templates once per worker (their problems are the parent's to report)."""
     global _worker
     problems: list[Problem] = []
     config = load_config(root, problems)
     assert config is not None, "the parent process loaded this config"
-    _worker = Compiler(config, load_templates(root, problems))
+    cache = FileCache(root, cache_context) if cache_context else None
+    _worker = Compiler(config, load_templates(root, problems), cache)
 
 
 def _worker_compile(source: tuple[str, bytes]) -> FileResult:
     assert _worker is not None
-    return _worker.compile(*source)
+    return _worker.compile_and_keep(*source)

@@ -105,8 +105,9 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
 def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     if data.get("format") != LOCK_FORMAT:
         raise ValueError(f"unknown format {data.get('format')!r}")
+    make = Entry._make
     cards = {
-        key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), v["group"], v["type"])
+        key: make((str(v["hash"]), int(v["mtime"]), int(v["added"]), str(v["group"]), str(v["type"]), None))
         for key, v in data["cards"].items()
     }
     note_types = {

@@ -80,3 +80,8 @@ NOTE_TYPES: dict[str, NoteType] = {
         is_cloze=True,
     ),
 }
+
+
+def note_type_name(deck: str, kind: str) -> str:
+    """What learners see as a note type's name in Anki (not part of its schema: renaming is safe)."""
+    return f"{deck} ({kind})"

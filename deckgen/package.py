@@ -27,7 +27,7 @@ import genanki
 
 from .config import ProjectConfig
 from .lock import Lock
-from .notetypes import NOTE_TYPES, NoteType
+from .notetypes import NOTE_TYPES, NoteType, note_type_name
 from .render import RenderedNote
 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
@@ -37,11 +37,6 @@ def stable_id(key: str, *parts: str) -> int:
     """An Anki id in genanki's suggested range [2**30, 2**31), derived from names only."""
     digest = hashlib.sha256("\x1f".join((key, *parts)).encode("utf-8")).digest()
     return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
-
-
-def note_type_name(config: ProjectConfig, kind: str) -> str:
-    """What learners see as the note type's name in Anki."""
-    return f"{config.deck} ({kind})"
 
 
 @dataclass(frozen=True)
@@ -76,7 +71,7 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
     return _NoteType(
         mtime,
         model_id=stable_id(config.key, "note type", note_type.kind),
-        name=note_type_name(config, note_type.kind),
+        name=note_type_name(config.deck, note_type.kind),
         fields=[{"name": name} for name in note_type.fields],
         templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in note_type.templates],
         css=css,
