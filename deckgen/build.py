@@ -14,7 +14,7 @@ from .cache import current_package, record_build
 from .options import BuildOptions
 from .cardtypes import Templates, load_templates
 from .config import ProjectConfig, load_config
-from .compiler import FileResult, Progress, compile_files
+from .compiler import FileResult, Progress, compile_files, gc_paused
 from .load import CARDS_DIR
 from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
 from .media import collect_media
@@ -47,6 +47,11 @@ class Project:
 
 def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> Project:
     """Read, check and render the whole project; raise ProjectError if it cannot be built."""
+    with gc_paused():
+        return _prepare(root, options, progress)
+
+
+def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Project:
     problems: list[Problem] = []
     config = load_config(root, problems)
     if config is None:
@@ -151,9 +156,14 @@ def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress
         current = current_package(root, options.output, settings)
         if current is not None:
             return BuildResult(None, current)
+    with gc_paused():
+        return _build(root, options, progress, settings)
+
+
+def _build(root: Path, options: BuildOptions, progress: Progress | None, settings: str) -> BuildResult:
     from .package import PackageInput, write_package  # genanki: only when a package is written
 
-    project = prepare(root, options, progress)
+    project = _prepare(root, options, progress)
     output = options.output or project.config.output_path
     _check_writable(output)
     if options.report and not options.report.parent.is_dir():
