@@ -10,6 +10,7 @@ This module imports nothing heavy: the "nothing changed" check runs before the p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -29,9 +30,16 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """deckgen's own code: a cache entry made by other code is stale, whatever the version says."""
+    package = Path(__file__).parent
+    return digest(b"".join(path.read_bytes() for path in sorted(package.glob("*.py"))))
+
+
 def context_key(config_bytes: bytes, template_files: dict[str, bytes]) -> str:
     """What shapes every file's result besides the file itself."""
-    parts = [__version__.encode(), config_bytes]
+    parts = [__version__.encode(), code_fingerprint().encode(), config_bytes]
     for name in sorted(template_files):
         parts += [name.encode(), template_files[name]]
     return digest(b"\x00".join(parts))
@@ -105,7 +113,7 @@ def _tree_files(folder: Path) -> Iterable[Path]:
 def input_stamp(root: Path, output: Path | None, settings: str) -> str:
     """A hash of every input of a build, read as bytes (nothing parsed): equal stamps, equal packages."""
     target = str(output.resolve()) if output else "<default>"
-    hasher = hashlib.sha256(f"{__version__}\x00{target}\x00{settings}".encode())
+    hasher = hashlib.sha256(f"{__version__}\x00{code_fingerprint()}\x00{target}\x00{settings}".encode())
     for name in _PROJECT_INPUTS:
         path = root / name
         hasher.update(name.encode() + b"\x00" + (path.read_bytes() if path.is_file() else b"-"))
