@@ -52,6 +52,14 @@ cards:
 MINIMAL_FILES: dict[str, FileContent] = {"deckgen.yaml": MINIMAL_CONFIG, "cards/causes.yaml": MINIMAL_CARDS}
 
 # One problem line: 'path:line:col: ...', 'path:line: ...' (template lines have no column) or 'path: ...'.
+CAUSE_SPEC = """\
+note_type: basic
+fields:
+  cause: {required: true}
+  scope: {required: true, choices: [local, generalized]}
+  example: {}
+  items: {list: true}
+"""  # a project card type with every kind of field, for the checks and the fuzz tests
 PROBLEM_LINE = re.compile(r"^[^\s:]+(:[1-9]\d*(:[1-9]\d*)?)?: \S.*$")
 SUMMARY_LINE = re.compile(r"^\d+ errors?, \d+ warnings?; nothing was written( \(--strict: .*\))?$")
 

@@ -12,20 +12,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import SUMMARY_LINE, CliRun, FileContent
+from conftest import CAUSE_SPEC, SUMMARY_LINE, CliRun, FileContent
 
 from deckgen.build import prepare
 from deckgen.problems import Problem, ProjectError
 
 CARDS = "cards/causes.yaml"
-CAUSE_SPEC = """\
-note_type: basic
-fields:
-  cause: {required: true}
-  scope: {required: true, choices: [local, generalized]}
-  example: {}
-  items: {list: true}
-"""
 CAUSE_TEMPLATE = """\
 {% block Front %}Name a {{ scope }} cause{% if example %} (for example {{ example }}){% endif %}.{% endblock %}
 {% block Back %}{{ cause }}{% endblock %}

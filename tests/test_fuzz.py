@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import yaml
+from conftest import CAUSE_SPEC as SPEC
 from conftest import MINIMAL_CARDS, PROBLEM_LINE, SUMMARY_LINE, CliRun
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,14 +21,6 @@ from hypothesis import strategies as st
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 CARD_FILE = "cards/causes.yaml"
-SPEC = """\
-note_type: basic
-fields:
-  cause: {required: true}
-  scope: {required: true, choices: [local, generalized]}
-  example: {}
-  items: {list: true}
-"""
 TEMPLATE = """\
 {% block Front %}Name a {{ scope }} cause{% if example %} (for example {{ example }}){% endif %}.{% endblock %}
 {% block Back %}{{ cause }}{% for item in items %}<li>{{ item }}</li>{% endfor %}{% endblock %}
