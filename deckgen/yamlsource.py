@@ -34,6 +34,12 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             return "tag:yaml.org,2002:str"  # quoted, or plain text no implicit type can start with
         return super().resolve(kind, value, implicit)
 
+    def descend_resolver(self, current_node, current_index):  # type: ignore[no-untyped-def]
+        """Nothing to do: path resolvers are never registered (PyYAML calls this for every node)."""
+
+    def ascend_resolver(self):  # type: ignore[no-untyped-def]
+        """Nothing to do, as above."""
+
 _TAG = "tag:yaml.org,2002:"
 _KINDS = {"bool": "boolean", "int": "number", "float": "number", "timestamp": "date", "null": "null"}
 _MAX_DEPTH = 64
