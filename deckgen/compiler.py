@@ -191,7 +191,10 @@ def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helper
                                                 initargs=(compiler.config.root, cache)) as pool:
         theirs = pool.map(_worker_compile, sources[own:], chunksize=chunk)
         yield from _compile_here(compiler, sources[:own], progress)
-        for result in theirs:
+        for (path, data), result in zip(sources[own:], theirs):
+            if result is None and compiler.cache is not None:  # the worker left it in the cache
+                entry = compiler.cache.load(path, digest(data), True)
+                result = FileResult.from_json(path, *entry) if entry else compiler.compile_and_keep(path, data)
             if progress:
                 progress(1)
             yield result
@@ -211,6 +214,8 @@ def _start_worker(root: Path, cache_context: str | None) -> None:
     _worker = Compiler(config, load_templates(root, problems), cache)
 
 
-def _worker_compile(source: tuple[str, bytes]) -> FileResult:
+def _worker_compile(source: tuple[str, bytes]) -> FileResult | None:
+    """A file's result; None when it is in the cache, where the main process reads it faster."""
     assert _worker is not None
-    return _worker.compile_and_keep(*source)
+    result = _worker.compile_and_keep(*source)
+    return None if _worker.cache is not None else result
