@@ -172,7 +172,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, setting
     try:
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
                                    renderer.deck_description(), project.media), output)
-        if not options.frozen and project.lock != project.old_lock:
+        if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format):
             write_lock(root, project.lock)
         if options.report:
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")

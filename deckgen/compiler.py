@@ -7,10 +7,8 @@ cache already holds the result for the same bytes.
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import gc
-import multiprocessing
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +181,9 @@ def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helper
     Working here too saves a process on a machine with few cores, and this share's notes never
     have to be pickled across.
     """
+    import concurrent.futures  # here: a build with nothing to compile never starts a worker
+    import multiprocessing
+
     own = len(sources) // (helpers + 1)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     chunk = max(1, (len(sources) - own) // (helpers * 4))

@@ -24,7 +24,8 @@ from .problems import Problem
 from .render import RenderedNote
 
 LOCK_FILE = "deckgen.lock"
-LOCK_FORMAT = 1
+LOCK_FORMAT = 2
+CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -46,11 +47,13 @@ class Lock:
     cards: dict[str, Entry] = field(default_factory=dict)
     note_types: dict[str, Entry] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
 
     def to_json(self) -> str:
         """Stable, diff-friendly JSON: sorted keys, one entry a line."""
         lines = ['{', f'  "format": {LOCK_FORMAT},']
         lines.append('  "note_types": ' + _json_table(self.note_types, _note_type_json) + ",")
+        lines.append(f'  "card_columns": {json.dumps(CARD_COLUMNS)},')
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
         return "\n".join(lines) + "\n}\n"
@@ -76,8 +79,7 @@ def _card_table(cards: dict[str, Entry]) -> str:
         return "{}"
     quoted = {group: json.dumps(group) for group in {e.group for e in cards.values()}}
     rows = [
-        f'    {_quote(key)}: {{"added": {e.added}, "group": {quoted[e.group]}, "hash": "{e.hash}", '
-        f'"mtime": {e.mtime}, "type": "{e.kind}"}}'
+        f'    {_quote(key)}: ["{e.hash}", {e.mtime}, {e.added}, {quoted[e.group]}, "{e.kind}"]'
         for key, e in sorted(cards.items())
     ]
     return "{\n" + ",\n".join(rows) + "\n  }"
@@ -103,19 +105,28 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
 
 
 def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
-    if data.get("format") != LOCK_FORMAT:
+    if data.get("format") == 1:  # deckgen 0.1's first locks: one object per card; read, then rewritten
+        rows = {key: [v["hash"], v["mtime"], v["added"], v["group"], v["type"]] for key, v in data["cards"].items()}
+    elif data.get("format") == LOCK_FORMAT and data.get("card_columns") == CARD_COLUMNS:
+        rows = data["cards"]
+    else:
         raise ValueError(f"unknown format {data.get('format')!r}")
-    make = Entry._make
-    cards = {
-        key: make((str(v["hash"]), int(v["mtime"]), int(v["added"]), str(v["group"]), str(v["type"]), None))
-        for key, v in data["cards"].items()
-    }
+    cards = {key: _card_entry(row) for key, row in rows.items()}
     note_types = {
         key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), kind=key,
                    schema=(tuple(v["fields"]), tuple(v["templates"])))
         for key, v in data["note_types"].items()
     }
-    return Lock(cards, note_types, {key: int(v) for key, v in data["removed"].items()})
+    removed = {key: int(v) for key, v in data["removed"].items()}
+    return Lock(cards, note_types, removed, old_format=data["format"] != LOCK_FORMAT)
+
+
+def _card_entry(row: list[object]) -> Entry:
+    content, mtime, added, group, kind = row
+    if not (isinstance(mtime, int) and isinstance(added, int) and isinstance(content, str)
+            and isinstance(group, str) and isinstance(kind, str)):
+        raise TypeError(f"a card row has the wrong types: {row!r}")
+    return Entry(content, mtime, added, group, kind)
 
 
 def write_lock(root: Path, lock: Lock) -> None:

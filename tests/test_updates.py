@@ -124,10 +124,11 @@ def test_lock_records_change_times_only_for_changed_cards(sample_project: Path, 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700086400")
     build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
     lock = json.loads((sample_project / LOCK_FILE).read_text())
-    times = {card: entry["mtime"] for card, entry in lock["cards"].items()}
+    mtime, added = lock["card_columns"].index("mtime"), lock["card_columns"].index("added")
+    times = {card: row[mtime] for card, row in lock["cards"].items()}
     assert times.pop("term-necrosis") == 1700086400
     assert set(times.values()) == {1700000000}
-    assert all(entry["added"] == 1700000000 for entry in lock["cards"].values())
+    assert all(row[added] == 1700000000 for row in lock["cards"].values())
 
 
 def test_change_time_is_strictly_newer_even_within_one_second(sample_project: Path, tmp_path: Path,
@@ -138,7 +139,21 @@ def test_change_time_is_strictly_newer_even_within_one_second(sample_project: Pa
     cards.write_text(cards.read_text().replace("Death of tissue", "Tissue death"))
     build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
     lock = json.loads((sample_project / LOCK_FILE).read_text())
-    assert lock["cards"]["term-necrosis"]["mtime"] == 1700000001
+    assert lock["cards"]["term-necrosis"][lock["card_columns"].index("mtime")] == 1700000001
+
+
+def test_a_lock_of_the_first_format_is_read_and_rewritten(sample_project: Path, tmp_path: Path) -> None:
+    first = build(sample_project, BuildOptions(output=tmp_path / "a.apkg")).output.read_bytes()
+    lock_path = sample_project / LOCK_FILE
+    lock = json.loads(lock_path.read_text())
+    columns = lock.pop("card_columns")
+    lock["cards"] = {card: dict(zip(["hash", "mtime", "added", "group", "type"], row)) for card, row in lock["cards"].items()}
+    assert columns == ["hash", "mtime", "added", "group", "type"]
+    lock["format"] = 1
+    lock_path.write_text(json.dumps(lock))
+    again = build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    assert again.project.report.empty and again.output.read_bytes() == first
+    assert json.loads(lock_path.read_text())["format"] == 2
 
 
 def test_frozen_fails_when_the_lock_is_out_of_date(sample_project: Path, tmp_path: Path) -> None:
