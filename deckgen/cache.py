@@ -81,13 +81,16 @@ class FileCache:
         another deckgen fails a comparison. Without `fields`, the field text is not even parsed.
         """
         try:
-            header, summary, texts = self._entry(path).read_text(encoding="utf-8").split("\n", 2)
-            if header != self._header(path, content, summary):
-                return None
-            checksum, texts = texts.split("\n", 1)
-            if fields and checksum != digest(texts.encode("utf-8")):
-                return None
-            result = json.loads(summary), json.loads(texts) if fields else None
+            with self._entry(path).open(encoding="utf-8") as entry:
+                header, summary = entry.readline().rstrip("\n"), entry.readline().rstrip("\n")
+                if header != self._header(path, content, summary):
+                    return None
+                texts = None
+                if fields:
+                    checksum, texts = entry.readline().rstrip("\n"), entry.read()
+                    if checksum != digest(texts.encode("utf-8")):
+                        return None
+            result = json.loads(summary), json.loads(texts) if texts is not None else None
         except (OSError, ValueError):
             return None
         return result if isinstance(result[0], dict) and (result[1] is None or isinstance(result[1], list)) else None
