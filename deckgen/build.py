@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import current_package, record_build
-from .options import BuildOptions
 from .cardtypes import Templates, load_templates
-from .config import ProjectConfig, load_config
 from .compiler import FileResult, Progress, compile_files, gc_paused
+from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
 from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
 from .media import collect_media
 from .notetypes import NOTE_TYPES, note_type_name
+from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
 from .report import ReleaseReport, compare

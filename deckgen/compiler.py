@@ -67,8 +67,7 @@ class FileResult:
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """A build makes hundreds of thousands of small objects that are not cyclic: the collector,
-    run again and again over them, took a third of a big build's time."""
+    """The collector, run again and again over a build's many small acyclic objects, cost a third of it."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -193,9 +192,8 @@ def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helper
         theirs = pool.map(_worker_compile, sources[own:], chunksize=chunk)
         yield from _compile_here(compiler, sources[:own], progress)
         for (path, data), result in zip(sources[own:], theirs):
-            if result is None and compiler.cache is not None:  # the worker left it in the cache
-                entry = compiler.cache.load(path, digest(data), True)
-                result = FileResult.from_json(path, *entry) if entry else compiler.compile_and_keep(path, data)
+            if result is None:  # the worker left it in the cache
+                result = _cached(compiler.cache, path, data, True) or compiler.compile_and_keep(path, data)
             if progress:
                 progress(1)
             yield result
