@@ -45,10 +45,10 @@ class Project:
         return counts
 
 
-def prepare(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> Project:
+def prepare(root: Path, options: BuildOptions | None = None, progress: Progress | None = None) -> Project:
     """Read, check and render the whole project; raise ProjectError if it cannot be built."""
     with gc_paused():
-        return _prepare(root, options, progress)
+        return _prepare(root, options or BuildOptions(), progress)
 
 
 def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Project:
@@ -145,12 +145,13 @@ class BuildResult:
     output: Path
 
 
-def build(root: Path, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildResult:
+def build(root: Path, options: BuildOptions | None = None, progress: Progress | None = None) -> BuildResult:
     """Check everything, then write the package, the lock and the report.
 
     With the cache on, a build whose inputs (sources, templates, config, lock) are byte for byte
     those of the last build, whose package is still in place, rewrites nothing.
     """
+    options = options or BuildOptions()
     settings = options.stamp_settings()
     if options.use_cache and not options.report:
         current = current_package(root, options.output, settings)

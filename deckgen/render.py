@@ -13,7 +13,6 @@ import html
 import json
 import re
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -203,7 +202,7 @@ class Renderer:
         where = (card.path, card.pos.line, card.pos.column)
         if note_type.is_cloze:
             return self._usable_cloze(card, fields, ords, problems)
-        for ord_, template in enumerate(note_type.templates):
+        for ord_ in range(len(note_type.templates)):
             side = "Front" if ord_ == 0 else "Back"
             if ord_ not in ords or not (visible_text(fields[side]) or "<img" in fields[side]):
                 problems.append(Problem(*where, f"the {side} of this card would be empty", card.id,
