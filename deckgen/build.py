@@ -15,7 +15,15 @@ from .cardtypes import Templates, load_templates
 from .compiler import FileResult, Progress, compile_files, gc_paused
 from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
-from .lock import LOCK_FILE, Lock, build_time, note_type_hash, read_lock, update_lock, write_lock
+from .lock import (
+    LOCK_FILE,
+    Lock,
+    build_time,
+    note_type_hash,
+    read_lock,
+    update_lock,
+    write_lock,
+)
 from .media import collect_media
 from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
@@ -162,7 +170,10 @@ def build(root: Path, options: BuildOptions | None = None, progress: Progress | 
 
 
 def _build(root: Path, options: BuildOptions, progress: Progress | None, settings: str) -> BuildResult:
-    from .package import PackageInput, write_package  # genanki: only when a package is written
+    from .package import (  # genanki: only when a package is written
+        PackageInput,
+        write_package,
+    )
 
     project = _prepare(root, options, progress)
     output = options.output or project.config.output_path

@@ -2,8 +2,8 @@
 
 An entry is keyed by the file's content and by everything else that shaped the result (deckgen's
 version, deckgen.yaml, every template file): an unchanged file is neither parsed nor rendered
-again. Entries are JSON, never pickle, so that a cache folder that came with someone else's
-project cannot run code; an entry that does not read back exactly is ignored and rebuilt.
+again. Entries are JSON (read and written with orjson), never pickle, so that a cache folder that
+came with someone else's project cannot run code; an entry that does not read back exactly is ignored and rebuilt.
 
 This module imports nothing heavy: the "nothing changed" check runs before the pipeline loads.
 """
@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any, Iterable
+
+import orjson
 
 from . import __version__
 
@@ -45,10 +47,10 @@ def context_key(config_bytes: bytes, template_files: dict[str, bytes]) -> str:
     return digest(b"\x00".join(parts))
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_atomic(path: Path, data: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
+    temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     os.replace(temporary, path)
 
 
@@ -69,9 +71,9 @@ class FileCache:
     def _entry(self, path: str) -> Path:
         return self.folder / "files" / (digest(path.encode())[:32] + ".json")
 
-    def _header(self, path: str, content: str, summary: str) -> str:
-        return json.dumps({"format": _FORMAT, "context": self.context, "path": path, "content": content,
-                           "summary": digest(summary.encode("utf-8"))})
+    def _header(self, path: str, content: str, summary: bytes) -> bytes:
+        return orjson.dumps({"format": _FORMAT, "context": self.context, "path": path, "content": content,
+                             "summary": digest(summary)})
 
     def load(self, path: str, content: str, fields: bool = True) -> tuple[dict[str, Any], Any] | None:
         """The cached (summary, fields) for this content, or None when missing, stale or damaged.
@@ -81,26 +83,24 @@ class FileCache:
         another deckgen fails a comparison. Without `fields`, the field text is not even parsed.
         """
         try:
-            with self._entry(path).open(encoding="utf-8") as entry:
-                header, summary = entry.readline().rstrip("\n"), entry.readline().rstrip("\n")
+            with self._entry(path).open("rb") as entry:
+                header, summary = entry.readline().rstrip(b"\n"), entry.readline().rstrip(b"\n")
                 if header != self._header(path, content, summary):
                     return None
                 texts = None
                 if fields:
-                    checksum, texts = entry.readline().rstrip("\n"), entry.read()
-                    if checksum != digest(texts.encode("utf-8")):
+                    checksum, texts = entry.readline().rstrip(b"\n"), entry.read()
+                    if checksum != digest(texts).encode():
                         return None
-            result = json.loads(summary), json.loads(texts) if texts is not None else None
-        except (OSError, ValueError):
+            result = orjson.loads(summary), orjson.loads(texts) if texts is not None else None
+        except (OSError, ValueError):  # orjson.JSONDecodeError is a ValueError
             return None
         return result if isinstance(result[0], dict) and (result[1] is None or isinstance(result[1], list)) else None
 
     def store(self, path: str, content: str, summary: dict[str, Any], fields: list[list[str]]) -> None:
         """Remember one file's result (a cache that cannot be written is only slower)."""
-        summary_text = json.dumps(summary, ensure_ascii=False, separators=(",", ":"))
-        texts = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
-        entry = "\n".join([self._header(path, content, summary_text), summary_text,
-                           digest(texts.encode("utf-8")), texts])
+        summary_bytes, texts = orjson.dumps(summary), orjson.dumps(fields)
+        entry = b"\n".join([self._header(path, content, summary_bytes), summary_bytes, digest(texts).encode(), texts])
         try:
             _ensure_ignored(self.folder)
             _write_atomic(self._entry(path), entry)

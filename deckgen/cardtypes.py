@@ -7,9 +7,9 @@ built-in templates second, so a project overrides a built-in card type by giving
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any, Callable, Iterator
 
 import jinja2

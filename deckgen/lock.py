@@ -15,9 +15,10 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, NamedTuple
+
+import orjson
 
 from .notetypes import NoteType
 from .problems import Problem
@@ -96,7 +97,7 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
     if not path.is_file():
         return Lock()
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes())
         return _lock_from(data)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         problems.append(Problem(LOCK_FILE, message=f"the lock file is damaged ({exc})",

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
+import cmarkgfm
 import jinja2
 import nh3
-import cmarkgfm
 from cmarkgfm.cmark import Options
 from markupsafe import Markup
 

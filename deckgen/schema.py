@@ -6,10 +6,19 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from .problems import Problem, did_you_mean
 from yaml import Mark
 
-from .yamlsource import Implicit, Pos, Value, YamlError, YamlList, YamlMap, as_pos, parse
+from .problems import Problem, did_you_mean
+from .yamlsource import (
+    Implicit,
+    Pos,
+    Value,
+    YamlError,
+    YamlList,
+    YamlMap,
+    as_pos,
+    parse,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
 
