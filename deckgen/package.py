@@ -141,6 +141,7 @@ def write_package(data: PackageInput, output: Path) -> None:
             database = Path(workdir) / "collection.anki2"
             _write_collection(data, database)
             _write_zip(Path(temporary), database, data.media, newest_time(data.lock))
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a package is for sharing
         os.replace(temporary, output)
     finally:
         if os.path.exists(temporary):

@@ -48,6 +48,7 @@ def test_cli_build_writes_default_path_and_summary(sample_project: Path) -> None
     assert "6 notes in 3 subdecks" in result.output
     assert "Causes     3" in result.output
     assert (sample_project / "deckgen.lock").is_file()
+    assert (sample_project / "dist" / "sample-deck.apkg").stat().st_mode & 0o777 == 0o644
 
 
 def test_version_and_help() -> None:
