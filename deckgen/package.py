@@ -112,17 +112,30 @@ def _decks(data: PackageInput, models: dict[str, _NoteType]) -> tuple[genanki.De
 
 def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
     """Note and card rows, laid out as genanki's Note and Card write them."""
-    lock = data.lock
-    ids = _assign_ids(data.notes, [lock.cards[note.card_id].added for note in data.notes])
+    entries = [data.lock.cards[note.card_id] for note in data.notes]
+    ids = _assign_ids(data.notes, [entry.added for entry in entries])
+    model_ids = {kind: model.model_id for kind, model in models.items()}
+    deck_ids = {group: deck.deck_id for group, deck in decks.items()}
     notes, cards = [], []
-    for due, (note, (note_id, card_ids)) in enumerate(zip(data.notes, ids), start=1):
-        mtime = lock.cards[note.card_id].mtime
-        notes.append((note_id, note.guid, models[note.note_type].model_id, mtime, -1, f" {' '.join(note.tags)} ",
+    for due, (note, entry, (note_id, card_ids)) in enumerate(zip(data.notes, entries, ids), start=1):
+        mtime, deck_id = entry.mtime, deck_ids[note.group]
+        notes.append((note_id, note.guid, model_ids[note.note_type], mtime, -1, f" {' '.join(note.tags)} ",
                       "\x1f".join(note.fields), note.fields[0], 0, 0, ""))
-        deck_id = decks[note.group].deck_id
-        cards += [(card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, "")
-                  for card_id, ord_ in zip(card_ids, note.ords)]
+        for card_id, ord_ in zip(card_ids, note.ords):
+            cards.append((card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
     return notes, cards
+
+
+def _insert_rows(connection: sqlite3.Connection, notes: list, cards: list) -> None:  # type: ignore[type-arg]
+    """Bulk inserts, with the collection's indexes built once afterwards rather than row by row."""
+    indexes = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                 "ORDER BY name").fetchall()
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    connection.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", notes)
+    connection.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", cards)
+    for _, sql in indexes:
+        connection.execute(sql)
 
 
 def newest_time(lock: Lock) -> int:
@@ -159,9 +172,7 @@ def _write_collection(data: PackageInput, database: Path) -> None:
         present = {note.group for note in data.notes}
         used = [groups[group] for group in data.config.groups if group in present]
         genanki.Package([root, *used]).write_to_db(cursor, newest_time(data.lock), iter(()))
-        notes, cards = _rows(data, models, groups)
-        cursor.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", notes)
-        cursor.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", cards)
+        _insert_rows(connection, *_rows(data, models, groups))
         connection.commit()
     finally:
         connection.close()
