@@ -106,11 +106,6 @@ def _card_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     return generated_ords(note_type, fields) or [0]
 
 
-def _has_content(template: str, fields: dict[str, str]) -> bool:
-    """Whether a question template shows any non-empty field (text alone does not count)."""
-    return _renders(_parse(template), _nonempty(fields))
-
-
 def _note_cloze_numbers(fields: dict[str, str]) -> set[int]:
     """Cloze numbers in any field of the note (not only the one the template clozes)."""
     return set().union(*(_cloze_numbers(_parse_clozes(value)) for value in fields.values()))

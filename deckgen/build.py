@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import current_package, record_build
+from .cache import record_build
 from .cardtypes import Templates, load_templates
 from .compiler import FileResult, Progress, compile_files, gc_paused
 from .config import ProjectConfig, load_config
@@ -147,29 +147,24 @@ def _frozen_problem(report: ReleaseReport) -> Problem:
 
 @dataclass
 class BuildResult:
-    """What a build wrote; `project` is None when nothing changed and nothing was rewritten."""
+    """What a build wrote."""
 
-    project: Project | None
+    project: Project
     output: Path
 
 
 def build(root: Path, options: BuildOptions | None = None, progress: Progress | None = None) -> BuildResult:
     """Check everything, then write the package, the lock and the report.
 
-    With the cache on, a build whose inputs (sources, templates, config, lock) are byte for byte
-    those of the last build, whose package is still in place, rewrites nothing.
+    Whether a build is needed at all is `deckgen.cache.current_package`'s to say, before this
+    module (and the pipeline behind it) is even imported.
     """
     options = options or BuildOptions()
-    settings = options.stamp_settings()
-    if options.use_cache and not options.report:
-        current = current_package(root, options.output, settings)
-        if current is not None:
-            return BuildResult(None, current)
     with gc_paused():
-        return _build(root, options, progress, settings)
+        return _build(root, options, progress)
 
 
-def _build(root: Path, options: BuildOptions, progress: Progress | None, settings: str) -> BuildResult:
+def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
     from .package import (  # genanki: only when a package is written
         PackageInput,
         write_package,
@@ -191,7 +186,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None, setting
     except OSError as exc:
         raise _write_problem(exc, output) from None
     if options.use_cache:
-        record_build(root, options.output, output, settings)
+        record_build(root, options.output, output, options.stamp_settings(), project.config.media)
     return BuildResult(project, output)
 
 

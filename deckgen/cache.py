@@ -113,8 +113,12 @@ def _tree_files(folder: Path) -> Iterable[Path]:
         yield from sorted(p for p in folder.rglob("*") if p.is_file())
 
 
-def input_stamp(root: Path, output: Path | None, settings: str) -> str:
-    """A hash of every input of a build, read as bytes (nothing parsed): equal stamps, equal packages."""
+def input_stamp(root: Path, output: Path | None, settings: str, media: str) -> str:
+    """A hash of every input of a build, read as bytes (nothing parsed): equal stamps, equal packages.
+
+    `media` is the project's media folder, as the config named it at the last build (a change of
+    the setting changes deckgen.yaml, and so the stamp, anyway).
+    """
     target = str(output.resolve()) if output else "<default>"
     hasher = hashlib.sha256(f"{__version__}\x00{code_fingerprint()}\x00{target}\x00{settings}".encode())
     for name in _PROJECT_INPUTS:
@@ -123,8 +127,7 @@ def input_stamp(root: Path, output: Path | None, settings: str) -> str:
     for folder in (root / "cards", root / "templates", _BUILTIN_TEMPLATES):
         for path in _tree_files(folder):
             hasher.update(str(path).encode() + b"\x00" + path.read_bytes())
-    media = root / "media"
-    for path in _tree_files(media):
+    for path in _tree_files(root / media):
         stat = path.stat()
         hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}".encode())
     return hasher.hexdigest()
@@ -146,7 +149,7 @@ def current_package(root: Path, output: Path | None, settings: str) -> Path | No
     try:
         record = json.loads((root / CACHE_DIR / "stamp.json").read_text(encoding="utf-8"))
         written = Path(record["output"])
-        current = record["stamp"] == input_stamp(root, output, settings)
+        current = record["stamp"] == input_stamp(root, output, settings, record["media"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     if not current or record.get("package") != _output_fingerprint(written):
@@ -154,10 +157,10 @@ def current_package(root: Path, output: Path | None, settings: str) -> Path | No
     return written
 
 
-def record_build(root: Path, output: Path | None, written: Path, settings: str) -> None:
+def record_build(root: Path, output: Path | None, written: Path, settings: str, media: str) -> None:
     """Remember the inputs of the build that just wrote `written` (asked for as `output`)."""
-    record = {"stamp": input_stamp(root, output, settings), "output": str(written.resolve()),
-              "package": _output_fingerprint(written)}
+    record = {"stamp": input_stamp(root, output, settings, media), "output": str(written.resolve()),
+              "package": _output_fingerprint(written), "media": media}
     try:
         _ensure_ignored(root / CACHE_DIR)
         _write_atomic(root / CACHE_DIR / "stamp.json", json.dumps(record))

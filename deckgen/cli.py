@@ -70,9 +70,6 @@ def build_command(project_dir: Path, output: Path | None, frozen: bool, report: 
 
     with _progress(project_dir) as progress:
         result = build(project_dir, options, progress)
-    if result.project is None:
-        click.echo(f"{result.output} is up to date: nothing changed since the last build")
-        return
     _echo_warnings(result.project)
     _echo_summary(result.project, result.output)
 

@@ -48,7 +48,6 @@ def test_the_repository_deck_cached_equals_uncached(tmp_path: Path) -> None:
     uncached = build(project, BuildOptions(output=tmp_path / "uncached.apkg", use_cache=False, frozen=True))
     build(project, BuildOptions(output=tmp_path / "warming.apkg", frozen=True))
     cached = build(project, BuildOptions(output=tmp_path / "cached.apkg", frozen=True))
-    assert cached.project is not None  # a different output path: built, from the cache
     assert cached.output.read_bytes() == uncached.output.read_bytes()
 
 
@@ -81,6 +80,14 @@ def test_an_unchanged_build_rewrites_nothing(sample_project: Path) -> None:
     cards.write_text(cards.read_text().replace("Death of tissue", "Tissue death"))
     assert "wrote" in runner.invoke(main, ["build", str(sample_project)]).output
     (sample_project / "templates/style.css").write_text(".card { color: red; }\n")
+    assert "wrote" in runner.invoke(main, ["build", str(sample_project)]).output
+    # a project's own media folder counts, whatever its name
+    config = sample_project / "deckgen.yaml"
+    (sample_project / "media").rename(sample_project / "pictures")
+    config.write_text(config.read_text() + "media: pictures\n")
+    assert "wrote" in runner.invoke(main, ["build", str(sample_project)]).output
+    assert "up to date" in runner.invoke(main, ["build", str(sample_project)]).output
+    (sample_project / "pictures" / "dot.png").write_bytes(b"\x89PNG changed")
     assert "wrote" in runner.invoke(main, ["build", str(sample_project)]).output
     # a package deleted or replaced behind deckgen's back is written again
     package.write_bytes(b"not a package")
