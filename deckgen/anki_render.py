@@ -59,13 +59,15 @@ def _stored_fields(note_type: NoteType, fields: dict[str, str]) -> dict[str, str
 
 
 def _check_names(note_type: NoteType, fields: dict[str, str]) -> None:
-    unknown = sorted(set(fields) - set(note_type.fields))
-    if unknown:
+    if not note_type.field_set.issuperset(fields):
+        unknown = sorted(set(fields) - note_type.field_set)
         raise ValueError(f"note type {note_type.kind!r} has no field {', '.join(unknown)}")
 
 
 def _stored_value(value: str) -> str:
     """Anki drops ASCII control characters except tab and newline, then NFC-normalises."""
+    if value.isprintable():  # the common case: nothing to drop, and only NFC could change it
+        return value if value.isascii() else unicodedata.normalize("NFC", value)
     if _INVALID_CHARS.search(value):
         value = _INVALID_CHARS.sub("", value)
     return value if value.isascii() else unicodedata.normalize("NFC", value)
@@ -87,17 +89,24 @@ def _nonempty(fields: dict[str, str]) -> frozenset[str]:
 
 def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     """The ords of the cards Anki generates for a note; empty when the note would have none."""
+    _check_names(note_type, fields)
     if not note_type.is_cloze:
-        _check_names(note_type, fields)
-        filled = frozenset(name for name, value in fields.items() if not _is_empty(_stored_value(value)))
-        return list(_front_back_ords(note_type, filled))
-    values = _stored_fields(note_type, fields)
+        filled = frozenset(name for name, value in fields.items() if _filled(value))
+        known = note_type.generated_cards
+        if filled not in known:
+            known[filled] = _front_back_ords(note_type, filled)
+        return list(known[filled])
+    values = {name: _stored_value(fields.get(name, "")) for name in note_type.fields}
     return sorted(min(number - 1, MAX_CARD_ORD) for number in _note_cloze_numbers(values))
 
 
-@functools.lru_cache(maxsize=256)
+def _filled(value: str) -> bool:
+    """Whether a field counts as filled; text that starts with a letter or digit always does."""
+    return value[:1].isalnum() or not _is_empty(_stored_value(value))
+
+
 def _front_back_ords(note_type: NoteType, nonempty: frozenset[str]) -> tuple[int, ...]:
-    """Which templates make a card depends only on which fields are filled: worth remembering."""
+    """Which templates make a card (it depends only on which fields are filled: the callers remember it)."""
     return tuple(i for i, t in enumerate(note_type.templates) if _renders(_parse(t.question), nonempty))
 
 
@@ -108,7 +117,7 @@ def _card_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
 
 def _note_cloze_numbers(fields: dict[str, str]) -> set[int]:
     """Cloze numbers in any field of the note (not only the one the template clozes)."""
-    return set().union(*(_cloze_numbers(_parse_clozes(value)) for value in fields.values()))
+    return set().union(*(_cloze_numbers(_parse_clozes(value)) for value in fields.values() if "{{c" in value))
 
 
 # Rendering one card

@@ -175,46 +175,71 @@ def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress
 
 def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helpers: int,
                     progress: Progress | None) -> Iterator[FileResult]:
-    """This process compiles its share while `helpers` worker processes compile the rest.
+    """This process and `helpers` worker processes take the files one at a time until none is left.
 
-    Working here too saves a process on a machine with few cores, and this share's notes never
-    have to be pickled across.
+    A shared counter hands out the next file, so all processes finish within one file of each
+    other, however the machine's load shifts. Working here too saves a process on a machine with
+    few cores, and this share's notes never have to be pickled across.
     """
     import concurrent.futures  # here: a build with nothing to compile never starts a worker
     import multiprocessing
 
-    own = len(sources) // (helpers + 1)
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    chunk = max(1, (len(sources) - own) // (helpers * 4))
+    counter = context.Value("l", 0)
     cache = compiler.cache.context if compiler.cache else None
     with concurrent.futures.ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
-                                                initargs=(compiler.config.root, cache)) as pool:
-        theirs = pool.map(_worker_compile, sources[own:], chunksize=chunk)
-        yield from _compile_here(compiler, sources[:own], progress)
-        for (path, data), result in zip(sources[own:], theirs):
-            if result is None:  # the worker left it in the cache
-                result = _cached(compiler.cache, path, data, True) or compiler.compile_and_keep(path, data)
-            if progress:
-                progress(1)
-            yield result
+                                                initargs=(compiler.config.root, cache, sources, counter)) as pool:
+        futures = [pool.submit(_worker_share) for _ in range(helpers)]
+        mine: dict[int, FileResult] = {}
+        shown = 0
+        while (index := _take(counter)) < len(sources):
+            mine[index] = compiler.compile_and_keep(*sources[index])
+            if progress:  # every file handed out so far, this process's and the workers'
+                progress(min(counter.value, len(sources)) - shown)
+                shown = min(counter.value, len(sources))
+        theirs: dict[int, FileResult | None] = {}
+        for future in futures:
+            theirs.update(future.result())
+    for index, (path, data) in enumerate(sources):
+        result = mine.get(index) or theirs[index]
+        if result is None:  # the worker left it in the cache
+            result = _cached(compiler.cache, path, data, True) or compiler.compile_and_keep(path, data)
+        yield result
+    if progress:
+        progress(len(sources) - shown)
+
+
+def _take(counter: Any) -> int:
+    """The index of the next file no process has taken yet (past the end when none is left)."""
+    with counter.get_lock():
+        index = counter.value
+        counter.value = index + 1
+    return index
 
 
 _worker: Compiler | None = None  # one per worker process, set by _start_worker
+_shared: tuple[list[tuple[str, bytes]], Any] = ([], None)  # the files and the counter, likewise
 
 
-def _start_worker(root: Path, cache_context: str | None) -> None:
+def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any) -> None:
     """Load the project's config and templates once per worker (their problems are the parent's to report)."""
-    global _worker
+    global _worker, _shared
     gc.disable()  # a worker lives for one build: see gc_paused
     problems: list[Problem] = []
     config = load_config(root, problems)
     assert config is not None, "the parent process loaded this config"
     cache = FileCache(root, cache_context) if cache_context else None
     _worker = Compiler(config, load_templates(root, problems), cache)
+    _shared = (sources, counter)
 
 
-def _worker_compile(source: tuple[str, bytes]) -> FileResult | None:
-    """A file's result; None when it is in the cache, where the main process reads it faster."""
+def _worker_share() -> dict[int, FileResult | None]:
+    """Files compiled in this worker, by index: None for each one left in the cache, where the
+    main process reads it faster than it could receive it."""
     assert _worker is not None
-    result = _worker.compile_and_keep(*source)
-    return None if _worker.cache is not None else result
+    sources, counter = _shared
+    done: dict[int, FileResult | None] = {}
+    while (index := _take(counter)) < len(sources):
+        result = _worker.compile_and_keep(*sources[index])
+        done[index] = None if _worker.cache is not None else result
+    return done

@@ -7,6 +7,7 @@ has the deck: Anki forks a note type whose names change, and then stops updating
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 BASIC = "basic"
@@ -42,10 +43,20 @@ class NoteType:
     templates: tuple[CardTemplate, ...]
     is_cloze: bool = False
 
-    @property
+    @functools.cached_property
     def content_fields(self) -> tuple[str, ...]:
         """The fields a card type's Jinja template fills (deckgen fills Sources itself)."""
         return tuple(name for name in self.fields if name != "Sources")
+
+    @functools.cached_property
+    def generated_cards(self) -> dict[frozenset[str], tuple[int, ...]]:
+        """Which cards a note gets, by the set of its filled fields: filled in by anki_render."""
+        return {}
+
+    @functools.cached_property
+    def field_set(self) -> frozenset[str]:
+        """The field names, for membership tests."""
+        return frozenset(self.fields)
 
     @property
     def schema(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -79,21 +79,20 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
     )
 
 
-def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, list[int]]]:
+def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, range]]:
     """Note and card ids in the millisecond range of when each card was first added.
 
     Assigned in first-added order, so the ids of existing notes do not move when cards are added.
+    A note's cards get consecutive ids.
     """
-    ids: list[tuple[int, list[int]]] = [(0, [])] * len(notes)
+    ids: list[tuple[int, range]] = [(0, range(0))] * len(notes)
     last_note = last_card = 0
-    for i in sorted(range(len(notes)), key=lambda i: (added[i], i)):
+    for i in sorted(range(len(notes)), key=added.__getitem__):  # a stable sort: ties stay in file order
         base = added[i] * 1000
-        last_note = max(last_note + 1, base)
-        card_ids = []
-        for _ in notes[i].ords:
-            last_card = max(last_card + 1, base)
-            card_ids.append(last_card)
-        ids[i] = (last_note, card_ids)
+        last_note = last_note + 1 if last_note >= base else base
+        first_card = last_card + 1 if last_card >= base else base
+        last_card = first_card + len(notes[i].ords) - 1
+        ids[i] = (last_note, range(first_card, last_card + 1))
     return ids
 
 
@@ -117,12 +116,14 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
     model_ids = {kind: model.model_id for kind, model in models.items()}
     deck_ids = {group: deck.deck_id for group, deck in decks.items()}
     notes, cards = [], []
+    add_note, add_card = notes.append, cards.append
     for due, (note, entry, (note_id, card_ids)) in enumerate(zip(data.notes, entries, ids), start=1):
         mtime, deck_id = entry.mtime, deck_ids[note.group]
-        notes.append((note_id, note.guid, model_ids[note.note_type], mtime, -1, f" {' '.join(note.tags)} ",
-                      "\x1f".join(note.fields), note.fields[0], 0, 0, ""))
+        fields = note.fields
+        add_note((note_id, note.guid, model_ids[note.note_type], mtime, -1, f" {' '.join(note.tags)} ",
+                  "\x1f".join(fields), fields[0], 0, 0, ""))
         for card_id, ord_ in zip(card_ids, note.ords):
-            cards.append((card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+            add_card((card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
     return notes, cards
 
 

@@ -38,7 +38,8 @@ _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _PLAIN = re.compile(r"[^\\`*_\[\]!<>&#~|\n\r\t\x00-\x1f\x7f\ue000]+")
 _BLOCK_STARTS = ("-", "+", "=", ">", " ")
-_ENCODE = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+_QUOTE = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
+_BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 _LT = "\ue000"  # stands in for "<" while cmark parses, so that raw HTML comes out as text
 _CMARK_OPTIONS = Options.CMARK_OPT_HARDBREAKS
 _CMARK_EXTENSIONS = ["table", "strikethrough"]
@@ -68,15 +69,26 @@ class RenderedNote(NamedTuple):
 
 
 def note_guid(key: str, card_id: str) -> str:
-    """A note's GUID: from the project key and the card id, never from content or position."""
-    import genanki  # here: a check whose notes all come from the cache never needs it
+    """A note's GUID: from the project key and the card id, never from content or position.
 
-    return genanki.guid_for(key, card_id)
+    The same value as `genanki.guid_for(key, card_id)` (tests/test_render.py compares them), the
+    first 8 bytes of a SHA-256 in Anki's base-91 digits, computed without its per-digit list.
+    """
+    number = int.from_bytes(hashlib.sha256(f"{key}__{card_id}".encode()).digest()[:8], "big")
+    digits = ""
+    while number:
+        number, digit = divmod(number, 91)
+        digits = _BASE91[digit] + digits
+    return digits
 
 
 def content_hash(note_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
-    """A short, stable hash of a note's content."""
-    payload = _ENCODE([note_type, fields, tags])
+    """A short, stable hash of a note's content: of the JSON `[note_type, fields, tags]`.
+
+    The JSON text is put together from json's own string quoting, byte for byte what
+    `json.dumps` writes (tests/test_render.py compares them) without its encoder set-up per call.
+    """
+    payload = f'[{_QUOTE(note_type)}, [{", ".join(map(_QUOTE, fields))}], [{", ".join(map(_QUOTE, tags))}]]'
     return hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -123,6 +135,13 @@ def media_references(fragment: str) -> list[str]:
     return found + [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]
 
 
+def _media(values: tuple[str, ...]) -> list[str]:
+    """The media files a note's fields refer to, sorted, each once."""
+    if not _MEDIA_HINT.search("\x1f".join(values)):
+        return []
+    return sorted({name for value in values for name in media_references(value)})
+
+
 class Renderer:
     """Renders valid cards of one project; holds the Markdown parser and the sources cache."""
 
@@ -161,7 +180,7 @@ class Renderer:
         ords = tuple(generated_ords(note_type, fields))
         if not self._usable(card, fields, ords, problems):
             return None
-        media = sorted({name for value in values for name in media_references(value)})
+        media = _media(values)
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import string
 from pathlib import Path
 
+import genanki
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckgen.cardtypes import load_templates
 from deckgen.config import ProjectConfig
-from deckgen.render import Renderer, is_plain
+from deckgen.render import Renderer, content_hash, is_plain, note_guid
 
 PLAINISH = st.text(alphabet=string.ascii_letters + string.digits + " .,;:'\"-+=(){}/?%$@^é–\u00a0\u00e9*_<&#",
                    min_size=1, max_size=40)
@@ -58,3 +61,21 @@ def test_opted_in_html_is_sanitized() -> None:
     assert renderer.markdown_html('<b>bold</b> <img src="x.png" onerror="alert(1)">') == \
         '<b>bold</b> <img src="x.png">'
     assert "script" not in renderer.markdown_html("a <script>alert(1)</script> b")
+
+
+@settings(max_examples=500, deadline=None)
+@given(key=st.text(max_size=30), card_id=st.text(max_size=30))
+def test_note_guid_is_genankis(key: str, card_id: str) -> None:
+    assert note_guid(key, card_id) == genanki.guid_for(key, card_id)
+
+
+@settings(max_examples=500, deadline=None)
+@given(kind=st.sampled_from(["basic", "cloze"]), fields=st.lists(st.text(), max_size=5),
+       tags=st.lists(st.text(max_size=10), max_size=3))
+def test_content_hash_is_of_the_notes_json(kind: str, fields: list[str], tags: list[str]) -> None:
+    payload = json.dumps([kind, fields, tags], ensure_ascii=False)
+    try:
+        expected = hashlib.blake2b(payload.encode("utf-8"), digest_size=16).hexdigest()
+    except UnicodeEncodeError:  # a lone surrogate: no YAML file can hold one
+        return
+    assert content_hash(kind, tuple(fields), tuple(tags)) == expected
