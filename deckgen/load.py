@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .problems import Problem
 from .schema import Reader, describe, parse_document
@@ -28,9 +29,8 @@ class FileDefaults:
     unreadable: frozenset[str] = frozenset()  # settings given but unreadable (already reported)
 
 
-@dataclass(frozen=True)
-class CardSource:
-    """One card as written: its id, where it stands, and its raw located mapping."""
+class CardSource(NamedTuple):
+    """One card as written: its id, where it stands, and its raw located mapping (a tuple: a big deck has many)."""
 
     id: str
     path: str

@@ -110,7 +110,7 @@ def _decks(data: PackageInput, models: dict[str, _NoteType]) -> tuple[genanki.De
 
 
 def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
-    """Note and card rows, laid out as genanki's Note and Card write them."""
+    """Note and card rows: the columns of genanki's Note and Card rows that differ between notes."""
     entries = [data.lock.cards[note.card_id] for note in data.notes]
     ids = _assign_ids(data.notes, [entry.added for entry in entries])
     model_ids = {kind: model.model_id for kind, model in models.items()}
@@ -120,11 +120,17 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
     for due, (note, entry, (note_id, card_ids)) in enumerate(zip(data.notes, entries, ids), start=1):
         mtime, deck_id = entry.mtime, deck_ids[note.group]
         fields = note.fields
-        add_note((note_id, note.guid, model_ids[note.note_type], mtime, -1, f" {' '.join(note.tags)} ",
-                  "\x1f".join(fields), fields[0], 0, 0, ""))
+        add_note((note_id, note.guid, model_ids[note.note_type], mtime, f" {' '.join(note.tags)} ",
+                  "\x1f".join(fields), fields[0]))
         for card_id, ord_ in zip(card_ids, note.ords):
-            add_card((card_id, note_id, deck_id, ord_, mtime, -1, 0, 0, due, 0, 0, 0, 0, 0, 0, 0, 0, ""))
+            add_card((card_id, note_id, deck_id, ord_, mtime, due))
     return notes, cards
+
+
+# The rows' other columns are the same for every note and card of a new package, as genanki
+# writes them: they go into the statement rather than into each of the many rows.
+_INSERT_NOTE = "INSERT INTO notes VALUES(?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')"  # usn, csum, flags, data
+_INSERT_CARD = "INSERT INTO cards VALUES(?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')"  # new, unscheduled
 
 
 def _insert_rows(connection: sqlite3.Connection, notes: list, cards: list) -> None:  # type: ignore[type-arg]
@@ -133,8 +139,8 @@ def _insert_rows(connection: sqlite3.Connection, notes: list, cards: list) -> No
                                  "ORDER BY name").fetchall()
     for name, _ in indexes:
         connection.execute(f'DROP INDEX "{name}"')
-    connection.executemany(f"INSERT INTO notes VALUES({','.join('?' * 11)})", notes)
-    connection.executemany(f"INSERT INTO cards VALUES({','.join('?' * 18)})", cards)
+    connection.executemany(_INSERT_NOTE, notes)
+    connection.executemany(_INSERT_CARD, cards)
     for _, sql in indexes:
         connection.execute(sql)
 

@@ -69,9 +69,11 @@ class Reader:
         item: bool = False,
     ) -> str | None:
         """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
-        what = label or f"{self.noun} '{name}'"
         if isinstance(value, str):
-            return self._checked_text(value, pos, what, required)
+            if (not required or value.strip()) and not _CONTROL.search(value):
+                return value  # the common case, before any message is put together
+            return self._checked_text(value, pos, label or f"{self.noun} '{name}'", required)
+        what = label or f"{self.noun} '{name}'"
         if isinstance(value, Implicit):
             example = f'"{value.raw}"' if item else f'{name}: "{value.raw}"'
             self.report(pos, f"{what} is {describe(value)}, not text",

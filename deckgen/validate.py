@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import functools
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable, NamedTuple, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig, Source
@@ -26,9 +27,8 @@ class SourceRef:
     references: tuple[tuple[str, str | None], ...] = ()  # (number, title; None: the source lists none)
 
 
-@dataclass(frozen=True)
-class ValidCard:
-    """A card whose data fits its card type, ready to render."""
+class ValidCard(NamedTuple):
+    """A card whose data fits its card type, ready to render (a tuple: a big deck has many)."""
 
     id: str
     card_type: CardType
@@ -66,7 +66,7 @@ def validate_card(
 def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) -> CardType | None:
     data = card.data
     if "type" in data:
-        name, pos, report = read.text(data, "type", required=True), data.value_pos["type"], read.report
+        name, pos, report = read.text(data, "type", required=True), data.value_pos.mark("type"), read.report
     elif "type" in card.defaults.unreadable:
         return None
     else:
@@ -83,7 +83,7 @@ def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) 
 def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
     data = card.data
     if "group" in data:
-        group, pos, report = read.text(data, "group", required=True), data.value_pos["group"], read.report
+        group, pos, report = read.text(data, "group", required=True), data.value_pos.mark("group"), read.report
         if group is None:
             return None
     elif "group" in card.defaults.unreadable:
@@ -115,6 +115,7 @@ def _file_reporter(read: Reader) -> Callable[[Pos, str, str | None], None]:
     return report
 
 
+@functools.lru_cache(maxsize=4096)
 def tag_problem(tag: str) -> tuple[str, str] | None:
     """Why Anki would not keep a tag as written, and the fix; None for a good tag."""
     if re.search(r"\s", tag):
@@ -131,14 +132,14 @@ def tag_problem(tag: str) -> tuple[str, str] | None:
 
 def _tags(card: CardSource, read: Reader) -> tuple[str, ...]:
     tags: list[str] = []
-    file_tags = [(tag, pos, _file_reporter(read)) for tag, pos in card.defaults.tags]
-    card_tags = [(tag, pos, read.report) for tag, pos in read.text_list(card.data, "tags")]
-    for tag, pos, report in (*file_tags, *card_tags):
-        problem = tag_problem(tag)
-        if problem:
-            report(pos, f"tag '{tag}' {problem[0]}", problem[1])
-        elif tag not in tags:
-            tags.append(tag)
+    for from_file, given in ((True, card.defaults.tags), (False, read.text_list(card.data, "tags"))):
+        for tag, pos in given:
+            problem = tag_problem(tag)
+            if problem:
+                report = _file_reporter(read) if from_file else read.report
+                report(pos, f"tag '{tag}' {problem[0]}", problem[1])
+            elif tag not in tags:
+                tags.append(tag)
     return tuple(tags)
 
 
@@ -169,7 +170,12 @@ def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Rea
         hint = did_you_mean(source_id, config.sources) or "declare it under 'sources:' in deckgen.yaml"
         read.report(pos, f"unknown source '{source_id}'", hint)
         return None
-    source = config.sources[source_id]
+    return _source_ref(config.sources[source_id], source_id, ref)
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_ref(source: Source, source_id: str, ref: str | None) -> SourceRef:
+    """One SourceRef for each distinct citation: cards cite the same few over and over."""
     return SourceRef(source_id, source.citation, ref, _cited(source, ref))
 
 

@@ -47,6 +47,7 @@ _STR, _SEQ, _MAP = _TAG + "str", _TAG + "seq", _TAG + "map"
 _SCALAR_TAGS = (*_KINDS, "str", "value")
 _MAX_GROWTH = 100_000  # how many values aliases may add to a document beyond 4x its own size
 # Plain text that YAML 1.1 (PyYAML) keeps as text but YAML 1.2 tools read as a number: 1e3, 0o17.
+_NUMBER_FIRST = frozenset("+-.0123456789")  # what such a number starts with
 _YAML12_NUMBER = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
 
 
@@ -86,9 +87,8 @@ class _Positions(dict):  # type: ignore[type-arg]
     def get(self, key: str, default: Pos | None = None) -> Pos | None:  # type: ignore[override]
         return as_pos(dict.__getitem__(self, key)) if key in self else default
 
-    def mark(self, key: str) -> Pos | yaml.Mark:
-        """The position as stored: for passing on to a report that may never be made."""
-        return dict.__getitem__(self, key)
+    mark = dict.__getitem__
+    """The position as stored: for passing on to a report that may never be made."""
 
 
 class _PositionList(list):  # type: ignore[type-arg]
@@ -104,6 +104,8 @@ class _PositionList(list):  # type: ignore[type-arg]
 class YamlMap(dict):  # type: ignore[type-arg]
     """A mapping that remembers where it, its keys and its values stand."""
 
+    __slots__ = ("pos", "key_pos", "value_pos")
+
     def __init__(self, pos: Pos) -> None:
         super().__init__()
         self.pos = pos
@@ -113,6 +115,8 @@ class YamlMap(dict):  # type: ignore[type-arg]
 
 class YamlList(list):  # type: ignore[type-arg]
     """A sequence that remembers where it and its items stand."""
+
+    __slots__ = ("pos", "item_pos")
 
     def __init__(self, pos: Pos) -> None:
         super().__init__()
@@ -315,19 +319,23 @@ class _Builder:
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> YamlMap:
         mapping = YamlMap(_pos(node))
+        key_pos, value_pos = mapping.key_pos, mapping.value_pos
         for key_node, value_node in node.value:
-            key = self._key(key_node)
+            key = _text(key_node)  # the common case, inline: a card file is mostly text keys and values
             if key is None:
-                continue
+                key = self._key(key_node)
+                if key is None:
+                    continue
             if key in mapping:
                 self.problems.append(YamlProblem(
                     f"duplicate key '{key}' (first at line {mapping.key_pos[key].line})",
                     _pos(key_node), "YAML would silently keep only the last one",
                 ))
                 continue
-            mapping[key] = self.value(value_node, depth + 1)
-            mapping.key_pos[key] = key_node.start_mark
-            mapping.value_pos[key] = value_node.start_mark
+            value = _text(value_node) if depth < _MAX_DEPTH else None
+            mapping[key] = self.value(value_node, depth + 1) if value is None else value
+            key_pos[key] = key_node.start_mark
+            value_pos[key] = value_node.start_mark
         return mapping
 
     def _key(self, node: yaml.Node) -> str | None:
@@ -342,6 +350,15 @@ class _Builder:
             return None
         value = _scalar(node)
         return str(value) if value is not None else "null"
+
+
+def _text(node: yaml.Node) -> str | None:
+    """The node's text if it is plain text that no YAML reader could take for anything else; else None."""
+    if type(node) is yaml.ScalarNode and node.tag == _STR:
+        value = node.value
+        if node.style or value[:1] not in _NUMBER_FIRST or not _YAML12_NUMBER.fullmatch(value):
+            return value
+    return None
 
 
 def _scalar(node: yaml.ScalarNode) -> str | None | Implicit:
