@@ -6,6 +6,7 @@ the writing, and a build with any error writes nothing at all.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +18,13 @@ from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
 from .lock import (
     LOCK_FILE,
+    Entry,
     Lock,
     build_time,
     note_type_hash,
     read_lock,
     update_lock,
+    update_note_types,
     write_lock,
 )
 from .media import collect_media
@@ -34,16 +37,29 @@ from .report import ReleaseReport, compare
 
 @dataclass
 class Project:
-    """A project read, checked and rendered: everything a package is made of, nothing written."""
+    """A project read, checked and rendered: everything a package is made of, nothing written.
+
+    The next lock and the release report are worked out when first asked for: `check` never needs them.
+    """
 
     config: ProjectConfig
     templates: Templates
     notes: list[RenderedNote]
     problems: list[Problem]
     old_lock: Lock
-    lock: Lock
-    report: ReleaseReport
+    note_types: dict[str, Entry]  # of the next lock
+    now: int  # the build's time: what changed gets it in the next lock
     media: dict[str, Path] = field(default_factory=dict)
+
+    @functools.cached_property
+    def lock(self) -> Lock:
+        """The lock after this build: new times only for what changed."""
+        return update_lock(self.old_lock, self.notes, self.note_types, self.now)
+
+    @functools.cached_property
+    def report(self) -> ReleaseReport:
+        """What this build changes for learners who have the deck."""
+        return compare(self.old_lock, self.lock)
 
     def cards_per_group(self) -> dict[str, int]:
         """How many notes each group's subdeck gets, in the config's group order."""
@@ -75,10 +91,11 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     old_lock = read_lock(root, problems)
     media = collect_media(config, notes, problems)
-    lock = _next_lock(config, templates, old_lock, notes)
-    problems += _guard_ids(notes, old_lock, lock, options)
-    project = Project(config, templates, notes, problems, old_lock, lock, compare(old_lock, lock), media)
-    if options.frozen and old_lock != lock:
+    now = build_time()
+    note_types = _next_note_types(config, templates, old_lock, notes, now)
+    problems += _guard_ids(notes, old_lock, note_types, options)
+    project = Project(config, templates, notes, problems, old_lock, note_types, now, media)
+    if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
@@ -86,54 +103,59 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
 
 
 def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int, int]] = {}
     problems = []
     for result in results:
         for card_id, line, column in result.ids:
             if card_id in seen:
-                problems.append(Problem(result.path, line, column, f"card id is already used at {seen[card_id]}",
+                first = ":".join(map(str, seen[card_id]))
+                problems.append(Problem(result.path, line, column, f"card id is already used at {first}",
                                         card_id, "every card needs its own id, unique in the project"))
             else:
-                seen[card_id] = f"{result.path}:{line}:{column}"
+                seen[card_id] = (result.path, line, column)
     return problems
 
 
-def _next_lock(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote]) -> Lock:
+def _next_note_types(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote],
+                     now: int) -> dict[str, Entry]:
+    """The note types the deck uses, as the next lock records them."""
     kinds = {note.note_type for note in notes}
-    note_types = {
-        kind: (NOTE_TYPES[kind], note_type_hash(NOTE_TYPES[kind], note_type_name(config.deck, kind), templates.css))
-        for kind in kinds
-    }
-    return update_lock(old, notes, note_types, build_time())
+    hashes = {kind: note_type_hash(NOTE_TYPES[kind], note_type_name(config.deck, kind), templates.css)
+              for kind in kinds}
+    return update_note_types(old, {kind: (NOTE_TYPES[kind], hashes[kind]) for kind in sorted(kinds)}, now)
 
 
-def _guard_ids(notes: list[RenderedNote], old: Lock, new: Lock, options: BuildOptions) -> list[Problem]:
+def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry],
+               options: BuildOptions) -> list[Problem]:
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
+    removed, cards, strict_kinds = old.removed, old.cards, not options.allow_note_type_change
     for note in notes:
-        where = (note.path, note.line, note.column)
-        if note.card_id in old.removed:
-            problems.append(Problem(*where, "this id belonged to a card removed in an earlier release", note.card_id,
+        card_id = note.card_id
+        if card_id in removed:
+            problems.append(Problem(note.path, note.line, note.column,
+                                    "this id belonged to a card removed in an earlier release", card_id,
                                     "ids are never reused: learners still have the old card; give this one a new id"))
-        before = old.cards.get(note.card_id)
-        if before and before.kind != note.note_type and not options.allow_note_type_change:
+        before = cards.get(card_id)
+        if strict_kinds and before and before.kind != note.note_type:
             problems.append(Problem(
-                *where, f"the card changes from a {before.kind} note to a {note.note_type} note", note.card_id,
+                note.path, note.line, note.column,
+                f"the card changes from a {before.kind} note to a {note.note_type} note", card_id,
                 "Anki will not update it for learners who have it; give it a new id, "
                 "or pass --allow-note-type-change",
             ))
-    if not options.allow_note_type_change:
-        problems += _forks(old, new)
+    if strict_kinds:
+        problems += _forks(old, note_types)
     return problems
 
 
-def _forks(old: Lock, new: Lock) -> list[Problem]:
+def _forks(old: Lock, note_types: dict[str, Entry]) -> list[Problem]:
     return [
         Problem(LOCK_FILE, message=f"note type '{kind}' changes its field or template names "
                 f"({', '.join(old.note_types[kind].schema[0])} -> {', '.join(entry.schema[0])})",
                 hint="Anki would fork it in learners' collections and stop updating their notes; "
                      "pass --allow-note-type-change if you mean it")
-        for kind, entry in new.note_types.items()
+        for kind, entry in note_types.items()
         if kind in old.note_types and old.note_types[kind].schema != entry.schema
     ]
 

@@ -51,16 +51,19 @@ class FileResult:
         Without `details` (checking only), notes come without fields, tags, cards and GUID.
         """
         rows = summary["notes"]
-        if details is None:
-            details = [[(), (), (), ""]] * len(rows)
-        if len(details) != len(rows):
-            raise ValueError("the parts of the entry do not match")
         make = RenderedNote._make
-        notes = [
-            make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column, tuple(ords),
-                  content, guid))
-            for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid) in zip(rows, details)
-        ]
+        if details is None:
+            notes = [make((card_id, kind, (), (), group, tuple(media), path, line, column, (), content, ""))
+                     for card_id, kind, group, media, line, column, content in rows]
+        elif len(details) != len(rows):
+            raise ValueError("the parts of the entry do not match")
+        else:
+            notes = [
+                make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
+                      tuple(ords), content, guid))
+                for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid)
+                in zip(rows, details)
+            ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]
         return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]])
 

@@ -160,11 +160,18 @@ def _next(previous: Entry | None, digest: str, now: int) -> tuple[int, int]:
     return max(now, previous.mtime + 1), previous.added
 
 
-def update_lock(
-    old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, tuple[NoteType, str]], now: int
-) -> Lock:
-    """The lock after this build: new times only for what changed."""
-    new = Lock()
+def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], now: int) -> dict[str, Entry]:
+    """The next lock's note types, from each one the deck uses and its hash."""
+    entries = {}
+    for kind, (note_type, digest) in note_types.items():
+        mtime, added = _next(old.note_types.get(kind), digest, now)
+        entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
+    return entries
+
+
+def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int) -> Lock:
+    """The lock after this build: new times only for what changed (`note_types` from `update_note_types`)."""
+    new = Lock(note_types=dict(note_types))
     for note in notes:
         before = old.cards.get(note.card_id)
         if before is not None and before.hash == note.hash and before.group == note.group:
@@ -172,9 +179,6 @@ def update_lock(
             continue
         mtime, added = _next(before, note.hash, now)
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
-    for kind, (note_type, digest) in note_types.items():
-        mtime, added = _next(old.note_types.get(kind), digest, now)
-        new.note_types[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
     new.removed = dict(old.removed)
     for card_id in old.cards.keys() - new.cards.keys():
         new.removed[card_id] = now
