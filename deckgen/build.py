@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cache import record_build
 from .cardtypes import Templates, load_templates
-from .compiler import FileResult, Progress, compile_files, gc_paused
+from .compiler import Compilation, FileResult, Progress, gc_paused
 from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
 from .lock import (
@@ -81,15 +81,18 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     if config is None:
         raise ProjectError(problems)
     templates = load_templates(root, problems)
-    results = compile_files(config, templates, use_cache=options.use_cache, jobs=options.jobs, progress=progress,
-                            fields=options.fields)
+    lock_problems: list[Problem] = []
+    with Compilation(config, templates, use_cache=options.use_cache, jobs=options.jobs,
+                     fields=options.fields) as compiling:
+        old_lock = read_lock(root, lock_problems)  # while the workers, if any, start on the card files
+        results = compiling.results(progress)
     notes = [note for result in results for note in result.notes]
     problems += [problem for result in results for problem in result.problems]
     problems += _duplicate_ids(results)
     if not any(result.ids for result in results) and not problems:
         problems.append(Problem(CARDS_DIR, message="the project has no cards",
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
-    old_lock = read_lock(root, problems)
+    problems += lock_problems
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)

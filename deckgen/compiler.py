@@ -112,25 +112,55 @@ class Compiler:
         return FileResult(path, notes, ids, problems)
 
 
-def compile_files(
-    config: ProjectConfig, templates: Templates, *, use_cache: bool = True, jobs: int | None = None,
-    progress: Progress | None = None, fields: bool = True,
-) -> list[FileResult]:
-    """Every card file of the project compiled, in the order learners will see the cards.
+class Compilation:
+    """The project's card files, being compiled: started when made, collected by `results`.
+
+    Files the build cache holds are read back; the others are compiled, by worker processes as
+    well as this one when there are many. Workers start at once, so that this process can do
+    other work of the build (reading the lock) before it joins them:
+
+        with Compilation(config, templates) as compiling:
+            ...  # the workers have started
+            results = compiling.results(progress)
 
     With `fields` false (checking only), notes that come from the cache carry no field text.
     """
-    root = config.root
-    sources, unreadable = _read_sources(root)
-    cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
-    results: list[FileResult | None] = [_cached(cache, path, data, fields) for path, data in sources]
-    if progress and any(results):
-        progress(sum(1 for result in results if result))
-    todo = [i for i, result in enumerate(results) if result is None]
-    compiled = _compile_many(Compiler(config, templates, cache), [sources[i] for i in todo], jobs, progress)
-    for i, result in zip(todo, compiled):
-        results[i] = result
-    return unreadable + [result for result in results if result is not None]
+
+    def __init__(self, config: ProjectConfig, templates: Templates, *, use_cache: bool = True,
+                 jobs: int | None = None, fields: bool = True) -> None:
+        root = config.root
+        self.sources, self.unreadable = _read_sources(root)
+        cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
+        self.compiler = Compiler(config, templates, cache)
+        self.done: list[FileResult | None] = [_cached(cache, path, data, fields) for path, data in self.sources]
+        self.todo = [i for i, result in enumerate(self.done) if result is None]
+        helpers = min(jobs or os.cpu_count() or 1, len(self.todo)) - 1
+        self.team = (_Team(self.compiler, [self.sources[i] for i in self.todo], helpers)
+                     if helpers >= 1 and len(self.todo) >= _PARALLEL_MIN_FILES else None)
+
+    def __enter__(self) -> Compilation:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (they finish the file they are on)."""
+        if self.team is not None:
+            self.team.close()
+
+    def results(self, progress: Progress | None = None) -> list[FileResult]:
+        """Every card file's result, in the order learners will see the cards."""
+        cached = len(self.sources) - len(self.todo)
+        if progress and cached:
+            progress(cached)
+        if self.team is not None:
+            compiled = self.team.results(progress)
+        else:
+            compiled = list(_compile_here(self.compiler, [self.sources[i] for i in self.todo], progress))
+        for i, result in zip(self.todo, compiled):
+            self.done[i] = result
+        return self.unreadable + [result for result in self.done if result is not None]
 
 
 def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
@@ -158,16 +188,6 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
         return None  # damaged: compiled again and overwritten
 
 
-def _compile_many(
-    compiler: Compiler, sources: list[tuple[str, bytes]], jobs: int | None, progress: Progress | None,
-) -> Iterator[FileResult]:
-    helpers = min(jobs or os.cpu_count() or 1, len(sources)) - 1
-    if helpers < 1 or len(sources) < _PARALLEL_MIN_FILES:
-        yield from _compile_here(compiler, sources, progress)
-        return
-    yield from _compile_shared(compiler, sources, helpers, progress)
-
-
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
                   ) -> Iterator[FileResult]:
     for path, data in sources:
@@ -176,40 +196,58 @@ def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress
             progress(1)
 
 
-def _compile_shared(compiler: Compiler, sources: list[tuple[str, bytes]], helpers: int,
-                    progress: Progress | None) -> Iterator[FileResult]:
-    """This process and `helpers` worker processes take the files one at a time until none is left.
+class _Team:
+    """This process and `helpers` worker processes, taking the files one at a time until none is left.
 
     A shared counter hands out the next file, so all processes finish within one file of each
-    other, however the machine's load shifts. Working here too saves a process on a machine with
-    few cores, and this share's notes never have to be pickled across.
+    other, however the machine's load shifts (and whatever else this process does first).
+    Working here too saves a process on a machine with few cores, and this share's notes never
+    have to be pickled across.
     """
-    import concurrent.futures  # here: a build with nothing to compile never starts a worker
-    import multiprocessing
 
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    counter = context.Value("l", 0)
-    cache = compiler.cache.context if compiler.cache else None
-    with concurrent.futures.ProcessPoolExecutor(helpers, mp_context=context, initializer=_start_worker,
-                                                initargs=(compiler.config.root, cache, sources, counter)) as pool:
-        futures = [pool.submit(_worker_share) for _ in range(helpers)]
+    def __init__(self, compiler: Compiler, sources: list[tuple[str, bytes]], helpers: int) -> None:
+        import concurrent.futures  # here: a build with nothing to compile never starts a worker
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        self.compiler, self.sources = compiler, sources
+        self.counter = context.Value("l", 0)
+        cache = compiler.cache.context if compiler.cache else None
+        self.pool = concurrent.futures.ProcessPoolExecutor(
+            helpers, mp_context=context, initializer=_start_worker,
+            initargs=(compiler.config.root, cache, sources, self.counter),
+        )
+        self.futures = [self.pool.submit(_worker_share) for _ in range(helpers)]
+
+    def close(self) -> None:
+        with self.counter.get_lock():
+            self.counter.value = len(self.sources)  # nothing more to take
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def results(self, progress: Progress | None) -> list[FileResult]:
+        """Join in until every file is taken, then collect the workers' results."""
+        sources, counter = self.sources, self.counter
         mine: dict[int, FileResult] = {}
         shown = 0
         while (index := _take(counter)) < len(sources):
-            mine[index] = compiler.compile_and_keep(*sources[index])
+            mine[index] = self.compiler.compile_and_keep(*sources[index])
             if progress:  # every file handed out so far, this process's and the workers'
-                progress(min(counter.value, len(sources)) - shown)
-                shown = min(counter.value, len(sources))
+                taken = min(counter.value, len(sources))
+                progress(taken - shown)
+                shown = taken
         theirs: dict[int, FileResult | None] = {}
-        for future in futures:
+        for future in self.futures:
             theirs.update(future.result())
-    for index, (path, data) in enumerate(sources):
-        result = mine.get(index) or theirs[index]
-        if result is None:  # the worker left it in the cache
-            result = _cached(compiler.cache, path, data, True) or compiler.compile_and_keep(path, data)
-        yield result
-    if progress:
-        progress(len(sources) - shown)
+        self.close()
+        results = []
+        for index, (path, data) in enumerate(sources):
+            result = mine.get(index) or theirs[index]
+            if result is None:  # the worker left it in the cache
+                result = _cached(self.compiler.cache, path, data, True) or self.compiler.compile_and_keep(path, data)
+            results.append(result)
+        if progress:
+            progress(len(sources) - shown)
+        return results
 
 
 def _take(counter: Any) -> int:

@@ -24,14 +24,23 @@ except AttributeError:  # PyYAML built without libyaml
 
 # The first characters for which YAML's core schema has an implicit type (booleans, numbers, ...)
 _IMPLICIT_FIRST = frozenset(key for key in _BaseLoader.yaml_implicit_resolvers if key)
+_SCALAR_NODE = yaml.ScalarNode
+_WORD_TAGS: dict[str, str] = {}  # the tags of short plain words such as keys: 'type' is text, 'no' a boolean
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     """The safe loader, with a shortcut for the plain text that most of a card file is."""
 
     def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
-        if kind is yaml.ScalarNode and value and (not implicit[0] or value[0] not in _IMPLICIT_FIRST):
-            return "tag:yaml.org,2002:str"  # quoted, or plain text no implicit type can start with
+        if kind is _SCALAR_NODE and value and (
+            not implicit[0] or value[0] not in _IMPLICIT_FIRST or (len(value) > 5 and value[0].isalpha())
+        ):  # quoted; or plain, and no implicit type starts this way (words of a letter are at most 'False')
+            return "tag:yaml.org,2002:str"
+        if kind is _SCALAR_NODE and implicit[0] and value[:1].isalpha():  # a short word: the same few again and again
+            tag = _WORD_TAGS.get(value)
+            if tag is None:
+                tag = _WORD_TAGS[value] = super().resolve(kind, value, implicit)
+            return tag
         return super().resolve(kind, value, implicit)
 
     def descend_resolver(self, current_node, current_index):  # type: ignore[no-untyped-def]
