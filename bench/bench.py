@@ -4,8 +4,9 @@
     python bench/bench.py --cards 50000 --files 500 --memory-cards 200000 --out bench/results.md
 
 Each measurement is a separate process (Python start-up and imports included, on both sides),
-repeated, and the median taken; the floor is measured between deckgen's runs so that both see
-the same machine load. Targets are ratios, never absolute times: these machines are shared.
+repeated; the floor is measured right after each deckgen run so that both see the same machine
+load, and the ratio reported is the median of those pairs' ratios. Targets are ratios, never
+absolute times: these machines are shared.
 """
 
 from __future__ import annotations
@@ -46,10 +47,17 @@ class Row:
     deckgen: float
     floor: float
     unit: str = "s"
+    ratios: tuple[float, ...] = ()  # one per pair of runs; empty: the ratio of the two figures
+    runs: str = ""  # every run's time, for the record
 
     @property
     def ratio(self) -> float:
-        return self.deckgen / self.floor
+        """The median of the pairs' ratios: each deckgen run against the floor run right after it.
+
+        The machine's speed drifts over minutes; a pair of runs seconds apart sees the same
+        machine, so this is steadier than the ratio of the two medians.
+        """
+        return statistics.median(self.ratios) if self.ratios else self.deckgen / self.floor
 
     @property
     def met(self) -> str:
@@ -104,35 +112,41 @@ class Bench:
         first = self.paths.index(path) * per_file
         path.write_text(file_yaml(first, min(per_file, self.cards - first), salt="x" * self.edits))
 
-    def pair(self, prepare, run) -> tuple[float, float, int, int]:  # type: ignore[no-untyped-def]
-        """Median deckgen and floor samples, interleaved."""
+    def pair(self, scenario: str, target: float | None, prepare, run) -> Row:  # type: ignore[no-untyped-def]
+        """Deckgen and floor runs, interleaved: the medians of each and of the pairs' ratios."""
         ours, floors = [], []
         for _ in range(self.repeat):
             prepare()
             ours.append(run())
             floors.append(self.floor())
-        return (statistics.median(s.seconds for s in ours), statistics.median(s.seconds for s in floors),
-                max(s.peak_kib for s in ours), max(s.peak_kib for s in floors))
+        runs = (f"deckgen {', '.join(f'{s.seconds:.2f}' for s in ours)} s; "
+                f"floor {', '.join(f'{s.seconds:.2f}' for s in floors)} s")
+        print(f"{scenario}: {runs}", flush=True)
+        return Row(scenario, target, statistics.median(s.seconds for s in ours),
+                   statistics.median(s.seconds for s in floors),
+                   ratios=tuple(a.seconds / b.seconds for a, b in zip(ours, floors)), runs=runs)
+
+    def peak(self, scenario: str, target: float, prepare, run) -> Row:  # type: ignore[no-untyped-def]
+        """Peak memory of one deckgen run and one floor run."""
+        prepare()
+        ours, floor = run(), self.floor()
+        return Row(scenario, target, ours.peak_kib / 1024, floor.peak_kib / 1024, "MiB")
 
 
-def run_scenarios(bench: Bench, memory_cards: int | None, workdir: Path, repeat: int) -> list[Row]:
-    rows = []
+def run_scenarios(bench: Bench, memory_cards: int | None, workdir: Path) -> list[Row]:
+    build = lambda: bench.deckgen("build")  # noqa: E731
     bench.deckgen("build")  # writes the lock, as a committed project has one
-    ours, floor, _, _ = bench.pair(bench.clean, lambda: bench.deckgen("build"))
-    rows.append(Row("full build, nothing cached", 2.5, ours, floor))
-    ours, floor, _, _ = bench.pair(bench.first_build, lambda: bench.deckgen("build"))
-    rows.append(Row("(first build of a project: no lock yet either)", None, ours, floor))
+    rows = [bench.pair("full build, nothing cached", 2.5, bench.clean, build),
+            bench.pair("(first build of a project: no lock yet either)", None, bench.first_build, build)]
     bench.deckgen("build")  # warm the cache
-    ours, floor, _, _ = bench.pair(bench.edit_one_file, lambda: bench.deckgen("build"))
-    rows.append(Row("rebuild after editing one card file", 1.2, ours, floor))
-    ours, floor, _, _ = bench.pair(lambda: None, lambda: bench.deckgen("build"))
-    rows.append(Row("rebuild with nothing changed", 0.15, ours, floor))
-    ours, floor, _, _ = bench.pair(bench.edit_one_file, lambda: bench.deckgen("check"))
-    rows.append(Row("`deckgen check` after editing one card file", 0.3, ours, floor))
+    rows += [bench.pair("rebuild after editing one card file", 1.2, bench.edit_one_file, build),
+             bench.pair("rebuild with nothing changed", 0.15, lambda: None, build),
+             bench.pair("`deckgen check` after editing one card file", 0.3, bench.edit_one_file,
+                        lambda: bench.deckgen("check"))]
     if memory_cards:
         big = Bench(memory_cards, max(1, memory_cards // 100), 1, workdir)
-        _, _, ours_kib, floor_kib = big.pair(big.first_build, lambda: big.deckgen("build"))
-        rows.append(Row(f"peak memory at {memory_cards:,} cards", 3.0, ours_kib / 1024, floor_kib / 1024, "MiB"))
+        rows.append(big.peak(f"peak memory at {memory_cards:,} cards", 3.0, big.first_build,
+                             lambda: big.deckgen("build")))
     return rows
 
 
@@ -142,7 +156,8 @@ def markdown(rows: list[Row], cards: int, files: int) -> str:
         "",
         f"Synthetic project: {cards:,} cards in {files:,} files, 3 groups, every card type "
         "(basic, reversed, cloze and a project card type). Floor: a plain genanki script writing the same "
-        "notes. Times are medians of separate processes, start-up included; memory is peak RSS. "
+        "notes. Times are medians of separate processes, start-up included; each deckgen run is paired with the "
+        "floor run right after it, and the ratio is the median of the pairs' ratios; memory is peak RSS. "
         "'Nothing cached' is a fresh clone: no build cache and no package, the committed deckgen.lock present.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         "",
@@ -153,6 +168,8 @@ def markdown(rows: list[Row], cards: int, files: int) -> str:
         target = f"≤ {row.target}×" if row.target is not None else ""
         lines.append(f"| {row.scenario} | {row.deckgen:.2f} {row.unit} | {row.floor:.2f} {row.unit} | "
                      f"{row.ratio:.2f}× | {target} | {row.met} |")
+    lines += ["", "Every run, in the order measured (each deckgen run followed by its floor run):", ""]
+    lines += [f"- {row.scenario}: {row.runs}" for row in rows if row.runs]
     return "\n".join(lines) + "\n"
 
 
@@ -181,7 +198,7 @@ def main() -> None:
         workdir = Path(tmp)
         started = time.perf_counter()
         bench = Bench(args.cards, args.files, args.repeat, workdir)
-        rows = run_scenarios(bench, args.memory_cards or None, workdir, args.repeat)
+        rows = run_scenarios(bench, args.memory_cards or None, workdir)
     table = markdown(rows, args.cards, args.files)
     print(table)
     print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
