@@ -89,14 +89,14 @@ def _nonempty(fields: dict[str, str]) -> frozenset[str]:
 
 def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     """The ords of the cards Anki generates for a note; empty when the note would have none."""
-    _check_names(note_type, fields)
     if not note_type.is_cloze:
+        _check_names(note_type, fields)
         filled = frozenset(name for name, value in fields.items() if _filled(value))
         known = note_type.generated_cards
         if filled not in known:
             known[filled] = _front_back_ords(note_type, filled)
         return list(known[filled])
-    values = {name: _stored_value(fields.get(name, "")) for name in note_type.fields}
+    values = _stored_fields(note_type, fields)
     return sorted(min(number - 1, MAX_CARD_ORD) for number in _note_cloze_numbers(values))
 
 

@@ -307,8 +307,9 @@ class _Builder:
             self.problems.append(YamlProblem(f"the document is nested more than {_MAX_DEPTH} levels deep",
                                              _pos(node)))
             return None
-        if node.tag == _STR and type(node) is yaml.ScalarNode:
-            return str(node.value) if node.style or not _YAML12_NUMBER.fullmatch(node.value) else _scalar(node)
+        text = _text(node)
+        if text is not None:
+            return text
         if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
             return self._sequence(node, depth)
         if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
