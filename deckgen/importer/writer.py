@@ -1,0 +1,201 @@
+"""Writing the project: deckgen.yaml, note types, card types, card files and media.
+
+Everything goes into a fresh folder beside the target; `deckgen.importer` moves it into place
+only once the project builds and its lock is written, so a failed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from ..cardtypes import CARD_KEYS, CONTEXT_NAMES
+from .htmltext import HTML, MARKDOWN, RAW, FieldConverter, plain_text
+from .layout import RESERVED_NOTE_TYPES, Layout, slug, unique
+from .model import ImportedDeck, ImportedNote, ImportedNoteType
+
+_BLOCK_CHAR = re.compile(r"[^A-Za-z0-9_]")
+_RESERVED_DATA = set(CARD_KEYS) | set(CONTEXT_NAMES) | {"guid", "former_ids", "restore", "lint_ignore"}
+try:
+    _Dumper: Any = yaml.CSafeDumper
+except AttributeError:  # PyYAML without libyaml
+    _Dumper = yaml.SafeDumper
+
+
+class _ProjectDumper(_Dumper):  # type: ignore[misc,valid-type]
+    """YAML as a person would write it: block text for several lines, no sorting."""
+
+
+def _text(dumper: Any, value: str) -> Any:
+    style = "|" if "\n" in value and not value.startswith(" ") and "\r" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ProjectDumper.add_representer(str, _text)
+
+
+def dump(data: object) -> str:
+    """YAML text of plain data."""
+    return yaml.dump(data, Dumper=_ProjectDumper, allow_unicode=True, sort_keys=False, width=100000)
+
+
+def block_name(field_name: str) -> str:
+    """The Jinja block that fills an Anki field (DESIGN: every other character becomes '_')."""
+    return _BLOCK_CHAR.sub("_", field_name)
+
+
+@dataclass
+class CardTypePlan:
+    """How one imported note type is written: its key, its data keys, how each field is rendered."""
+
+    key: str
+    note_type: ImportedNoteType
+    data_keys: tuple[str, ...]  # one per Anki field, in field order
+    modes: list[str] = field(default_factory=list)  # per field: MARKDOWN, HTML or RAW
+
+
+def plan_card_types(deck: ImportedDeck) -> dict[str, CardTypePlan]:
+    """A key for every note type the notes use, and a data key for every field."""
+    used = {note.note_type for note in deck.notes}
+    taken = set(RESERVED_NOTE_TYPES)
+    plans = {}
+    for source_key, note_type in sorted(deck.note_types.items(), key=lambda item: item[1].name):
+        if source_key not in used:
+            continue
+        if note_type.builtin:
+            plans[source_key] = CardTypePlan(note_type.builtin, note_type, note_type.fields,
+                                             [MARKDOWN] * len(note_type.fields))
+            continue
+        key = unique(slug(note_type.name, 32) or "note-type", taken)
+        data_taken: set[str] = set(_RESERVED_DATA)
+        data_keys = tuple(unique(_data_key(name), data_taken).replace("-", "_") for name in note_type.fields)
+        plans[source_key] = CardTypePlan(key, note_type, data_keys, [MARKDOWN] * len(note_type.fields))
+    return plans
+
+
+def _data_key(field_name: str) -> str:
+    key = slug(field_name, 32).replace("-", "_") or "field"
+    return key if key[0].isalpha() else f"f_{key}"
+
+
+@dataclass
+class WrittenNote:
+    """A note as its card file has it, with the card id it got."""
+
+    card_id: str
+    note: ImportedNote
+    values: dict[str, str]
+
+
+def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int], None] | None
+                   ) -> tuple[list[WrittenNote], bool]:
+    """Every note's field values in their most readable form; whether the project needs html: true."""
+    converted = _convert_all(deck, plans, FieldConverter(False), progress)
+    if any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes):
+        for plan in plans.values():
+            plan.modes = [MARKDOWN] * len(plan.modes)
+        converted = _convert_all(deck, plans, FieldConverter(True), None)
+        return _with_ids(deck, plans, converted), True
+    return _with_ids(deck, plans, converted), False
+
+
+def _convert_all(deck: ImportedDeck, plans: dict[str, CardTypePlan], converter: FieldConverter,
+                 progress: Callable[[int], None] | None) -> list[list[tuple[str, str]]]:
+    rows = []
+    for index, note in enumerate(deck.notes):
+        plan = plans[note.note_type]
+        row = []
+        for position, value in enumerate(note.fields[:len(plan.data_keys)]):
+            result = converter.convert(value) if value else None
+            if result is None:
+                row.append(("", MARKDOWN))
+                continue
+            if result.mode == RAW or (result.mode == HTML and plan.modes[position] == MARKDOWN):
+                plan.modes[position] = result.mode if plan.modes[position] != RAW else RAW
+            row.append((result.text, result.mode))
+        rows.append(row)
+        if progress and index % 500 == 499:
+            progress(500)
+    return rows
+
+
+def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]]
+              ) -> list[WrittenNote]:
+    taken: set[str] = set()
+    written = []
+    for note, row in zip(deck.notes, rows):
+        plan = plans[note.note_type]
+        values = {}
+        for position, (text, mode) in enumerate(row):
+            if not note.fields[position]:
+                continue
+            raw = plan.modes[position] == RAW
+            values[plan.data_keys[position]] = note.fields[position] if raw else text
+        sort_value = note.fields[min(plan.note_type.sort_field, len(note.fields) - 1)] if note.fields else ""
+        card_id = unique(slug(plain_text(sort_value)) or "note", taken)
+        written.append(WrittenNote(card_id, note, values))
+    return written
+
+
+def write_note_type(root: Path, plan: CardTypePlan) -> None:
+    """note_types/<key>.yaml, templates/<key>.yaml and templates/<key>.html.j2."""
+    if plan.note_type.builtin:
+        return
+    note_type = plan.note_type
+    spec: dict[str, object] = {"name": note_type.name}
+    if note_type.id is not None:
+        spec["id"] = note_type.id
+    spec["kind"] = "cloze" if note_type.is_cloze else "standard"
+    spec["fields"] = list(note_type.fields)
+    spec["sort_field"] = note_type.fields[min(note_type.sort_field, len(note_type.fields) - 1)]
+    spec["css"] = note_type.css
+    spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
+    (root / "note_types").mkdir(exist_ok=True)
+    (root / "note_types" / f"{plan.key}.yaml").write_text(
+        f"# Imported from Anki: field and template names and the id are what learners' notes are tied to.\n"
+        + dump(spec), encoding="utf-8")
+    fields = {key: ({"markdown": False} if mode == RAW else {}) for key, mode in zip(plan.data_keys, plan.modes)}
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / f"{plan.key}.yaml").write_text(
+        dump({"description": f"Fills the imported note type '{note_type.name}'.", "note_type": plan.key,
+              "fields": fields}), encoding="utf-8")
+    blocks = [
+        f"{{% block {block_name(name)} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
+        "{% endif %}{% endblock %}"
+        for name, key, mode in zip(note_type.fields, plan.data_keys, plan.modes)
+    ]
+    (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+
+
+def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]) -> None:
+    """One card file per subdeck (cards/<group path>.yaml; the root deck's in cards/<deck>.yaml)."""
+    by_group: dict[str, list[WrittenNote]] = {}
+    for written in notes:
+        by_group.setdefault(layout.paths[written.note.deck], []).append(written)
+    for group, members in by_group.items():
+        path = root / "cards" / f"{group or slug(layout.root.split('::')[-1]) or 'deck'}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        types = [plans[w.note.note_type].key for w in members]
+        default_type = max(set(types), key=types.count)
+        document: dict[str, object] = {}
+        if group:
+            document["group"] = group
+        document["type"] = default_type
+        document["cards"] = [_card(w, plans[w.note.note_type].key, default_type) for w in members]
+        path.write_text(dump(document), encoding="utf-8")
+
+
+def _card(written: WrittenNote, card_type: str, default_type: str) -> dict[str, object]:
+    card: dict[str, object] = {"id": written.card_id}
+    if card_type != default_type:
+        card["type"] = card_type
+    if written.note.guid:
+        card["guid"] = written.note.guid
+    if written.note.tags:
+        card["tags"] = list(written.note.tags)
+    card.update(written.values)
+    return card
