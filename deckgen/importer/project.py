@@ -118,7 +118,7 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
                                 for p in exc.problems]) from None
         return []  # only the missing media stop the build: the author adds them, then builds
     lock = project.lock
-    times = {w.card_id: (w.note.mtime, w.note.mtime) for w in notes}
+    times = {w.card_id: (w.note.mtime, w.note.mtime) for w in notes if w.note.guid}
     for card_id, entry in list(lock.cards.items()):
         if card_id in times:
             lock.cards[card_id] = entry._replace(mtime=times[card_id][0], added=times[card_id][1])
