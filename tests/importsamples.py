@@ -34,10 +34,10 @@ class SampleNote:
 
 
 NOTES = (
-    SampleNote("Basic", "Pharm", ("What is <b>gout</b>?",
+    SampleNote("Basic", "Pharm::Gout", ("What is <b>gout</b>?",
                                   'Arthritis from <i>urate</i> crystals<br><img src="crystal.png">'),
                ("rheum::gout", "exam")),
-    SampleNote("Basic", "Pharm", ("Colour of a warning", '<span style="color: red;">red</span> text'), ("rheum",)),
+    SampleNote("Basic", "Pharm::Gout", ("Colour of a warning", '<span style="color: red;">red</span> text'), ("rheum",)),
     SampleNote("Basic (and reversed card)", "Pharm::Basics::Terms", ("Necrosis", "Death of tissue [sound:beep.mp3]"),
                ("terms::path",)),
     SampleNote("Cloze", "Pharm::Basics", ("Urate is a {{c1::purine}} {{c2::metabolite}}", "From <u>food</u>"), ()),
@@ -125,7 +125,7 @@ def make_genanki_package(folder: Path) -> Path:
     cloze = genanki.Model(1607392321, "GA Cloze", fields=[{"name": "Text"}, {"name": "Extra"}],
                           templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Extra}}"}],
                           model_type=genanki.Model.CLOZE)
-    root = genanki.Deck(2059400110, "GA")
+    root = genanki.Deck(2059400110, "GA::Main")
     sub = genanki.Deck(2059400111, "GA::Sub deck")
     root.add_note(genanki.Note(basic, ["What is <b>gout</b>?", 'Arthritis <img src="crystal.png">'],
                                tags=["rheum::gout"], guid="ga-basic-1"))

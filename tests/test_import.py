@@ -90,7 +90,7 @@ def test_genanki_package_reads_its_guids_and_ids(samples) -> None:
     deck = read_source(formats(samples)["genanki"].source, ImportOptions())
     assert [n.guid for n in deck.notes] == ["ga-basic-1", "ga-basic-2", "ga-drug-1", "ga-drug-2", "ga-cloze-1"]
     assert {nt.id for nt in deck.note_types.values()} >= {1607392319, 1607392320, 1607392321}
-    assert {n.deck for n in deck.notes} == {"GA", "GA::Sub deck"}
+    assert {n.deck for n in deck.notes} == {"GA::Main", "GA::Sub deck"}
 
 
 def test_markdown_only_where_it_renders_back_equivalently() -> None:
@@ -297,11 +297,24 @@ def test_import_writes_readable_project(samples, tmp_path: Path) -> None:
         pytest.fail(f"the imported project does not build yet:\n{exc}")
     project = tmp_path / "p"
     config = yaml.safe_load((project / "deckgen.yaml").read_text())
-    assert config["deck"] == "Pharm" and set(config["groups"]) == {"basics", "drugs"}
+    assert config["deck"] == "Pharm" and set(config["groups"]) == {"basics", "drugs", "gout"}
     drug = yaml.safe_load((project / "note_types" / "drug.yaml").read_text())
     assert drug["fields"] == ["Drug", "Class", "Mechanism", "Side effects"] and isinstance(drug["id"], int)
-    cards = yaml.safe_load((project / "cards" / "pharm.yaml").read_text())["cards"]
+    cards = yaml.safe_load((project / "cards" / "gout.yaml").read_text())["cards"]
     gout = next(c for c in cards if c["id"] == "what-is-gout")
     assert gout["front"] == "What is **gout**?" and len(gout["guid"]) >= 10
     assert gout["tags"] == ["exam", "rheum::gout"]
     assert (project / "media" / "crystal.png").is_file() and (project / "deckgen.lock").is_file()
+
+
+def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
+    from deckgen.importer.layout import plan_layout
+    from deckgen.importer.model import ImportedDeck, ImportedNote
+
+    def deck(*names: str) -> ImportedDeck:
+        return ImportedDeck(tmp_path / "x.apkg", notes=[ImportedNote("g", "1", ("a",), (), name) for name in names])
+
+    layout = plan_layout(deck("Med::Pharm", "Med::Pharm::Drugs"))
+    assert (layout.root, layout.paths) == ("Med", {"Med": "", "Med::Pharm": "pharm", "Med::Pharm::Drugs": "pharm/drugs"})
+    with pytest.raises(ProjectError, match="deck 'Pharm' holds notes of its own beside its subdecks"):
+        plan_layout(deck("Pharm", "Pharm::Drugs"))
