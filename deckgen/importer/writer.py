@@ -93,33 +93,54 @@ class WrittenNote:
 
 def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int], None] | None
                    ) -> tuple[list[WrittenNote], bool]:
-    """Every note's field values in their most readable form; whether the project needs html: true."""
-    converted = _convert_all(deck, plans, FieldConverter(False), progress)
-    if any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes):
-        for plan in plans.values():
-            plan.modes = [MARKDOWN] * len(plan.modes)
-        converted = _convert_all(deck, plans, FieldConverter(True), None)
-        return _with_ids(deck, plans, converted), True
-    return _with_ids(deck, plans, converted), False
+    """Every note's field values in their most readable form; whether the project needs html: true.
 
-
-def _convert_all(deck: ImportedDeck, plans: dict[str, CardTypePlan], converter: FieldConverter,
-                 progress: Callable[[int], None] | None) -> list[list[tuple[str, str]]]:
+    One pass: each distinct value is tried as Markdown, then as HTML under the sanitizer; only if
+    some field needs HTML are the Markdown values checked again as an html: true project renders them.
+    """
+    markdown, with_html = FieldConverter(False), FieldConverter(True)
+    cache: dict[str, tuple[str, str]] = {}
     rows = []
     for index, note in enumerate(deck.notes):
         plan = plans[note.note_type]
         row = []
         for position, value in enumerate(note.fields[:len(plan.data_keys)]):
-            result = converter.convert(value) if value else None
-            if result is None:
-                row.append(("", MARKDOWN))
-                continue
-            if result.mode == RAW or (result.mode == HTML and plan.modes[position] == MARKDOWN):
-                plan.modes[position] = result.mode if plan.modes[position] != RAW else RAW
-            row.append((result.text, result.mode))
+            if value not in cache:
+                result = markdown.convert(value) if value else None
+                if result is not None and result.mode == RAW:
+                    result = with_html.convert(value)
+                cache[value] = (result.text, result.mode) if result else ("", MARKDOWN)
+            text, mode = cache[value]
+            if mode != MARKDOWN and plan.modes[position] != RAW:
+                plan.modes[position] = mode
+            row.append((text, mode))
         rows.append(row)
         if progress and index % 500 == 499:
             progress(500)
+    allow_html = any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes)
+    if allow_html:
+        rows = _recheck_markdown(deck, plans, rows, cache, with_html)
+    return _with_ids(deck, plans, rows), allow_html
+
+
+def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]],
+                      cache: dict[str, tuple[str, str]], with_html: FieldConverter) -> list[list[tuple[str, str]]]:
+    """Markdown values as an html: true project renders them; a value that changes keeps its HTML."""
+    from .htmltext import canonical
+
+    verdict: dict[str, bool] = {}
+    for note, row in zip(deck.notes, rows):
+        plan = plans[note.note_type]
+        for position, (text, mode) in enumerate(row):
+            if mode != MARKDOWN or not text or text == note.fields[position]:
+                continue
+            original = note.fields[position]
+            if original not in verdict:
+                verdict[original] = canonical(with_html.rendered(text)) == canonical(original)
+            if not verdict[original]:
+                row[position] = (original, HTML)
+                if plan.modes[position] != RAW and canonical(with_html.rendered(original)) != canonical(original):
+                    plan.modes[position] = RAW
     return rows
 
 
