@@ -99,6 +99,23 @@ def canonical(fragment: str) -> list[tuple[str, ...]]:
     return parser.result()
 
 
+_SAME_TAGS = (("<b>", "<strong>"), ("</b>", "</strong>"), ("<i>", "<em>"), ("</i>", "</em>"), ("<br>", "<br />"))
+
+
+def _quick_form(fragment: str) -> str:
+    """The fragment with the tag spellings that draw the same unified: a cheap test before parsing."""
+    for old, new in _SAME_TAGS:
+        fragment = fragment.replace(old, new)
+    return fragment
+
+
+def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | None = None) -> bool:
+    """Whether two HTML fragments draw the same (`target`: the original's canonical tokens, if known)."""
+    if rendered == original or _quick_form(rendered) == _quick_form(original):
+        return True
+    return canonical(rendered) == (target if target is not None else canonical(original))
+
+
 class FieldConverter:
     """Converts field values for one project; `html` says whether it renders raw HTML (html: true)."""
 
@@ -114,12 +131,16 @@ class FieldConverter:
         """The most readable form of a field value that renders back to equivalent HTML."""
         if is_plain(value) and "&" not in value:
             return Converted(value, MARKDOWN)
-        target = canonical(value)
+        target = None
         for converter in _CONVERTERS:
             text = converter.convert(value).replace("  \n", "\n").strip()
-            if canonical(self.rendered(text)) == target:
+            rendered = self.rendered(text)
+            if rendered == value or _quick_form(rendered) == _quick_form(value):
                 return Converted(text, MARKDOWN)
-        if self.allow_html and canonical(self.rendered(value)) == target:
+            target = target if target is not None else canonical(value)
+            if canonical(rendered) == target:
+                return Converted(text, MARKDOWN)
+        if self.allow_html and equivalent(self.rendered(value), value, target):
             return Converted(value, HTML)
         return Converted(value, RAW)
 

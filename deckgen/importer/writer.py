@@ -6,6 +6,8 @@ only once the project builds and its lock is written, so a failed import leaves 
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,35 +100,62 @@ def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress:
     One pass: each distinct value is tried as Markdown, then as HTML under the sanitizer; only if
     some field needs HTML are the Markdown values checked again as an html: true project renders them.
     """
-    markdown, with_html = FieldConverter(False), FieldConverter(True)
-    cache: dict[str, tuple[str, str]] = {}
+    with_html = FieldConverter(True)
+    cache = convert_values(list({value: None for note in deck.notes for value in note.fields if value}), progress)
+    cache[""] = ("", MARKDOWN)
     rows = []
-    for index, note in enumerate(deck.notes):
+    for note in deck.notes:
         plan = plans[note.note_type]
         row = []
         for position, value in enumerate(note.fields[:len(plan.data_keys)]):
-            if value not in cache:
-                result = markdown.convert(value) if value else None
-                if result is not None and result.mode == RAW:
-                    result = with_html.convert(value)
-                cache[value] = (result.text, result.mode) if result else ("", MARKDOWN)
             text, mode = cache[value]
             if mode != MARKDOWN and plan.modes[position] != RAW:
                 plan.modes[position] = mode
             row.append((text, mode))
         rows.append(row)
-        if progress and index % 500 == 499:
-            progress(500)
     allow_html = any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes)
     if allow_html:
         rows = _recheck_markdown(deck, plans, rows, cache, with_html)
     return _with_ids(deck, plans, rows), allow_html
 
 
+_PARALLEL_FROM = 2000  # distinct values: below this, worker start-up costs more than it saves
+_CHUNK = 500
+
+
+def convert_values(values: list[str], progress: Callable[[int], None] | None) -> dict[str, tuple[str, str]]:
+    """Each distinct field value's most readable form, on every core for a big deck."""
+    cores = os.cpu_count() or 1
+    if len(values) < _PARALLEL_FROM or cores < 2:
+        return dict(zip(values, _convert_chunk(values, progress)))
+    chunks = [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+    results: list[tuple[str, str]] = []
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with context.Pool(min(cores, len(chunks))) as pool:
+        for chunk_result in pool.imap(_convert_chunk, chunks):
+            results += chunk_result
+            if progress:
+                progress(len(chunk_result))
+    return dict(zip(values, results))
+
+
+def _convert_chunk(values: list[str], progress: Callable[[int], None] | None = None) -> list[tuple[str, str]]:
+    markdown, with_html = FieldConverter(False), FieldConverter(True)
+    out = []
+    for value in values:
+        result = markdown.convert(value)
+        if result.mode == RAW:
+            result = with_html.convert(value)
+        out.append((result.text, result.mode))
+    if progress:
+        progress(len(values))
+    return out
+
+
 def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]],
                       cache: dict[str, tuple[str, str]], with_html: FieldConverter) -> list[list[tuple[str, str]]]:
     """Markdown values as an html: true project renders them; a value that changes keeps its HTML."""
-    from .htmltext import canonical
+    from .htmltext import canonical, equivalent
 
     verdict: dict[str, bool] = {}
     for note, row in zip(deck.notes, rows):
@@ -136,7 +165,7 @@ def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: 
                 continue
             original = note.fields[position]
             if original not in verdict:
-                verdict[original] = canonical(with_html.rendered(text)) == canonical(original)
+                verdict[original] = equivalent(with_html.rendered(text), original)
             if not verdict[original]:
                 row[position] = (original, HTML)
                 if plan.modes[position] != RAW and canonical(with_html.rendered(original)) != canonical(original):
