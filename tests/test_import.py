@@ -237,6 +237,8 @@ def test_round_trip(samples, tmp_path: Path, name: str) -> None:
     project, rebuilt = _import_and_build(fmt, tmp_path)
 
     # (a) every card shows the same text and media as the original
+    for folder in ("original", "fresh", "learner"):
+        (tmp_path / folder).mkdir()
     with contextlib.closing(Collection(str(tmp_path / "original" / "c.anki2"))) as original, \
             contextlib.closing(Collection(str(tmp_path / "fresh" / "c.anki2"))) as fresh:
         import_package(original, fmt.learners_package)

@@ -2,7 +2,7 @@
 
 An Anki text export says in its headers which column holds the GUID, the note type, the deck
 and the tags (1-based). It does not carry the note types themselves (fields, templates, ids):
-those come from a package of the same collection (`--note-types`). A plain CSV fills one of
+those, and the media files, come from a package of the same collection (`--note-types`). A plain CSV fills one of
 deckgen's built-in card types, its columns mapped to the card type's fields by name or by
 `--column COLUMN=FIELD`.
 """
@@ -73,8 +73,9 @@ def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int
     where = str(path)
     separator = _separator(headers.get("separator"), body)
     columns = {name: _column(headers, name, where) for name in ("guid", "notetype", "deck", "tags")}
-    note_types = _package_note_types(path, options)
-    deck = ImportedDeck(path)
+    package = _package(options)
+    note_types = {nt.name: nt for nt in package.note_types.values()} if package else {}
+    deck = ImportedDeck(path, media=package.media if package else {})
     problems = []
     for offset, row in enumerate(csv.reader(io.StringIO(body), delimiter=separator)):
         if not row:
@@ -105,12 +106,13 @@ def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int
     return deck
 
 
-def _package_note_types(path: Path, options: ImportOptions) -> dict[str, ImportedNoteType]:
+def _package(options: ImportOptions) -> ImportedDeck | None:
+    """The package of the same collection that a text export's note types and media come from."""
     if options.note_types_from is None:
-        return {}
+        return None
     from .packages import read_package
 
-    return {nt.name: nt for nt in read_package(options.note_types_from).note_types.values()}
+    return read_package(options.note_types_from)
 
 
 def _unknown_note_type(where: str, line: int, name: str, options: ImportOptions,
