@@ -72,7 +72,8 @@ def plan_card_types(deck: ImportedDeck) -> dict[str, CardTypePlan]:
             plans[source_key] = CardTypePlan(note_type.builtin, note_type, note_type.fields,
                                              [MARKDOWN] * len(note_type.fields))
             continue
-        key = unique(slug(note_type.name, 32) or "note-type", taken)
+        base = slug(note_type.name, 32) or "note-type"
+        key = unique(f"anki-{base}" if base in RESERVED_NOTE_TYPES else base, taken)
         data_taken: set[str] = set(_RESERVED_DATA)
         data_keys = tuple(unique(_data_key(name), data_taken).replace("-", "_") for name in note_type.fields)
         plans[source_key] = CardTypePlan(key, note_type, data_keys, [MARKDOWN] * len(note_type.fields))
