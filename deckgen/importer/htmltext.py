@@ -10,6 +10,7 @@ passed through as the original deck had it.
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 from types import SimpleNamespace
 from typing import NamedTuple
@@ -116,12 +117,78 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
     return canonical(rendered) == (target if target is not None else canonical(original))
 
 
+_INERT_TEXT = re.compile(r"(?:[^\W_]|[ ,;:?'\"%/=@.()-])*")  # letters, digits, plain punctuation
+_OPEN, _CLOSE = "\ue010", "\ue011"  # private-use characters around a placeholder's number
+
+
+def _inert(text: str) -> bool:
+    """Text that reads the same as HTML and as Markdown wherever it stands: words, digits, plain punctuation."""
+    if not text or "  " in text or _INERT_TEXT.fullmatch(text) is None:
+        return False
+    after_digits = text.lstrip("0123456789")[:1]
+    return text[0].isalpha() or (text[0].isdigit() and after_digits not in (".", ")"))  # '1.' would be a list
+
+
+def shape(value: str) -> tuple[str, list[str]] | None:
+    """The value with each run of inert text replaced by a numbered placeholder, and the runs.
+
+    Fields of one deck repeat a few shapes ('<b>term</b>: definition'); converting and checking a
+    shape once stands for every value of that shape, since inert text renders as itself in both.
+    None if some text run is not inert.
+    """
+    texts: list[str] = []
+    pieces: list[str] = []
+    position = 0
+    while position < len(value):
+        start = value.find("<", position)
+        if start == -1:
+            start = len(value)
+        run = value[position:start]
+        core = run.strip(" ")
+        if core:
+            if not _inert(core):
+                return None
+            lead = run[:len(run) - len(run.lstrip(" "))]
+            tail = run[len(run.rstrip(" ")):]
+            pieces.append(f"{lead}{_OPEN}{len(texts)}{_CLOSE}{tail}")
+            texts.append(core)
+        else:
+            pieces.append(run)
+        if start == len(value):
+            break
+        end = value.find(">", start)
+        if end == -1:
+            return None
+        pieces.append(value[start:end + 1])
+        position = end + 1
+    return ("".join(pieces), texts) if texts else None
+
+
+def _fill(text: str, texts: list[str]) -> str:
+    for number, run in enumerate(texts):
+        text = text.replace(f"{_OPEN}{number}{_CLOSE}", run)
+    return text
+
+
 class FieldConverter:
     """Converts field values for one project; `html` says whether it renders raw HTML (html: true)."""
 
     def __init__(self, allow_html: bool) -> None:
         self.allow_html = allow_html
+        self._shapes: dict[str, Converted] = {}
+        self._verdicts: dict[str, bool] = {}
         self._renderer = Renderer(SimpleNamespace(html=allow_html), None)  # type: ignore[arg-type]
+
+    def keeps_markdown(self, text: str, original: str) -> bool:
+        """Whether this project renders Markdown made from `original` back to equivalent HTML."""
+        found = shape(original) if "<" in original else None
+        if found is None:
+            return equivalent(self.rendered(text), original)
+        skeleton = found[0]
+        if skeleton not in self._verdicts:
+            known = self._shapes.get(skeleton) or _markdown_only(skeleton)
+            self._verdicts[skeleton] = known.mode == MARKDOWN and equivalent(self.rendered(known.text), skeleton)
+        return self._verdicts[skeleton]
 
     def rendered(self, text: str) -> str:
         """What deckgen makes of a Markdown field value (its Jinja blocks strip the result)."""
@@ -131,6 +198,16 @@ class FieldConverter:
         """The most readable form of a field value that renders back to equivalent HTML."""
         if is_plain(value) and "&" not in value:
             return Converted(value, MARKDOWN)
+        found = shape(value) if "<" in value else None
+        if found is None:
+            return self._convert(value)
+        skeleton, texts = found
+        known = self._shapes.get(skeleton)
+        if known is None:
+            known = self._shapes[skeleton] = self._convert(skeleton)
+        return Converted(_fill(known.text, texts), known.mode)
+
+    def _convert(self, value: str) -> Converted:
         target = None
         for converter in _CONVERTERS:
             text = converter.convert(value).replace("  \n", "\n").strip()
@@ -143,6 +220,10 @@ class FieldConverter:
         if self.allow_html and equivalent(self.rendered(value), value, target):
             return Converted(value, HTML)
         return Converted(value, RAW)
+
+
+def _markdown_only(value: str) -> Converted:
+    return FieldConverter(False).convert(value)
 
 
 def plain_text(fragment: str) -> str:

@@ -110,7 +110,7 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
     from ..options import BuildOptions
 
     try:
-        project = prepare(root, BuildOptions(use_cache=False, jobs=1))
+        project = prepare(root, BuildOptions(use_cache=False))
     except ProjectError as exc:
         if not missing or errors(p for p in exc.problems if "media" not in p.message):
             raise ProjectError([Problem(p.path, p.line, p.column, "the imported project does not build: "

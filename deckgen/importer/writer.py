@@ -156,7 +156,7 @@ def _convert_chunk(values: list[str], progress: Callable[[int], None] | None = N
 def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]],
                       cache: dict[str, tuple[str, str]], with_html: FieldConverter) -> list[list[tuple[str, str]]]:
     """Markdown values as an html: true project renders them; a value that changes keeps its HTML."""
-    from .htmltext import canonical, equivalent
+    from .htmltext import equivalent
 
     verdict: dict[str, bool] = {}
     for note, row in zip(deck.notes, rows):
@@ -166,10 +166,10 @@ def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: 
                 continue
             original = note.fields[position]
             if original not in verdict:
-                verdict[original] = equivalent(with_html.rendered(text), original)
+                verdict[original] = with_html.keeps_markdown(text, original)
             if not verdict[original]:
                 row[position] = (original, HTML)
-                if plan.modes[position] != RAW and canonical(with_html.rendered(original)) != canonical(original):
+                if plan.modes[position] != RAW and not equivalent(with_html.rendered(original), original):
                     plan.modes[position] = RAW
     return rows
 
