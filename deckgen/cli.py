@@ -175,6 +175,24 @@ def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
+@contextlib.contextmanager
+def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over the field values an import converts, shown once it knows their number."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bars: list = []  # type: ignore[type-arg]
+
+        def advance(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=total, label="Converting fields",
+                                                                  file=sys.stderr)))
+            bars[0].update(done)
+
+        yield advance
+
+
 def _echo_warnings(project: Project) -> None:
     for problem in warnings(project.problems):
         click.echo(str(problem), err=True)
@@ -220,9 +238,8 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
         raise click.UsageError("--column takes COLUMN=FIELD")
     options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter)  # type: ignore[arg-type]
     target = project_dir or Path(source.stem)
-    with click.progressbar(length=0, label="Importing notes", file=sys.stderr) if sys.stderr.isatty() else \
-            contextlib.nullcontext() as bar:
-        result = import_deck(source, target, options, bar.update if bar is not None else None)
+    with _import_progress() as progress:
+        result = import_deck(source, target, options, progress)
     for problem in result.warnings:
         click.echo(str(problem), err=True)
     click.echo(f"wrote {result.project}: deck '{result.deck}', {result.notes} notes, note types "

@@ -7,6 +7,7 @@ The round trip (a, b, c of issue 13) needs the issue-11 project syntax (note_typ
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sqlite3
 import zipfile
@@ -320,3 +321,29 @@ def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
     assert (layout.root, layout.paths) == ("Med", {"Med": "", "Med::Pharm": "pharm", "Med::Pharm::Drugs": "pharm/drugs"})
     with pytest.raises(ProjectError, match="deck 'Pharm' holds notes of its own beside its subdecks"):
         plan_layout(deck("Pharm", "Pharm::Drugs"))
+
+
+def test_missing_media_is_a_warning_and_the_lock_is_still_seeded(samples, tmp_path: Path) -> None:
+    source = tmp_path / "lacking.apkg"
+    with zipfile.ZipFile(formats(samples)["legacy"].source) as original, zipfile.ZipFile(source, "w") as copy:
+        media = {number: name for number, name in yaml.safe_load(original.read("media")).items()}
+        lacking = next(number for number, name in media.items() if name == "crystal.png")
+        for member in original.namelist():
+            if member != lacking:
+                copy.writestr(member, original.read(member))
+    result = import_deck(source, tmp_path / "p")
+    assert [str(w) for w in result.warnings if "crystal.png" in str(w)] == [
+        f"{source}: warning: 1 media files are used by notes but not in the source: crystal.png "
+        "(put them into the project's media/ folder before building)"]
+    lock = json.loads((tmp_path / "p" / "deckgen.lock").read_text())
+    assert lock["cards"]["what-is-gout"][1] == read_source(source, ImportOptions()).notes[0].mtime
+    assert not (tmp_path / "p" / "media" / "crystal.png").exists() and (tmp_path / "p" / "media" / "beep.mp3").exists()
+
+
+def test_cli_import_reports_what_it_wrote(samples, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["import", str(formats(samples)["current"].source), str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert f"wrote {tmp_path / 'p'}: deck 'Pharm', 6 notes, note types anki-basic, basic-and-reversed-card, " \
+           "anki-cloze, drug, 2 media files" in result.output
+    refused = CliRunner().invoke(main, ["import", str(formats(samples)["current"].source), str(tmp_path / "p")])
+    assert refused.exit_code == 1 and "the project folder is not empty" in refused.output

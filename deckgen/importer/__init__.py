@@ -63,7 +63,7 @@ def _is_zip(path: Path) -> bool:
 
 
 def import_deck(source: Path, target: Path, options: ImportOptions | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportResult:
+                progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Read the source, write the project into target (new or empty), build it once, write its lock."""
     options = options or ImportOptions()
     _check_target(target)

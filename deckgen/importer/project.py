@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
-from ..problems import WARNING, Problem, ProjectError, errors, warnings
+from ..problems import WARNING, Problem, ProjectError, warnings
 from ..render import media_references
 from . import ImportResult
 from .layout import Layout, plan_layout, slug
@@ -17,7 +17,7 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
-                  progress: Callable[[int], None] | None) -> ImportResult:
+                  progress: Callable[[int, int], None] | None) -> ImportResult:
     """Write every file of the project into root (an empty scratch folder) and its lock."""
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
@@ -109,14 +109,17 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
     from ..lock import write_lock
     from ..options import BuildOptions
 
+    placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
+    for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
+        path.write_bytes(b"")
     try:
         project = prepare(root, BuildOptions(use_cache=False))
     except ProjectError as exc:
-        if not missing or errors(p for p in exc.problems if "media" not in p.message):
-            raise ProjectError([Problem(p.path, p.line, p.column, "the imported project does not build: "
-                                        + p.message, p.card, p.hint, p.severity)
-                                for p in exc.problems]) from None
-        return []  # only the missing media stop the build: the author adds them, then builds
+        raise ProjectError([Problem(p.path, p.line, p.column, "the imported project does not build: " + p.message,
+                                    p.card, p.hint, p.severity) for p in exc.problems]) from None
+    finally:
+        for path in placeholders:
+            path.unlink()
     lock = project.lock
     times = {w.card_id: (w.note.mtime, w.note.mtime) for w in notes if w.note.guid}
     for card_id, entry in list(lock.cards.items()):
@@ -128,3 +131,7 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
             lock.note_types[key] = entry._replace(mtime=type_times[key], added=type_times[key])
     write_lock(root, lock)
     return list(project.problems)
+
+
+def _plain_file_name(name: str) -> bool:
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name

@@ -94,7 +94,7 @@ class WrittenNote:
     values: dict[str, str]
 
 
-def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int], None] | None
+def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int, int], None] | None
                    ) -> tuple[list[WrittenNote], bool]:
     """Every note's field values in their most readable form; whether the project needs html: true.
 
@@ -124,11 +124,14 @@ _PARALLEL_FROM = 2000  # distinct values: below this, worker start-up costs more
 _CHUNK = 500
 
 
-def convert_values(values: list[str], progress: Callable[[int], None] | None) -> dict[str, tuple[str, str]]:
+def convert_values(values: list[str], progress: Callable[[int, int], None] | None) -> dict[str, tuple[str, str]]:
     """Each distinct field value's most readable form, on every core for a big deck."""
     cores = os.cpu_count() or 1
     if len(values) < _PARALLEL_FROM or cores < 2:
-        return dict(zip(values, _convert_chunk(values, progress)))
+        converted = _convert_chunk(values)
+        if progress:
+            progress(len(values), len(values))
+        return dict(zip(values, converted))
     chunks = [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
     results: list[tuple[str, str]] = []
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
@@ -136,11 +139,11 @@ def convert_values(values: list[str], progress: Callable[[int], None] | None) ->
         for chunk_result in pool.imap(_convert_chunk, chunks):
             results += chunk_result
             if progress:
-                progress(len(chunk_result))
+                progress(len(chunk_result), len(values))
     return dict(zip(values, results))
 
 
-def _convert_chunk(values: list[str], progress: Callable[[int], None] | None = None) -> list[tuple[str, str]]:
+def _convert_chunk(values: list[str]) -> list[tuple[str, str]]:
     markdown, with_html = FieldConverter(False), FieldConverter(True)
     out = []
     for value in values:
@@ -148,8 +151,6 @@ def _convert_chunk(values: list[str], progress: Callable[[int], None] | None = N
         if result.mode == RAW:
             result = with_html.convert(value)
         out.append((result.text, result.mode))
-    if progress:
-        progress(len(values))
     return out
 
 
