@@ -347,3 +347,20 @@ def test_cli_import_reports_what_it_wrote(samples, tmp_path: Path) -> None:
            "anki-cloze, drug, 2 media files" in result.output
     refused = CliRunner().invoke(main, ["import", str(formats(samples)["current"].source), str(tmp_path / "p")])
     assert refused.exit_code == 1 and "the project folder is not empty" in refused.output
+
+
+def test_plain_csv_becomes_a_flat_deck_of_built_in_cards(tmp_path: Path) -> None:
+    source = tmp_path / "gout_quiz.csv"
+    source.write_text("Question;Answer;tags\nWhat is <b>gout</b>?;Urate arthritis;rheum::gout\n"
+                      "First-line drug for a flare?;NSAIDs;\n")
+    result = CliRunner().invoke(main, ["import", str(source), str(tmp_path / "p"), "--column", "Question=front",
+                                       "--column", "Answer=back"])
+    assert result.exit_code == 0, result.output
+    cards = yaml.safe_load((tmp_path / "p" / "cards" / "gout-quiz.yaml").read_text())
+    assert cards["type"] == "basic" and cards["cards"][0] == {
+        "id": "what-is-gout", "tags": ["rheum::gout"], "front": "What is **gout**?", "back": "Urate arthritis"}
+    assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["deck"] == "Gout Quiz"
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "p"), "-o", str(tmp_path / "quiz.apkg")])
+    assert built.exit_code == 0, built.output
+    with contextlib.closing(Collection(str(tmp_path / "c.anki2"))) as col:
+        assert len(import_package(col, tmp_path / "quiz.apkg").log.new) == 2

@@ -10,6 +10,7 @@ deckgen's built-in card types, its columns mapped to the card type's fields by n
 from __future__ import annotations
 
 import csv
+import html
 import io
 from pathlib import Path
 
@@ -73,6 +74,7 @@ def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int
     where = str(path)
     separator = _separator(headers.get("separator"), body)
     columns = {name: _column(headers, name, where) for name in ("guid", "notetype", "deck", "tags")}
+    as_text = headers.get("html", "true").lower() == "false"  # plain text: '<' means '<'
     package = _package(options)
     note_types = {nt.name: nt for nt in package.note_types.values()} if package else {}
     deck = ImportedDeck(path, media=package.media if package else {})
@@ -83,7 +85,8 @@ def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int
         line = first_line + offset
         special = {name: (row[index] if index is not None and index < len(row) else None)
                    for name, index in columns.items()}
-        values = tuple(value for index, value in enumerate(row) if index not in columns.values())
+        values = tuple(html.escape(value, quote=False) if as_text else value
+                       for index, value in enumerate(row) if index not in columns.values())
         type_name = special["notetype"] or headers.get("notetype") or ""
         note_type = note_types.get(type_name)
         if note_type is None:
