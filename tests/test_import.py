@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import yaml
 from click.testing import CliRunner
 
@@ -364,3 +366,14 @@ def test_plain_csv_becomes_a_flat_deck_of_built_in_cards(tmp_path: Path) -> None
     assert built.exit_code == 0, built.output
     with contextlib.closing(Collection(str(tmp_path / "c.anki2"))) as col:
         assert len(import_package(col, tmp_path / "quiz.apkg").log.new) == 2
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+       | st.sampled_from(["yes", "No", "on", "null", "a: b", "x #y", "-a", "1.5", "a\n b", "a\n\nb", " a\nb", "a \nb",
+                          "~", "@x", "'q'", "\"d\"", "a\tb\nc", "a\n", "a\nb\n\n", "\u2028", "\x85", "é\nü", "a\r\nb"]))
+def test_card_file_yaml_reads_back_the_same_text(text: str) -> None:
+    from deckgen.importer.writer import _card_yaml
+
+    document = "cards:\n" + _card_yaml({"id": "x", "front": text, "tags": [text]})
+    assert yaml.safe_load(document)["cards"][0] == {"id": "x", "front": text, "tags": [text]}

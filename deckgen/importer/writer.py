@@ -6,6 +6,7 @@ only once the project builds and its lock is written, so a failed import leaves 
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import re
@@ -43,6 +44,28 @@ _ProjectDumper.add_representer(str, _text)
 def dump(data: object) -> str:
     """YAML text of plain data."""
     return yaml.dump(data, Dumper=_ProjectDumper, allow_unicode=True, sort_keys=False, width=100000)
+
+
+_PLAIN_YAML = re.compile(r"[A-Za-z][A-Za-z0-9 ,.()'/-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}  # YAML 1.1 reads these as non-text
+
+
+def yaml_text(text: str, indent: str) -> str:
+    """A string as a YAML value: plain where that reads back the same, a block for several lines, else quoted.
+
+    Hand-written for the card files, which hold most of a big deck; tests/test_import.py checks
+    that PyYAML reads every form back as the same string.
+    """
+    if (_PLAIN_YAML.fullmatch(text) and not text.endswith(" ") and text.lower() not in _YAML_WORDS
+            and ": " not in text and " #" not in text):
+        return text
+    if not all(char.isprintable() or char in "\n\t" for char in text):
+        return yaml.dump(text, Dumper=_Dumper, allow_unicode=False, width=100000).rstrip("\n").removesuffix("\n...")
+    lines = text.split("\n")
+    block = len(lines) > 1 and lines[0][:1] not in ("", " ", "\t") and lines[-1] != ""
+    if block and all(line == line.rstrip() for line in lines):
+        return "|-\n" + "\n".join(f"{indent}{line}" if line else "" for line in lines)
+    return json.dumps(text, ensure_ascii=False)
 
 
 def block_name(field_name: str) -> str:
@@ -233,12 +256,20 @@ def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], note
         path.parent.mkdir(parents=True, exist_ok=True)
         types = [plans[w.note.note_type].key for w in members]
         default_type = max(set(types), key=types.count)
-        document: dict[str, object] = {}
-        if group:
-            document["group"] = group
-        document["type"] = default_type
-        document["cards"] = [_card(w, plans[w.note.note_type].key, default_type) for w in members]
-        path.write_text(dump(document), encoding="utf-8")
+        head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
+        cards = [_card_yaml(_card(w, plans[w.note.note_type].key, default_type)) for w in members]
+        path.write_text(head + "cards:\n" + "".join(cards), encoding="utf-8")
+
+
+def _card_yaml(card: dict[str, object]) -> str:
+    """One card as a YAML list item (keys are plain words; values text or lists of text)."""
+    lines = []
+    for key, value in card.items():
+        if isinstance(value, list):
+            lines.append(f"{key}:\n" + "".join(f"  - {yaml_text(item, '    ')}\n" for item in value))
+        else:
+            lines.append(f"{key}: {yaml_text(str(value), '    ')}\n")
+    return "- " + "  ".join(lines)
 
 
 def _card(written: WrittenNote, card_type: str, default_type: str) -> dict[str, object]:
