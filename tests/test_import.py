@@ -323,6 +323,9 @@ def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
     assert (layout.root, layout.paths) == ("Med", {"Med": "", "Med::Pharm": "pharm", "Med::Pharm::Drugs": "pharm/drugs"})
     with pytest.raises(ProjectError, match="deck 'Pharm' holds notes of its own beside its subdecks"):
         plan_layout(deck("Pharm", "Pharm::Drugs"))
+    with pytest.raises(ProjectError, match=r"several unrelated decks: Default, Pharm \(pick one with --deck NAME"):
+        plan_layout(deck("Pharm::Drugs", "Default"))
+    assert plan_layout(deck("Pharm")).groups == {}  # one deck: a flat project
 
 
 def test_missing_media_is_a_warning_and_the_lock_is_still_seeded(samples, tmp_path: Path) -> None:
