@@ -69,7 +69,8 @@ def _current_note_types(connection: sqlite3.Connection) -> dict[str, ImportedNot
     templates: dict[int, list[ImportedTemplate]] = {}
     for ntid, name, config in connection.execute("select ntid, name, config from templates order by ntid, ord"):
         parsed = protobuf.parse(config)
-        templates.setdefault(ntid, []).append(ImportedTemplate(name, protobuf.text(parsed, 1), protobuf.text(parsed, 2)))
+        template = ImportedTemplate(name, protobuf.text(parsed, 1), protobuf.text(parsed, 2))  # q_format, a_format
+        templates.setdefault(ntid, []).append(template)
     note_types = {}
     for ntid, name, mtime, config in connection.execute("select id, name, mtime_secs, config from notetypes"):
         parsed = protobuf.parse(config)

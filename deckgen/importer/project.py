@@ -11,7 +11,16 @@ from ..render import media_references
 from . import ImportResult
 from .layout import Layout, plan_layout, slug
 from .model import ImportedDeck, ImportedNoteType, ImportOptions
-from .writer import CardTypePlan, WrittenNote, block_name, convert_fields, dump, plan_card_types, write_cards, write_note_type
+from .writer import (
+    CardTypePlan,
+    WrittenNote,
+    block_name,
+    convert_fields,
+    dump,
+    plan_card_types,
+    write_cards,
+    write_note_type,
+)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -22,6 +22,7 @@ BUILTIN_FIELDS = {"basic": ("front", "back", "extra"), "reversed": ("front", "ba
                   "cloze": ("text", "extra")}
 REQUIRED = {"basic": ("front", "back"), "reversed": ("front", "back"), "cloze": ("text",)}
 SPECIAL = ("tags", "deck", "guid", "-")
+READS = "deckgen import reads .apkg, .colpkg, Anki text exports and CSV files"
 
 
 def read_text_file(path: Path, options: ImportOptions) -> ImportedDeck:
@@ -33,7 +34,7 @@ def read_text_file(path: Path, options: ImportOptions) -> ImportedDeck:
         raise ProjectError([Problem(where, message="no such file")]) from None
     except UnicodeDecodeError as exc:
         raise ProjectError([Problem(where, message=f"not a text file in UTF-8 ({exc.reason} at byte {exc.start})",
-                                    hint="deckgen import reads .apkg, .colpkg, Anki text exports and CSV files")]) from None
+                                    hint=READS)]) from None
     headers, body, first_line = _headers(text)
     if headers:
         return _text_export(path, headers, body, first_line, options)
@@ -147,7 +148,8 @@ def _plain_csv(path: Path, text: str, options: ImportOptions) -> ImportedDeck:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(rows[0]):
-            problems.append(Problem(where, number, message=f"{len(row)} columns, but the header row has {len(rows[0])}"))
+            problems.append(Problem(where, number,
+                                    message=f"{len(row)} columns, but the header row has {len(rows[0])}"))
             continue
         by_target = {target: row[index] for index, target in enumerate(targets)}
         for required in REQUIRED[kind]:
@@ -165,8 +167,8 @@ def _plain_csv(path: Path, text: str, options: ImportOptions) -> ImportedDeck:
 def _map_columns(where: str, header: list[str], kind: str, mapping: dict[str, str]) -> list[str]:
     """What each column fills: a field of the card type, tags, deck, guid, or '-' (ignored)."""
     allowed = BUILTIN_FIELDS[kind] + SPECIAL
-    problems = [Problem(where, message=f"--column {column}={target}: no such column",
-                        hint="columns: " + ", ".join(header)) for column, target in mapping.items() if column not in header]
+    problems = [Problem(where, message=f"--column {column}={target}: no such column", hint="columns: " + ", ".join(header))
+                for column, target in mapping.items() if column not in header]
     targets = []
     for index, column in enumerate(header, start=1):
         target = mapping.get(column, column.strip().lower())
