@@ -88,7 +88,8 @@ def _notes(connection: sqlite3.Connection, note_types: dict[str, ImportedNoteTyp
            source: Path) -> list[ImportedNote]:
     """Each note with the deck of its first card (deckgen puts all of a note's cards in one deck)."""
     first_deck: dict[int, int] = {}
-    for nid, did in connection.execute("select nid, did from cards order by nid, ord desc"):
+    home = "case when odid != 0 then odid else did end"  # a card in a filtered deck: its home deck
+    for nid, did in connection.execute(f"select nid, {home} from cards order by nid, ord desc"):
         first_deck[nid] = did
     notes = []
     for nid, guid, mid, mtime, tags, flds in connection.execute(

@@ -22,12 +22,12 @@ def slug(text: str, limit: int = 48) -> str:
     return words
 
 
-def unique(base: str, taken: set[str]) -> str:
+def unique(base: str, taken: set[str], joiner: str = "-") -> str:
     """base, or base-2, base-3, ... whichever is free; the result is taken."""
     candidate, number = base, 1
     while candidate in taken:
         number += 1
-        candidate = f"{base}-{number}"
+        candidate = f"{base}{joiner}{number}"
     taken.add(candidate)
     return candidate
 

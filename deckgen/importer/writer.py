@@ -98,7 +98,7 @@ def plan_card_types(deck: ImportedDeck) -> dict[str, CardTypePlan]:
         base = slug(note_type.name, 32) or "note-type"
         key = unique(f"anki-{base}" if base in RESERVED_NOTE_TYPES else base, taken)
         data_taken: set[str] = set(_RESERVED_DATA)
-        data_keys = tuple(unique(_data_key(name), data_taken).replace("-", "_") for name in note_type.fields)
+        data_keys = tuple(unique(_data_key(name), data_taken, "_") for name in note_type.fields)
         plans[source_key] = CardTypePlan(key, note_type, data_keys, [MARKDOWN] * len(note_type.fields))
     return plans
 
@@ -255,7 +255,7 @@ def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], note
         path = root / "cards" / f"{group or slug(layout.root.split('::')[-1]) or 'deck'}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         types = [plans[w.note.note_type].key for w in members]
-        default_type = max(set(types), key=types.count)
+        default_type = max(dict.fromkeys(types), key=types.count)  # the first of the most used: deterministic
         head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
         cards = [_card_yaml(_card(w, plans[w.note.note_type].key, default_type)) for w in members]
         path.write_text(head + "cards:\n" + "".join(cards), encoding="utf-8")
