@@ -215,7 +215,7 @@ def _echo_summary(project: Project, output: Path) -> None:
               help="Import only this deck and its subdecks (repeatable; needed for a .colpkg with several decks).")
 @click.option("--key", help="The new project's key. [default: from the deck name]")
 @click.option("--note-types", "note_types_from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Text export: an .apkg of the same collection that holds its note types.")
+              help="Text export: an .apkg of the same collection that holds its note types (and media).")
 @click.option("--note-type", default="basic", show_default=True, type=click.Choice(["basic", "reversed", "cloze"]),
               help="Plain CSV: the built-in card type its rows fill.")
 @click.option("--column", "columns", multiple=True, metavar="COLUMN=FIELD",
