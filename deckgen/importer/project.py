@@ -22,6 +22,7 @@ from .writer import (
     write_note_type,
 )
 
+NOTE_TYPES_DIR = "note_types"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -47,7 +48,7 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     media_dir.mkdir()
     for name in media:
         (media_dir / name).write_bytes(deck.media[name])
-    problems += seed_lock(root, notes, plans, missing)
+    problems += seed_lock(root, notes, plans, missing, str(deck.source))
     return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
                         warnings(problems))
 
@@ -111,8 +112,8 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allo
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
 
 
-def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePlan], missing: set[str]
-              ) -> list[Problem]:
+def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePlan], missing: set[str],
+              source: str) -> list[Problem]:
     """Build the project once and write its lock with the notes' and note types' original times."""
     from ..build import prepare
     from ..lock import write_lock
@@ -124,8 +125,8 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
     try:
         project = prepare(root, BuildOptions(use_cache=False))
     except ProjectError as exc:
-        raise ProjectError([Problem(p.path, p.line, p.column, "the imported project does not build: " + p.message,
-                                    p.card, p.hint, p.severity) for p in exc.problems]) from None
+        names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
+        raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
     finally:
         for path in placeholders:
             path.unlink()
@@ -140,6 +141,15 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
             lock.note_types[key] = entry._replace(mtime=type_times[key], added=type_times[key])
     write_lock(root, lock)
     return list(project.problems)
+
+
+def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:
+    """A problem of the written project, said of the source: a note type's by its name."""
+    if problem.path in note_types:
+        return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
+                       + problem.message, hint=problem.hint, severity=problem.severity)
+    return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
+                   + problem.message, problem.card, problem.hint, problem.severity)
 
 
 def _plain_file_name(name: str) -> bool:
