@@ -306,7 +306,8 @@ def test_import_writes_readable_project(samples, tmp_path: Path) -> None:
     assert drug["fields"] == ["Drug", "Class", "Mechanism", "Side effects"] and isinstance(drug["id"], int)
     cards = yaml.safe_load((project / "cards" / "gout.yaml").read_text())["cards"]
     gout = next(c for c in cards if c["id"] == "what-is-gout")
-    assert gout["front"] == "What is **gout**?" and len(gout["guid"]) >= 10
+    guids = {n.fields[0]: n.guid for n in read_source(formats(samples)["legacy"].source, ImportOptions()).notes}
+    assert gout["front"] == "What is **gout**?" and gout["guid"] == guids["What is <b>gout</b>?"]
     assert gout["tags"] == ["exam", "rheum::gout"]
     assert (project / "media" / "crystal.png").is_file() and (project / "deckgen.lock").is_file()
 
