@@ -398,3 +398,21 @@ def test_note_type_the_project_syntax_refuses_is_named(samples, tmp_path: Path) 
         archive.write(database, "collection.anki21")
     message = _refused(source, tmp_path / "p")
     assert f"{source}: note type 'Drug' cannot be expressed: " in message and "{{Tags}}" in message
+
+
+def test_protobuf_reader_agrees_with_ankis_generated_code() -> None:
+    from anki import import_export_pb2, notetypes_pb2
+
+    from deckgen.importer import protobuf
+
+    entries = import_export_pb2.MediaEntries(entries=[
+        import_export_pb2.MediaEntries.MediaEntry(name="ü.png", size=300, sha1=b"\x01" * 20),
+        import_export_pb2.MediaEntries.MediaEntry(name="b.mp3", size=2, legacy_zip_filename=7)])
+    parsed = [protobuf.parse(raw) for raw in protobuf.parse(entries.SerializeToString())[1]]
+    assert [(protobuf.text(e, 1), protobuf.integer(e, 2), e.get(255)) for e in parsed] == \
+        [("ü.png", 300, None), ("b.mp3", 2, [7])]
+    config = notetypes_pb2.Notetype.Config(kind=1, sort_field_idx=2, css=".card {}", original_id=-5)
+    fields = protobuf.parse(config.SerializeToString())
+    assert (protobuf.integer(fields, 1), protobuf.integer(fields, 2), protobuf.text(fields, 3)) == (1, 2, ".card {}")
+    with pytest.raises(protobuf.WireError):
+        protobuf.parse(b"\x1a\x10short")
