@@ -36,6 +36,11 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     key = options.key or slug(layout.root.split("::")[-1]) or "deck"
     media, missing = _used_media(deck, plans)
     problems = list(deck.problems)
+    unsafe = sorted(name for name in media if not _plain_file_name(name))
+    if unsafe:  # a package from elsewhere: its names must not reach outside media/
+        media = [name for name in media if name not in unsafe]
+        problems.append(Problem(str(deck.source), message="media files with names that are not plain file names "
+                                "were left out: " + ", ".join(map(repr, unsafe[:20])), severity=WARNING))
     if missing:
         problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
                                 "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
@@ -153,4 +158,5 @@ def _imported_problem(problem: Problem, note_types: dict[str, str], source: str)
 
 
 def _plain_file_name(name: str) -> bool:
+    """A name that stays a file inside media/: no folders, no '..', nothing Anki's flat media names lack."""
     return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name
