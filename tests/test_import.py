@@ -424,7 +424,7 @@ def test_media_names_cannot_leave_the_media_folder(samples, tmp_path: Path) -> N
     with zipfile.ZipFile(formats(samples)["legacy"].source) as original:
         database.write_bytes(original.read("collection.anki21"))
         with contextlib.closing(sqlite3.connect(database)) as connection:
-            connection.execute("""update notes set flds = flds || '<img src="../escaped.txt">'""")
+            connection.execute("""update notes set flds = flds || '<img src="../../escaped.txt">'""")
             connection.commit()
         with zipfile.ZipFile(source, "w") as copy:
             for member in original.namelist():
@@ -432,11 +432,11 @@ def test_media_names_cannot_leave_the_media_folder(samples, tmp_path: Path) -> N
                     copy.writestr(member, original.read(member))
             copy.write(database, "collection.anki21")
             copy.writestr("99", b"owned")
-            copy.writestr("media", json.dumps({**json.loads(original.read("media")), "99": "../escaped.txt"}))
-    assert "../escaped.txt" in read_source(source, ImportOptions()).media
+            copy.writestr("media", json.dumps({**json.loads(original.read("media")), "99": "../../escaped.txt"}))
+    assert "../../escaped.txt" in read_source(source, ImportOptions()).media
     try:
         result = import_deck(source, tmp_path / "out" / "p")
-        assert "were left out: '../escaped.txt'" in " ".join(map(str, result.warnings))
+        assert "were left out: '../../escaped.txt'" in " ".join(map(str, result.warnings))
     except ProjectError:
         pass  # without issue 11's syntax the build stage refuses; either way nothing may escape
     assert not [path for path in tmp_path.rglob("escaped.txt")]
