@@ -440,3 +440,14 @@ def test_media_names_cannot_leave_the_media_folder(samples, tmp_path: Path) -> N
     except ProjectError:
         pass  # without issue 11's syntax the build stage refuses; either way nothing may escape
     assert not [path for path in tmp_path.rglob("escaped.txt")]
+
+
+def test_card_ids_read_like_the_sort_field_in_any_script() -> None:
+    from deckgen.importer.layout import card_slug
+    from deckgen.importer.writer import _CLOZE_MARKER
+
+    assert card_slug("What is <gout>?") == "what-is-gout"
+    assert card_slug("Café au lait") == "café-au-lait" and card_slug("日本語の単語") == "日本語の単語"
+    assert card_slug("word " * 20) == "-".join(["word"] * 9)  # cut at a word, at most 48 characters
+    assert card_slug(_CLOZE_MARKER.sub(r"\1", "Urate is a {{c1::purine}} {{c2::metabolite::kind}}")) == \
+        "urate-is-a-purine-metabolite"

@@ -22,6 +22,25 @@ def slug(text: str, limit: int = 48) -> str:
     return words
 
 
+def card_slug(text: str, limit: int = 48) -> str:
+    """A readable card id from any script: lowercase letters, digits and marks in words joined by '-'."""
+    words, word = [], ""
+    for char in unicodedata.normalize("NFC", text).lower():
+        if char.isalnum() or (word and unicodedata.category(char)[0] == "M"):
+            word += char
+        elif word:
+            words.append(word)
+            word = ""
+    words += [word] if word else []
+    kept = ""
+    for word in words:
+        candidate = f"{kept}-{word}" if kept else word
+        if len(candidate) > limit:
+            return kept or word[:limit]
+        kept = candidate
+    return kept
+
+
 def unique(base: str, taken: set[str], joiner: str = "-") -> str:
     """base, or base-2, base-3, ... whichever is free; the result is taken."""
     candidate, number = base, 1

@@ -18,10 +18,11 @@ import yaml
 
 from ..cardtypes import CARD_KEYS, CONTEXT_NAMES
 from .htmltext import HTML, MARKDOWN, RAW, FieldConverter, plain_text
-from .layout import RESERVED_NOTE_TYPES, Layout, slug, unique
+from .layout import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
 from .model import ImportedDeck, ImportedNote, ImportedNoteType
 
 _BLOCK_CHAR = re.compile(r"[^A-Za-z0-9_]")
+_CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")  # for card ids: the answer without the braces
 _RESERVED_DATA = set(CARD_KEYS) | set(CONTEXT_NAMES) | {"guid", "former_ids", "restore", "lint_ignore"}
 try:
     _Dumper: Any = yaml.CSafeDumper
@@ -211,7 +212,7 @@ def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[lis
             raw = plan.modes[position] == RAW
             values[plan.data_keys[position]] = note.fields[position] if raw else text
         sort_value = note.fields[min(plan.note_type.sort_field, len(note.fields) - 1)] if note.fields else ""
-        card_id = unique(slug(plain_text(sort_value)) or "note", taken)
+        card_id = unique(card_slug(_CLOZE_MARKER.sub(r"\1", plain_text(sort_value))) or "note", taken)
         written.append(WrittenNote(card_id, note, values))
     return written
 
