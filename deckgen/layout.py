@@ -83,7 +83,9 @@ def _group(raw_key: object, mapping: YamlMap, read: Reader, parent: str) -> Grou
         return _checked(key, title, mapping.value_pos[key], read, path, ())
     read.unknown_keys(value, _GROUP_KEYS, f"key of group '{path}'",
                       "a group with subgroups is written {title: Title, groups: {key: Title, ...}}")
-    title = read.text(value, "title", required=True)
+    if "title" not in value:
+        read.report(value.pos, f"group '{path}' has no 'title'", "the title is the subdeck's name learners see")
+    title = read.text(value, "title")
     subgroups = value.get("groups")
     if subgroups is not None and not isinstance(subgroups, YamlMap):
         read.report(value.value_pos["groups"], f"the subgroups of group '{path}' must be a mapping, "
