@@ -21,7 +21,11 @@ from .yamlsource import Implicit, Pos, YamlList, YamlMap
 
 OPTION_KEYS = ("name", "new_per_day", "reviews_per_day", "learning_steps", "relearning_steps",
                "maximum_interval", "desired_retention", "new_card_order")
-NEW_CARD_ORDERS = {"due": 1, "random": 0}  # schema 11 `new.order`: Anki's "insertion order"
+# new_card_order -> (schema 11 `new.order`, Anki's "insertion order": 1 due, 0 random;
+#                    `newGatherPriority`, the order new cards are shown in: 0 deck by deck, then
+#                    position; 1 position across decks; 3 random notes). An import keeps the cards'
+#                    positions (deckgen's: source order), so it is the gather priority that shows them.
+NEW_CARD_ORDERS = {"due": (1, 0), "source": (1, 1), "random": (0, 3)}
 _STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 24 * 60}
 _LIMIT = 9999  # what Anki's deck options screen accepts for the daily limits
@@ -50,9 +54,10 @@ class DeckOptions:
     def schema11(self, preset_id: int, mtime: int, default: dict) -> dict:  # type: ignore[type-arg]
         """The preset as schema 11 JSON, on the package's Default preset (it has every key Anki requires)."""
         preset = copy.deepcopy(default)
-        preset.update(id=preset_id, mod=mtime, name=self.name, usn=-1, desiredRetention=self.desired_retention)
-        preset["new"].update(perDay=self.new_per_day, delays=list(self.learning_steps),
-                             order=NEW_CARD_ORDERS[self.new_card_order])
+        insert_order, gather_priority = NEW_CARD_ORDERS[self.new_card_order]
+        preset.update(id=preset_id, mod=mtime, name=self.name, usn=-1, desiredRetention=self.desired_retention,
+                      newGatherPriority=gather_priority)
+        preset["new"].update(perDay=self.new_per_day, delays=list(self.learning_steps), order=insert_order)
         preset["rev"].update(perDay=self.reviews_per_day, maxIvl=self.maximum_interval)
         preset["lapse"].update(delays=list(self.relearning_steps))
         return preset
@@ -121,7 +126,7 @@ def _order(mapping: YamlMap, read: Reader) -> str | None:
         return None
     if order.strip() not in NEW_CARD_ORDERS:
         read.report(mapping.value_pos["new_card_order"], f"unknown new card order '{order.strip()}'",
-                    "due (the order of the card files and cards) or random")
+                    "due (deck by deck, each in source order), source (source order across the subdecks) or random")
         return None
     return order.strip()
 

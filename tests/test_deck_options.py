@@ -150,7 +150,7 @@ def test_the_lock_keeps_the_options_table_only_when_there_are_options(project: P
       "deckgen.yaml:12:21: step 1 of 'relearning_steps' is '1x', not a step (a step is a number and a unit: "
       "30s, 1m, 10m, 1h, 1d)"]),
     ("  new_card_order: shuffled\n",
-     ["deckgen.yaml:11:19: unknown new card order 'shuffled' (due (the order of the card files and cards) or random)"]),
+     ["deckgen.yaml:11:19: unknown new card order 'shuffled' (due (deck by deck, each in source order), source (source order across the subdecks) or random)"]),
 ])
 def test_option_mistakes_are_located(make_project: Callable[..., Path], deckgen: Callable[..., CliRun],
                                      options: str, expected: list[str]) -> None:
@@ -167,3 +167,27 @@ def test_steps_may_be_empty(make_project: Callable[..., Path], tmp_path: Path) -
     with contextlib.closing(open_collection(tmp_path)) as col:
         import_package(col, apkg, with_deck_configs=True)
         assert _presets(col)["Medicine::Gout"]["new"]["delays"] == []
+
+
+@pytest.mark.parametrize(("order", "first"), [("due", "Which crystal deposits in gout?"),
+                                              ("source", "Which drug ends an acute flare?")])
+def test_new_card_order_is_the_order_anki_shows_new_cards(make_project: Callable[..., Path], tmp_path: Path,
+                                                          order: str, first: str) -> None:
+    """due: subdeck by subdeck (Anki's deck order), each in source order; source: source order across them."""
+    cards = CARDS.split("  - id: colchicine")
+    config = CONFIG.replace("new_card_order: random", f"new_card_order: {order}")
+    project = make_project({"deckgen.yaml": config, "cards/gout.yaml": "cards:\n  - id: colchicine" + cards[1]
+                            + cards[0].removeprefix("cards:\n")}, base=False)
+    apkg = build(project, BuildOptions(output=tmp_path / "gout.apkg")).output
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        import_package(col, apkg, with_deck_configs=True)
+        col.decks.select(col.decks.id_for_name("Medicine::Gout"))
+        assert col.sched.getCard().note().fields[0] == first
+
+
+def test_random_order_shows_random_notes(project: Path, tmp_path: Path) -> None:
+    apkg = build(project, BuildOptions(output=tmp_path / "gout.apkg")).output
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        import_package(col, apkg, with_deck_configs=True)
+        config_id = col.decks.config_dict_for_deck_id(col.decks.id_for_name("Medicine::Gout"))["id"]
+        assert col.decks.get_config(config_id)["newGatherPriority"] == 3  # random notes
