@@ -73,14 +73,13 @@ class Project:
         return counts
 
     def layout_lines(self) -> list[str]:
-        """Notes per deck as the learner's deck list will nest them: one line per deck that gets notes."""
+        """Notes per subdeck, nested as in the learner's deck list (with groups, every card is in one)."""
         counts, config = self.cards_per_group(), self.config
-        shown = [path for path in counts if path and any(g == path or g.startswith(path + "/")
-                                                        for g, n in counts.items() if n)]
+        filled = [group for group, count in counts.items() if count]
+        shown = [path for path in config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
         if not shown:
             return [f"{len(self.notes)} notes, all in the deck {config.deck}"]
-        rows = ([(f"{config.deck} (the deck itself)", counts[""])] if counts[""] else []) + [
-            ("  " * path.count("/") + config.group_title(path).rsplit("::", 1)[-1], counts[path]) for path in shown]
+        rows = [("  " * path.count("/") + config.group_title(path).rsplit("::", 1)[-1], counts[path]) for path in shown]
         width = max(len(title) for title, _ in rows)
         return [f"{len(self.notes)} notes in {len(shown)} subdecks"] + [f"  {t:<{width}}  {n}" for t, n in rows]
 
