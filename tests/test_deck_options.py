@@ -191,3 +191,16 @@ def test_random_order_shows_random_notes(project: Path, tmp_path: Path) -> None:
         import_package(col, apkg, with_deck_configs=True)
         config_id = col.decks.config_dict_for_deck_id(col.decks.id_for_name("Medicine::Gout"))["id"]
         assert col.decks.get_config(config_id)["newGatherPriority"] == 3  # random notes
+
+
+def test_removing_the_options_leaves_learners_on_the_preset_they_have(project: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    v1 = build(project, BuildOptions(output=tmp_path / "v1.apkg"))
+    (project / "deckgen.yaml").write_text(CONFIG.split("options:")[0])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(v1.project.lock.deck_options["preset"].mtime + 100))
+    v2 = build(project, BuildOptions(output=tmp_path / "v2.apkg"))
+    assert v2.project.report.deck_options and not v2.project.lock.deck_options
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        import_package(col, v1.output, with_deck_configs=True)
+        import_package(col, v2.output, with_deck_configs=True)
+        assert {_presets(col)[deck]["name"] for deck in OWN_DECKS} == {"Gout, gently"}
