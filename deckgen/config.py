@@ -50,9 +50,14 @@ class ProjectConfig:
     output: str | None = None
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_titles", {"": (), **group_titles(self.groups)})
+        titles = {"": (), **group_titles(self.groups)}
+        deck_words = [tag_word(part) for part in self.deck.split("::")]
+        object.__setattr__(self, "_titles", titles)
+        object.__setattr__(self, "_tags", {path: "::".join(deck_words + [tag_word(t) for t in group])
+                                           for path, group in titles.items()})
 
     @property
     def slug(self) -> str:
@@ -82,7 +87,7 @@ class ProjectConfig:
 
     def group_tag(self, path: str) -> str:
         """The hierarchical tag that carries a note's group: Dystrophic_Calcification::Causes."""
-        return "::".join(tag_word(part) for part in (*self.deck.split("::"), *self._titles[path]))
+        return self._tags[path]
 
     def parent_decks(self) -> list[str]:
         """The decks above the root deck ('Medicine', 'Medicine::Pathology'), outermost first."""
