@@ -383,21 +383,21 @@ def test_card_file_yaml_reads_back_the_same_text(text: str) -> None:
 
 
 def test_note_type_the_project_syntax_refuses_is_named(samples, tmp_path: Path) -> None:
-    """A rule of deckgen's note types (here: no special field such as {{Tags}}) said of the note type."""
-    source = tmp_path / "tags.apkg"
+    """A rule of deckgen's note types (here: two templates with one front, which Anki refuses) said of the note type."""
+    source = tmp_path / "same-front.apkg"
     database = tmp_path / "collection.anki21"
     with zipfile.ZipFile(formats(samples)["legacy"].source) as original:
         database.write_bytes(original.read("collection.anki21"))
     with contextlib.closing(sqlite3.connect(database)) as connection:
         models = json.loads(connection.execute("select models from col").fetchone()[0])
         drug = next(model for model in models.values() if model["name"] == "Drug")
-        drug["tmpls"][0]["afmt"] += "<div>{{Tags}}</div>"
+        drug["tmpls"][1]["qfmt"] = drug["tmpls"][0]["qfmt"]
         connection.execute("update col set models = ?", (json.dumps(models),))
         connection.commit()
     with zipfile.ZipFile(source, "w") as archive:
         archive.write(database, "collection.anki21")
     message = _refused(source, tmp_path / "p")
-    assert f"{source}: note type 'Drug' cannot be expressed: " in message and "{{Tags}}" in message
+    assert f"{source}: note type 'Drug' cannot be expressed: " in message and "same front" in message
 
 
 def test_protobuf_reader_agrees_with_ankis_generated_code() -> None:
