@@ -16,16 +16,17 @@ from .cardtypes import Templates, load_templates
 from .compiler import Compilation, FileResult, Progress, gc_paused
 from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
+from .confine import check_output
 from .lock import (
     LOCK_FILE,
     Entry,
     Lock,
     build_time,
     note_type_hash,
+    prepare_lock,
     read_lock,
     update_lock,
     update_note_types,
-    write_lock,
 )
 from .media import collect_media
 from .notetypes import NOTE_TYPES, note_type_name
@@ -197,19 +198,31 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
 
     project = _prepare(root, options, progress)
     output = options.output or project.config.output_path
+    check_output(root, output, project.config.media)
+    if options.report:
+        check_output(root, options.report, project.config.media, "the report")
     _check_writable(output)
     if options.report and not options.report.parent.is_dir():
         raise ProjectError([Problem(str(options.report), message="cannot write the report: no such folder")])
     renderer = Renderer(project.config, project.templates)
+    write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format)
+    written: list[str] = []
+    next_lock = None
     try:
+        next_lock = prepare_lock(root, project.lock) if write_lock_too else None  # fails before the package
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
                                    renderer.deck_description(), project.media), output)
-        if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format):
-            write_lock(root, project.lock)
+        written.append(str(output))
+        if next_lock is not None:
+            os.replace(next_lock, root / LOCK_FILE)
+            written.append(LOCK_FILE)
         if options.report:
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
     except OSError as exc:
-        raise _write_problem(exc, output) from None
+        raise _write_problem(exc, output, written) from None
+    finally:
+        if next_lock is not None:
+            next_lock.unlink(missing_ok=True)
     if options.use_cache:
         record_build(root, options.output, output, options.stamp_settings(), project.config.media)
     return BuildResult(project, output)
@@ -226,9 +239,13 @@ def _check_writable(output: Path) -> None:
         raise ProjectError([Problem(str(output), message=f"cannot write here: {parent} is not a writable folder")])
 
 
-def _write_problem(exc: OSError, output: Path) -> ProjectError:
+def _write_problem(exc: OSError, output: Path, written: list[str]) -> ProjectError:
     """A file that could not be written, reported like any other problem instead of as a traceback."""
-    return ProjectError([Problem(str(exc.filename or output), message=f"cannot write here: {exc.strerror or exc}")])
+    error = ProjectError([Problem(str(exc.filename or output), message=f"cannot write here: {exc.strerror or exc}")])
+    if written:  # the summary line must not claim that nothing was written
+        error.message = error.message.replace(  # type: ignore[misc]
+            "nothing was written", "written before this: " + ", ".join(written))
+    return error
 
 
 def _can_write(folder: Path) -> bool:

@@ -18,9 +18,11 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from .confine import ConfinedLoader, RefusedTemplate, read_inside
+from .limits import LimitedEnvironment
 from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, did_you_mean
-from .schema import Reader, decode, describe, parse_document, read_file
+from .schema import Reader, decode, describe, parse_document
 from .yamlsource import Pos, YamlMap
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -65,8 +67,11 @@ class CardType:
         """
         context = Context(self.template.environment, {**self.globals, **data}, self.template.name, {})
         context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
+        budget = self.template.environment.budget  # type: ignore[attr-defined]
+        budget.start_card()
+        total = [0]
         return {
-            name: "".join(self.blocks[name][0](context)).strip() if name in self.blocks else ""
+            name: budget.collect(self.blocks[name][0](context), total).strip() if name in self.blocks else ""
             for name in self.note_type.content_fields
         }
 
@@ -130,9 +135,9 @@ def printable(value: Any) -> Any:
 
 def make_environment(project_templates: Path) -> SandboxedEnvironment:
     """The one Jinja environment: project templates first, built-in ones as fallback."""
-    env = SandboxedEnvironment(
+    env = LimitedEnvironment(
         loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(str(project_templates)),
+            ConfinedLoader(project_templates, project_templates.parent),
             jinja2.FileSystemLoader(str(BUILTIN_DIR)),
         ]),
         autoescape=True,
@@ -153,7 +158,7 @@ def load_templates(root: Path, problems: list[Problem]) -> Templates:
     card_types = {}
     specs = _spec_files(project_dir)
     for name, spec_path in sorted(specs.items()):
-        data = read_file(spec_path, display_path(spec_path, root), problems)
+        data = read_inside(spec_path, display_path(spec_path, root), problems, root, BUILTIN_DIR)
         if data is None:
             continue
         files[display_path(spec_path, root)] = data
@@ -179,7 +184,7 @@ def _first_existing(*paths: Path) -> Path:
 
 
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
-    data = read_file(path, display_path(path, root), problems)
+    data = read_inside(path, display_path(path, root), problems, root, BUILTIN_DIR)
     return (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
 
 
@@ -277,6 +282,9 @@ def _compile(
     except jinja2.TemplateSyntaxError as exc:
         shown = display_path(Path(exc.filename), root) if exc.filename else name
         found.append(Problem(shown, exc.lineno or 0, 0, f"template syntax error: {exc.message}"))
+    except RefusedTemplate as exc:
+        found.append(Problem(display_path(Path(exc.filename), root), message=f"template '{name}' is refused: "
+                             f"{exc.reason}", hint="keep every template as a file inside the project"))
     except jinja2.TemplateNotFound:
         path, pos = where or ("templates/" + name, Pos(0, 0))
         found.append(Problem(path, pos.line, pos.column, f"template '{name}' not found",

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from .cache import FileCache, context_key, digest
 from .cardtypes import Templates, load_templates
 from .config import CONFIG_FILE, ProjectConfig, load_config
+from .confine import read_inside, shown_name
 from .load import find_card_files, load_card_file
 from .problems import Problem
 from .render import RenderedNote, Renderer
@@ -167,12 +168,13 @@ def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]
     """Every card file's bytes; a file that cannot be read becomes a located problem."""
     sources, unreadable = [], []
     for path in find_card_files(root):
-        shown = path.relative_to(root).as_posix()
-        try:
-            sources.append((shown, path.read_bytes()))
-        except OSError as exc:
-            problem = Problem(shown, message=f"cannot read this file: {exc.strerror or exc}")
-            unreadable.append(FileResult(shown, [], [], [problem]))
+        shown = shown_name(path.relative_to(root).as_posix())
+        problems: list[Problem] = []
+        data = read_inside(path, shown, problems, root)
+        if data is None:
+            unreadable.append(FileResult(shown, [], [], problems))
+        else:
+            sources.append((shown, data))
     return sources, unreadable
 
 

@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .names import invisible_problem, merge_key
 from .problems import Problem
-from .schema import Reader, parse_document, read_file
+from .confine import read_inside, setting_inside
+from .schema import Reader, parse_document
 from .yamlsource import YamlMap
 
 CONFIG_FILE = "deckgen.yaml"
@@ -83,7 +85,7 @@ def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
                                 hint="is this a deckgen project folder?"))
         return None
     before = len(problems)
-    data = read_file(path, CONFIG_FILE, problems)
+    data = read_inside(path, CONFIG_FILE, problems, root)
     document = parse_document(data, CONFIG_FILE, problems) if data is not None else None
     if len(problems) > before:
         return None
@@ -114,7 +116,7 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         authors=tuple(text for text, _ in read.text_list(doc, "authors")),
         html=read.flag(doc, "html", False),
         media=_media(root, doc, read),
-        output=read.text(doc, "output"),
+        output=_output(root, doc, read),
     )
     if deck is not None and "::" in deck:
         read.report(doc.value_pos["deck"], "the deck name cannot contain '::'",
@@ -131,6 +133,16 @@ def _media(root: Path, doc: YamlMap, read: Reader) -> str:
         read.report(doc.value_pos["media"], f"the media folder '{media}' is outside the project",
                     "name a folder inside the project, such as 'media'")
     return media
+
+
+def _output(root: Path, doc: YamlMap, read: Reader) -> str | None:
+    """Where the package goes by default: a path inside the project, never one a stranger picks elsewhere."""
+    output = read.text(doc, "output")
+    if output is not None and not setting_inside(root, output):
+        read.report(doc.value_pos["output"], f"the output '{output}' is outside the project",
+                    "name a file inside the project, such as 'dist/deck.apkg'; 'build -o' writes elsewhere")
+        return None
+    return output
 
 
 def _groups(doc: YamlMap, read: Reader) -> dict[str, str]:
@@ -156,10 +168,17 @@ def _unique_titles(groups: dict[str, str], mapping: YamlMap, read: Reader) -> No
     for group, title in groups.items():
         if "::" in title:
             read.report(mapping.value_pos[group], f"group title '{title}' cannot contain '::'")
-        if title in seen:
-            read.report(mapping.value_pos[group], f"groups '{seen[title]}' and '{group}' share the title '{title}'",
+        invisible = invisible_problem(title)
+        if invisible:
+            read.report(mapping.value_pos[group], f"group title '{title}' {invisible}", "remove it")
+        earlier = seen.get(merge_key(title))
+        if earlier is not None:
+            same = f"share the title '{title}'" if groups[earlier] == title else (
+                f"have the titles '{groups[earlier]}' and '{title}', which Anki treats as one (it ignores case "
+                "and Unicode form)")
+            read.report(mapping.value_pos[group], f"groups '{earlier}' and '{group}' {same}",
                         "each group is its own subdeck")
-        seen[title] = group
+        seen[merge_key(title)] = group
 
 
 def _sources(doc: YamlMap, read: Reader) -> dict[str, Source]:

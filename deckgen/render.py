@@ -26,6 +26,7 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
+from .names import field_control_problem
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
@@ -177,6 +178,11 @@ class Renderer:
             return None
         note_type = card.card_type.note_type
         values = tuple(fields[name] for name in note_type.fields)
+        control = field_control_problem(values)
+        if control:
+            problems.append(Problem(card.path, card.pos.line, card.pos.column, control, card.id,
+                                    "Anki refuses the whole package: remove it from the template or the card"))
+            return None
         ords = tuple(generated_ords(note_type, fields))
         if not self._usable(card, fields, ords, problems):
             return None

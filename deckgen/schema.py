@@ -8,6 +8,7 @@ from typing import Iterable
 
 from yaml import Mark
 
+from .limits import MAX_FIELD_CHARS, MAX_LIST_ITEMS
 from .problems import Problem, did_you_mean
 from .yamlsource import (
     Implicit,
@@ -70,7 +71,7 @@ class Reader:
     ) -> str | None:
         """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
         if isinstance(value, str):
-            if (not required or value.strip()) and not _CONTROL.search(value):
+            if (not required or value.strip()) and not _CONTROL.search(value) and len(value) <= MAX_FIELD_CHARS:
                 return value  # the common case, before any message is put together
             return self._checked_text(value, pos, label or f"{self.noun} '{name}'", required)
         what = label or f"{self.noun} '{name}'"
@@ -89,6 +90,10 @@ class Reader:
         if required and not value.strip():
             self.report(pos, f"{what} is empty")
             return None
+        if len(value) > MAX_FIELD_CHARS:
+            self.report(pos, f"{what} is {len(value):,} characters long, above deckgen's limit of {MAX_FIELD_CHARS:,}",
+                        "split it up: a card is read in seconds")
+            return None
         control = _CONTROL.search(value)
         if control:
             self.report(pos, f"{what} contains the control character U+{ord(control.group()):04X}",
@@ -104,6 +109,9 @@ class Reader:
         if not isinstance(value, YamlList):
             text = self.text_value(value, pos, key)
             return [(text, pos)] if text is not None else []
+        if len(value) > MAX_LIST_ITEMS:
+            self.report(pos, f"'{key}' has {len(value):,} items, above deckgen's limit of {MAX_LIST_ITEMS:,}")
+            return []
         out = []
         for number, (item, item_pos) in enumerate(zip(value, value.item_pos), start=1):
             text = self.text_value(item, item_pos, key, label=f"item {number} of '{key}'", item=True)

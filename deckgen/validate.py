@@ -9,7 +9,9 @@ from typing import Callable, NamedTuple, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig, Source
+from .limits import MAX_TAGS
 from .load import CardSource
+from .names import invisible_problem, merged_with
 from .problems import Problem, did_you_mean
 from .schema import Reader, describe
 from .yamlsource import Pos, Value, YamlList, YamlMap
@@ -118,6 +120,9 @@ def _file_reporter(read: Reader) -> Callable[[Pos, str, str | None], None]:
 @functools.lru_cache(maxsize=4096)
 def tag_problem(tag: str) -> tuple[str, str] | None:
     """Why Anki would not keep a tag as written, and the fix; None for a good tag."""
+    invisible = invisible_problem(tag)
+    if invisible:
+        return invisible, "remove it: Anki would keep a tag that looks like another"
     if re.search(r"\s", tag):
         fixed = re.sub(r"\s+", "_", tag.strip())
         return "contains a space, so Anki would split it into separate tags", f"write '{fixed}'"
@@ -131,16 +136,25 @@ def tag_problem(tag: str) -> tuple[str, str] | None:
 
 
 def _tags(card: CardSource, read: Reader) -> tuple[str, ...]:
-    tags: list[str] = []
-    for from_file, given in ((True, card.defaults.tags), (False, read.text_list(card.data, "tags"))):
+    tags: dict[str, None] = {}  # a dict: de-duplicating stays linear however many tags there are
+    own = read.text_list(card.data, "tags")
+    if len(card.defaults.tags) + len(own) > MAX_TAGS:
+        read.report(card.data.value_pos.get("tags", card.pos), f"the card has {len(card.defaults.tags) + len(own):,} "
+                    f"tags, above deckgen's limit of {MAX_TAGS}")
+        return ()
+    for from_file, given in ((True, card.defaults.tags), (False, own)):
         for tag, pos in given:
             problem = tag_problem(tag)
             if problem:
                 report = _file_reporter(read) if from_file else read.report
                 report(pos, f"tag '{tag}' {problem[0]}", problem[1])
-            elif tag not in tags:
-                tags.append(tag)
-    return tuple(tags)
+            else:
+                tags[tag] = None
+    merged = merged_with(tags)
+    for tag, earlier in merged.items():
+        read.report(card.pos, f"tags '{earlier}' and '{tag}' differ only in case or Unicode form",
+                    "Anki would merge them into one tag: write them the same way")
+    return tuple(tag for tag in tags if tag not in merged)
 
 
 def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[SourceRef, ...]:
