@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from .confine import ConfinedLoader, RefusedTemplate, read_inside
 from .limits import LimitedEnvironment
+from .names import REMOTE_HINT, remote_problem
 from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, did_you_mean
 from .schema import Reader, decode, describe, parse_document
@@ -185,7 +186,13 @@ def _first_existing(*paths: Path) -> Path:
 
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
     data = read_inside(path, display_path(path, root), problems, root, BUILTIN_DIR)
-    return (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
+    css = (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
+    remote = remote_problem(css)
+    if remote:
+        line = css.count("\n", 0, remote[0]) + 1
+        problems.append(Problem(display_path(path, root), line, remote[0] - css.rfind("\n", 0, remote[0]),
+                                f"the CSS {remote[1]}", hint=REMOTE_HINT))
+    return css
 
 
 def _load_card_type(

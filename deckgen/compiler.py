@@ -20,8 +20,11 @@ from .config import CONFIG_FILE, ProjectConfig, load_config
 from .confine import read_inside, shown_name
 from .load import find_card_files, load_card_file
 from .problems import Problem
+from .names import field_control_problem
+from .notetypes import NOTE_TYPES
 from .render import RenderedNote, Renderer
-from .validate import validate_card
+from .scratch import die_with_parent
+from .validate import tag_problem, validate_card
 
 Progress = Callable[[int], None]
 _PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
@@ -185,9 +188,24 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
     if entry is None:
         return None
     try:
-        return FileResult.from_json(path, *entry)
+        result = FileResult.from_json(path, *entry)
     except (KeyError, TypeError, ValueError):
         return None  # damaged: compiled again and overwritten
+    return result if _plausible(result) else None
+
+
+def _plausible(result: FileResult) -> bool:
+    """A cached result holds only what a fresh compile could have made: checked like fresh input."""
+    for note in result.notes:
+        kind = NOTE_TYPES.get(note.note_type) if isinstance(note.note_type, str) else None
+        texts = (note.card_id, note.group, note.guid, note.hash, *note.fields, *note.tags, *note.media)
+        if kind is None or not all(isinstance(text, str) for text in texts):
+            return False
+        if len(note.fields) not in (0, len(kind.fields)) or field_control_problem(note.fields):
+            return False
+        if any(tag_problem(tag) for tag in note.tags) or not all(isinstance(o, int) for o in note.ords):
+            return False
+    return True
 
 
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
@@ -217,7 +235,7 @@ class _Team:
         cache = compiler.cache.context if compiler.cache else None
         self.pool = concurrent.futures.ProcessPoolExecutor(
             helpers, mp_context=context, initializer=_start_worker,
-            initargs=(compiler.config.root, cache, sources, self.counter),
+            initargs=(compiler.config.root, cache, sources, self.counter, os.getpid()),
         )
         self.futures = [self.pool.submit(_worker_share) for _ in range(helpers)]
 
@@ -264,9 +282,11 @@ _worker: Compiler | None = None  # one per worker process, set by _start_worker
 _shared: tuple[list[tuple[str, bytes]], Any] = ([], None)  # the files and the counter, likewise
 
 
-def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any) -> None:
+def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any,
+                  parent: int) -> None:
     """Load the project's config and templates once per worker (their problems are the parent's to report)."""
     global _worker, _shared
+    die_with_parent(parent)  # a killed build leaves no worker behind
     gc.disable()  # a worker lives for one build: see gc_paused
     problems: list[Problem] = []
     config = load_config(root, problems)

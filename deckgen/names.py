@@ -19,6 +19,29 @@ FIELD_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]")
 
 
+# What makes a browser or Anki fetch something by itself: src-like attributes, <link href>, CSS
+# url() and @import, whose address is remote (a scheme with '//', or a protocol-relative '//').
+REMOTE = re.compile(
+    r"""(?:\b(?:src|srcset|poster|data|background|action|formaction)\s*=\s*["']?|<link\b[^>]*?\bhref\s*=\s*["']?"""
+    r"""|url\(\s*["']?|@import\s+["']?)\s*((?:[a-z][a-z0-9+.-]*:)?//[^\s"')>]*)""",
+    re.IGNORECASE,
+)
+
+
+def remote_problem(text: str) -> tuple[int, str] | None:
+    """(offset, why) for the first remote resource an HTML or CSS text would load, or None."""
+    if "//" not in text:
+        return None
+    found = REMOTE.search(text)
+    if found is None:
+        return None
+    return found.start(), f"loads the remote resource '{found.group(1)[:80]}'"
+
+
+REMOTE_HINT = ("remote content is refused: it tells a server whenever the card is shown, and fails offline; "
+               "copy the file into the media folder and refer to it by name")
+
+
 def field_control_problem(values: Iterable[str]) -> str | None:
     """Why Anki would refuse a note with these fields, or None."""
     for value in values:

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
-from .names import field_control_problem
+from .names import REMOTE_HINT, field_control_problem, remote_problem
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
@@ -178,9 +178,11 @@ class Renderer:
             return None
         note_type = card.card_type.note_type
         values = tuple(fields[name] for name in note_type.fields)
-        control = field_control_problem(values)
+        control = field_control_problem(values) or next(
+            (remote[1] for value in values if (remote := remote_problem(value))), None)
         if control:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, control, card.id,
+                                    REMOTE_HINT if "remote" in control else
                                     "Anki refuses the whole package: remove it from the template or the card"))
             return None
         ords = tuple(generated_ords(note_type, fields))
