@@ -65,12 +65,12 @@ def _bad_name(path: Path) -> bool:
         return True
 
 
-class RefusedTemplate(jinja2.TemplateNotFound):
+class RefusedTemplate(jinja2.TemplateError):
     """A template file deckgen will not read: a link out of the project, or too big."""
 
     def __init__(self, name: str, filename: str, reason: str) -> None:
-        super().__init__(name, reason)
-        self.filename, self.reason = filename, reason
+        super().__init__(f"template '{name}' is refused: {reason}")
+        self.name, self.filename, self.reason = name, filename, reason
 
 
 class ConfinedLoader(jinja2.FileSystemLoader):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Generator, Iterable
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
@@ -121,14 +121,14 @@ class Budget:
         if time.monotonic() > self.card_deadline:
             raise TemplateLimit(f"it ran for more than {MAX_CARD_SECONDS:g} seconds for one card")
 
-    def collect(self, pieces: Iterable[str], card_total: list[int]) -> str:
+    def collect(self, pieces: Generator[str, None, None], card_total: list[int]) -> str:
         """A block's output, stopped as soon as the card or the build has produced too much."""
         out = []
         size = card_total[0]
         for piece in pieces:
             size += len(piece)
-            if size > MAX_CARD_OUTPUT:
-                raise TemplateLimit(f"it produced more than {MAX_CARD_OUTPUT:,} characters for one card")
+            if size > MAX_CARD_OUTPUT:  # raised inside the template, so that the problem names its line
+                pieces.throw(TemplateLimit(f"it produced more than {MAX_CARD_OUTPUT:,} characters for one card"))
             out.append(piece)
         self.build_output += size - card_total[0]
         card_total[0] = size

@@ -26,6 +26,7 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
+from .limits import TemplateLimit
 from .names import REMOTE_HINT, field_control_problem, remote_problem
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
@@ -273,6 +274,10 @@ class Renderer:
             message, hint = f"{template} {exc}", exc.hint
         elif isinstance(exc, jinja2.TemplateNotFound):
             message = f"{template} uses template '{exc.name}', which was not found"
+        elif isinstance(exc, TemplateLimit):
+            message, hint = f"{template} went past a limit: {exc}", "deckgen stops templates that would hang or exhaust the machine"
+        elif isinstance(exc, RecursionError):
+            message, hint = f"{template} calls itself without end", "a macro that calls itself needs a way to stop"
         elif isinstance(exc, jinja2.exceptions.SecurityError):
             message, hint = f"{template} tried something unsafe: {str(exc).rstrip('.')}", "templates run in a sandbox"
         else:
