@@ -53,7 +53,10 @@ class Rebuild:
 
 def rebuild(root: Path, out_dir: Path, build: str, strict: bool = False) -> Rebuild:
     """Check and render the project and write its preview; on errors, write the problems page."""
-    check_output_dir(root, out_dir)
+    try:
+        check_output_dir(root, out_dir)
+    except ProjectError as exc:  # e.g. the folder became a link: nothing is written, the terminal says why
+        return Rebuild(build, None, exc.problems)
     try:
         project = prepare(root, BuildOptions(strict=strict, jobs=1))  # jobs=1: no fork from a threaded server
     except ProjectError as exc:
