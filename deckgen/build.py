@@ -14,7 +14,7 @@ from pathlib import Path
 from .cache import record_build
 from .cardtypes import Templates, load_templates
 from .compiler import Compilation, FileResult, Progress, gc_paused
-from .config import ProjectConfig, load_config
+from .config import CONFIG_FILE, ProjectConfig, load_config
 from .load import CARDS_DIR
 from .confine import check_output
 from .lock import (
@@ -29,6 +29,7 @@ from .lock import (
     update_note_types,
 )
 from .media import collect_media
+from .names import REMOTE_HINT, remote_problem
 from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
@@ -94,6 +95,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
         problems.append(Problem(CARDS_DIR, message="the project has no cards",
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     problems += lock_problems
+    problems += _remote_description(config, templates)
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
@@ -104,6 +106,14 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
+
+
+def _remote_description(config: ProjectConfig, templates: Templates) -> list[Problem]:
+    """The deck's description (and its sources) may not load anything from the network either."""
+    if "//" not in config.description + "".join(s.citation for s in config.sources.values()):
+        return []
+    remote = remote_problem(Renderer(config, templates).deck_description())
+    return [Problem(CONFIG_FILE, message=f"the deck's description {remote[1]}", hint=REMOTE_HINT)] if remote else []
 
 
 def _duplicate_ids(results: list[FileResult]) -> list[Problem]:

@@ -426,6 +426,25 @@ def test_a_remote_import_in_the_css(make_project: Callable[..., Path], deckgen: 
                                       "'//evil.example/x.css'")
 
 
+def test_a_remote_image_in_the_deck_description(make_project: Callable[..., Path],
+                                                deckgen: Callable[..., CliRun]) -> None:
+    config = "deck: T\nkey: t\ngroups: {cause: Causes}\ndescription: '![beacon](https://evil.example/b.png)'\n"
+    refused(deckgen("build", make_project({"deckgen.yaml": config})),
+            "deckgen.yaml: the deck's description loads the remote resource 'https://evil.example/b.png' (remote "
+            "content is refused: it tells a server whenever the card is shown, and fails offline; copy the file "
+            "into the media folder and refer to it by name)")
+
+
+def test_template_media_with_a_name_that_is_not_utf8(built: Path, deckgen: Callable[..., CliRun]) -> None:
+    before = state(built)
+    (built / "media").mkdir()
+    with open(os.path.join(os.fsencode(built / "media"), b"_font-\xfe.woff"), "wb") as stream:
+        stream.write(b"x")
+    refused(deckgen("build", built), "media/_font-\\xfe.woff: media name is not UTF-8 text, so Anki would rename "
+            "it (rename the file)")
+    assert state(built) == before
+
+
 # --serve: only what it wrote, for its own host, never a traceback
 # -------------------------------------------------------------------------------------------------
 
@@ -476,3 +495,55 @@ def test_card_documents_carry_a_policy_and_no_card_script_is_allowed(sample_proj
     assert "unsafe-inline&#x27;; font-src" in document  # style only: scripts need the hash
     assert "script-src &#x27;sha256-" in document
     assert all((tmp_path / "site" / name).is_file() for name in result.files)
+
+
+# Workers die with their build
+# -------------------------------------------------------------------------------------------------
+
+SLOW = "{% for i in range(100000) %}{% for j in range(5) %}{% endfor %}{% endfor %}"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads worker processes from Linux's /proc")
+def test_workers_die_with_a_killed_build(make_project: Callable[..., Path], guard: None) -> None:
+    """Each worker has minutes of template work queued: only the kernel's parent-death signal ends it at once."""
+    import subprocess
+    import sys
+    import time
+
+    files: dict[str, str | bytes | None] = {
+        "templates/cause.yaml": SPEC,
+        "templates/cause.html.j2": "{% block Front %}" + SLOW + "{{ cause }}{% endblock %}{% block Back %}x{% endblock %}",
+    }
+    for number in range(16):
+        cards = "".join(f"  - id: c{number}-{i}\n    cause: Cause {i}\n" for i in range(40))
+        files[f"cards/f{number:02}.yaml"] = "group: cause\ntype: cause\ncards:\n" + cards
+    files[CARDS] = None
+    project = make_project(files)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    build = subprocess.Popen([sys.executable, "-m", "deckgen", "build", "--no-cache", "-j", "3", str(project)],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        workers: list[int] = []
+        while len(workers) < 2 and build.poll() is None:
+            workers = _children(build.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the build finished before its workers could be seen"
+    finally:
+        build.kill()
+        build.wait()
+    while any(_alive(worker) for worker in workers):  # the guard's alarm fails the test if they live on
+        time.sleep(0.05)
