@@ -29,7 +29,7 @@ from .lock import (
     update_note_types,
 )
 from .media import collect_media
-from .names import REMOTE_HINT, remote_problem
+from .names import REMOTE_HINT, merged_with, remote_problem
 from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
@@ -96,6 +96,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     problems += lock_problems
     problems += _remote_description(config, templates)
+    problems += _merged_tags(notes)
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
@@ -106,6 +107,17 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
+
+
+def _merged_tags(notes: list[RenderedNote]) -> list[Problem]:
+    """Tags of different cards that Anki would merge into one (it ignores case and Unicode form)."""
+    merged = merged_with(dict.fromkeys(tag for note in notes for tag in note.tags))  # each spelling once, in order
+    return [
+        Problem(note.path, note.line, note.column, f"tag '{tag}' differs from the tag '{merged[tag]}' of another "
+                "card only in case or Unicode form", note.card_id,
+                "Anki would merge them into one tag: write them the same way")
+        for note in (notes if merged else ()) for tag in note.tags if tag in merged
+    ]
 
 
 def _remote_description(config: ProjectConfig, templates: Templates) -> list[Problem]:

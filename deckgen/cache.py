@@ -30,7 +30,7 @@ import orjson
 from . import __version__
 
 CACHE_DIR = ".deckgen-cache"
-_FORMAT = 2
+_FORMAT = 3
 _PROJECT_INPUTS = ("deckgen.yaml", "deckgen.lock")
 _BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 

@@ -42,30 +42,30 @@ class FileResult:
     def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
         """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
         summary = {
-            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash] for n in self.notes],
+            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash, n.tags] for n in self.notes],
             "ids": self.ids,
             "problems": [problem.to_row() for problem in self.problems],
         }
-        return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
+        return summary, [[n.fields, n.ords, n.guid] for n in self.notes]
 
     @classmethod
     def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
         """The result back from a cache entry whose checksums matched.
 
-        Without `details` (checking only), notes come without fields, tags, cards and GUID.
+        Without `details` (checking only), notes come without fields, cards and GUID.
         """
         rows = summary["notes"]
         make = RenderedNote._make
         if details is None:
-            notes = [make((card_id, kind, (), (), group, tuple(media), path, line, column, (), content, ""))
-                     for card_id, kind, group, media, line, column, content in rows]
+            notes = [make((card_id, kind, (), tuple(tags), group, tuple(media), path, line, column, (), content, ""))
+                     for card_id, kind, group, media, line, column, content, tags in rows]
         elif len(details) != len(rows):
             raise ValueError("the parts of the entry do not match")
         else:
             notes = [
                 make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
                       tuple(ords), content, guid))
-                for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid)
+                for (card_id, kind, group, media, line, column, content, tags), (fields, ords, guid)
                 in zip(rows, details)
             ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]

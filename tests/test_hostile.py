@@ -253,7 +253,6 @@ def test_a_crafted_cache_entry_is_never_used(built: Path, deckgen: Callable[...,
     header, summary, _, texts = entry.read_bytes().split(b"\n", 3)
     fields = orjson.loads(texts)
     fields[0][0] = ["<script>alert(1)</script><img src=x onerror=alert(2)>", "x", "", ""]
-    fields[0][1] = ["bad tag with spaces"]
     texts = orjson.dumps(fields)
     import hashlib
 
@@ -264,6 +263,34 @@ def test_a_crafted_cache_entry_is_never_used(built: Path, deckgen: Callable[...,
     assert deckgen("build", built).exit_code == 0
     content = _fields(built / PACKAGE)
     assert "<script>" not in content and "onerror" not in content and "Which injury?" in content
+
+
+def test_a_cache_entry_signed_on_another_machine_is_never_used(make_project: Callable[..., Path], tmp_path: Path,
+                                                                deckgen: Callable[..., CliRun],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stranger signs a crafted entry with their own secret; this machine's secret differs."""
+    from deckgen import cache
+
+    project = make_project()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "stranger"))
+    cache.machine_secret.cache_clear()
+    assert deckgen("build", project).exit_code == 0
+    entry = next((project / CACHE_DIR / "files").glob("*.json"))
+    header, summary, _, texts = entry.read_bytes().split(b"\n", 3)
+    fields = orjson.loads(texts)
+    fields[0][0] = ["<script>alert(1)</script>", "x", "", ""]
+    texts = orjson.dumps(fields)
+    entry.write_bytes(b"\n".join([header, summary, cache.mac(header, texts).encode(), texts]))
+    (project / PACKAGE).unlink()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user"))
+    cache.machine_secret.cache_clear()
+    try:
+        assert deckgen("build", project).exit_code == 0
+    finally:
+        cache.machine_secret.cache_clear()
+    assert "<script>" not in _fields(project / PACKAGE)
+    secret = tmp_path / "user" / "deckgen" / "secret"
+    assert secret.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_crafted_stamp_never_keeps_a_shipped_package(built: Path, deckgen: Callable[..., CliRun]) -> None:
@@ -405,6 +432,17 @@ def unicode_nfd(text: str) -> str:
 def test_tags_that_anki_merges_or_hides(tags: str, problem: str, make_project: Callable[..., Path],
                                         deckgen: Callable[..., CliRun]) -> None:
     refused(deckgen("check", make_project({CARDS: MINIMAL_CARDS + f"    tags: {tags}\n"})), problem)
+
+
+def test_tags_of_different_cards_that_anki_merges(make_project: Callable[..., Path],
+                                                  deckgen: Callable[..., CliRun]) -> None:
+    cards = MINIMAL_CARDS + "    tags: [Anatomy]\n  - id: other\n    front: Q\n    back: A\n    tags: [anatomy]\n"
+    project = make_project({CARDS: cards})
+    problem = ("cards/causes.yaml:7:5: card 'other': tag 'anatomy' differs from the tag 'Anatomy' of another card "
+               "only in case or Unicode form (Anki would merge them into one tag: write them the same way)")
+    refused(deckgen("check", project), problem)
+    refused(deckgen("check", project), problem)  # the same from the build cache
+    refused(deckgen("build", project), problem)
 
 
 # Remote content is refused in card text, templates and CSS
