@@ -58,12 +58,16 @@ def _check_size(value: Any) -> Any:
 
 
 def _check_numbers(args: Iterable[Any]) -> None:
+    """Refuse a number that would size what an operation makes (a width, a count, a length)."""
     for value in args:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
             raise TemplateLimit(f"the number {value} is above the limit of {MAX_NUMBER:,}")
-        if isinstance(value, str) and "%" in value or isinstance(value, str) and "{" in value:
-            if _BIG_WIDTH.search(value):
-                raise TemplateLimit("a format width of five or more digits")
+
+
+def _check_format(text: Any) -> None:
+    """Refuse a format string ('%9999999d', '{:9999999}') whose width would make a huge text."""
+    if isinstance(text, str) and _BIG_WIDTH.search(text):
+        raise TemplateLimit("a format width of five or more digits")
 
 
 def _estimate(name: str, args: tuple[Any, ...]) -> int:
@@ -82,9 +86,13 @@ def _estimate(name: str, args: tuple[Any, ...]) -> int:
 
 def _checked(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     """A filter or function whose arguments and result are checked against the ceilings."""
+    value_at = 1 if getattr(function, "jinja_pass_arg", None) else 0  # after the context, the value filtered
+
     @functools.wraps(function)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        _check_numbers([*args, *kwargs.values()])
+        _check_numbers([*args[value_at + 1:], *kwargs.values()])  # the parameters, not the value itself
+        if name == "format":
+            _check_format(args[value_at] if len(args) > value_at else None)
         if _estimate(name, args) > MAX_TEXT:
             raise TemplateLimit(f"'{name}' would make a text of more than {MAX_TEXT:,} characters")
         return _check_size(function(*args, **kwargs))
@@ -176,7 +184,7 @@ class LimitedEnvironment(SandboxedEnvironment):
                         MAX_TEXT if isinstance(sequence, str) else MAX_ITEMS):
                     raise TemplateLimit("repeating it makes something too large")
         if operator == "%":
-            _check_numbers([left])
+            _check_format(left)
         if operator == "+" and _size(left) + _size(right) > MAX_TEXT:
             raise TemplateLimit(f"it makes something of more than {MAX_TEXT:,} characters or items")
         return _check_size(super().call_binop(context, operator, left, right))
@@ -192,7 +200,8 @@ class LimitedEnvironment(SandboxedEnvironment):
         bound = getattr(getattr(__obj, "__wrapped__", __obj), "__self__", None)
         name = getattr(getattr(__obj, "__wrapped__", __obj), "__name__", "")
         if isinstance(bound, str):
-            _check_numbers([bound])
+            if name in ("format", "format_map"):
+                _check_format(bound)
             if _estimate(name, (bound, *args)) > MAX_TEXT:
                 raise TemplateLimit(f"'{name}' would make a text of more than {MAX_TEXT:,} characters")
         return _check_size(super().call(__context, __obj, *args, **kwargs))

@@ -369,6 +369,20 @@ def test_template_bombs_stop_with_a_located_message(bomb: str, built: Path, guar
     assert state(built) == before
 
 
+def test_ordinary_templates_and_text_stay_within_the_limits(built: Path, deckgen: Callable[..., CliRun]) -> None:
+    """The ceilings look at sizes and widths, not at what card text says."""
+    (built / "templates").mkdir()
+    (built / "templates/cause.yaml").write_text(SPEC, encoding="utf-8")
+    (built / "templates/cause.html.j2").write_text(
+        '{% block Front %}{{ cause|upper }} {{ "%s!"|format(cause) }} {{ "{}".format(cause) }} '
+        '{{ (cause ~ " ") * 3 }}{% for i in range(1000) %}.{% endfor %}{% endblock %}'
+        "{% block Back %}{{ cause|center(40) }} {{ 2 ** 10 }}{% endblock %}", encoding="utf-8")
+    (built / CARDS).write_text(CAUSE_CARD.replace("Trauma", "'rises 50% 100000 times {:999999}'"), encoding="utf-8")
+    run = deckgen("build", built)
+    assert run.exit_code == 0, run.stderr
+    assert "RISES 50% 100000 TIMES" in _fields(built / PACKAGE)
+
+
 def test_tags_past_the_ceiling_fail_fast(built: Path, guard: None, deckgen: Callable[..., CliRun]) -> None:
     tags = ", ".join(f"t{i}" for i in range(80_000))
     (built / CARDS).write_text(MINIMAL_CARDS + f"    tags: [{tags}]\n", encoding="utf-8")
