@@ -59,16 +59,25 @@ class CardType:
     blocks: dict[str, list[Callable[..., Iterator[str]]]] = field(compare=False)
     spec_path: str = ""
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
+    straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but Sources) for one card's data.
 
         Each block is rendered on its own, in a context made directly (Template.new_context
         flattens the template's chained globals for every card: half the cost of a card).
+        Output is counted piece by piece against the limits, except for straight templates,
+        whose few pieces are each bounded: they are counted once joined.
         """
         context = Context(self.template.environment, {**self.globals, **data}, self.template.name, {})
         context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
         budget = self.template.environment.budget  # type: ignore[attr-defined]
+        if self.straight:  # no clock needed: nothing in it can run long
+            fields = {name: "".join(self.blocks[name][0](context)).strip() if name in self.blocks else ""
+                      for name in self.note_type.content_fields}
+            if budget.add_straight(sum(map(len, fields.values()))):
+                return fields
+            # too much: once more, counted, so that the problem names the template line
         budget.start_card()
         total = [0]
         return {
@@ -223,7 +232,25 @@ def _load_card_type(
     _check_variables(name, shown, fields, blocks, own_file, env, root, problems)
     if len(problems) > before:
         return None
-    return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals))
+    return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
+                    _straight(blocks, env))
+
+
+_UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.Include, nodes.Import, nodes.FromImport,
+              nodes.FilterBlock)
+
+
+def _straight(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> bool:
+    """Whether every template the blocks come from is free of loops, macros, includes and calls
+    (other than `cloze`): then each output piece is bounded and so is their number."""
+    for template in {_template_of(function, env).name: _template_of(function, env)
+                     for functions in blocks.values() for function in functions}.values():
+        tree = _parse(template, env)
+        if next(tree.find_all(_UNBOUNDED), None) is not None:
+            return False
+        if any(not (isinstance(call.node, nodes.Name) and call.node.name == "cloze") for call in tree.find_all(nodes.Call)):
+            return False
+    return True
 
 
 def _note_type(spec: YamlMap, read: Reader) -> NoteType | None:

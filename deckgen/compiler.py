@@ -17,8 +17,8 @@ from typing import Any, Callable, Iterator
 from .cache import FileCache, context_key, digest
 from .cardtypes import Templates, load_templates
 from .config import CONFIG_FILE, ProjectConfig, load_config
-from .confine import read_inside, shown_name
-from .load import find_card_files, load_card_file
+from .confine import is_inside, read_inside, shown_name
+from .load import CARDS_DIR, find_card_files, load_card_file
 from .problems import Problem
 from .names import field_control_problem
 from .notetypes import NOTE_TYPES
@@ -170,10 +170,12 @@ class Compilation:
 def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
     """Every card file's bytes; a file that cannot be read becomes a located problem."""
     sources, unreadable = [], []
-    for path in find_card_files(root):
+    cards = find_card_files(root)
+    parents_inside = bool(cards) and is_inside(root / CARDS_DIR, root)  # folders found without following links
+    for path in cards:
         shown = shown_name(path.relative_to(root).as_posix())
         problems: list[Problem] = []
-        data = read_inside(path, shown, problems, root)
+        data = read_inside(path, shown, problems, root, parent_inside=parents_inside)
         if data is None:
             unreadable.append(FileResult(shown, [], [], problems))
         else:

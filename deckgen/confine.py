@@ -9,6 +9,7 @@ sources and against links on the way to it.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Callable
 
@@ -36,22 +37,30 @@ def is_inside(path: Path, *folders: Path) -> bool:
     return any(target.is_relative_to(folder.resolve()) for folder in folders)
 
 
-def read_inside(path: Path, shown: str, problems: list[Problem], *folders: Path) -> bytes | None:
-    """A project file's bytes; None with a located problem when it leads outside `folders` or is too big."""
+def read_inside(path: Path, shown: str, problems: list[Problem], *folders: Path, parent_inside: bool = False
+                ) -> bytes | None:
+    """A project file's bytes; None with a located problem when it leads outside `folders` or is too big.
+
+    `parent_inside`: the caller knows the file's folder is inside (card files, found without
+    following links): then only a link in the file's own place can lead out.
+    """
     shown = shown_name(shown)
     if _bad_name(path):
         problems.append(Problem(shown, message="the file name is not UTF-8 text", hint="rename the file"))
         return None
-    if not is_inside(path, *folders):
+    if not (parent_inside and not path.is_symlink()) and not is_inside(path, *folders):
         problems.append(Problem(shown, message="this is a link to a file outside the project", hint=_COPY_IT))
         return None
     try:
-        target = path.resolve()
-        if target.stat().st_size > MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            problems.append(Problem(shown, message="this is not a regular file", hint="keep plain files in a project"))
+            return None
+        if info.st_size > MAX_FILE_BYTES:
             problems.append(Problem(shown, message=f"the file is larger than deckgen's limit of "
                                     f"{MAX_FILE_BYTES // (1024 * 1024)} MiB", hint="split it into smaller files"))
             return None
-        return target.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         problems.append(Problem(shown, message=f"cannot read the file: {exc.strerror or exc}"))
         return None

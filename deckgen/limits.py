@@ -129,16 +129,26 @@ class Budget:
         if time.monotonic() > self.card_deadline:
             raise TemplateLimit(f"it ran for more than {MAX_CARD_SECONDS:g} seconds for one card")
 
+    def add_straight(self, size: int) -> bool:
+        """Count a card's output made without loops; False when it is past the card's limit."""
+        if size > MAX_CARD_OUTPUT:
+            return False
+        self.build_output += size
+        if self.build_output > MAX_BUILD_OUTPUT:
+            raise TemplateLimit(f"the build's templates produced more than {MAX_BUILD_OUTPUT:,} characters")
+        return True
+
     def collect(self, pieces: Generator[str, None, None], card_total: list[int]) -> str:
         """A block's output, stopped as soon as the card or the build has produced too much."""
-        out = []
-        size = card_total[0]
+        out: list[str] = []
+        append, limit = out.append, MAX_CARD_OUTPUT
+        start = size = card_total[0]
         for piece in pieces:
             size += len(piece)
-            if size > MAX_CARD_OUTPUT:  # raised inside the template, so that the problem names its line
+            if size > limit:  # raised inside the template, so that the problem names its line
                 pieces.throw(TemplateLimit(f"it produced more than {MAX_CARD_OUTPUT:,} characters for one card"))
-            out.append(piece)
-        self.build_output += size - card_total[0]
+            append(piece)
+        self.build_output += size - start
         card_total[0] = size
         if self.build_output > MAX_BUILD_OUTPUT:
             raise TemplateLimit(f"the build's templates produced more than {MAX_BUILD_OUTPUT:,} characters")
@@ -146,10 +156,23 @@ class Budget:
 
 
 class _TickingCodeGenerator(CodeGenerator):
-    """Every block body the template enters checks the clock (where Jinja writes a `pass`)."""
+    """Each pass through a loop's body and each macro call checks the clock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ticking: set[int] = set()  # ids of the node lists that are loop or macro bodies
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        self._ticking.add(id(node.body))
+        super().visit_For(node, frame)
+
+    def macro_body(self, node: Any, frame: Frame) -> Any:
+        self._ticking.add(id(node.body))
+        return super().macro_body(node, frame)
 
     def blockvisit(self, nodes_: Iterable[nodes.Node], frame: Frame) -> None:
-        self.writeline("environment.budget.tick()")
+        if id(nodes_) in self._ticking:
+            self.writeline("environment.budget.tick()")
         super().blockvisit(nodes_, frame)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:

@@ -9,6 +9,7 @@ that look the same and are not: refused too.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import Iterable
@@ -42,13 +43,20 @@ REMOTE_HINT = ("remote content is refused: it tells a server whenever the card i
                "copy the file into the media folder and refer to it by name")
 
 
+def note_problem(values: Iterable[str]) -> str | None:
+    """Why a note with these fields cannot go into the package (a control character, a remote resource), or None."""
+    joined = "\n".join(values)  # one search for the whole note
+    found = FIELD_CONTROL.search(joined)
+    if found:
+        return f"its fields would contain the control character U+{ord(found.group()):04X}"
+    remote = remote_problem(joined) if "//" in joined else None
+    return remote[1] if remote else None
+
+
 def field_control_problem(values: Iterable[str]) -> str | None:
     """Why Anki would refuse a note with these fields, or None."""
-    for value in values:
-        found = FIELD_CONTROL.search(value)
-        if found:
-            return f"its fields would contain the control character U+{ord(found.group()):04X}"
-    return None
+    found = FIELD_CONTROL.search("\n".join(values))  # one search for the whole note
+    return f"its fields would contain the control character U+{ord(found.group()):04X}" if found else None
 
 
 def invisible_problem(name: str) -> str | None:
@@ -57,6 +65,7 @@ def invisible_problem(name: str) -> str | None:
     return f"contains the invisible character U+{ord(found.group()):04X}" if found else None
 
 
+@functools.lru_cache(maxsize=4096)
 def merge_key(name: str) -> str:
     """What Anki compares a tag or deck name by: case and Unicode normalisation ignored."""
     return unicodedata.normalize("NFC", name).casefold()

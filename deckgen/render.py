@@ -27,7 +27,7 @@ from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
 from .limits import TemplateLimit
-from .names import REMOTE_HINT, field_control_problem, remote_problem
+from .names import REMOTE_HINT, note_problem
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
@@ -179,8 +179,7 @@ class Renderer:
             return None
         note_type = card.card_type.note_type
         values = tuple(fields[name] for name in note_type.fields)
-        control = field_control_problem(values) or next(
-            (remote[1] for value in values if (remote := remote_problem(value))), None)
+        control = note_problem(values)
         if control:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, control, card.id,
                                     REMOTE_HINT if "remote" in control else

@@ -71,7 +71,7 @@ class Reader:
     ) -> str | None:
         """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
         if isinstance(value, str):
-            if (not required or value.strip()) and not _CONTROL.search(value) and len(value) <= MAX_FIELD_CHARS:
+            if (not required or value.strip()) and not _CONTROL.search(value):
                 return value  # the common case, before any message is put together
             return self._checked_text(value, pos, label or f"{self.noun} '{name}'", required)
         what = label or f"{self.noun} '{name}'"
@@ -90,16 +90,20 @@ class Reader:
         if required and not value.strip():
             self.report(pos, f"{what} is empty")
             return None
-        if len(value) > MAX_FIELD_CHARS:
-            self.report(pos, f"{what} is {len(value):,} characters long, above deckgen's limit of {MAX_FIELD_CHARS:,}",
-                        "split it up: a card is read in seconds")
-            return None
         control = _CONTROL.search(value)
         if control:
             self.report(pos, f"{what} contains the control character U+{ord(control.group()):04X}",
                         "remove it: control characters do not belong on a card, and Anki drops most of them")
             return None
         return value
+
+    def too_long(self, value: str, pos: Pos | Mark, what: str) -> bool:
+        """Report (and say so) a text past deckgen's ceiling for one value."""
+        if len(value) <= MAX_FIELD_CHARS:
+            return False
+        self.report(pos, f"{what} is {len(value):,} characters long, above deckgen's limit of {MAX_FIELD_CHARS:,}",
+                    "split it up: a card is read in seconds")
+        return True
 
     def text_list(self, mapping: YamlMap, key: str) -> list[tuple[str, Pos]]:
         """A list of text values (a single text is accepted as a list of one)."""

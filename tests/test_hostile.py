@@ -124,6 +124,12 @@ def test_an_included_template_that_links_out_is_refused(built: Path, outside: Ou
     assert state(built) == before
 
 
+def test_a_lock_that_links_to_a_fifo_never_blocks(built: Path, guard: None, deckgen: Callable[..., CliRun]) -> None:
+    os.mkfifo(built / "pipe")
+    link(built, "deckgen.lock", built / "pipe")
+    refused(deckgen("build", built), "deckgen.lock: this is not a regular file (keep plain files in a project)")
+
+
 def test_a_card_file_name_that_is_not_utf8(built: Path, deckgen: Callable[..., CliRun]) -> None:
     before = state(built)
     with open(os.path.join(os.fsencode(built / "cards"), b"bad-\xff.yaml"), "wb") as stream:
