@@ -20,7 +20,7 @@ from .config import CONFIG_FILE, ProjectConfig, load_config
 from .confine import is_inside, read_inside, shown_name
 from .load import CARDS_DIR, find_card_files, load_card_file
 from .problems import Problem
-from .names import field_control_problem
+from .names import FIELD_CONTROL
 from .notetypes import NOTE_TYPES
 from .render import RenderedNote, Renderer
 from .scratch import die_with_parent
@@ -197,17 +197,19 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
 
 
 def _plausible(result: FileResult) -> bool:
-    """A cached result holds only what a fresh compile could have made: checked like fresh input."""
-    for note in result.notes:
-        kind = NOTE_TYPES.get(note.note_type) if isinstance(note.note_type, str) else None
-        texts = (note.card_id, note.group, note.guid, note.hash, *note.fields, *note.tags, *note.media)
-        if kind is None or not all(isinstance(text, str) for text in texts):
-            return False
-        if len(note.fields) not in (0, len(kind.fields)) or field_control_problem(note.fields):
-            return False
-        if any(tag_problem(tag) for tag in note.tags) or not all(isinstance(o, int) for o in note.ords):
-            return False
-    return True
+    """A cached result holds only what a fresh compile could have made: checked like fresh output
+    (note types, text types, control characters, tags), in a few passes over the whole file."""
+    notes = result.notes
+    try:
+        kinds = {note.note_type for note in notes}
+        tags = {tag for note in notes for tag in note.tags}
+        texts = "\n".join([text for note in notes for text in (note.card_id, note.group, note.hash, note.guid,
+                                                                *note.fields, *note.media)])
+    except TypeError:  # a list where text belongs, say
+        return False
+    if not kinds <= NOTE_TYPES.keys() or FIELD_CONTROL.search(texts) or any(tag_problem(tag) for tag in tags):
+        return False
+    return all(not note.fields or len(note.fields) == len(NOTE_TYPES[note.note_type].fields) for note in notes)
 
 
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
