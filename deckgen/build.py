@@ -29,7 +29,7 @@ from .lock import (
     update_note_types,
 )
 from .media import collect_media
-from .names import REMOTE_HINT, merged_with, remote_problem
+from .names import REMOTE_HINT, merge_key, merged_with, remote_problem
 from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
@@ -96,7 +96,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     problems += lock_problems
     problems += _remote_description(config, templates)
-    problems += _merged_tags(notes)
+    problems += _merged_tags(results)
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
@@ -109,14 +109,16 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     return project
 
 
-def _merged_tags(notes: list[RenderedNote]) -> list[Problem]:
+def _merged_tags(results: list[FileResult]) -> list[Problem]:
     """Tags of different cards that Anki would merge into one (it ignores case and Unicode form)."""
-    merged = merged_with(dict.fromkeys(tag for note in notes for tag in note.tags))  # each spelling once, in order
+    spellings = dict.fromkeys(tag for result in results for tag in result.tags)  # each once, first seen first
+    if len({merge_key(tag) for tag in spellings}) == len(spellings):
+        return []  # the common case
+    merged = merged_with(spellings)
     return [
-        Problem(note.path, note.line, note.column, f"tag '{tag}' differs from the tag '{merged[tag]}' of another "
-                "card only in case or Unicode form", note.card_id,
-                "Anki would merge them into one tag: write them the same way")
-        for note in (notes if merged else ()) for tag in note.tags if tag in merged
+        Problem(result.path, line, column, f"tag '{tag}' differs from the tag '{merged[tag]}' of another card "
+                "only in case or Unicode form", card_id, "Anki would merge them into one tag: write them the same way")
+        for result in results for tag, (card_id, line, column) in result.tags.items() if tag in merged
     ]
 
 

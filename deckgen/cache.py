@@ -30,7 +30,7 @@ import orjson
 from . import __version__
 
 CACHE_DIR = ".deckgen-cache"
-_FORMAT = 3
+_FORMAT = 4
 _PROJECT_INPUTS = ("deckgen.yaml", "deckgen.lock")
 _BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -69,7 +69,7 @@ def machine_secret() -> bytes:
 
 def mac(*parts: bytes) -> str:
     """An HMAC of the parts with this machine's secret: only this machine can make it."""
-    return hmac.new(machine_secret(), b"\x00".join(parts), hashlib.sha256).hexdigest()
+    return hmac.digest(machine_secret(), b"\x00".join(parts), "sha256").hex()
 
 
 def _nofollow(path: str, flags: int) -> int:

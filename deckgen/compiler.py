@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -38,38 +38,42 @@ class FileResult:
     notes: list[RenderedNote]
     ids: list[tuple[str, int, int]]
     problems: list[Problem]
+    tags: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # each tag: the first card that has it
 
     def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
         """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
         summary = {
-            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash, n.tags] for n in self.notes],
+            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash] for n in self.notes],
             "ids": self.ids,
             "problems": [problem.to_row() for problem in self.problems],
+            "tags": self.tags,
         }
-        return summary, [[n.fields, n.ords, n.guid] for n in self.notes]
+        return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
 
     @classmethod
     def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
         """The result back from a cache entry whose checksums matched.
 
-        Without `details` (checking only), notes come without fields, cards and GUID.
+        Without `details` (checking only), notes come without fields, tags, cards and GUID
+        (the file's tags, each with its first card, come apart from them).
         """
         rows = summary["notes"]
         make = RenderedNote._make
         if details is None:
-            notes = [make((card_id, kind, (), tuple(tags), group, tuple(media), path, line, column, (), content, ""))
-                     for card_id, kind, group, media, line, column, content, tags in rows]
+            notes = [make((card_id, kind, (), (), group, tuple(media), path, line, column, (), content, ""))
+                     for card_id, kind, group, media, line, column, content in rows]
         elif len(details) != len(rows):
             raise ValueError("the parts of the entry do not match")
         else:
             notes = [
                 make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
                       tuple(ords), content, guid))
-                for (card_id, kind, group, media, line, column, content, tags), (fields, ords, guid)
+                for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid)
                 in zip(rows, details)
             ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]
-        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]])
+        tags = {str(tag): (str(card), int(line), int(column)) for tag, (card, line, column) in summary["tags"].items()}
+        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]], tags)
 
 
 @contextlib.contextmanager
@@ -113,7 +117,17 @@ class Compiler:
                 if note is not None:
                     notes.append(note)
         ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
-        return FileResult(path, notes, ids, problems)
+        return FileResult(path, notes, ids, problems, _first_cards(notes))
+
+
+def _first_cards(notes: list[RenderedNote]) -> dict[str, tuple[str, int, int]]:
+    """Each tag of a file with the first card that has it: enough to find tags Anki would merge."""
+    first: dict[str, tuple[str, int, int]] = {}
+    for note in notes:
+        for tag in note.tags:
+            if tag not in first:
+                first[tag] = (note.card_id, note.line, note.column)
+    return first
 
 
 class Compilation:
@@ -173,11 +187,11 @@ def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]
     cards = find_card_files(root)
     parents_inside = bool(cards) and is_inside(root / CARDS_DIR, root)  # folders found without following links
     for path in cards:
-        shown = shown_name(path.relative_to(root).as_posix())
+        shown = path.relative_to(root).as_posix()
         problems: list[Problem] = []
         data = read_inside(path, shown, problems, root, parent_inside=parents_inside)
         if data is None:
-            unreadable.append(FileResult(shown, [], [], problems))
+            unreadable.append(FileResult(shown_name(shown), [], [], problems))
         else:
             sources.append((shown, data))
     return sources, unreadable
@@ -193,23 +207,24 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
         result = FileResult.from_json(path, *entry)
     except (KeyError, TypeError, ValueError):
         return None  # damaged: compiled again and overwritten
-    return result if _plausible(result) else None
+    return result if not fields or _plausible(result) else None
 
 
 def _plausible(result: FileResult) -> bool:
-    """A cached result holds only what a fresh compile could have made: checked like fresh output
-    (note types, text types, control characters, tags), in a few passes over the whole file."""
+    """What goes into a package from the cache is checked again like fresh output (note types, text
+    types, control characters, tags), in a few passes over the whole file. (The cache's HMAC already
+    proves that this machine wrote the entry; checking adds a second wall where it matters.)"""
     notes = result.notes
     try:
         kinds = {note.note_type for note in notes}
         tags = {tag for note in notes for tag in note.tags}
-        texts = "\n".join([text for note in notes for text in (note.card_id, note.group, note.hash, note.guid,
-                                                                *note.fields, *note.media)])
+        texts = "\n".join([text for note in notes for text in (note.card_id, note.group, note.guid, *note.fields,
+                                                                *note.media)])
     except TypeError:  # a list where text belongs, say
         return False
-    if not kinds <= NOTE_TYPES.keys() or FIELD_CONTROL.search(texts) or any(tag_problem(tag) for tag in tags):
+    if not kinds <= NOTE_TYPES.keys() or any(tag_problem(tag) for tag in tags) or FIELD_CONTROL.search(texts):
         return False
-    return all(not note.fields or len(note.fields) == len(NOTE_TYPES[note.note_type].fields) for note in notes)
+    return all(len(note.fields) == len(NOTE_TYPES[note.note_type].fields) for note in notes)
 
 
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None

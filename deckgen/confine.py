@@ -8,6 +8,7 @@ sources and against links on the way to it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -44,11 +45,16 @@ def read_inside(path: Path, shown: str, problems: list[Problem], *folders: Path,
     `parent_inside`: the caller knows the file's folder is inside (card files, found without
     following links): then only a link in the file's own place can lead out.
     """
-    shown = shown_name(shown)
-    if _bad_name(path):
+    printable = shown_name(shown)
+    if printable != shown or _bad_name(path.name):
+        shown = printable
         problems.append(Problem(shown, message="the file name is not UTF-8 text", hint="rename the file"))
         return None
-    if not (parent_inside and not path.is_symlink()) and not is_inside(path, *folders):
+    if parent_inside:
+        data = _read_unlinked(path, shown, problems)
+        if data is not None or problems:
+            return data
+    if not is_inside(path, *folders):
         problems.append(Problem(shown, message="this is a link to a file outside the project", hint=_COPY_IT))
         return None
     try:
@@ -66,9 +72,32 @@ def read_inside(path: Path, shown: str, problems: list[Problem], *folders: Path,
         return None
 
 
-def _bad_name(path: Path) -> bool:
+def _read_unlinked(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
+    """A file that is not a link, read with one open (None, no problem: it is a link, check it the long way)."""
     try:
-        str(path).encode("utf-8")
+        if not hasattr(os, "O_NOFOLLOW"):  # no way to refuse a link in the same call: the long way
+            return None
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None
+        problems.append(Problem(shown, message=f"cannot read the file: {exc.strerror or exc}"))
+        return None
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(shown, message="this is not a regular file", hint="keep plain files in a project"))
+            return None
+        if info.st_size > MAX_FILE_BYTES:
+            problems.append(Problem(shown, message=f"the file is larger than deckgen's limit of "
+                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB", hint="split it into smaller files"))
+            return None
+        return stream.read()
+
+
+def _bad_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
         return False
     except UnicodeEncodeError:
         return True

@@ -162,11 +162,12 @@ def _names(key: str, value: object) -> tuple[str, ...]:
 
 def _card_entry(key: str, row: list[object]) -> Entry:
     content, mtime, added, group, kind = row
+    if (type(mtime) is int and type(added) is int and type(content) is str  # noqa: E721 (a bool is no time)
+            and type(group) is str and type(kind) is str
+            and 0 <= mtime <= MAX_TIME and 0 <= added <= MAX_TIME and len(content) <= 128):
+        return Entry(content, mtime, added, group, kind)  # the common case, checked at once
     if not (isinstance(content, str) and isinstance(group, str) and isinstance(kind, str)):
         raise TypeError(f"a card row has the wrong types: {row!r}")
-    if type(mtime) is int and type(added) is int and 0 <= mtime <= MAX_TIME and 0 <= added <= MAX_TIME \
-            and len(content) <= 128:  # noqa: E721  (the common case, checked at once)
-        return Entry(content, mtime, added, group, kind)
     return Entry(_hash(key, content), _time(key, mtime), _time(key, added), group, kind)
 
 
