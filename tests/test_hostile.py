@@ -432,7 +432,7 @@ def test_group_titles_that_anki_merges(second: str, make_project: Callable[..., 
     config = f"deck: T\nkey: t\ngroups:\n  cause: {first}\n  mechanism: {second}\n"
     run = deckgen("check", make_project({"deckgen.yaml": config}))
     refused(run)
-    assert run.problems[0].startswith("deckgen.yaml:5:14: groups 'cause' and 'mechanism' have the titles ")
+    assert run.problems[0].startswith("deckgen.yaml:5:14: groups 'cause' and 'mechanism' share the title ")
 
 
 def unicode_nfd(text: str) -> str:
