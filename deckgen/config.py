@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .confine import read_inside, setting_inside
 from .deckoptions import DeckOptions, read_options
 from .layout import Group, group_titles, read_deck, read_groups, tag_word
 from .problems import Problem
-from .confine import read_inside, setting_inside
 from .schema import Reader, parse_document
 from .yamlsource import YamlMap
 

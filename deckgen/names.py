@@ -1,10 +1,11 @@
-"""What Anki cannot store or keeps apart only loosely: control characters in fields, and names it merges.
+"""What a package must not carry: control characters in fields, names Anki merges, remote resources.
 
 Anki joins a note's fields with U+001F, so that character inside a field breaks the whole
 package on import; it compares tags and deck names without regard to case, and its Unicode
 handling normalises them (NFC), so two names that differ only there become one (a subdeck
 renamed with a '_', a tag merged). Invisible characters (zero width, bidi controls) make names
-that look the same and are not: refused too.
+that look the same and are not: refused too. A resource loaded from the network (an image, a
+stylesheet) tells a server whenever a card is shown: refused in card text, templates and CSS.
 """
 
 from __future__ import annotations
@@ -43,20 +44,18 @@ REMOTE_HINT = ("remote content is refused: it tells a server whenever the card i
                "copy the file into the media folder and refer to it by name")
 
 
-def note_problem(values: Iterable[str]) -> str | None:
-    """Why a note with these fields cannot go into the package (a control character, a remote resource), or None."""
+def note_problem(values: Iterable[str]) -> tuple[str, str] | None:
+    """Why a note with these fields cannot go into the package, and the fix; None when it can.
+
+    A control character (Anki refuses the whole package) or a remote resource (a beacon).
+    """
     joined = "\n".join(values)  # one search for the whole note
     found = FIELD_CONTROL.search(joined)
     if found:
-        return f"its fields would contain the control character U+{ord(found.group()):04X}"
+        return (f"its fields would contain the control character U+{ord(found.group()):04X}",
+                "Anki refuses the whole package: remove it from the template or the card")
     remote = remote_problem(joined) if "//" in joined else None
-    return remote[1] if remote else None
-
-
-def field_control_problem(values: Iterable[str]) -> str | None:
-    """Why Anki would refuse a note with these fields, or None."""
-    found = FIELD_CONTROL.search("\n".join(values))  # one search for the whole note
-    return f"its fields would contain the control character U+{ord(found.group()):04X}" if found else None
+    return (remote[1], REMOTE_HINT) if remote else None
 
 
 def invisible_problem(name: str) -> str | None:
