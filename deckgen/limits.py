@@ -38,6 +38,7 @@ MAX_BUILD_OUTPUT = 200_000_000  # characters a build's templates may produce, pe
 MAX_TEXT = 1_000_000  # characters of one value a template computes
 MAX_ITEMS = 100_000  # items of one list a template computes
 MAX_NUMBER = 1_000_000  # a number given to an operation that makes something of that size
+MAX_BITS = 100_000  # a whole number a template computes (30,000 decimal digits)
 _BIG_WIDTH = re.compile(r"(?:%|\{[^{}]*:)[^a-zA-Z%{}]*?\d{5,}")
 
 
@@ -55,6 +56,15 @@ def _check_size(value: Any) -> Any:
     if isinstance(value, (list, tuple)) and len(value) > MAX_ITEMS:
         raise TemplateLimit(f"it makes a list of more than {MAX_ITEMS:,} items")
     return value
+
+
+def _huge_number(operator: str, left: Any, right: Any) -> bool:
+    """Whether `left ** right` or `left * right` of whole numbers would be a number too long to compute quickly."""
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return False
+    if operator == "*":
+        return left.bit_length() + right.bit_length() > MAX_BITS
+    return right > 0 and abs(left) > 1 and abs(left).bit_length() * right > MAX_BITS
 
 
 def _check_numbers(args: Iterable[Any]) -> None:
@@ -198,9 +208,8 @@ class LimitedEnvironment(SandboxedEnvironment):
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Refuse the operations whose result would pass a ceiling, before computing it."""
         self.budget.tick()
-        if operator == "**" and isinstance(left, (int, float)) and isinstance(right, (int, float)):
-            if abs(right) > 64 and abs(left) not in (0, 1):
-                raise TemplateLimit(f"the power {left} ** {right} is too large")
+        if operator in ("**", "*") and _huge_number(operator, left, right):
+            raise TemplateLimit(f"the number {operator} would have more than {MAX_BITS:,} bits")
         if operator == "*":
             for sequence, count in ((left, right), (right, left)):
                 if _size(sequence) and isinstance(count, int) and _size(sequence) * count > (

@@ -345,6 +345,10 @@ def test_a_source_date_epoch_past_the_limit_is_located(built: Path, deckgen: Cal
 BOMBS = {
     "nested ranges": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "huge power": "{{ 9**(9**9) }}",
+    "growing power": '{% set ns = namespace(x=10) %}{% for i in range(20) %}{% set ns.x = ns.x ** 64 %}{% endfor %}'
+                     "{{ ns.x }}",
+    "squaring": '{% set ns = namespace(x=10) %}{% for i in range(40) %}{% set ns.x = ns.x * ns.x %}{% endfor %}'
+                "{{ ns.x }}",
     "format width": '{{ "%999999999d"|format(1) }}',
     "str.format width": '{{ "{:999999999}".format(1) }}',
     "string times": '{{ "x"*100000000 }}',
