@@ -24,7 +24,7 @@ import watchfiles
 from .build import BuildOptions, prepare
 from .config import CONFIG_FILE
 from .lock import LOCK_FILE
-from .preview import STATIC_ASSETS, PreviewResult, check_output_dir, write_preview, write_problems_page
+from .preview import CARDS_DIR, STATIC_ASSETS, PreviewResult, check_output_dir, write_preview, write_problems_page
 from .problems import Problem, ProjectError
 
 EVENTS_PATH = "/__deckgen__/events"
@@ -217,8 +217,17 @@ class _HTTPServer(ThreadingHTTPServer):
 
 # Media and card documents may never run script with the site's origin, nor load anything remote.
 _SANDBOXED = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; sandbox"
+_CARD = "sandbox allow-scripts allow-popups"
 _PAGE = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
          "object-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def _policy(name: str) -> str:
+    """The page and its own assets; the card documents (their own policy inside, deckgen's script
+    allowed by hash, on an origin of their own); everything else (media) as inert documents."""
+    if name in _PAGE_FILES:
+        return _PAGE
+    return _CARD if name.startswith(f"{CARDS_DIR}/") else _SANDBOXED
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -265,7 +274,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.send_header("Content-Type", self.guess_type(name))
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy", _PAGE if name in _PAGE_FILES else _SANDBOXED)
+        self.send_header("Content-Security-Policy", _policy(name))
         self.end_headers()
         if body:
             self.wfile.write(payload)

@@ -45,6 +45,26 @@ def test_card_script_and_svg_never_run_on_the_page(make_project: Callable[..., P
     assert not [error for error in page.errors if "pwned" in error or "svg" in error]
 
 
+def test_served_card_script_never_runs_and_deckgen_s_does(make_project: Callable[..., Path], tmp_path: Path,
+                                                           browser_page: Any) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    from deckgen.serve import PreviewServer
+
+    project = make_project({"templates/basic.html.j2": TEMPLATE, "media/_evil.svg": SVG})
+    page = browser_page
+    page.context.set_offline(False)  # localhost only: the server below
+    with PreviewServer(project, tmp_path / "site", port=0) as server:
+        page.goto(server.url)
+        title = page.title()
+        body = page.frame_locator("#card-0 iframe").first.locator("body")
+        expect(body).to_contain_text("Which injury?")
+        page.wait_for_function("() => document.querySelector('#card-0 iframe').style.minHeight !== ''")
+        page.click("#night-toggle")
+        expect(body).to_have_attribute("class", "card card1 nightMode night_mode")
+        assert page.title() == title and body.get_attribute("data-ran") is None
+
+
 def test_the_attack_is_live_outside_the_sandbox(browser_page: Any) -> None:  # noqa: F811
     """The control for the test above: the same card HTML in a plain page does change its title."""
     page = browser_page
