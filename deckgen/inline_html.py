@@ -1,0 +1,100 @@
+"""The small inline HTML set card text may use with `html: false`, and the raw HTML it may not.
+
+Science needs HbA<sub>1c</sub> and x<sup>2</sup>; Markdown has no syntax for them. So even with
+`html: false`, a few inline tags written exactly, without attributes (`<sub>`, `</sub>`, `<br>`),
+are kept when they pair up; every other tag is shown as text, and `tags_shown_as_text` names each
+one so the author is told, never silently.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+INLINE_TAGS = ("b", "i", "u", "em", "strong", "sub", "sup", "br")
+_VOID = "br"
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?/?)>")
+_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+# cmark passes private-use characters through untouched: each kept tag travels as one of them
+_PLACEHOLDER = {f"{slash}{name}": chr(0xE010 + 2 * n + bool(slash))
+                for n, name in enumerate(INLINE_TAGS) for slash in ("", "/")}
+_TAG_OF = {char: f"<{tag}>" for tag, char in _PLACEHOLDER.items()}
+_PLACEHOLDERS = re.compile("[" + "".join(_TAG_OF) + "]")
+
+
+class ShownTag(NamedTuple):
+    """A tag that card text will show as text, and why."""
+
+    tag: str  # as written
+    name: str
+    reason: str
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """Backtick code spans, roughly as Markdown finds them: tags inside are meant as text."""
+    return [match.span() for match in _CODE.finditer(text)] if "`" in text else []
+
+
+def _scan(text: str) -> tuple[list[tuple[re.Match[str], bool]], list[ShownTag]]:
+    """Every tag outside code spans, with whether it is kept, and the ones shown as text."""
+    code = _code_spans(text)
+    found: list[tuple[re.Match[str], bool]] = []
+    open_: dict[str, list[int]] = {}
+    for match in _TAG.finditer(text):
+        if any(start <= match.start() < end for start, end in code):
+            continue
+        slash, name, rest = match.group(1), match.group(2).lower(), match.group(3)
+        simple = name in INLINE_TAGS and (rest.strip() in ("", "/") if name == _VOID else not rest)
+        found.append((match, simple and not (slash and name == _VOID)))
+        if simple and name != _VOID:
+            if not slash:
+                open_.setdefault(name, []).append(len(found) - 1)
+            elif open_.get(name):
+                open_[name].pop()
+            else:
+                found[-1] = (match, False)  # a closing tag with nothing to close
+    for indexes in open_.values():
+        for index in indexes:
+            found[index] = (found[index][0], False)  # never closed
+    return found, [_shown(match) for match, kept in found if not kept]
+
+
+def _shown(match: re.Match[str]) -> ShownTag:
+    slash, name, rest = match.group(1), match.group(2).lower(), match.group(3)
+    if name not in INLINE_TAGS:
+        reason = "raw HTML is shown as text with html: false"
+    elif rest.strip() and rest.strip() != "/":
+        reason = "attributes are not allowed with html: false"
+    elif name == _VOID:
+        reason = "write <br>"
+    else:
+        reason = f"no matching {'<' + name + '>' if slash else '</' + name + '>'}"
+    return ShownTag(match.group(0), name, reason)
+
+
+def tags_shown_as_text(text: str) -> list[ShownTag]:
+    """The tags of a Markdown text that will appear as text on the card (no kept tag is listed)."""
+    return _scan(text)[1] if "<" in text else []
+
+
+def protect(text: str, lt: str) -> tuple[str, bool]:
+    """The text with every '<' that does not start a kept tag replaced by `lt`, and each kept tag
+    by a private-use placeholder (see `restore`); True if any tag was kept."""
+    found, _ = _scan(text)
+    kept = [match for match, keep in found if keep]
+    if kept:
+        text = _PLACEHOLDERS.sub("", text)  # the author's own such characters cannot pose as tags
+        found, _ = _scan(text)
+        kept = [match for match, keep in found if keep]
+    out, at = [], 0
+    for match in kept:
+        slash, name = match.group(1), match.group(2).lower()
+        out += [text[at:match.start()].replace("<", lt), _PLACEHOLDER[slash + name]]
+        at = match.end()
+    out.append(text[at:].replace("<", lt))
+    return "".join(out), bool(kept)
+
+
+def restore(rendered: str) -> str:
+    """Rendered HTML with the placeholders of `protect` turned back into their tags."""
+    return _PLACEHOLDERS.sub(lambda match: _TAG_OF[match.group()], rendered)
