@@ -74,8 +74,9 @@ class FileResult:
 
 
 def _identity_row(identity: Identity) -> list[Any]:
-    return [[[former, *pos] for former, pos in identity.former_ids], identity.guid, identity.guid_pos,
-            identity.restore]
+    at = (lambda pos: None if pos is None else [pos.line, pos.column])
+    return [[[former, *pos] for former, pos in identity.former_ids], identity.guid, at(identity.guid_pos),
+            at(identity.restore)]
 
 
 def _identity(row: list[Any]) -> Identity:

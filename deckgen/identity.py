@@ -78,6 +78,9 @@ def _former_id_problems(cards: dict[str, _Card], ids: dict[str, tuple[str, int, 
                 where = ":".join(map(str, ids[former]))
                 problems.append(_problem(card, card_id, pos, f"former id '{former}' is the id of another card at {where}",
                                          "a card renamed from it keeps its note; two cards cannot share one note"))
+            elif claimed.get(former) == card_id:
+                problems.append(_problem(card, card_id, pos, f"former id '{former}' is listed twice",
+                                         "list each earlier id once, oldest first"))
             elif former in claimed:
                 problems.append(_problem(card, card_id, pos, f"former id '{former}' is also listed by card '{claimed[former]}'",
                                          "only one card can keep the note of a renamed card"))
@@ -92,13 +95,13 @@ def _shared_guids(key: str, cards: dict[str, _Card], guids: dict[str, str],
     problems = []
     owner: dict[str, str] = {}
     for card_id, guid in guids.items():
-        if guid in owner:
-            card = cards[card_id]
+        card = cards[card_id]
+        if guid in owner and (card.identity.guid is not None or cards[owner[guid]].identity.guid is not None):
             problems.append(_problem(card, card_id, card.identity.guid_pos,
                                      f"GUID '{guid}' is also the GUID of card '{owner[guid]}'",
                                      "every note needs its own GUID"))
-        else:
-            owner[guid] = card_id
+        else:  # two cards sharing a former id are reported as such
+            owner.setdefault(guid, card_id)
     if any(card.identity.guid is not None for card in cards.values()):
         for card_id in ids.keys() - guids.keys():
             other = owner.get(note_guid(key, card_id))

@@ -88,8 +88,8 @@ def _identity(card: CardSource, read: Reader) -> Identity | None:
         former_id = card_key(text)
         if former_id is None:
             read.report(pos, f"former id '{text}' is not a card id", "copy the id exactly as it was")
-        elif former_id == card.id or former_id in (seen for seen, _ in former):
-            read.report(pos, f"former id '{former_id}' is listed twice", "list each earlier id once, oldest first")
+        elif former_id == card.id:
+            read.report(pos, f"former id '{former_id}' is the card's own id", "list only the ids it had before")
         else:
             former.append((former_id, pos))
     guid = read.text(data, "guid", required="guid" in data)
