@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 INLINE_TAGS = ("b", "i", "u", "em", "strong", "sub", "sup", "br")
 _VOID = "br"
+_KEPT = ", ".join(f"<{tag}>" for tag in INLINE_TAGS[:-1]) + f" and <{INLINE_TAGS[-1]}>"
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?/?)>")
 _CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 # cmark passes private-use characters through untouched: each kept tag travels as one of them
@@ -62,7 +63,7 @@ def _scan(text: str) -> tuple[list[tuple[re.Match[str], bool]], list[ShownTag]]:
 def _shown(match: re.Match[str]) -> ShownTag:
     slash, name, rest = match.group(1), match.group(2).lower(), match.group(3)
     if name not in INLINE_TAGS:
-        reason = "raw HTML is shown as text with html: false"
+        reason = f"with html: false only {_KEPT} are kept"
     elif rest.strip() and rest.strip() != "/":
         reason = "attributes are not allowed with html: false"
     elif name == _VOID:
