@@ -71,13 +71,12 @@ def validate_card(
     tags = _tags(card, read)
     sources = _sources(card, config, read)
     values = _values(card, card_type, read, config) if card_type else {}
-    identity = _identity(card, read) if _IDENTITY_KEYS & card.data.keys() else None
+    data = card.data
+    identity = _identity(card, read) if "former_ids" in data or "guid" in data or "restore" in data else None
     if card_type is None or group is None or any(p.severity != WARNING for p in problems[before:]):
         return None
     return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity)
 
-
-_IDENTITY_KEYS = frozenset({"former_ids", "guid", "restore"})
 
 
 def _identity(card: CardSource, read: Reader) -> Identity | None:
@@ -260,22 +259,26 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
         value = _value(spec, data, read)
         if value is not None:
             values[spec.name] = value
-            _check_text(spec, value, data, card_type, config, read)
+            if not isinstance(value, str) or "<" in value or "{{" in value:  # nearly all text: nothing to check
+                _check_text(spec, value, data, card_type, config, read)
     return values
 
 
 def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: CardType, config: ProjectConfig,
                 read: Reader) -> None:
     """Warn about text that will not show as the author meant: raw HTML shown as text, a stray cloze marker."""
-    items = value if isinstance(value, tuple) else (value,)
-    for number, text in enumerate(items):
-        if "<" not in text and "{{" not in text:
-            continue  # nearly all text: nothing to look at
+    html = not config.html or not spec.markdown
+    cloze = not card_type.note_type.is_cloze
+    for number, text in enumerate(value if isinstance(value, tuple) else (value,)):
+        shows_html = html and "<" in text
+        stray_cloze = cloze and "{{c" in text and _CLOZE_MARKER.search(text)
+        if not (shows_html or stray_cloze):
+            continue
         raw = data[spec.name]
         pos = raw.item_pos[number] if isinstance(raw, YamlList) else data.value_pos[spec.name]
-        if "<" in text and (not config.html or not spec.markdown):
+        if shows_html:
             _html_shown(spec, text, pos, read)
-        if not card_type.note_type.is_cloze and _CLOZE_MARKER.search(text):
+        if stray_cloze:
             read.report(pos, f"field '{spec.name}' has a cloze marker, but card type '{card_type.name}' "
                         "is not a cloze card", "Anki shows the braces as they are; use a cloze card type "
                         "(type: cloze) or remove the marker", severity=WARNING)
