@@ -15,6 +15,7 @@ INLINE_TAGS = ("b", "i", "u", "em", "strong", "sub", "sup", "br")
 _VOID = "br"
 _KEPT = ", ".join(f"<{tag}>" for tag in INLINE_TAGS[:-1]) + f" and <{INLINE_TAGS[-1]}>"
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:\s[^<>]*)?/?)>")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 # cmark passes private-use characters through untouched: each kept tag travels as one of them
 _PLACEHOLDER = {f"{slash}{name}": chr(0xE010 + 2 * n + bool(slash))
@@ -37,27 +38,46 @@ def _code_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _scan(text: str) -> tuple[list[tuple[re.Match[str], bool]], list[ShownTag]]:
-    """Every tag outside code spans, with whether it is kept, and the ones shown as text."""
+    """Every tag outside code spans, with whether it is kept, and the ones shown as text.
+
+    A tag of the set is kept when it pairs up, properly nested, within one paragraph: what is
+    kept is always well-formed HTML.
+    """
     code = _code_spans(text)
     found: list[tuple[re.Match[str], bool]] = []
-    open_: dict[str, list[int]] = {}
+    open_: list[int] = []  # indexes into found of the tags opened and not yet closed
+    paragraph_end = _next_blank_line(text, 0)
     for match in _TAG.finditer(text):
         if any(start <= match.start() < end for start, end in code):
             continue
+        if match.start() > paragraph_end:  # a paragraph ended: what is still open stays text
+            _never_closed(found, open_)
+            paragraph_end = _next_blank_line(text, match.start())
         slash, name, rest = match.group(1), match.group(2).lower(), match.group(3)
         simple = name in INLINE_TAGS and (rest.strip() in ("", "/") if name == _VOID else not rest)
-        found.append((match, simple and not (slash and name == _VOID)))
-        if simple and name != _VOID:
+        keep = simple and not (slash and name == _VOID)
+        if keep and name != _VOID:
             if not slash:
-                open_.setdefault(name, []).append(len(found) - 1)
-            elif open_.get(name):
-                open_[name].pop()
+                open_.append(len(found))
+            elif open_ and found[open_[-1]][0].group(2).lower() == name:
+                open_.pop()
             else:
-                found[-1] = (match, False)  # a closing tag with nothing to close
-    for indexes in open_.values():
-        for index in indexes:
-            found[index] = (found[index][0], False)  # never closed
+                keep = False  # a closing tag with nothing (or something else) to close
+        found.append((match, keep))
+    _never_closed(found, open_)
     return found, [_shown(match) for match, kept in found if not kept]
+
+
+def _next_blank_line(text: str, start: int) -> int:
+    match = _BLANK_LINE.search(text, start)
+    return match.start() if match else len(text)
+
+
+def _never_closed(found: list[tuple[re.Match[str], bool]], open_: list[int]) -> None:
+    """Opening tags whose paragraph (or text) ended before they were closed stay text."""
+    for index in open_:
+        found[index] = (found[index][0], False)
+    open_.clear()
 
 
 def _shown(match: re.Match[str]) -> ShownTag:

@@ -150,3 +150,21 @@ def test_css_must_be_add_or_replace(tmp_path: Path) -> None:
         "deckgen.yaml:8:6: 'css' is 'merge', not add or replace (add: templates/style.css comes after the "
         "built-in CSS; replace: it is the whole CSS)"
     ]
+
+
+@pytest.mark.parametrize("text, html, shown", [
+    ("<b><i>x</b></i>", "&lt;b&gt;<i>x&lt;/b&gt;</i>", ["<b>", "</b>"]),  # misnested: only what nests is kept
+    ("<sub>a\n\nb</sub>", "<p>&lt;sub&gt;a</p>\n<p>b&lt;/sub&gt;</p>", ["<sub>", "</sub>"]),  # across paragraphs
+    ("<i><i>x</i>", "&lt;i&gt;<i>x</i>", ["<i>"]),
+    ("**HbA<sub>1c</sub>**", "<strong>HbA<sub>1c</sub></strong>", []),
+    ("`<sup>` x<sup>2</sup>", "<code>&lt;sup&gt;</code> x<sup>2</sup>", []),
+    ("\ue010<sub>a</sub>", "<sub>a</sub>", []),  # the placeholders cannot be forged
+])
+def test_what_is_kept_is_well_formed(text: str, html: str, shown: list[str]) -> None:
+    from deckgen.config import ProjectConfig
+    from deckgen.inline_html import tags_shown_as_text
+    from deckgen.render import Renderer
+
+    renderer = Renderer(ProjectConfig(root=Path("."), deck="D", key="k"), None)  # type: ignore[arg-type]
+    assert renderer.markdown_html(text) == html
+    assert [tag.tag for tag in tags_shown_as_text(text)] == shown
