@@ -143,8 +143,8 @@ def _changed_guids(key: str, ids: dict[str, tuple[str, int, int]], cards: dict[s
         before, now = _old_guid(key, was, old), guids.get(card_id) or note_guid(key, card_id)
         if before == now:
             continue
-        named = f"card '{was}'" if was == card_id else f"card '{was}' (renamed to '{card_id}')"
-        problems.append(Problem(path, line, column, f"the GUID of {named} would change from '{before}' to '{now}'",
+        whose = "its GUID" if was == card_id else f"renamed from '{was}', its GUID"
+        problems.append(Problem(path, line, column, f"{whose} would change from '{before}' to '{now}'",
                                 card_id, _guid_hint(card_id, was, old)))
     return problems
 

@@ -105,7 +105,7 @@ def test_a_rename_chain_keeps_the_first_id_and_dropping_it_later_is_refused(rele
     with pytest.raises(ProjectError) as error:
         release(4, _cards(third.replace("former_ids: [trauma, injury]", "former_ids: [injury]")))
     assert [str(p) for p in error.value.problems] == [
-        f"cards/causes.yaml:3:5: card 'wound': the GUID of card 'wound' would change from "
+        f"cards/causes.yaml:3:5: card 'wound': its GUID would change from "
         f"'{note_guid(KEY, 'trauma')}' to '{note_guid(KEY, 'injury')}' (learners would get a second note; keep the "
         "card's 'former_ids' (oldest first) or 'guid' as they were in the release learners have)"
     ]
@@ -133,7 +133,7 @@ def test_a_released_card_cannot_take_former_ids(release) -> None:  # type: ignor
     release(1, _cards(TRAUMA, NECROSIS))
     with pytest.raises(ProjectError) as error:
         release(2, _cards(TRAUMA, NECROSIS.replace("necrosis\n", "necrosis\n    former_ids: [old-necrosis]\n", 1)))
-    assert "the GUID of card 'necrosis' would change" in str(error.value.problems[0])
+    assert "card 'necrosis': its GUID would change" in str(error.value.problems[0])
 
 
 def test_a_removed_card_is_restored_on_purpose(release, learner) -> None:  # type: ignore[no-untyped-def]
