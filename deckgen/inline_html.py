@@ -98,6 +98,11 @@ def tags_shown_as_text(text: str) -> list[ShownTag]:
     return _scan(text)[1] if "<" in text else []
 
 
+def every_tag(text: str) -> list[str]:
+    """Every HTML tag in a plain text, as written."""
+    return [match.group() for match in _TAG.finditer(text)]
+
+
 def protect(text: str, lt: str) -> tuple[str, bool]:
     """The text with every '<' that does not start a kept tag replaced by `lt`, and each kept tag
     by a private-use placeholder (see `restore`); True if any tag was kept."""

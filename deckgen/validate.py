@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig, Source
-from .inline_html import tags_shown_as_text
+from .inline_html import every_tag, tags_shown_as_text
 from .load import CardSource, card_key
 from .problems import WARNING, Problem, did_you_mean
 from .schema import Reader, describe
@@ -76,7 +76,6 @@ def validate_card(
     if card_type is None or group is None or any(p.severity != WARNING for p in problems[before:]):
         return None
     return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity)
-
 
 
 def _identity(card: CardSource, read: Reader) -> Identity | None:
@@ -285,11 +284,11 @@ def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: Ca
 
 
 def _html_shown(spec: FieldSpec, text: str, pos: Pos, read: Reader) -> None:
+    """One warning for each tag a learner would see as text."""
     if spec.markdown:
         shown = [(tag.tag, tag.reason) for tag in tags_shown_as_text(text)]
     else:
-        shown = [(match.group(), "this field is plain text (markdown: false)")
-                 for match in re.finditer(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>", text)]
+        shown = [(tag, "this field is plain text (markdown: false)") for tag in every_tag(text)]
     for tag, reason in shown:
         read.report(pos, f"field '{spec.name}': {tag} is shown as text, not as HTML", reason, severity=WARNING)
 
