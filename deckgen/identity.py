@@ -15,7 +15,7 @@ from typing import Iterable
 from .compiler import FileResult
 from .config import ProjectConfig
 from .lock import Lock
-from .problems import WARNING, Problem
+from .problems import WARNING, Problem, did_you_mean
 from .render import note_guid
 from .validate import Identity
 from .yamlsource import Pos
@@ -50,6 +50,7 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     renames = {card_id: old_id for card_id, card in cards.items()
                if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
     problems += _changed_guids(config.key, ids, cards, guids, renames, old)
+    problems += _unknown_former_ids(cards, renames, old)
     restored, restore_problems = _restores(cards, old)
     return Identities(renames, guids, restored), problems + restore_problems
 
@@ -146,6 +147,22 @@ def _changed_guids(key: str, ids: dict[str, tuple[str, int, int]], cards: dict[s
         whose = "its GUID" if was == card_id else f"renamed from '{was}', its GUID"
         problems.append(Problem(path, line, column, f"{whose} would change from '{before}' to '{now}'",
                                 card_id, _guid_hint(card_id, was, old)))
+    return problems
+
+
+def _unknown_former_ids(cards: dict[str, _Card], renames: dict[str, str], old: Lock) -> list[Problem]:
+    """A renamed card none of whose former ids the lock knows: most often a typo, and then a new note."""
+    problems = []
+    for card_id, card in cards.items():
+        former = card.identity.former_ids
+        if not former or not old.cards or card_id in old.cards or card_id in renames:
+            continue
+        if any(former_id in old.removed for former_id, _ in former):
+            continue
+        latest, pos = former[-1]
+        problems.append(_problem(card, card_id, pos, f"no card '{latest}' was released (it is not in deckgen.lock)",
+                                 did_you_mean(latest, old.cards) or "learners have no note for it to keep: "
+                                 "list the id the card had in the last release", WARNING))
     return problems
 
 

@@ -237,3 +237,12 @@ def test_identities_survive_the_build_cache(tmp_path: Path) -> None:
     assert checked.identities == cached.identities
     assert cached.report.renamed == [("trauma", "injury")]
     assert cached.lock.guids == {"injury": "pinned"}
+
+
+def test_a_former_id_the_lock_does_not_know_is_warned(release) -> None:  # type: ignore[no-untyped-def]
+    release(1, _cards(TRAUMA, NECROSIS))
+    v2 = release(2, _cards(_injury(former="[trauam]"), NECROSIS))
+    assert [str(p) for p in v2.project.problems] == [
+        "cards/causes.yaml:4:18: warning: card 'injury': no card 'trauam' was released (it is not in deckgen.lock) "
+        "(did you mean 'trauma'?)"
+    ]
