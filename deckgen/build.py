@@ -172,7 +172,9 @@ def _forks(old: Lock, note_types: dict[str, Entry]) -> list[Problem]:
 
 
 def _frozen_problem(report: ReleaseReport) -> Problem:
-    changes = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+    counts = [("added", report.added), ("changed", report.changed), ("removed", report.removed),
+              ("renamed", report.renamed), ("restored", report.restored)]
+    changes = ", ".join(f"{len(ids)} {what}" for what, ids in counts if ids or what in ("added", "changed", "removed"))
     return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
                    f"{len(report.note_types)} note types changed)",
                    hint="run 'deckgen build' without --frozen and commit deckgen.lock")
