@@ -109,7 +109,8 @@ def _card(item: object, pos: Pos, defaults: FileDefaults, read: Reader) -> CardS
     card_id = read.text(item, "id", required=True)
     if card_id is None:
         return None
-    card_id = card_key(card_id)
+    if not CARD_ID.match(card_id):
+        card_id = card_key(card_id)  # not a plain ASCII id: any script's letters and digits
     if card_id is None:
         read.report(item.value_pos["id"], f"card id '{item['id']}' must be letters, digits, '-', '_' or '.'",
                     "no spaces")

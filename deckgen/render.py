@@ -189,13 +189,12 @@ class Renderer:
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
-                            self._guid(card))
+                            note_guid(self.config.key, card.id) if card.identity is None else self._guid(card))
 
     def _guid(self, card: ValidCard) -> str:
         """The note's GUID: pinned, or that of the card's first id, so that a renamed card keeps its note."""
         identity = card.identity
-        if identity is None:
-            return note_guid(self.config.key, card.id)
+        assert identity is not None
         if identity.guid is not None:
             return identity.guid
         return note_guid(self.config.key, identity.former_ids[0][0] if identity.former_ids else card.id)

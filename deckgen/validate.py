@@ -73,9 +73,14 @@ def validate_card(
     values = _values(card, card_type, read, config) if card_type else {}
     data = card.data
     identity = _identity(card, read) if "former_ids" in data or "guid" in data or "restore" in data else None
-    if card_type is None or group is None or any(p.severity != WARNING for p in problems[before:]):
+    if card_type is None or group is None or (len(problems) > before and _has_error(problems, before)):
         return None
     return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity)
+
+
+def _has_error(problems: list[Problem], since: int) -> bool:
+    """Whether any problem recorded since `since` is an error (warnings leave the card valid)."""
+    return any(problem.severity != WARNING for problem in problems[since:])
 
 
 def _identity(card: CardSource, read: Reader) -> Identity | None:
