@@ -280,6 +280,7 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
                 f"card type '{card_type.name}' takes: " + ", ".join(card_type.fields))
             read.report(data.key_pos[key], f"unknown field '{key}'", hint)
     values: dict[str, FieldValue] = {}
+    cloze = card_type.note_type.is_cloze
     for spec in card_type.fields.values():
         if spec.name not in data:
             if spec.required:
@@ -289,7 +290,7 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
         value = _value(spec, data, read)
         if value is not None:
             values[spec.name] = value
-            if not isinstance(value, str) or "<" in value or "{{" in value:  # nearly all text: nothing to check
+            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze):  # rare: checked
                 _check_text(spec, value, data, card_type, config, read)
     return values
 
