@@ -451,3 +451,19 @@ def test_card_ids_read_like_the_sort_field_in_any_script() -> None:
     assert card_slug("word " * 20) == "-".join(["word"] * 9)  # cut at a word, at most 48 characters
     assert card_slug(_CLOZE_MARKER.sub(r"\1", "Urate is a {{c1::purine}} {{c2::metabolite::kind}}")) == \
         "urate-is-a-purine-metabolite"
+
+
+@pytest.mark.parametrize("printed", ["{{ back|safe }}", "{{ back }}"])
+def test_a_field_passed_through_with_safe_is_not_warned_about(tmp_path: Path, printed: str) -> None:
+    """An imported field the sanitizer would change is printed with |safe; its HTML is not 'shown as text'."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "cards").mkdir()
+    (tmp_path / "deckgen.yaml").write_text("deck: Raw\nkey: raw\n")
+    (tmp_path / "templates" / "raw.yaml").write_text("note_type: basic\nfields:\n  front: {}\n  back: {markdown: false}\n")
+    (tmp_path / "templates" / "raw.html.j2").write_text(
+        "{% block Front %}{{ front }}{% endblock %}{% block Back %}" + printed + "{% endblock %}\n")
+    (tmp_path / "cards" / "raw.yaml").write_text(
+        "type: raw\ncards:\n  - id: red\n    front: Colour\n    back: '<span style=\"color: red;\">red</span>'\n")
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert ("is shown as text" in result.output) == (printed == "{{ back }}")
