@@ -6,14 +6,18 @@ the preview needs no Anki at run time. Each question/answer equals the official 
 ``<style>{note type CSS}</style>`` is removed (the preview links the CSS itself).
 
 The rules mirror Anki's Rust code (``rslib/src/template.rs``, ``cloze.rs``, ``cardgen.rs``) and
-are checked against the real backend in ``tests/test_anki_render.py``. Not mirrored, because
-deckgen never writes them: LaTeX (``[latex]``, ``[$]``), ``[anki:tts]`` directives, image
-occlusion, and template filters other than ``cloze``.
+are checked against the real backend in ``tests/test_anki_render.py`` and ``tests/test_note_types.py``.
+The filters a project's own note type may use are mirrored: ``cloze``, ``cloze-only``, ``hint``,
+``text``, ``type`` (as the backend returns it: a ``[[type:Field]]`` marker the reviewer replaces,
+see ``typed_answer_sides``), ``furigana``, ``kana`` and ``kanji``. Not mirrored: LaTeX (``[latex]``,
+``[$]``), ``tts`` filters and ``[anki:tts]`` directives, image occlusion, and the special fields
+``Tags``, ``Deck``, ``Card`` and the like (``check`` refuses them in a note type).
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import itertools
 import re
 import unicodedata
@@ -310,19 +314,168 @@ def _replace(node: _Replacement, context: _Context) -> str:
         return context.front_side or ""
     if node.key not in context.fields:
         raise ValueError(f"template refers to unknown field {node.key!r}")
+    if node.filters[-1:] == ("type",):  # Anki: type:cloze and type:nc are kept, any other type: is plain
+        inner = {("cloze", "type"): "cloze:", ("nc", "type"): "nc:"}.get(node.filters, "")
+        return f"[[type:{inner}{node.key}]]"
     text = context.fields[node.key]
     for name in node.filters:
-        text = _apply_filter(name, text, context)
+        text = _apply_filter(name, text, node.key, context)
     return text
 
 
-def _apply_filter(name: str, text: str, context: _Context) -> str:
-    """Apply one of the template filters deckgen's note types use."""
+def _apply_filter(name: str, text: str, field_name: str, context: _Context) -> str:
+    """Apply one of Anki's template filters (``rslib/src/template_filters.rs``)."""
     if name == "":
         return text
     if name == "cloze":
         return _cloze_filter(text, context.card_ord + 1, context.front_side is None)
+    if name == "cloze-only":
+        return _cloze_only_filter(text, context.card_ord + 1, context.front_side is None)
+    if name == "text":
+        return strip_html(text)
+    if name == "hint":
+        return _hint_filter(text, field_name)
+    if name in _RUBY_FILTERS:
+        return _ruby_filter(name, text)
     raise ValueError(f"template filter {name!r} is not supported by deckgen's renderer")
+
+
+# Template filters
+# ----------------------------------------
+
+RENDERED_FILTERS = frozenset({"", "cloze", "cloze-only", "text", "hint", "type", "furigana", "kana", "kanji"})
+"""Anki's filters that this module renders; ``nc`` only in ``type:nc:``."""
+
+_RUBY = re.compile(r" ?([^ >]+?)\[(.+?)\]")
+_RUBY_FILTERS = ("furigana", "kana", "kanji")
+
+
+def filter_problem(filters: tuple[str, ...]) -> str | None:
+    """Why Anki or deckgen cannot render these filters (in the order they apply), or None."""
+    if filters[-1:] == ("type",):
+        return None  # Anki renders any type:...: as the typing box
+    for name in filters:
+        if name.startswith("tts "):
+            return f"the '{name.split()[0]}' filter is Anki's, but deckgen's preview cannot render it"
+        if name not in RENDERED_FILTERS:
+            return f"'{name}' is not one of Anki's template filters"
+    return None
+
+
+def strip_html(text: str) -> str:
+    """Anki's ``strip_html``: tags, comments, styles and scripts removed, entities decoded."""
+    text = _HTML_TAG.sub("", text)
+    return html.unescape(text).replace("\xa0", " ") if "&" in text else text
+
+
+def _hint_filter(text: str, field_name: str) -> str:
+    """``{{hint:Field}}``: a link that shows the field when clicked, with Anki's blake3-based DOM id."""
+    if not text.strip():
+        return text
+    import blake3  # only decks whose templates give hints need it
+
+    digest = blake3.blake3(text.encode() + field_name.encode()).digest()[:8].hex()
+    return (
+        '\n<a class=hint href="#"\nonclick="this.style.display=\'none\';\n'
+        f"document.getElementById('hint{digest}').style.display='block';\n"
+        f"return false;\" draggable=false>\n{field_name}</a>\n"
+        f'<div id="hint{digest}" class=hint style="display: none">{text}</div>\n'
+    )
+
+
+def _ruby_filter(name: str, text: str) -> str:
+    """``furigana``/``kana``/``kanji``: ``漢字[かんじ]`` as ruby, reading only or base only."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match[2].startswith("sound:"):
+            return match[0]
+        if name == "kana":
+            return match[2]
+        if name == "kanji":
+            return match[1]
+        return f"<ruby><rb>{match[1]}</rb><rt>{match[2]}</rt></ruby>"
+
+    return _RUBY.sub(replace, text.replace("&nbsp;", " "))
+
+
+_TYPE_MARKER = re.compile(r"\[\[type:(.+?)\]\]")
+_LINEBREAKS = re.compile(r"(?:\n|<br\s?/?>|</?div>)+", re.IGNORECASE)
+
+
+def typed_answer_sides(question: str, answer: str, fields: dict[str, str]) -> tuple[str, str]:
+    """Both sides as Anki's reviewer shows them to a learner who typed nothing.
+
+    The backend leaves ``[[type:Field]]`` for the reviewer: the question gets the typing box, the
+    answer the backend's comparison of the field with the (empty) typed text.
+    """
+    box = '<center><input type=text id=typeans disabled placeholder="(type the answer)"></center>'
+    question = _TYPE_MARKER.sub(box, question)
+
+    def comparison(match: re.Match[str]) -> str:
+        name = match[1].split(":")[-1]
+        return typed_comparison(fields.get(name, "")) if name in fields else ""
+
+    return question, _TYPE_MARKER.sub(comparison, answer)
+
+
+def typed_comparison(expected: str) -> str:
+    """The backend's ``compare_answer(expected, "")``: the expected text, plain and escaped."""
+    stripped = strip_html(_LINEBREAKS.sub(" ", _SOUND.sub("", expected))).strip()
+    escaped = stripped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<code id=typeans>{escaped}</code>"
+
+
+# What a template can show
+# ----------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """One ``{{...}}`` of a template: the field key, its filters (in the order they apply), its kind."""
+
+    key: str
+    filters: tuple[str, ...]
+    section: bool
+
+
+def parse_template(template: str) -> tuple[TemplateUse, ...]:
+    """Every field reference of an Anki template; raises ValueError for unbalanced sections."""
+    return tuple(_uses(_parse(template)))
+
+
+def _uses(nodes: Iterable[_Node]) -> Iterator[TemplateUse]:
+    for node in nodes:
+        if isinstance(node, _Replacement):
+            yield TemplateUse(node.key, node.filters, False)
+        elif isinstance(node, _Section):
+            yield TemplateUse(node.key, (), True)
+            yield from _uses(node.children)
+
+
+@functools.lru_cache(maxsize=64)
+def cloze_fields(note_type: NoteType) -> tuple[str, ...]:
+    """The fields a cloze note type's front clozes (``{{cloze:Text}}``), in the order they appear."""
+    uses = parse_template(note_type.templates[0].question)
+    return tuple(dict.fromkeys(use.key for use in uses if "cloze" in use.filters and use.key in note_type.field_set))
+
+
+def can_render(template: str, fields: Iterable[str]) -> bool:
+    """Whether some set of filled fields makes this front render, so that Anki makes a card."""
+    return _can_render(_parse(template), frozenset(fields), frozenset(), frozenset())
+
+
+def _can_render(nodes: Iterable[_Node], fields: frozenset[str], needed: frozenset[str],
+                empty: frozenset[str]) -> bool:
+    """A replacement of a field reachable with consistent conditions: `needed` filled, `empty` not."""
+    for node in nodes:
+        if isinstance(node, _Replacement):
+            if node.key in fields and node.key not in empty:
+                return True
+        elif isinstance(node, _Section) and node.key in fields:
+            inner = (needed, empty | {node.key}) if node.negated else (needed | {node.key}, empty)
+            if not (inner[0] & inner[1]) and _can_render(node.children, fields, *inner):
+                return True
+    return False
 
 
 # Cloze deletions
@@ -351,6 +504,26 @@ def _cloze_filter(text: str, number: int, question: bool) -> str:
         return ""
     revealed = "".join(_reveal(node, number, question) for node in nodes)
     return _MATHJAX.sub(lambda m: m[1] + _HTML_TAG.sub("", m[2]) + m[3], revealed)
+
+
+def _cloze_only_filter(text: str, number: int, question: bool) -> str:
+    """``{{cloze-only:Field}}``: the hints (question) or texts (answer) of cloze ``number``, comma-joined."""
+    output: list[str] = []
+    _cloze_only_texts(_parse_clozes(text), number, question, output)
+    return ", ".join(output)
+
+
+def _cloze_only_texts(nodes: Iterable[str | _Cloze], number: int, question: bool, output: list[str]) -> None:
+    for node in nodes:
+        if isinstance(node, _Cloze):
+            if node.number == number:
+                output.append(("..." if node.hint is None else node.hint) if question else _clozed_text(node))
+            _cloze_only_texts(node.nodes, number, question, output)
+
+
+def _clozed_text(cloze: _Cloze) -> str:
+    """The text a cloze hides, nested clozes' text included."""
+    return "".join(node if isinstance(node, str) else _clozed_text(node) for node in cloze.nodes)
 
 
 def _cloze_tokens(text: str) -> Iterator[str | int | None]:

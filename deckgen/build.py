@@ -28,7 +28,6 @@ from .lock import (
     write_lock,
 )
 from .media import collect_media
-from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
@@ -122,10 +121,10 @@ def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
 def _next_note_types(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote],
                      now: int) -> dict[str, Entry]:
     """The note types the deck uses, as the next lock records them."""
-    kinds = {note.note_type for note in notes}
-    hashes = {kind: note_type_hash(NOTE_TYPES[kind], note_type_name(config.deck, kind), templates.css)
-              for kind in kinds}
-    return update_note_types(old, {kind: (NOTE_TYPES[kind], hashes[kind]) for kind in sorted(kinds)}, now)
+    used = {kind: templates.note_types[kind] for kind in sorted({note.note_type for note in notes})}
+    hashes = {kind: note_type_hash(note_type, note_type.display_name(config.deck), note_type.style(templates.css))
+              for kind, note_type in used.items()}
+    return update_note_types(old, {kind: (note_type, hashes[kind]) for kind, note_type in used.items()}, now)
 
 
 def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry],
@@ -203,7 +202,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     renderer = Renderer(project.config, project.templates)
     try:
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
-                                   renderer.deck_description(), project.media), output)
+                                   renderer.deck_description(), project.media, project.templates.note_types),
+                      output)
         if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format):
             write_lock(root, project.lock)
         if options.report:

@@ -124,7 +124,7 @@ def input_stamp(root: Path, output: Path | None, settings: str, media: str) -> s
     for name in _PROJECT_INPUTS:
         path = root / name
         hasher.update(name.encode() + b"\x00" + (path.read_bytes() if path.is_file() else b"-"))
-    for folder in (root / "cards", root / "templates", _BUILTIN_TEMPLATES):
+    for folder in (root / "cards", root / "templates", root / "note_types", _BUILTIN_TEMPLATES):
         for path in _tree_files(folder):
             hasher.update(str(path).encode() + b"\x00" + path.read_bytes())
     for path in _tree_files(root / media):

@@ -147,7 +147,8 @@ def build_time() -> int:
 def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
     """A hash of a note type as Anki stores it: names, templates and CSS."""
     templates = [[t.name, t.question, t.answer] for t in note_type.templates]
-    payload = json.dumps([name, note_type.fields, templates, css], ensure_ascii=False)
+    settings = [note_type.sort_field_index, note_type.is_cloze] if note_type.path else []  # a project's own
+    payload = json.dumps([name, note_type.fields, templates, css, *settings], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 

@@ -19,10 +19,10 @@ from typing import Any, Iterable
 import jinja2
 
 from . import __version__
-from .anki_render import render_cards
+from .anki_render import render_cards, typed_answer_sides
 from .build import Project
 from .config import ProjectConfig
-from .notetypes import NOTE_TYPES
+from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, ProjectError, summary, warnings
 from .render import RenderedNote, visible_text
 
@@ -45,6 +45,8 @@ class PreviewCard:
     template: str
     question: str
     answer: str
+    stylesheet: str = "deck.css"  # in assets/: the project's CSS, or a note type's own
+
 
     @property
     def body_class(self) -> str:
@@ -69,32 +71,37 @@ class PreviewResult:
     media: int
 
 
-def preview_cards(notes: Iterable[RenderedNote]) -> list[PreviewCard]:
+def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType] | None = None) -> list[PreviewCard]:
     """Every card Anki makes of these notes, in learner order, rendered as Anki renders it."""
-    return [card for note in notes for card in _note_cards(note)]
+    known = note_types or NOTE_TYPES
+    return [card for note in notes for card in _note_cards(note, known[note.note_type])]
 
 
-def _note_cards(note: RenderedNote) -> list[PreviewCard]:
+def _note_cards(note: RenderedNote, note_type: NoteType) -> list[PreviewCard]:
     """One entry per card: per cloze number for a cloze note, per direction for a reversed one."""
-    note_type = NOTE_TYPES[note.note_type]
     fields = dict(zip(note_type.fields, note.fields))
     return [
-        PreviewCard(note, card.ord, _template_label(note.note_type, card.ord), card.question, card.answer)
+        PreviewCard(note, card.ord, _template_label(note_type, card.ord),
+                    *typed_answer_sides(card.question, card.answer, fields), _stylesheet(note_type))
         for card in render_cards(note_type, fields)
     ]
 
 
-def _template_label(kind: str, card_ord: int) -> str:
+def _template_label(note_type: NoteType, card_ord: int) -> str:
     """How the card is named in Anki's card list: the template name, or the cloze number."""
-    note_type = NOTE_TYPES[kind]
     return f"Cloze {card_ord + 1}" if note_type.is_cloze else note_type.templates[card_ord].name
+
+
+def _stylesheet(note_type: NoteType) -> str:
+    """The file in assets/ with the CSS Anki shows this note type's cards with."""
+    return "deck.css" if note_type.css is None else f"note-type-{note_type.kind}.css"
 
 
 def write_preview(project: Project, out_dir: Path, live: str | None = None) -> PreviewResult:
     """Write the site for a checked project; `live` is the build token of a serving preview."""
     check_output_dir(project.config.root, out_dir, project.config.media)
-    cards = preview_cards(project.notes)
-    written = _write_assets(out_dir, project.templates.css)
+    cards = preview_cards(project.notes, project.templates.note_types)
+    written = _write_assets(out_dir, project.templates.css, project.templates.note_types)
     written += _copy_media(out_dir, project.media)
     _write_text(out_dir / "index.html", _render(PAGE_TEMPLATE, _page_context(project, cards, live)))
     written.append("index.html")
@@ -162,7 +169,7 @@ def _entry(index: int, card: PreviewCard, config: ProjectConfig) -> dict[str, An
 
 def _card_data(card: PreviewCard, config: ProjectConfig) -> dict[str, Any]:
     """What the page's script needs to show a card, with its HTML exactly as Anki renders it."""
-    return {"note": card.note.card_id, "ord": card.ord, "body": card.body_class,
+    return {"note": card.note.card_id, "ord": card.ord, "body": card.body_class, "css": card.stylesheet,
             "question": card.question, "answer": card.answer, "text": card.search_text(config)}
 
 
@@ -197,10 +204,13 @@ def _write_static(out_dir: Path) -> list[str]:
     return [f"assets/{name}" for name in STATIC_ASSETS]
 
 
-def _write_assets(out_dir: Path, css: str) -> list[str]:
-    """The page's own files, and the deck's CSS as Anki's note types carry it."""
+def _write_assets(out_dir: Path, css: str, note_types: dict[str, NoteType] | None = None) -> list[str]:
+    """The page's own files, and the deck's CSS as Anki's note types carry it (some carry their own)."""
     _write_bytes(out_dir / DECK_CSS, css.encode("utf-8"))
-    return [*_write_static(out_dir), DECK_CSS]
+    own = [(f"assets/{_stylesheet(t)}", t.css) for t in (note_types or {}).values() if t.css is not None]
+    for name, text in own:
+        _write_bytes(out_dir / name, text.encode("utf-8"))
+    return [*_write_static(out_dir), DECK_CSS, *(name for name, _ in own)]
 
 
 def _copy_media(out_dir: Path, media: dict[str, Path]) -> list[str]:

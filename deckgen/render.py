@@ -23,7 +23,7 @@ import nh3
 from cmarkgfm.cmark import Options
 from markupsafe import Markup
 
-from .anki_render import MAX_CARD_ORD, generated_ords
+from .anki_render import MAX_CARD_ORD, cloze_fields, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
 from .problems import Problem
@@ -171,7 +171,9 @@ class Renderer:
         """The card's note, or None with a located problem."""
         try:
             fields = card.card_type.render_fields(self._context(card))
-            fields["Sources"] = self._sources_html(card.sources)
+            sources_field = card.card_type.note_type.sources_field
+            if sources_field is not None:
+                fields[sources_field] = self._sources_html(card.sources)
         except Exception as exc:  # a user's template may fail in any way: report it, located
             problems.append(self._template_problem(card, exc))
             return None
@@ -221,6 +223,12 @@ class Renderer:
         where = (card.path, card.pos.line, card.pos.column)
         if note_type.is_cloze:
             return self._usable_cloze(card, fields, ords, problems)
+        if note_type.path:  # a project's note type: Anki's own rule decides, and any card will do
+            if not ords:
+                problems.append(Problem(*where, "Anki would make no card of this note: the front of every "
+                                        f"card template of note type '{note_type.kind}' would be empty", card.id,
+                                        f"card type '{card.card_type.name}' left the fields they show empty"))
+            return bool(ords)
         for ord_ in range(len(note_type.templates)):
             side = "Front" if ord_ == 0 else "Back"
             if ord_ not in ords or not (visible_text(fields[side]) or "<img" in fields[side]):
@@ -231,7 +239,9 @@ class Renderer:
 
     def _usable_cloze(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
                       problems: list[Problem]) -> bool:
-        text, *others = card.card_type.note_type.content_fields
+        note_type = card.card_type.note_type
+        text = cloze_fields(note_type)[0]
+        others = [name for name in note_type.content_fields if name not in cloze_fields(note_type)]
         where = (card.path, card.pos.line, card.pos.column)
         numbers = cloze_numbers(fields[text])
         if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text

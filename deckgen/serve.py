@@ -29,7 +29,7 @@ from .problems import Problem, ProjectError
 EVENTS_PATH = "/__deckgen__/events"
 KEEPALIVE_SECONDS = 15.0
 SOURCE_FILES = (CONFIG_FILE, LOCK_FILE)
-SOURCE_DIRS = ("cards", "templates")
+SOURCE_DIRS = ("cards", "templates", "note_types")
 _DEFAULT_FILTER = watchfiles.DefaultFilter()
 
 

@@ -24,7 +24,7 @@
     var html = card[side].replace(PLAY, '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>');
     return '<!doctype html><html><head><meta charset="utf-8"><base href="' + MEDIA + '" target="_blank">' +
       '<link rel="stylesheet" href="' + ASSETS + 'anki-reviewer.css">' +
-      '<link rel="stylesheet" href="' + ASSETS + 'deck.css"></head>' +
+      '<link rel="stylesheet" href="' + ASSETS + (card.css || "deck.css") + '"></head>' +
       '<body class="' + card.body + '"><div id="qa">' + html + "</div></body></html>";
   }
 
