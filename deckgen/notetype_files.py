@@ -141,6 +141,9 @@ def _field_name_problem(name: str, earlier: list[str]) -> tuple[str, str] | None
         return f"'{name}' is a name Anki's templates reserve", "choose another field name"
     if name.lower() in (n.lower() for n in earlier):
         return f"field name '{name}' is used twice (Anki ignores case)", "every field needs its own name"
+    if block_name(name)[:1].isdigit():
+        return (f"field name '{name}' starts with a digit, so no Jinja block can fill it",
+                f"write e.g. 'No {name}'")
     clash = next((n for n in earlier if block_name(n) == block_name(name)), None)
     if clash:
         return (f"fields '{clash}' and '{name}' would both be filled by {{% block {block_name(name)} %}}",

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, cloze_fields, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
-from .problems import Problem
+from .problems import WARNING, Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
@@ -182,6 +182,11 @@ class Renderer:
         ords = tuple(generated_ords(note_type, fields))
         if not self._usable(card, fields, ords, problems):
             return None
+        if card.sources and note_type.sources_field is None:
+            problems.append(Problem(card.path, card.pos.line, card.pos.column,
+                                    f"the card's sources are not shown: note type '{note_type.kind}' has no "
+                                    "sources_field", card.id, "name the field for them with sources_field: in "
+                                    f"{note_type.path}", WARNING))
         media = _media(values)
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,

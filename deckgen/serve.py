@@ -1,7 +1,7 @@
 """`deckgen preview --serve`: the preview on localhost, rebuilt whenever a source file changes.
 
 A watcher thread (watchfiles) rebuilds the site on each change to deckgen.yaml, deckgen.lock,
-cards/, templates/ or the media folder. Every page written while serving carries its build
+cards/, templates/, note_types/ or the media folder. Every page written while serving carries its build
 token; it listens on a Server-Sent Events stream, which says "reload" as soon as a newer build
 is on disk. A project with errors gets a page of its located problems instead of stale cards.
 """

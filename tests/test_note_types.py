@@ -335,6 +335,7 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: C, front: '{{A}}', back: y}\n",
      ":4:12", "card template name 'C' is used twice"),
     ("fields: [A]\ntemplate: []\n", ":2:1", "unknown note type setting 'template'"),
+    ("fields: [A, 2nd]\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:13", "starts with a digit"),
 ]
 
 
@@ -374,6 +375,15 @@ def test_a_note_with_no_card_is_refused(make_project: Callable[..., Path], deckg
     assert run.problems == [  # type: ignore[attr-defined]
         "cards/drugs.yaml:11:5: card 'colchicine': Anki would make no card of this note: the front of every card "
         "template of note type 'drug' would be empty (card type 'drug' left the fields they show empty)"]
+
+
+def test_sources_without_a_sources_field_are_a_warning(make_project: Callable[..., Path],
+                                                       deckgen: Callable[..., object]) -> None:
+    project = make_project({**DRUG_FILES, "note_types/drug.yaml": DRUG_NOTE_TYPE.replace("sources_field: Notes\n", "")})
+    run = deckgen("check", project)
+    assert run.exit_code == 0 and run.problems == [  # type: ignore[attr-defined]
+        "cards/drugs.yaml:4:5: warning: card 'allopurinol': the card's sources are not shown: note type 'drug' "
+        "has no sources_field (name the field for them with sources_field: in note_types/drug.yaml)"]
 
 
 def test_a_card_type_naming_a_broken_note_type_is_not_reported_twice(
