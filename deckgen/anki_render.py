@@ -402,20 +402,35 @@ _TYPE_MARKER = re.compile(r"\[\[type:(.+?)\]\]")
 _LINEBREAKS = re.compile(r"(?:\n|<br\s?/?>|</?div>)+", re.IGNORECASE)
 
 
-def typed_answer_sides(question: str, answer: str, fields: dict[str, str]) -> tuple[str, str]:
+def typed_answer_sides(question: str, answer: str, fields: dict[str, str], card_ord: int = 0) -> tuple[str, str]:
     """Both sides as Anki's reviewer shows them to a learner who typed nothing.
 
     The backend leaves ``[[type:Field]]`` for the reviewer: the question gets the typing box, the
-    answer the backend's comparison of the field with the (empty) typed text.
+    answer the backend's comparison of the expected text (for ``type:cloze:``, the card's cloze
+    texts) with the (empty) typed text.
     """
+    if "[[type:" not in question + answer:
+        return question, answer
     box = '<center><input type=text id=typeans disabled placeholder="(type the answer)"></center>'
     question = _TYPE_MARKER.sub(box, question)
 
     def comparison(match: re.Match[str]) -> str:
-        name = match[1].split(":")[-1]
-        return typed_comparison(fields.get(name, "")) if name in fields else ""
+        *how, name = match[1].split(":")
+        if name not in fields:
+            return ""
+        expected = fields[name]
+        if how == ["cloze"]:
+            expected = _cloze_for_typing(expected, card_ord + 1)
+        return typed_comparison(expected)
 
     return question, _TYPE_MARKER.sub(comparison, answer)
+
+
+def _cloze_for_typing(text: str, number: int) -> str:
+    """Anki's ``extract_cloze_for_typing``: the card's cloze texts, once if they are all the same."""
+    output: list[str] = []
+    _cloze_only_texts(_parse_clozes(text), number, False, output)
+    return output[0] if output and len(set(output)) == 1 else ", ".join(output)
 
 
 def typed_comparison(expected: str) -> str:

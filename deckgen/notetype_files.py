@@ -49,8 +49,13 @@ def load_note_types(root: Path, problems: list[Problem], files: dict[str, bytes]
             broken.add(path.stem)
             continue
         files[shown] = data
+        if path.stem in note_types and path.stem not in NOTE_TYPES:
+            problems.append(Problem(shown, 1, 1, f"note type '{path.stem}' is declared twice",
+                                    hint=f"keep one of {path.stem}.yaml and {path.stem}.yml"))
+            broken.add(path.stem)
+            continue
         note_type = _load(path.stem, shown, data, problems)
-        if note_type is None or path.stem in note_types:
+        if note_type is None:
             broken.add(path.stem)
         else:
             note_types[path.stem] = note_type

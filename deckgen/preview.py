@@ -82,7 +82,7 @@ def _note_cards(note: RenderedNote, note_type: NoteType) -> list[PreviewCard]:
     fields = dict(zip(note_type.fields, note.fields))
     return [
         PreviewCard(note, card.ord, _template_label(note_type, card.ord),
-                    *typed_answer_sides(card.question, card.answer, fields), _stylesheet(note_type))
+                    *typed_answer_sides(card.question, card.answer, fields, card.ord), _stylesheet(note_type))
         for card in render_cards(note_type, fields)
     ]
 

@@ -261,7 +261,8 @@ FILTERS = NoteType(
 )
 CLOZE_ONLY = NoteType(
     "cloze-only", ("Text", "Extra"),
-    (CardTemplate("Cloze", "{{cloze:Text}}<br>{{cloze-only:Text}}", "{{cloze:Text}}<hr>{{cloze-only:Text}}"),),
+    (CardTemplate("Cloze", "{{cloze:Text}}<br>{{cloze-only:Text}}{{type:cloze:Text}}",
+                  "{{cloze:Text}}<hr>{{cloze-only:Text}}{{type:cloze:Text}}"),),
     is_cloze=True, path="note_types/cloze-only.yaml",
 )
 FILTER_CASES = [
@@ -287,6 +288,13 @@ def test_filters_render_as_anki_renders_them(number: int, tmp_path: Path) -> Non
         expected = [RenderedCard(c.ord, strip_style(c.question()), strip_style(c.answer())) for c in cards]
         assert render_cards(note_type, fields) == expected
         assert typed_comparison(fields.get("Reading", "")) == col.compare_answer(fields.get("Reading", ""), "")
+        typing = [card for card in cards if "[[type:" in card.answer()]
+        assert len(typing) == (1 if note_type is FILTERS else len(cards))
+        for card in typing:  # what the reviewer compares an empty reply with: the field, or the card's clozes
+            expected_text = col.extract_cloze_for_typing(fields["Text"], card.ord + 1) if note_type.is_cloze \
+                else fields["Reading"]
+            _, answer = typed_answer_sides("", strip_style(card.answer()), fields, card.ord)
+            assert col.compare_answer(expected_text, "") in answer
     finally:
         col.close()
 
@@ -348,6 +356,14 @@ def test_note_type_mistakes_are_located(number: int, make_project: Callable[...,
     assert run.exit_code == 1 and not run.crashed  # type: ignore[attr-defined]
     assert any(line.startswith(f"note_types/mine.yaml{where}: ") and message in line
                for line in run.problems), run.problems  # type: ignore[attr-defined]
+
+
+def test_a_note_type_declared_twice_is_refused(make_project: Callable[..., Path],
+                                               deckgen: Callable[..., object]) -> None:
+    project = make_project({**DRUG_FILES, "note_types/drug.yml": DRUG_NOTE_TYPE})
+    run = deckgen("check", project)
+    assert run.problems == ["note_types/drug.yml:1:1: note type 'drug' is declared twice "  # type: ignore[attr-defined]
+                            "(keep one of drug.yaml and drug.yml)"]
 
 
 def test_built_in_note_types_cannot_be_redefined(make_project: Callable[..., Path],
