@@ -95,7 +95,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
-    problems += _guard_ids(notes, old_lock, note_types, options)
+    problems += _guard_ids(notes, old_lock, note_types, options, config.key)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media)
     if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
@@ -128,7 +128,7 @@ def _next_note_types(config: ProjectConfig, templates: Templates, old: Lock, not
 
 
 def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry],
-               options: BuildOptions) -> list[Problem]:
+               options: BuildOptions, key: str) -> list[Problem]:
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
     removed, cards, strict_kinds = old.removed, old.cards, not options.allow_note_type_change
@@ -147,8 +147,28 @@ def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry
                 "or pass --allow-note-type-change",
             ))
     if strict_kinds:
-        problems += _forks(old, note_types)
+        problems += _forks(old, note_types) + _new_ids(old, note_types, key)
     return problems
+
+
+def _new_ids(old: Lock, note_types: dict[str, Entry], key: str) -> list[Problem]:
+    """A note type whose Anki id changes is a different note type for learners: their notes conflict."""
+    changed = [kind for kind, entry in note_types.items()
+               if kind in old.note_types and old.note_types[kind].pinned_id != entry.pinned_id]
+    if not changed:
+        return []
+    from .package import stable_id  # genanki: only in this rare case
+
+    def shown(kind: str, pinned: int | None) -> int:
+        return stable_id(key, "note type", kind) if pinned is None else pinned
+
+    return [
+        Problem(LOCK_FILE, message=f"note type '{kind}' changes its Anki id ({before} -> {after})",
+                hint="learners' notes of the note type they have would be 'conflicting' and never updated; "
+                     "pass --allow-note-type-change if you mean it")
+        for kind in changed
+        if (before := shown(kind, old.note_types[kind].pinned_id)) != (after := shown(kind, note_types[kind].pinned_id))
+    ]
 
 
 def _forks(old: Lock, note_types: dict[str, Entry]) -> list[Problem]:

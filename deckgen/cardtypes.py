@@ -59,7 +59,7 @@ class CardType:
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
-        """The note's content fields (all but Sources) for one card's data.
+        """The note's content fields (all but the sources field) for one card's data.
 
         Each block is rendered on its own, in a context made directly (Template.new_context
         flattens the template's chained globals for every card: half the cost of a card).

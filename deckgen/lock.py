@@ -39,6 +39,7 @@ class Entry(NamedTuple):
     group: str = ""
     kind: str = ""
     schema: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    pinned_id: int | None = None  # a note type's `id:` from its file (None: derived from the keys)
 
 
 @dataclass
@@ -62,8 +63,9 @@ class Lock:
 
 def _note_type_json(entry: Entry) -> dict[str, object]:
     assert entry.schema is not None
+    pinned = {} if entry.pinned_id is None else {"id": entry.pinned_id}
     return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added,
-            "fields": list(entry.schema[0]), "templates": list(entry.schema[1])}
+            "fields": list(entry.schema[0]), "templates": list(entry.schema[1]), **pinned}
 
 
 def _json_table(table: dict[str, Entry], as_json) -> str:  # type: ignore[no-untyped-def]
@@ -115,7 +117,8 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     cards = {key: _card_entry(row) for key, row in rows.items()}
     note_types = {
         key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), kind=key,
-                   schema=(tuple(v["fields"]), tuple(v["templates"])))
+                   schema=(tuple(v["fields"]), tuple(v["templates"])),
+                   pinned_id=None if v.get("id") is None else int(v["id"]))
         for key, v in data["note_types"].items()
     }
     removed = {key: int(v) for key, v in data["removed"].items()}
@@ -166,7 +169,7 @@ def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], no
     entries = {}
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)
-        entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
+        entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema, pinned_id=note_type.id)
     return entries
 
 

@@ -55,6 +55,11 @@ def load_note_types(root: Path, problems: list[Problem], files: dict[str, bytes]
             broken.add(path.stem)
             continue
         note_type = _load(path.stem, shown, data, problems)
+        twin = next((t for t in note_types.values() if note_type and t.id is not None and t.id == note_type.id), None)
+        if note_type is not None and twin is not None:
+            problems.append(Problem(shown, 1, 1, f"note type '{path.stem}' pins the id of note type '{twin.kind}'",
+                                    hint="Anki tells note types apart by id: give each its own"))
+            note_type = None
         if note_type is None:
             broken.add(path.stem)
         else:

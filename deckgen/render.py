@@ -245,10 +245,11 @@ class Renderer:
     def _usable_cloze(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
                       problems: list[Problem]) -> bool:
         note_type = card.card_type.note_type
-        text = cloze_fields(note_type)[0]
-        others = [name for name in note_type.content_fields if name not in cloze_fields(note_type)]
+        clozed = cloze_fields(note_type)
+        text = clozed[0]
+        others = [name for name in note_type.content_fields if name not in clozed]
         where = (card.path, card.pos.line, card.pos.column)
-        numbers = cloze_numbers(fields[text])
+        numbers = cloze_numbers(" ".join(fields[name] for name in clozed))
         if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text
             problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
                                     "mark what to hide with {{c1::...}}: a small c, numbers from 1, closed with }}; "

@@ -244,6 +244,22 @@ def test_a_pinned_id_is_kept(drug_project: Path, tmp_path: Path, learner: Collec
     import_package(learner, build(drug_project, BuildOptions(output=tmp_path / "drugs.apkg")).output)
     drug = learner.models.by_name("Gout drug")
     assert drug is not None and drug["id"] == 1607392319
+    assert '"id": 1607392319' in (drug_project / "deckgen.lock").read_text()
+
+
+def test_an_id_change_is_refused_without_the_flag(drug_project: Path, tmp_path: Path, learner: Collection) -> None:
+    derived = stable_id("test-deck", "note type", "drug")
+    build(drug_project, BuildOptions(output=tmp_path / "v1.apkg"))
+    note_type = drug_project / "note_types/drug.yaml"
+    note_type.write_text(f"id: {derived}\n" + note_type.read_text())  # the same id, now pinned: nothing changes
+    build(drug_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    note_type.write_text(note_type.read_text().replace(f"id: {derived}", "id: 1607392319"))
+    with pytest.raises(ProjectError) as refused:
+        build(drug_project, BuildOptions(output=tmp_path / "v3.apkg"))
+    assert [str(p) for p in refused.value.problems] == [
+        f"deckgen.lock: note type 'drug' changes its Anki id ({derived} -> 1607392319) (learners' notes of the "
+        "note type they have would be 'conflicting' and never updated; pass --allow-note-type-change if you mean it)"]
+    build(drug_project, BuildOptions(output=tmp_path / "v3.apkg", allow_note_type_change=True))
 
 
 # Anki's filters, rendered as the backend renders them
@@ -364,6 +380,14 @@ def test_a_note_type_declared_twice_is_refused(make_project: Callable[..., Path]
     run = deckgen("check", project)
     assert run.problems == ["note_types/drug.yml:1:1: note type 'drug' is declared twice "  # type: ignore[attr-defined]
                             "(keep one of drug.yaml and drug.yml)"]
+
+
+def test_two_note_types_cannot_pin_one_id(make_project: Callable[..., Path], deckgen: Callable[..., object]) -> None:
+    project = make_project({**DRUG_FILES, "note_types/drug.yaml": "id: 1607392319\n" + DRUG_NOTE_TYPE,
+                            "note_types/passage.yaml": "id: 1607392319\n" + PASSAGE_NOTE_TYPE})
+    run = deckgen("check", project)
+    assert run.problems == ["note_types/passage.yaml:1:1: note type 'passage' pins the id of note type 'drug' "  # type: ignore[attr-defined]
+                            "(Anki tells note types apart by id: give each its own)"]
 
 
 def test_built_in_note_types_cannot_be_redefined(make_project: Callable[..., Path],
