@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import html
+import html.entities
 import itertools
 import re
 import unicodedata
@@ -365,7 +366,40 @@ def filter_problem(filters: tuple[str, ...]) -> str | None:
 def strip_html(text: str) -> str:
     """Anki's ``strip_html``: tags, comments, styles and scripts removed, entities decoded."""
     text = _HTML_TAG.sub("", text)
-    return html.unescape(text).replace("\xa0", " ") if "&" in text else text
+    return _decode_entities(text) if "&" in text else text
+
+
+_ENTITY = re.compile(r"&(?:#([0-9]+)|#x([0-9A-Fa-f]+)|([A-Za-z0-9]+));")
+
+
+def _decode_entities(text: str) -> str:
+    """Rust's ``htmlescape::decode_html`` as Anki uses it: all or nothing.
+
+    Every ``&`` must start an HTML 4 entity or a numeric character reference; one that does not
+    leaves the whole text as it is. Decoded no-break spaces become spaces.
+    """
+    parts: list[str] = []
+    start = 0
+    while (amp := text.find("&", start)) != -1:
+        match = _ENTITY.match(text, amp)
+        char = _entity_char(match) if match else None
+        if char is None:
+            return text
+        parts += [text[start:amp], char]
+        start = match.end()  # type: ignore[union-attr]
+    return ("".join(parts) + text[start:]).replace("\xa0", " ")
+
+
+def _entity_char(match: re.Match[str]) -> str | None:
+    """The character an entity stands for, or None when it stands for none."""
+    decimal, hexadecimal, name = match.groups()
+    if name is not None:
+        code = html.entities.name2codepoint.get(name)
+    else:
+        code = int(decimal) if decimal is not None else int(hexadecimal, 16)
+    if code is None or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        return None
+    return chr(code)
 
 
 def _hint_filter(text: str, field_name: str) -> str:

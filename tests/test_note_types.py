@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
@@ -11,6 +13,8 @@ from anki.collection import Collection
 from anki.decks import DeckId
 from anki.models import NotetypeDict
 from ankitools import add_deckgen_note_type, import_package, open_collection, strip_style
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deckgen.anki_render import RenderedCard, render_cards, typed_answer_sides, typed_comparison
 from deckgen.build import BuildOptions, build
@@ -313,6 +317,55 @@ def test_filters_render_as_anki_renders_them(number: int, tmp_path: Path) -> Non
             assert col.compare_answer(expected_text, "") in answer
     finally:
         col.close()
+
+
+ENTITY_TEXTS = [  # Anki decodes entities all or nothing (Rust's htmlescape): one bad '&' keeps them all
+    "a &amp; b", "&lt; & b", "&lt; x&y; b", "&lt;&apos;", "&AMP;", "&lt", "&lt;&#65", "&lt;&#X41;", "&#x4a;&#x4A;",
+    "&lt;&#x110000;", "&lt;&#55296;", "&lt;&#00065;", "&#0;", "&lt;&#128;", "&sup2;&frac12;&hellip;", "a&nbsp;&#160;b",
+]
+TEXT_FILTER = NoteType("text", ("A",), (CardTemplate("C", "{{text:A}}", "{{hint:A}}"),), path="note_types/text.yaml")
+
+
+def test_text_filter_decodes_entities_as_anki_does(tmp_path: Path) -> None:
+    col = open_collection(tmp_path)
+    try:
+        notetype = add_deckgen_note_type(col, TEXT_FILTER)
+        for text in ENTITY_TEXTS:
+            note = col.new_note(notetype)
+            note["A"] = text
+            col.add_note(note, DeckId(1))
+            card = note.cards()[0]
+            expected = RenderedCard(0, strip_style(card.question()), strip_style(card.answer()))
+            assert render_cards(TEXT_FILTER, {"A": text}) == [expected], text
+    finally:
+        col.close()
+
+
+CONDITIONAL = NoteType(
+    "conditional", ("A", "B", "C"),
+    (
+        CardTemplate("One", "{{#A}}{{text:A}}{{^B}}no B{{/B}}{{/A}}", "{{FrontSide}}<hr id=answer>{{hint:B}}{{C}}"),
+        CardTemplate("Two", "{{^A}}{{B}}{{/A}}{{#C}}{{#B}}{{kanji:C}}{{/B}}{{/C}}", "{{furigana:C}}{{type:A}}"),
+        CardTemplate("Three", "{{^C}}{{^B}}{{A}}{{/B}}{{/C}}", "{{FrontSide}}{{kana:B}}"),
+    ),
+    path="note_types/conditional.yaml",
+)
+FRAGMENTS = ["x", "é", " ", "\n", "<br>", "<div>", "</div>", "<b>", "&amp;", "&nbsp;", "&", "&lt", "<!--", "-->",
+             "漢[かん]", "[sound:a.mp3]", "{{A}}", "::", "\u00a0"]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.lists(st.sampled_from(FRAGMENTS), max_size=6).map("".join), min_size=3, max_size=3))
+def test_conditionals_and_filters_render_as_anki_on_generated_fields(values: list[str], tmp_path: Path) -> None:
+    fields = dict(zip(CONDITIONAL.fields, values))
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        note = col.new_note(add_deckgen_note_type(col, CONDITIONAL, name=f"conditional {uuid.uuid4()}"))
+        for name, value in fields.items():
+            note[name] = value
+        col.add_note(note, DeckId(1))
+        cards = sorted(note.cards(), key=lambda card: card.ord)
+        expected = [RenderedCard(c.ord, strip_style(c.question()), strip_style(c.answer())) for c in cards]
+    assert render_cards(CONDITIONAL, fields) == expected
 
 
 # Mistakes, found and located
