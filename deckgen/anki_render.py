@@ -196,6 +196,7 @@ class _Text:
 class _Replacement:
     key: str
     filters: tuple[str, ...]  # in the order they apply: the one nearest the field name first
+    handle: str = field(default="", compare=False)  # as written between {{ and }}, for messages
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,7 @@ class _Section:
     key: str
     negated: bool
     children: tuple[_Node, ...]
+    handle: str = field(default="", compare=False)
 
 
 _Node = _Text | _Replacement | _Section
@@ -249,20 +251,20 @@ def _parse_nodes(tokens: Iterator[tuple[str, bool]], open_key: str | None) -> tu
             if key != open_key:
                 raise ValueError(f"template closes {{{{/{key}}}}} but {open_key!r} is open")
             return tuple(nodes)
-        nodes.append(_node(kind, key, tokens))
+        nodes.append(_node(kind, key, tokens, text))
     if open_key is not None:
         raise ValueError(f"template never closes {{{{#{open_key}}}}}")
     return tuple(nodes)
 
 
-def _node(kind: str, key: str, tokens: Iterator[tuple[str, bool]]) -> _Node:
+def _node(kind: str, key: str, tokens: Iterator[tuple[str, bool]], handle: str) -> _Node:
     """One node; a section consumes the tokens up to its closing handle."""
     if kind == "text":
         return _Text(key)
     if kind in ("#", "^"):
-        return _Section(key, kind == "^", _parse_nodes(tokens, key))
+        return _Section(key, kind == "^", _parse_nodes(tokens, key), handle)
     *filters, name = key.split(":")
-    return _Replacement(name, tuple(reversed(filters)))
+    return _Replacement(name, tuple(reversed(filters)), handle)
 
 
 def _classify(handle: str) -> tuple[str, str]:
@@ -485,6 +487,7 @@ class TemplateUse:
     key: str
     filters: tuple[str, ...]
     section: bool
+    handle: str  # as written: "#Side effects", "hint:Class"
 
 
 def parse_template(template: str) -> tuple[TemplateUse, ...]:
@@ -495,9 +498,9 @@ def parse_template(template: str) -> tuple[TemplateUse, ...]:
 def _uses(nodes: Iterable[_Node]) -> Iterator[TemplateUse]:
     for node in nodes:
         if isinstance(node, _Replacement):
-            yield TemplateUse(node.key, node.filters, False)
+            yield TemplateUse(node.key, node.filters, False, node.handle)
         elif isinstance(node, _Section):
-            yield TemplateUse(node.key, (), True)
+            yield TemplateUse(node.key, (), True, node.handle)
             yield from _uses(node.children)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .anki_render import TemplateUse, can_render, filter_problem, parse_template
 from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
@@ -67,6 +68,22 @@ def load_note_types(root: Path, problems: list[Problem], files: dict[str, bytes]
     return ProjectNoteTypes(note_types, frozenset(broken) - set(NOTE_TYPES))
 
 
+class _Locator:
+    """Where a ``{{handle}}`` of a template is written in the note type file."""
+
+    def __init__(self, data: bytes) -> None:
+        self.lines = data.decode("utf-8-sig", "replace").split("\n")
+
+    def find(self, start: Pos, handle: str) -> Pos:
+        """The first ``{{handle}}`` at or after the template's start; the start if YAML escaped it."""
+        needle = "{{" + handle + "}}"
+        for number in range(start.line, len(self.lines) + 1):
+            column = self.lines[number - 1].find(needle, start.column - 1 if number == start.line else 0)
+            if column != -1:
+                return Pos(number, column + 1)
+        return start
+
+
 def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteType | None:
     before = len(problems)
     document = parse_document(data, shown, problems)
@@ -80,7 +97,7 @@ def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteTyp
     if not _key_ok(key, shown, read):
         return None
     read.unknown_keys(document, _SETTINGS, "note type setting")
-    note_type = _note_type(key, shown, document, read)
+    note_type = _note_type(key, shown, document, read, _Locator(data))
     return note_type if len(problems) == before else None
 
 
@@ -95,7 +112,7 @@ def _key_ok(key: str, shown: str, read: Reader) -> bool:
     return True
 
 
-def _note_type(key: str, shown: str, spec: YamlMap, read: Reader) -> NoteType | None:
+def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Locator) -> NoteType | None:
     kind = _kind(spec, read)
     fields = _fields(spec, read)
     templates = _templates(spec, read)
@@ -106,7 +123,7 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader) -> NoteType | 
     sort_field = _field_setting(spec, "sort_field", fields, read) or fields[0]
     sources_field = _field_setting(spec, "sources_field", fields, read)
     is_cloze = kind == "cloze"
-    _check_templates(spec, templates, fields, is_cloze, read)
+    _check_templates(spec, templates, fields, is_cloze, read, locator)
     return NoteType(key, tuple(fields), tuple(t for t, _ in templates), is_cloze, name, _pinned_id(spec, read),
                     css, fields.index(sort_field), sources_field, shown)
 
@@ -213,7 +230,7 @@ def _pinned_id(spec: YamlMap, read: Reader) -> int | None:
 
 
 def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]], fields: list[str],
-                     is_cloze: bool, read: Reader) -> None:
+                     is_cloze: bool, read: Reader, locator: _Locator) -> None:
     if is_cloze and len(templates) != 1:
         read.report(spec.value_pos["templates"], f"a cloze note type has exactly one card template, not {len(templates)}",
                     "Anki makes one card per cloze number from that template")
@@ -221,7 +238,8 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
         for side, text in (("front", template.question), ("back", template.answer)):
             uses = _uses(text, item.value_pos[side], side, read)
             if uses is not None:
-                _check_uses(uses, fields, is_cloze, side, item.value_pos[side], read)
+                _check_uses(uses, fields, is_cloze, side, read, lambda use, at=item.value_pos[side]:
+                            locator.find(at, use.handle))
         _check_front(template, item, fields, is_cloze, read)
 
 
@@ -234,9 +252,10 @@ def _uses(text: str, pos: Pos, side: str, read: Reader) -> tuple[TemplateUse, ..
         return None
 
 
-def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool, side: str, pos: Pos,
-                read: Reader) -> None:
+def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool, side: str, read: Reader,
+                where: Callable[[TemplateUse], Pos]) -> None:
     for use in uses:
+        pos = where(use)
         if use.key in fields or (use.key == "FrontSide" and not use.section) or (
                 use.section and is_cloze and _CLOZE_NUMBER.fullmatch(use.key)):
             problem = filter_problem(use.filters)

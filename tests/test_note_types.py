@@ -384,16 +384,18 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
     ("fields: [A, Side effects, Side_effects]\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:27",
      "would both be filled by {% block Side_effects %}"),
     ("fields: [Drug]\ntemplates:\n  - name: C\n    front: '{{Drug}}'\n    back: '{{FrontSide}} {{Drgu}}'\n",
-     ":5:11", "names the field 'Drgu', which the note type does not have (did you mean 'Drug'?)"),
+     ":5:26", "names the field 'Drgu', which the note type does not have (did you mean 'Drug'?)"),
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{A}}'\n    back: |\n      line one\n      {{#A}}{{B}}{{/A}}\n",
+     ":7:13", "names the field 'B'"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{#A}}{{A}}'\n    back: x\n", ":4:12",
      "sections do not balance"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{A}}'\n    back: '{{#A}}x{{/B}}'\n", ":5:11",
      "sections do not balance"),
-    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{shout:A}}'\n    back: x\n", ":4:12",
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{shout:A}}'\n    back: x\n", ":4:13",
      "'shout' is not one of Anki's template filters"),
-    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{cloze:A}}'\n    back: x\n", ":4:12",
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{cloze:A}}'\n    back: x\n", ":4:13",
      "uses {{cloze:A}} in a standard note type"),
-    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{Tags}} {{A}}'\n    back: x\n", ":4:12",
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{Tags}} {{A}}'\n    back: x\n", ":4:13",
      "special field {{Tags}}"),
     ("fields: [A, B]\ntemplates:\n  - name: C\n    front: 'Question: {{^A}}{{A}}{{/A}}'\n    back: '{{B}}'\n",
      ":4:12", "can never show a field, so Anki would never make this card"),
@@ -483,4 +485,4 @@ def test_a_card_type_naming_a_broken_note_type_is_not_reported_twice(
         make_project: Callable[..., Path], deckgen: Callable[..., object]) -> None:
     project = make_project({**DRUG_FILES, "note_types/drug.yaml": DRUG_NOTE_TYPE.replace("{{Mechanism}}", "{{Mechansim}}")})
     run = deckgen("check", project)
-    assert [line.split(": ")[0] for line in run.problems] == ["note_types/drug.yaml:10:11"]  # type: ignore[attr-defined]
+    assert [line.split(": ")[0] for line in run.problems] == ["note_types/drug.yaml:10:39"]  # type: ignore[attr-defined]
