@@ -39,33 +39,43 @@ class ProjectNoteTypes:
 
 def load_note_types(root: Path, problems: list[Problem], files: dict[str, bytes]) -> ProjectNoteTypes:
     """The built-in note types plus every `note_types/*.yaml`; problems are collected, not raised."""
-    folder = root / NOTE_TYPES_DIR
     note_types = dict(NOTE_TYPES)
     broken: set[str] = set()
-    paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
-    for path in paths:
+    for path in _note_type_files(root / NOTE_TYPES_DIR):
         shown = f"{NOTE_TYPES_DIR}/{path.name}"
-        data = read_file(path, shown, problems)
-        if data is None:
-            broken.add(path.stem)
-            continue
-        files[shown] = data
-        if path.stem in note_types and path.stem not in NOTE_TYPES:
-            problems.append(Problem(shown, 1, 1, f"note type '{path.stem}' is declared twice",
-                                    hint=f"keep one of {path.stem}.yaml and {path.stem}.yml"))
-            broken.add(path.stem)
-            continue
-        note_type = _load(path.stem, shown, data, problems)
-        twin = next((t for t in note_types.values() if note_type and t.id is not None and t.id == note_type.id), None)
-        if note_type is not None and twin is not None:
-            problems.append(Problem(shown, 1, 1, f"note type '{path.stem}' pins the id of note type '{twin.kind}'",
-                                    hint="Anki tells note types apart by id: give each its own"))
-            note_type = None
-        if note_type is None:
+        declared = path.stem in broken or (path.stem in note_types and path.stem not in NOTE_TYPES)
+        note_type = _read(path, shown, declared, problems, files)
+        if note_type is None or _pins_a_taken_id(note_type, note_types, problems):
             broken.add(path.stem)
         else:
             note_types[path.stem] = note_type
     return ProjectNoteTypes(note_types, frozenset(broken) - set(NOTE_TYPES))
+
+
+def _note_type_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
+
+
+def _read(path: Path, shown: str, declared: bool, problems: list[Problem], files: dict[str, bytes]) -> NoteType | None:
+    """One note type file, read and checked; None (reported) when it cannot be used."""
+    data = read_file(path, shown, problems)
+    if data is None:
+        return None
+    files[shown] = data
+    if declared:
+        problems.append(Problem(shown, 1, 1, f"note type '{path.stem}' is declared twice",
+                                hint=f"keep one of {path.stem}.yaml and {path.stem}.yml"))
+        return None
+    return _load(path.stem, shown, data, problems)
+
+
+def _pins_a_taken_id(note_type: NoteType, note_types: dict[str, NoteType], problems: list[Problem]) -> bool:
+    """Anki tells note types apart by id: two that pin the same one would be one note type to it."""
+    twin = next((t for t in note_types.values() if t.id is not None and t.id == note_type.id), None)
+    if twin is not None:
+        problems.append(Problem(note_type.path, 1, 1, f"note type '{note_type.kind}' pins the id of note type "
+                                f"'{twin.kind}'", hint="Anki tells note types apart by id: give each its own"))
+    return twin is not None
 
 
 class _Locator:
