@@ -104,14 +104,14 @@ def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteTyp
         read.report(Pos(1, 1), f"a note type file must be a mapping with 'fields' and 'templates', "
                                f"not {describe(document)}")
         return None
-    if not _key_ok(key, shown, read):
+    if not _key_ok(key, read):
         return None
     read.unknown_keys(document, _SETTINGS, "note type setting")
     note_type = _note_type(key, shown, document, read, _Locator(data))
     return note_type if len(problems) == before else None
 
 
-def _key_ok(key: str, shown: str, read: Reader) -> bool:
+def _key_ok(key: str, read: Reader) -> bool:
     if key in NOTE_TYPES:
         read.report(Pos(1, 1), f"'{key}' is one of deckgen's built-in note types and cannot be redefined",
                     f"name the file after a key of your own, e.g. note_types/my-{key}.yaml")

@@ -127,7 +127,7 @@ def default_output(root: Path) -> Path:
 def check_output_dir(root: Path, out_dir: Path, media: str = "media") -> None:
     """Refuse a folder whose files the preview would clobber: the project or its sources."""
     target, project = out_dir.resolve(), root.resolve()
-    sources = [project / name for name in ("cards", "templates", media)]
+    sources = [project / name for name in ("cards", "templates", "note_types", media)]
     if project.is_relative_to(target) or any(target.is_relative_to(s) for s in sources):
         raise ProjectError([Problem(str(out_dir), message="the preview cannot be written into the project's "
                                     "own folder or its sources", hint="name a folder of its own, e.g. -o dist/preview")])
