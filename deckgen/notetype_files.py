@@ -276,6 +276,9 @@ def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool
             elif "cloze" in use.filters and not is_cloze:
                 read.report(pos, f"the {side} template uses {{{{cloze:{use.key}}}}} in a standard note type",
                             "only a note type with 'kind: cloze' makes cards from cloze markers")
+        elif not use.key:
+            read.report(pos, f"the {side} template has {{{{{use.handle}}}}}, which names no field",
+                        "write {{Field}}, or remove the braces")
         elif use.key in SPECIAL_FIELDS:
             read.report(pos, f"the {side} template uses Anki's special field {{{{{use.key}}}}}, "
                              "which deckgen's preview cannot show yet", "put the text in a field of its own")

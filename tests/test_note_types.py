@@ -387,6 +387,8 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
      ":5:26", "names the field 'Drgu', which the note type does not have (did you mean 'Drug'?)"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{A}}'\n    back: |\n      line one\n      {{#A}}{{B}}{{/A}}\n",
      ":7:13", "names the field 'B'"),
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{A}} {{ }}'\n    back: x\n", ":4:19",
+     "the front template has {{ }}, which names no field"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{#A}}{{A}}'\n    back: x\n", ":4:12",
      "sections do not balance"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{A}}'\n    back: '{{#A}}x{{/B}}'\n", ":5:11",
