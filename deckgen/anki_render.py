@@ -10,8 +10,9 @@ are checked against the real backend in ``tests/test_anki_render.py`` and ``test
 The filters a project's own note type may use are mirrored: ``cloze``, ``cloze-only``, ``hint``,
 ``text``, ``type`` (as the backend returns it: a ``[[type:Field]]`` marker the reviewer replaces,
 see ``typed_answer_sides``), ``furigana``, ``kana`` and ``kanji``. Not mirrored: LaTeX (``[latex]``,
-``[$]``), ``tts`` filters and ``[anki:tts]`` directives, image occlusion, and the special fields
-``Tags``, ``Deck``, ``Card`` and the like (``check`` refuses them in a note type).
+``[$]``), ``tts`` filters and ``[anki:tts]`` directives, image occlusion, and the special field
+``CardID`` (``check`` refuses them in a note type). The other special fields (``{{Tags}}``,
+``{{Deck}}``, ...) render when the caller passes the note's ``NoteContext``.
 """
 
 from __future__ import annotations
@@ -44,10 +45,28 @@ class RenderedCard:
     answer: str
 
 
-def render_cards(note_type: NoteType, fields: dict[str, str]) -> list[RenderedCard]:
+@dataclass(frozen=True)
+class NoteContext:
+    """What Anki's special fields show besides the note's own: ``{{Tags}}``, ``{{Type}}``, ``{{Deck}}``."""
+
+    tags: tuple[str, ...] = ()
+    note_type_name: str = ""
+    deck: str = ""
+
+    def special_fields(self, template_name: str) -> dict[str, str]:
+        """Anki's special fields for a new card of this note (``add_special_fields`` in rslib)."""
+        return {"Tags": " ".join(self.tags), "Type": self.note_type_name, "Deck": self.deck,
+                "Subdeck": self.deck.rsplit("::", 1)[-1], "CardFlag": "flag0", "Card": template_name}
+
+
+SPECIAL_FIELDS = ("Tags", "Type", "Deck", "Subdeck", "CardFlag", "Card")
+"""The special fields the renderer shows (``CardID`` is not one: the learner's collection decides it)."""
+
+
+def render_cards(note_type: NoteType, fields: dict[str, str], note: NoteContext | None = None) -> list[RenderedCard]:
     """The cards Anki generates for a note of this type, in ord order, rendered as Anki does."""
     values = _stored_fields(note_type, fields)
-    return [_render_card(note_type, values, card_ord) for card_ord in _card_ords(note_type, values)]
+    return [_render_card(note_type, values, card_ord, note) for card_ord in _card_ords(note_type, values)]
 
 
 # Fields as Anki stores them
@@ -129,10 +148,12 @@ def _note_cloze_numbers(fields: dict[str, str]) -> set[int]:
 # ----------------------------------------
 
 
-def _render_card(note_type: NoteType, fields: dict[str, str], card_ord: int) -> RenderedCard:
+def _render_card(note_type: NoteType, fields: dict[str, str], card_ord: int, note: NoteContext | None = None
+                 ) -> RenderedCard:
     """Both sides of one card, following Anki's render pipeline."""
     template = note_type.templates[0 if note_type.is_cloze else card_ord]
-    context = _Context(_card_fields(fields, card_ord), card_ord)
+    special = note.special_fields(template.name) if note else {}
+    context = _Context(_card_fields({**special, **fields}, card_ord), card_ord)
     question_nodes = _parse(template.question)
     question = _render(question_nodes, context)
     blank = _blank_message(note_type, fields, card_ord, question_nodes, context)
@@ -144,7 +165,7 @@ def _render_card(note_type: NoteType, fields: dict[str, str], card_ord: int) -> 
 
 
 def _card_fields(fields: dict[str, str], card_ord: int) -> dict[str, str]:
-    """The note's fields plus the special ``c<n>`` field Anki sets for the card's cloze number."""
+    """The note's fields (and special fields) plus the ``c<n>`` field Anki sets for the card's cloze number."""
     return {f"c{card_ord + 1}": "1", **fields}
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .anki_render import TemplateUse, can_render, filter_problem, parse_template
+from .anki_render import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
 from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
 from .problems import Problem, did_you_mean
 from .schema import Reader, describe, parse_document, read_file
@@ -26,7 +26,7 @@ _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _STRIPPED = re.compile(r'[:{}"]')
 MAX_ID = (1 << 63) - 1  # Anki's ids are signed 64-bit integers
 _CLOZE_NUMBER = re.compile(r"c\d+")
-SPECIAL_FIELDS = ("Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID")
+UNSHOWN_FIELDS = ("CardID",)  # Anki's special fields the preview cannot show
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ def _field_name_problem(name: str, earlier: list[str]) -> tuple[str, str] | None
         fixed = _STRIPPED.sub("", name).lstrip("#/^ ")
         return (f"field name '{name}' has characters Anki strips from field names "
                 "(: { } \" anywhere, # / ^ at the start)", f"write '{fixed}'" if fixed else "rename it")
-    if name in ("FrontSide", *SPECIAL_FIELDS):
+    if name in ("FrontSide", *SPECIAL_FIELDS, *UNSHOWN_FIELDS):
         return f"'{name}' is a name Anki's templates reserve", "choose another field name"
     if name.lower() in (n.lower() for n in earlier):
         return f"field name '{name}' is used twice (Anki ignores case)", "every field needs its own name"
@@ -266,7 +266,7 @@ def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool
                 where: Callable[[TemplateUse], Pos]) -> None:
     for use in uses:
         pos = where(use)
-        if use.key in fields or (use.key == "FrontSide" and not use.section) or (
+        if use.key in fields or (use.key == "FrontSide" and not use.section) or use.key in SPECIAL_FIELDS or (
                 use.section and is_cloze and _CLOZE_NUMBER.fullmatch(use.key)):
             problem = filter_problem(use.filters)
             if problem:
@@ -279,7 +279,7 @@ def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool
         elif not use.key:
             read.report(pos, f"the {side} template has {{{{{use.handle}}}}}, which names no field",
                         "write {{Field}}, or remove the braces")
-        elif use.key in SPECIAL_FIELDS:
+        elif use.key in UNSHOWN_FIELDS:
             read.report(pos, f"the {side} template uses Anki's special field {{{{{use.key}}}}}, "
                              "which deckgen's preview cannot show yet", "put the text in a field of its own")
         else:

@@ -19,7 +19,7 @@ from typing import Any, Iterable
 import jinja2
 
 from . import __version__
-from .anki_render import render_cards, typed_answer_sides
+from .anki_render import NoteContext, render_cards, typed_answer_sides
 from .build import Project
 from .config import ProjectConfig
 from .notetypes import NOTE_TYPES, NoteType
@@ -71,19 +71,25 @@ class PreviewResult:
     media: int
 
 
-def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType] | None = None) -> list[PreviewCard]:
-    """Every card Anki makes of these notes, in learner order, rendered as Anki renders it."""
+def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType] | None = None,
+                  config: ProjectConfig | None = None) -> list[PreviewCard]:
+    """Every card Anki makes of these notes, in learner order, rendered as Anki renders it.
+
+    With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too.
+    """
     known = note_types or NOTE_TYPES
-    return [card for note in notes for card in _note_cards(note, known[note.note_type])]
+    return [card for note in notes for card in _note_cards(note, known[note.note_type], config)]
 
 
-def _note_cards(note: RenderedNote, note_type: NoteType) -> list[PreviewCard]:
+def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None) -> list[PreviewCard]:
     """One entry per card: per cloze number for a cloze note, per direction for a reversed one."""
     fields = dict(zip(note_type.fields, note.fields))
+    context = None if config is None else NoteContext(
+        note.tags, note_type.display_name(config.deck), config.group_deck(note.group))
     return [
         PreviewCard(note, card.ord, _template_label(note_type, card.ord),
                     *typed_answer_sides(card.question, card.answer, fields, card.ord), _stylesheet(note_type))
-        for card in render_cards(note_type, fields)
+        for card in render_cards(note_type, fields, context)
     ]
 
 
@@ -100,7 +106,7 @@ def _stylesheet(note_type: NoteType) -> str:
 def write_preview(project: Project, out_dir: Path, live: str | None = None) -> PreviewResult:
     """Write the site for a checked project; `live` is the build token of a serving preview."""
     check_output_dir(project.config.root, out_dir, project.config.media)
-    cards = preview_cards(project.notes, project.templates.note_types)
+    cards = preview_cards(project.notes, project.templates.note_types, project.config)
     written = _write_assets(out_dir, project.templates.css, project.templates.note_types)
     written += _copy_media(out_dir, project.media)
     _write_text(out_dir / "index.html", _render(PAGE_TEMPLATE, _page_context(project, cards, live)))

@@ -16,7 +16,7 @@ from ankitools import add_deckgen_note_type, import_package, open_collection, st
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deckgen.anki_render import RenderedCard, render_cards, typed_answer_sides, typed_comparison
+from deckgen.anki_render import NoteContext, RenderedCard, render_cards, typed_answer_sides, typed_comparison
 from deckgen.build import BuildOptions, build
 from deckgen.notetypes import CardTemplate, NoteType
 from deckgen.package import stable_id
@@ -43,7 +43,7 @@ templates:
       {{^Side effects}}<p>No notable side effects.</p>{{/Side effects}}
   - name: Side effects
     front: "{{#Side effects}}{{Drug}}: its main side effect?{{type:Side effects}}{{/Side effects}}"
-    back: "{{FrontSide}}<hr id=answer>{{Side effects}}"
+    back: "{{FrontSide}}<hr id=answer>{{Side effects}}<footer>{{Card}} of {{Type}} in {{Deck}} ({{Subdeck}}), {{Tags}}, {{CardFlag}}</footer>"
 """
 DRUG_SPEC = """\
 note_type: drug
@@ -172,7 +172,9 @@ def test_cards_are_those_anki_generates_and_render_as_anki_renders_them(
         learner.add_note(fresh, DeckId(1))
         assert sorted(card.ord for card in fresh.cards()) == list(note.ords), card_id
         # Anki's own rendering, and deckgen's
-        ours = render_cards(note_types[note.note_type], dict(zip(note_types[note.note_type].fields, note.fields)))
+        note_type = note_types[note.note_type]
+        context = NoteContext(note.tags, note_type.display_name("Test Deck"), result.project.config.group_deck(note.group))
+        ours = render_cards(note_type, dict(zip(note_type.fields, note.fields)), context)
         assert ours == [RenderedCard(c.ord, strip_style(c.question()), strip_style(c.answer())) for c in cards]
 
     drug = learner.models.by_name("Gout drug")
@@ -397,8 +399,10 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
      "'shout' is not one of Anki's template filters"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{cloze:A}}'\n    back: x\n", ":4:13",
      "uses {{cloze:A}} in a standard note type"),
-    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{Tags}} {{A}}'\n    back: x\n", ":4:13",
-     "special field {{Tags}}"),
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{CardID}} {{A}}'\n    back: x\n", ":4:13",
+     "special field {{CardID}}"),
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '{{Tags}}'\n    back: x\n", ":4:12",
+     "can never show a field"),
     ("fields: [A, B]\ntemplates:\n  - name: C\n    front: 'Question: {{^A}}{{A}}{{/A}}'\n    back: '{{B}}'\n",
      ":4:12", "can never show a field, so Anki would never make this card"),
     ("fields: [A, B]\ntemplates:\n  - name: C\n    front: 'Always the same'\n    back: '{{B}}'\n",
