@@ -9,10 +9,12 @@ The rules mirror Anki's Rust code (``rslib/src/template.rs``, ``cloze.rs``, ``ca
 are checked against the real backend in ``tests/test_anki_render.py`` and ``tests/test_note_types.py``.
 The filters a project's own note type may use are mirrored: ``cloze``, ``cloze-only``, ``hint``,
 ``text``, ``type`` (as the backend returns it: a ``[[type:Field]]`` marker the reviewer replaces,
-see ``typed_answer_sides``), ``furigana``, ``kana`` and ``kanji``. Not mirrored: LaTeX (``[latex]``,
-``[$]``), ``tts`` filters and ``[anki:tts]`` directives, image occlusion, and the special field
-``CardID`` (``check`` refuses them in a note type). The other special fields (``{{Tags}}``,
-``{{Deck}}``, ...) render when the caller passes the note's ``NoteContext``.
+see ``typed_answer_sides``), ``furigana``, ``kana``, ``kanji`` and ``tts``; so are Anki's special
+fields (``{{Tags}}``, ``{{Deck}}``, ...) when the caller passes the note's ``NoteContext``.
+Not mirrored: LaTeX (``[latex]``, ``[$]``), image occlusion, the special field ``CardID``
+(``check`` refuses it in a note type), a ``[anki:tts]`` directive without ``lang`` (Anki shows an
+error text there) and the option order of other ``[anki:...]`` directives with several options
+(Anki's own order is a hash map's).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import html.entities
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from deckgen.notetypes import NoteType
@@ -195,13 +197,55 @@ def _error_div(text: str, anchor: str) -> str:
     return f"<div>{text}<br><a href='{_MORE_INFO}#{anchor}'>More information</a></div>"
 
 
-_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+
+
+_AV_TAG = re.compile(
+    r"\[sound:[^\]]+\]"
+    r"|\[anki:(?P<name>[^\] \t\r\n]+)[ \t\r\n]*"
+    r"(?P<options>(?:[^\] \t\r\n=]+=(?:\"[^\"]*\"|[^\] \t\r\n\"]*)[ \t\r\n]*)*)\]"
+    r"(?P<content>.*?)\[/anki:(?P=name)\]",
+    re.DOTALL,
+)
+_DIRECTIVE_OPTION = re.compile(r"([^\] \t\r\n=]+)=(?:\"([^\"]*)\"|([^\] \t\r\n\"]*))")
 
 
 def _play_refs(html: str, side: str) -> str:
-    """Replace ``[sound:...]`` tags with the numbered ``[anki:play:q:0]`` refs Anki returns."""
+    """Anki's AV tags as ``Card.question()``/``answer()`` return them (``card_rendering/writer.rs``).
+
+    ``[sound:...]`` and ``[anki:tts lang=...]...[/anki:tts]`` become numbered ``[anki:play:q:0]``
+    refs; other ``[anki:...]`` directives are written back with their options normalised.
+    """
     counter = itertools.count()
-    return _SOUND.sub(lambda _: f"[anki:play:{side}:{next(counter)}]", html)
+    return _rewrite_av_tags(html, lambda: f"[anki:play:{side}:{next(counter)}]")
+
+
+def _strip_av_tags(html: str) -> str:
+    """Anki's ``strip_av_tags``: sounds and text-to-speech removed."""
+    return _rewrite_av_tags(html, lambda: "")
+
+
+def _rewrite_av_tags(html: str, av_tag: Callable[[], str]) -> str:
+    """Each sound and text-to-speech tag replaced by ``av_tag()``; other directives written as Anki writes them."""
+    if "[sound:" not in html and "[anki:" not in html:
+        return html
+
+    def replace(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name is None:
+            return av_tag()
+        options = [(key, quoted or plain) for key, quoted, plain in _DIRECTIVE_OPTION.findall(match["options"])]
+        if name == "tts":
+            lang = next((value for key, value in reversed(options) if key == "lang"), "")
+            return av_tag() if lang else match[0]  # no lang: Anki's error text, not mirrored
+        written = "".join(_directive_option(key, value) for key, value in options)
+        return f"[anki:{name}{written}]{match['content']}[/anki:{name}]"
+
+    return _AV_TAG.sub(replace, html)
+
+
+def _directive_option(key: str, value: str) -> str:
+    """One option of a directive as Anki writes it back: quoted only where it must be."""
+    return f' {key}="{value}"' if any(char in value for char in "] \t\r\n") else f" {key}={value}"
 
 
 # Anki's template language
@@ -361,6 +405,8 @@ def _apply_filter(name: str, text: str, field_name: str, context: _Context) -> s
         return _hint_filter(text, field_name)
     if name in _RUBY_FILTERS:
         return _ruby_filter(name, text)
+    if name.startswith("tts "):
+        return f"[anki:tts lang={name[4:]}]{text}[/anki:tts]"
     raise ValueError(f"template filter {name!r} is not supported by deckgen's renderer")
 
 
@@ -379,9 +425,7 @@ def filter_problem(filters: tuple[str, ...]) -> str | None:
     if filters[-1:] == ("type",):
         return None  # Anki renders any type:...: as the typing box
     for name in filters:
-        if name.startswith("tts "):
-            return f"the '{name.split()[0]}' filter is Anki's, but deckgen's preview cannot render it"
-        if name not in RENDERED_FILTERS:
+        if name not in RENDERED_FILTERS and not name.startswith("tts "):
             return f"'{name}' is not one of Anki's template filters"
     return None
 
@@ -492,9 +536,8 @@ def _cloze_for_typing(text: str, number: int) -> str:
 
 def typed_comparison(expected: str) -> str:
     """The backend's ``compare_answer(expected, "")``: the expected text, plain and escaped."""
-    stripped = strip_html(_LINEBREAKS.sub(" ", _SOUND.sub("", expected))).strip()
-    escaped = stripped.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<code id=typeans>{escaped}</code>"
+    stripped = strip_html(_LINEBREAKS.sub(" ", _strip_av_tags(expected))).strip()
+    return f"<code id=typeans>{html.escape(stripped)}</code>"  # htmlescape's encode_minimal
 
 
 # What a template can show

@@ -272,7 +272,7 @@ def _check_uses(uses: tuple[TemplateUse, ...], fields: list[str], is_cloze: bool
             if problem:
                 read.report(pos, f"the {side} template's {{{{{':'.join((*reversed(use.filters), use.key))}}}}}: "
                                  f"{problem}", "Anki's filters: text, hint, type, cloze, cloze-only, "
-                                               "furigana, kana, kanji")
+                                               "furigana, kana, kanji, tts <lang>")
             elif "cloze" in use.filters and not is_cloze:
                 read.report(pos, f"the {side} template uses {{{{cloze:{use.key}}}}} in a standard note type",
                             "only a note type with 'kind: cloze' makes cards from cloze markers")

@@ -287,7 +287,17 @@ CLOZE_ONLY = NoteType(
                   "{{cloze:Text}}<hr>{{cloze-only:Text}}{{type:cloze:Text}}"),),
     is_cloze=True, path="note_types/cloze-only.yaml",
 )
+SPEECH = NoteType(
+    "speech", ("Word", "Other"),
+    (CardTemplate("Say", "{{tts en_US:Word}} {{Word}}",
+                  "{{FrontSide}}<hr>{{tts ja_JP voices=Apple_Otoya,Kyoko speed=1.2:Word}}{{Other}}{{type:Other}}"),),
+    path="note_types/speech.yaml",
+)
 FILTER_CASES = [
+    (SPEECH, {"Word": "<b>Hallo</b> [sound:a.mp3]", "Other": "[anki:tts lang=de_DE]Hallo[/anki:tts] [sound:b.mp3]"}),
+    (SPEECH, {"Word": "x", "Other": '[anki:foo  a="b c"]x[/anki:foo] [anki:bar x="1"]y[/anki:baz] [anki:q]z[/anki:q]'}),
+    (SPEECH, {"Word": "[anki:tts lang=en][sound:x.mp3][/anki:tts]", "Other": "[sound:][anki:tts lang=en speed=x]s"}),
+    (SPEECH, {"Word": "w", "Other": "a'b\"c&amp;d<e>f"}),
     (FILTERS, {"Word": "<b>Gout</b> &amp; co", "Reading": "痛風[つうふう] x", "Notes": "<i>joint</i> &lt;pain&gt;&nbsp;"}),
     (FILTERS, {"Word": "a", "Reading": " ", "Notes": ""}),
     (FILTERS, {"Word": "<!-- c --><style>b{}</style>x", "Reading": "日本[にほん]語[ご] [sound:a.mp3]", "Notes": "é"}),
@@ -309,12 +319,13 @@ def test_filters_render_as_anki_renders_them(number: int, tmp_path: Path) -> Non
         cards = sorted(note.cards(), key=lambda card: card.ord)
         expected = [RenderedCard(c.ord, strip_style(c.question()), strip_style(c.answer())) for c in cards]
         assert render_cards(note_type, fields) == expected
-        assert typed_comparison(fields.get("Reading", "")) == col.compare_answer(fields.get("Reading", ""), "")
+        typed = "Other" if note_type is SPEECH else "Reading"
+        assert typed_comparison(fields.get(typed, "")) == col.compare_answer(fields.get(typed, ""), "")
         typing = [card for card in cards if "[[type:" in card.answer()]
         assert len(typing) == (1 if note_type is FILTERS else len(cards))
         for card in typing:  # what the reviewer compares an empty reply with: the field, or the card's clozes
             expected_text = col.extract_cloze_for_typing(fields["Text"], card.ord + 1) if note_type.is_cloze \
-                else fields["Reading"]
+                else fields[typed]
             _, answer = typed_answer_sides("", strip_style(card.answer()), fields, card.ord)
             assert col.compare_answer(expected_text, "") in answer
     finally:
