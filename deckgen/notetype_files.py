@@ -176,7 +176,7 @@ def _field_name_problem(name: str, earlier: list[str]) -> tuple[str, str] | None
                 "(: { } \" anywhere, # / ^ at the start)", f"write '{fixed}'" if fixed else "rename it")
     if name in ("FrontSide", *SPECIAL_FIELDS, *UNSHOWN_FIELDS):
         return f"'{name}' is a name Anki's templates reserve", "choose another field name"
-    if name.lower() in (n.lower() for n in earlier):
+    if name.casefold() in (n.casefold() for n in earlier):
         return f"field name '{name}' is used twice (Anki ignores case)", "every field needs its own name"
     if block_name(name)[:1].isdigit():
         return (f"field name '{name}' starts with a digit, so no Jinja block can fill it",
@@ -202,8 +202,8 @@ def _templates(spec: YamlMap, read: Reader) -> list[tuple[CardTemplate, YamlMap]
             continue
         read.unknown_keys(item, _TEMPLATE_KEYS, "card template setting")
         name, front, back = (read.text(item, key, required=True) for key in _TEMPLATE_KEYS)
-        if name is not None and name in names:
-            read.report(item.value_pos["name"], f"card template name '{name}' is used twice",
+        if name is not None and name.casefold() in (n.casefold() for n in names):
+            read.report(item.value_pos["name"], f"card template name '{name}' is used twice (Anki ignores case)",
                         "Anki tells a note's cards apart by their template names")
         elif name is not None and front is not None and back is not None:
             names.append(name)
@@ -244,6 +244,7 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
     if is_cloze and len(templates) != 1:
         read.report(spec.value_pos["templates"], f"a cloze note type has exactly one card template, not {len(templates)}",
                     "Anki makes one card per cloze number from that template")
+    _check_fronts_differ(templates, read)
     for template, item in templates:
         for side, text in (("front", template.question), ("back", template.answer)):
             uses = _uses(text, item.value_pos[side], side, read)
@@ -251,6 +252,16 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
                 _check_uses(uses, fields, is_cloze, side, read, lambda use, at=item.value_pos[side]:
                             locator.find(at, use.handle))
         _check_front(template, item, fields, is_cloze, read)
+
+
+def _check_fronts_differ(templates: list[tuple[CardTemplate, YamlMap]], read: Reader) -> None:
+    """Anki refuses two templates with the same front (unless it shows {{Card}}): they would be one card."""
+    seen: dict[str, str] = {}
+    for template, item in templates:
+        first = seen.setdefault(template.question, template.name)
+        if first != template.name and not re.search(r"\{\{\s*Card\s*\}\}", template.question):
+            read.report(item.value_pos["front"], f"card template '{template.name}' has the same front as '{first}'",
+                        "Anki refuses such a note type: its cards would ask the same question")
 
 
 def _uses(text: str, pos: Pos, side: str, read: Reader) -> tuple[TemplateUse, ...] | None:

@@ -431,6 +431,10 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: C, front: '{{A}}', back: y}\n",
      ":4:12", "card template name 'C' is used twice"),
     ("fields: [A]\ntemplate: []\n", ":2:1", "unknown note type setting 'template'"),
+    ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: c, front: '{{A}}?', back: y}\n",
+     ":4:12", "card template name 'c' is used twice (Anki ignores case)"),
+    ("fields: [A, B]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: D, front: '{{A}}', back: '{{B}}'}\n",
+     ":4:22", "card template 'D' has the same front as 'C'"),
     ("fields: [A, 2nd]\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:13", "starts with a digit"),
 ]
 
