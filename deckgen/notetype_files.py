@@ -15,7 +15,8 @@ from typing import Callable
 from .anki_render import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
 from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
 from .problems import Problem, did_you_mean
-from .schema import Reader, describe, parse_document, read_file
+from .confine import read_inside
+from .schema import Reader, describe, parse_document
 from .yamlsource import Implicit, Pos, YamlList, YamlMap
 
 NOTE_TYPES_DIR = "note_types"
@@ -44,7 +45,7 @@ def load_note_types(root: Path, problems: list[Problem], files: dict[str, bytes]
     for path in _note_type_files(root / NOTE_TYPES_DIR):
         shown = f"{NOTE_TYPES_DIR}/{path.name}"
         declared = path.stem in broken or (path.stem in note_types and path.stem not in NOTE_TYPES)
-        note_type = _read(path, shown, declared, problems, files)
+        note_type = _read(path, shown, declared, problems, files, root)
         if note_type is None or _pins_a_taken_id(note_type, note_types, problems):
             broken.add(path.stem)
         else:
@@ -56,9 +57,10 @@ def _note_type_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")) if folder.is_dir() else []
 
 
-def _read(path: Path, shown: str, declared: bool, problems: list[Problem], files: dict[str, bytes]) -> NoteType | None:
+def _read(path: Path, shown: str, declared: bool, problems: list[Problem], files: dict[str, bytes],
+          root: Path) -> NoteType | None:
     """One note type file, read and checked; None (reported) when it cannot be used."""
-    data = read_file(path, shown, problems)
+    data = read_inside(path, shown, problems, root)
     if data is None:
         return None
     files[shown] = data
@@ -264,7 +266,23 @@ def _check_fronts_differ(templates: list[tuple[CardTemplate, YamlMap]], read: Re
                         "Anki refuses such a note type: its cards would ask the same question")
 
 
+_SECTION_HANDLE = re.compile(r"\{\{\s*([#^/])")
+MAX_NESTING = 50
+
+
+def _nesting(text: str) -> int:
+    """How deep the template's sections nest (an upper bound when they do not balance)."""
+    depth = deepest = 0
+    for match in _SECTION_HANDLE.finditer(text):
+        depth += -1 if match[1] == "/" else 1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def _uses(text: str, pos: Pos, side: str, read: Reader) -> tuple[TemplateUse, ...] | None:
+    if _nesting(text) > MAX_NESTING:
+        read.report(pos, f"the {side} template nests sections more than {MAX_NESTING} deep")
+        return None
     try:
         return parse_template(text)
     except ValueError as exc:
@@ -302,8 +320,10 @@ def _check_front(template: CardTemplate, item: YamlMap, fields: list[str], is_cl
     """Anki makes no card of a front that shows no field, and none of a cloze template without {{cloze:}}."""
     pos = item.value_pos["front"]
     try:
-        uses = parse_template(template.question)
+        uses = parse_template(template.question) if _nesting(template.question) <= MAX_NESTING else None
     except ValueError:
+        uses = None
+    if uses is None:
         return  # reported
     if is_cloze:
         if not any("cloze" in use.filters and use.key in fields for use in uses):

@@ -6,7 +6,7 @@ import contextlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from anki.collection import Collection
@@ -22,6 +22,7 @@ from deckgen.notetypes import CardTemplate, NoteType
 from deckgen.package import stable_id
 from deckgen.preview import read_preview_data, write_preview
 from deckgen.problems import ProjectError
+from test_preview_browser import browser_page  # noqa: F401  (a fixture: headless Chromium, or a skip)
 
 DRUG_NOTE_TYPE = """\
 name: Gout drug
@@ -204,8 +205,25 @@ def test_the_preview_shows_what_anki_shows(drug_project: Path, tmp_path: Path, l
     side_effect = shown[("probenecid", 2)]
     assert '<input type=text id=typeans' in side_effect["question"]
     assert learner.compare_answer("Kidney stones &amp; &lt;gravel&gt;", "") in side_effect["answer"]
-    assert shown[("allopurinol", 0)]["css"] == "note-type-drug.css"
+    allopurinol = list(shown).index(("allopurinol", 0))
+    document = (preview.output / f"cards/{allopurinol}-question.html").read_text()
+    assert '<link rel="stylesheet" href="../assets/note-type-drug.css">' in document
     assert (preview.output / "assets/note-type-drug.css").read_text() == ".card { font-family: serif; }\n"
+
+
+def test_hints_open_and_note_type_css_applies_in_chromium(drug_project: Path, tmp_path: Path, browser_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    result = build(drug_project, BuildOptions(output=tmp_path / "drugs.apkg"))
+    browser_page.goto(write_preview(result.project, tmp_path / "preview").index.as_uri())
+    front = browser_page.frame_locator('[data-card-id="allopurinol"][data-ord="0"] iframe').first
+    hint = front.locator("div.hint")
+    expect(hint).to_be_hidden()
+    front.locator("a.hint").click()
+    expect(hint).to_be_visible()
+    expect(hint).to_have_text("Xanthine oxidase inhibitor")
+    assert front.locator("body").evaluate("b => getComputedStyle(b.querySelector('.card') || b).fontFamily") == "serif"
+    assert browser_page.errors == []
 
 
 def test_a_template_change_reaches_learners_as_a_note_type_update(
@@ -431,6 +449,8 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: C, front: '{{A}}', back: y}\n",
      ":4:12", "card template name 'C' is used twice"),
     ("fields: [A]\ntemplate: []\n", ":2:1", "unknown note type setting 'template'"),
+    ("fields: [A]\ntemplates:\n  - name: C\n    front: '" + "{{#A}}" * 5000 + "{{A}}" + "{{/A}}" * 5000 + "'\n    back: x\n",
+     ":4:12", "nests sections more than 50 deep"),
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: c, front: '{{A}}?', back: y}\n",
      ":4:12", "card template name 'c' is used twice (Anki ignores case)"),
     ("fields: [A, B]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: D, front: '{{A}}', back: '{{B}}'}\n",
