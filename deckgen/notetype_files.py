@@ -16,6 +16,7 @@ from .anki_render import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem
 from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
 from .problems import Problem, did_you_mean
 from .confine import read_inside
+from .names import REMOTE_HINT, remote_problem
 from .schema import Reader, describe, parse_document
 from .yamlsource import Implicit, Pos, YamlList, YamlMap
 
@@ -129,6 +130,7 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
     fields = _fields(spec, read)
     templates = _templates(spec, read)
     css = read.text(spec, "css") if "css" in spec else None
+    _check_remote(css, "css", spec.value_pos.get("css"), read)
     name = read.text(spec, "name", required="name" in spec)
     if kind is None or not fields or not templates:
         return None
@@ -249,11 +251,19 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
     _check_fronts_differ(templates, read)
     for template, item in templates:
         for side, text in (("front", template.question), ("back", template.answer)):
+            _check_remote(text, f"the {side} template", item.value_pos[side], read)
             uses = _uses(text, item.value_pos[side], side, read)
             if uses is not None:
                 _check_uses(uses, fields, is_cloze, side, read, lambda use, at=item.value_pos[side]:
                             locator.find(at, use.handle))
         _check_front(template, item, fields, is_cloze, read)
+
+
+def _check_remote(text: str | None, what: str, pos: Pos | None, read: Reader) -> None:
+    """Learners' Anki would fetch it every time a card shows (security: see names.py)."""
+    remote = remote_problem(text) if text else None
+    if remote is not None and pos is not None:
+        read.report(pos, f"{what} {remote[1]}", REMOTE_HINT)
 
 
 def _check_fronts_differ(templates: list[tuple[CardTemplate, YamlMap]], read: Reader) -> None:

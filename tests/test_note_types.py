@@ -84,7 +84,7 @@ cards:
   - id: probenecid
     drug: Probenecid
     mechanism: More uric acid leaves in the urine
-    side_effect: Kidney stones & <gravel>
+    side_effect: Kidney stones & gravel
 """
 PASSAGE_NOTE_TYPE = """\
 kind: cloze
@@ -204,7 +204,7 @@ def test_the_preview_shows_what_anki_shows(drug_project: Path, tmp_path: Path, l
             assert (entry["question"], entry["answer"]) == (question, answer)
     side_effect = shown[("probenecid", 2)]
     assert '<input type=text id=typeans' in side_effect["question"]
-    assert learner.compare_answer("Kidney stones &amp; &lt;gravel&gt;", "") in side_effect["answer"]
+    assert learner.compare_answer("Kidney stones &amp; gravel", "") in side_effect["answer"]
     allopurinol = list(shown).index(("allopurinol", 0))
     document = (preview.output / f"cards/{allopurinol}-question.html").read_text()
     assert '<link rel="stylesheet" href="../assets/note-type-drug.css">' in document
@@ -449,6 +449,10 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: C, front: '{{A}}', back: y}\n",
      ":4:12", "card template name 'C' is used twice"),
     ("fields: [A]\ntemplate: []\n", ":2:1", "unknown note type setting 'template'"),
+    ("fields: [A]\ncss: '@import url(https://example.com/x.css);'\ntemplates: [{name: C, front: '{{A}}', back: x}]\n",
+     ":2:6", "css loads the remote resource 'https://example.com/x.css'"),
+    ("fields: [A]\ntemplates: [{name: C, front: '{{A}}', back: '<img src=\"//example.com/a.png\">'}]\n",
+     ":2:45", "the back template loads the remote resource '//example.com/a.png'"),
     ("fields: [A]\ntemplates:\n  - name: C\n    front: '" + "{{#A}}" * 5000 + "{{A}}" + "{{/A}}" * 5000 + "'\n    back: x\n",
      ":4:12", "nests sections more than 50 deep"),
     ("fields: [A]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: c, front: '{{A}}?', back: y}\n",
