@@ -285,6 +285,36 @@ def test_round_trip(samples, tmp_path: Path, name: str) -> None:
         assert learner.get_note(edited_id)[fmt.edited[1]] == "the learner's own words"
 
 
+@pytest.mark.parametrize("name", FORMATS)
+def test_seeded_lock_is_what_a_build_computes(samples, tmp_path: Path, name: str, monkeypatch) -> None:
+    """The lock the import seeds without the pipeline is exactly current: the card files compiled
+    from what the importer knows equal the pipeline's, build --frozen passes, a build changes nothing."""
+    from deckgen import build as build_module
+    from deckgen.compiler import Compiler, FileResult
+    from deckgen.importer import seed
+
+    fmt = formats(samples)[name]
+    compiled: list[FileResult] = []
+
+    def assemble(config, templates, results, *args):  # type: ignore[no-untyped-def]
+        compiled.extend(results)
+        return build_module.assemble(config, templates, results, *args)
+
+    monkeypatch.setattr(seed, "assemble", assemble)
+    project = tmp_path / "project"
+    import_deck(fmt.source, project, fmt.options)
+    assert compiled, "the import fell back to building the project"
+    built = build_module.prepare(project)
+    assert built.lock == built.old_lock and not built.problems
+    pipeline = Compiler(built.config, built.templates)
+    assert compiled == [pipeline.compile(result.path, (project / result.path).read_bytes()) for result in compiled]
+    runner = CliRunner()
+    frozen = runner.invoke(main, ["build", str(project), "--frozen", "-o", str(tmp_path / "frozen.apkg")])
+    assert frozen.exit_code == 0, frozen.output
+    again = runner.invoke(main, ["build", str(project), "-o", str(tmp_path / "again.apkg")])
+    assert again.exit_code == 0 and "no changes since the lock" in again.output, again.output
+
+
 def _yaml_first(html_text: str) -> str:
     return visible_text(html_text).split()[0]
 
