@@ -497,3 +497,25 @@ def test_a_field_passed_through_with_safe_is_not_warned_about(tmp_path: Path, pr
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert ("is shown as text" in result.output) == (printed == "{{ back }}")
+
+
+_SHAPES = ["<b>{}</b> {}", "{}<br>{}", "<i>{}</i>: {}", "<p>{}</p><p>{}</p>", "<ul><li>{}</li><li>{}</li></ul>",
+           "{} <b>{}</b>.", '<a href="x.html">{}</a> {}', "<h2>{}</h2>{}", "<b>{}</b>{}", "{}<b>{}</b>",
+           '<span class="c">{}</span>{}', "<div>{}</div>{}", "{}<sub>{}</sub>", '{}<img src="a.png"> {}']
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(_SHAPES), st.lists(st.text(alphabet="ab Z1.)(,'\"-:*_é9#", max_size=12), min_size=2, max_size=2),
+       st.booleans())
+def test_a_shape_stands_for_each_of_its_values(template: str, runs: list[str], allow_html: bool) -> None:
+    """Converting and rendering a shape once gives, for every value of it, what converting and rendering that value gives."""
+    from deckgen.importer.htmltext import MARKDOWN, equivalent
+
+    value = template.format(*runs)
+    converter = FieldConverter(allow_html)
+    converted = converter.convert(value)
+    texts = converted.shape.texts if converted.shape else ()
+    rendered = converter.rendered_value(converted.text, converted.form, texts)
+    assert rendered == converter.rendered(converted.text)
+    if converted.mode == MARKDOWN:
+        assert equivalent(rendered, value)

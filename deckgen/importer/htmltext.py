@@ -9,8 +9,8 @@ passed through as the original deck had it.
 
 from __future__ import annotations
 
+import functools
 import html
-import itertools
 import re
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -153,8 +153,13 @@ def shape(value: str) -> Shape | None:
 
 def fill(form: str, texts: tuple[str, ...]) -> str:
     """A shape's text (Markdown or HTML, with its marks) with the runs put back in order."""
-    parts = form.split(_MARK)
-    return "".join(itertools.chain.from_iterable(zip(parts, texts))) + parts[-1]
+    return _template(form).format(*texts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _template(form: str) -> str:
+    """The form as a format string: one '{}' for each mark (the runs hold no mark)."""
+    return form.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}")
 
 
 def _numbered(form: str) -> str:
