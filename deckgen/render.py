@@ -288,9 +288,10 @@ class Renderer:
 
     def _source_html(self, source: Source) -> str:
         """A source in the deck description: its citation and the references it lists."""
-        listed = "".join(f"<li>[{html.escape(n)}] {self.markdown_html(t)}</li>" for n, t in source.references)
+        listed = "".join(f"<li>[{html.escape(n)}] {self.markdown_html(t)}</li>" for n, t in source.references if t)
         if source.untitled:
-            listed += f"<li><i>{self.markdown_html(source.untitled)}</i></li>"
+            untitled = ", ".join(html.escape(n) for n, t in source.references if not t)
+            listed += f"<li>{f'[{untitled}] ' if untitled else ''}<i>{self.markdown_html(source.untitled)}</i></li>"
         return self.markdown_html(source.citation) + (f'<ul class="source-references">{listed}</ul>' if listed else "")
 
     def deck_description(self) -> str:

@@ -132,7 +132,7 @@ def test_guideline_references_as_printed(deck) -> None:  # type: ignore[no-untyp
         elif number in ("3", "4"):
             assert "masseter" in title and "does not say which" in title
         else:
-            assert "without numbers" in title and "masseter" not in title and "review" not in title.lower()
+            assert title == "<i>title unknown: the guideline prints its reference list without numbers</i>"
 
 
 def test_description_carries_the_guidelines_caution_and_its_unnumbered_list(deck) -> None:  # type: ignore[no-untyped-def]
