@@ -19,6 +19,7 @@ sources:
     citation: A report with an unnumbered reference list
     references:
       1: The one entry the report ties to its number
+      2: null
     untitled: the report prints its list without numbers; no title is known for this number
   paper:
     citation: A paper with a numbered list
@@ -40,6 +41,7 @@ cards:
 NO_TITLES = """\
   other:
     citation: A source that names none of its references
+    references: {4: null}
     untitled: the source's reference list is unnumbered
 """
 
@@ -68,9 +70,17 @@ def test_a_source_with_only_the_note_still_lists_the_cited_numbers(make_project,
     assert "<li>[4] <i>the source's reference list is unnumbered</i></li>" in answers["Which tumour?"]
 
 
-def test_the_deck_description_carries_the_note(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_deck_description_carries_the_note_with_its_numbers(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     description = _answers(make_project, tmp_path)["description"]
-    assert "<li><i>the report prints its list without numbers; no title is known for this number</i></li>" in description
+    assert "<li>[2] <i>the report prints its list without numbers; no title is known for this number</i></li>" in description
+    assert "<li>[4] <i>the source's reference list is unnumbered</i></li>" in description
+
+
+def test_numbers_declared_without_a_title_are_not_warned_about(make_project, deckgen) -> None:  # type: ignore[no-untyped-def]
+    root = make_project({"deckgen.yaml": UNNUMBERED + NO_TITLES, "cards/causes.yaml": CARDS})
+    run = deckgen("check", root)
+    warned = [line for line in run.problems if "lists no reference" in line]
+    assert len(warned) == 1 and "source 'paper' lists no reference 7" in warned[0], run.stderr
 
 
 def test_the_note_must_be_text(make_project, deckgen) -> None:  # type: ignore[no-untyped-def]
