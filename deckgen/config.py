@@ -14,7 +14,7 @@ CONFIG_FILE = "deckgen.yaml"
 DEFAULT_GROUPS = {"cause": "Causes", "mechanism": "Mechanism", "treatment": "Treatment"}
 _KEYS = (
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
-    "html", "media", "output",
+    "html", "media", "output", "lint",  # lint: read by deckgen.lint
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

@@ -1,0 +1,127 @@
+"""The cards a learner meets, as lint judges them: each card's front and the answers it asks for.
+
+A note becomes the cards Anki makes of it (`deckgen.anki_render.render_cards`): a reversed note
+gives two cards, each asking the other side; a cloze note gives one card per cloze number, whose
+answers are the deletions with that number. The sources are left out: a citation is not content.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..anki_render import cloze_deletions, render_cards
+from ..notetypes import NOTE_TYPES, NoteType
+from ..render import RenderedNote
+from .text import BLANK, answer_words, visible, words
+
+SOURCES_FIELD = "Sources"
+CONTEXT_FIELDS = frozenset({"FrontSide", "Extra", SOURCES_FIELD})  # shown with an answer, never asked for
+_HANDLE = re.compile(r"\{\{([^}]*)\}\}")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One thing a card asks the learner to recall: a back, or one cloze deletion."""
+
+    html: str
+    text: str
+    words: tuple[str, ...]  # without a leading article
+
+
+@dataclass(frozen=True)
+class LearnerCard:
+    """One card of a note, as the learner meets it."""
+
+    note: RenderedNote
+    ord: int
+    name: str  # as Anki's card list names it: "Card 1", "Reverse", "Cloze 2"
+    question: str  # the front's visible text
+    question_words: tuple[str, ...]
+    blank: bool  # the front hides something for the learner to fill in
+    question_field: str  # the note field the front shows (for locating a finding)
+    answer_field: str  # the note field the answers come from
+    answers: tuple[Answer, ...]
+    one_of_many: bool = False  # the note makes several cards: messages say which
+
+    @property
+    def card_id(self) -> str:
+        return self.note.card_id
+
+    @property
+    def which(self) -> str:
+        """"Reverse: " for a card that shares its note with others, "" for a note's only card."""
+        return f"{self.name}: " if self.one_of_many else ""
+
+
+@dataclass(frozen=True)
+class LearnerNote:
+    """A note's cards and everything its cards show (fronts, backs, extra), as word sequences."""
+
+    note: RenderedNote
+    cards: tuple[LearnerCard, ...]
+    seen: tuple[tuple[str, ...], ...]
+
+
+def learner_notes(notes: Iterable[RenderedNote]) -> list[LearnerNote]:
+    """Every note's cards, in deck order."""
+    return [_learner_note(note) for note in notes]
+
+
+def note_type(kind: str) -> NoteType:
+    """The note type of a rendered note (the one place lint looks note types up)."""
+    return NOTE_TYPES[kind]
+
+
+def _learner_note(note: RenderedNote) -> LearnerNote:
+    kind = note_type(note.note_type)
+    fields = dict(zip(kind.fields, note.fields))
+    if SOURCES_FIELD in fields:
+        fields[SOURCES_FIELD] = ""
+    rendered = render_cards(kind, fields)
+    cards = tuple(_learner_card(note, kind, fields, card.ord, card.question, len(rendered) > 1 or kind.is_cloze)
+                  for card in rendered)
+    seen = {words(visible(text)) for card in rendered for text in (card.question, card.answer)}
+    return LearnerNote(note, cards, tuple(sorted(seen)))
+
+
+def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
+                  question_html: str, one_of_many: bool) -> LearnerCard:
+    question = visible(question_html)
+    template = kind.templates[0 if kind.is_cloze else card_ord]
+    asked = _fields(template.question)
+    if kind.is_cloze:
+        cloze_field = next((name for name, filters in asked if "cloze" in filters), kind.fields[0])
+        name, field = f"Cloze {card_ord + 1}", cloze_field
+        answers = [_answer(html) for html in cloze_deletions(fields.get(cloze_field, ""), card_ord + 1)]
+        question_field = cloze_field
+    else:
+        shown = {name for name, _ in asked}
+        answer_fields = [name for name, _ in _fields(template.answer)
+                         if name not in shown and name not in CONTEXT_FIELDS and name in fields]
+        name, field = template.name, (answer_fields[0] if answer_fields else kind.fields[-1])
+        answers = [_answer(fields[name]) for name in answer_fields]
+        question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
+    blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
+    return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, field,
+                       tuple(answer for answer in answers if answer.words), one_of_many)
+
+
+def _answer(fragment: str) -> Answer:
+    text = visible(fragment)
+    return Answer(fragment, text, answer_words(text))
+
+
+@functools.lru_cache(maxsize=64)
+def _fields(template: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The fields an Anki template shows, each with its filters, in order (sections left out)."""
+    found = []
+    for handle in _HANDLE.findall(template):
+        handle = handle.strip()
+        if handle[:1] in ("#", "^", "/"):
+            continue
+        *filters, name = handle.split(":")
+        found.append((name.strip(), tuple(f.strip() for f in filters)))
+    return tuple(found)
