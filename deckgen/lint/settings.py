@@ -40,7 +40,7 @@ def read_settings(root: Path, problems: list[Problem]) -> LintSettings:
     section = read.mapping(document, "lint")
     if section is None:
         return LintSettings()
-    read.unknown_keys(section, RULE_NAMES, "lint rule")
+    read.unknown_keys(section, RULE_NAMES, "lint rule", "lint rules: " + ", ".join(RULE_NAMES))
     enabled, options = set(RULE_NAMES), {}
     for rule in RULES:
         value = section.get(rule.name)
@@ -78,7 +78,7 @@ def _rule_options(rule: Rule, given: YamlMap | None, read: Reader) -> dict[str, 
     options = dict(rule.defaults)
     if given is None:
         return options
-    read.unknown_keys(given, rule.defaults, f"setting of lint rule '{rule.name}'")
+    read.unknown_keys(given, rule.defaults, f"'{rule.name}' setting", "its settings: " + ", ".join(rule.defaults))
     for key, default in rule.defaults.items():
         if key in given:
             value = _setting(given[key], given.value_pos[key], f"{rule.name}.{key}", default, read)

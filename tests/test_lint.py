@@ -1,0 +1,363 @@
+"""`deckgen lint` on sample projects written here, each with one defect and its clean counterpart.
+
+Nothing here reads this repository's own deck: its content is being rewritten, and lint's rules
+are proven on the small projects below.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from ankitools import add_deckgen_note_type, open_collection
+from conftest import CliRun, run_deckgen
+
+from deckgen.anki_render import cloze_deletions
+from deckgen.build import prepare
+from deckgen.lint import RULE_NAMES, lint_project
+from deckgen.lint.text import visible
+from deckgen.notetypes import CLOZE, NOTE_TYPES
+
+Make = Callable[..., Path]
+
+CLEAN_CARDS = """\
+group: cause
+cards:
+  - id: trauma
+    front: Which kind of injury to soft tissue can end in dystrophic calcification?
+    back: An open wound
+  - id: salt
+    front: Which calcium salt makes up most of the deposits?
+    back: Calcium phosphate
+  - id: membranes
+    type: cloze
+    text: Damaged cell membranes release {{c1::phosphate}}-containing molecules that bind {{c2::calcium}}.
+  - id: name-site
+    front: "Name the muscle of the jaw in which a case report found calcification:"
+    back: The masseter
+"""
+
+
+def cards(*items: str, header: str = "group: cause\ncards:\n") -> dict[str, str]:
+    """A project's only card file, from card entries written as YAML list items."""
+    return {"cards/causes.yaml": header + "".join(items)}
+
+
+def card(card_id: str, front: str, back: str, extra: str = "") -> str:
+    lines = f"  - id: {card_id}\n    front: {json.dumps(front)}\n    back: {json.dumps(back)}\n"
+    return lines + (f"    extra: {json.dumps(extra)}\n" if extra else "")
+
+
+def cloze(card_id: str, text: str) -> str:
+    return f"  - id: {card_id}\n    type: cloze\n    text: {json.dumps(text)}\n"
+
+
+def lint(project: Path, *args: str) -> CliRun:
+    result = run_deckgen("lint", project, *args)
+    assert not result.crashed, result.exception
+    return result
+
+
+def findings(result: CliRun, rule: str | None = None) -> list[str]:
+    """The finding lines of a text report (rule given: only that rule's)."""
+    lines = [line for line in result.stdout.splitlines() if line.endswith("]")]
+    return [line for line in lines if rule is None or line.endswith(f"[{rule}]")]
+
+
+def config(settings: str) -> dict[str, str]:
+    from conftest import MINIMAL_CONFIG
+
+    return {"deckgen.yaml": MINIMAL_CONFIG + settings}
+
+
+# ---------------------------------------------------------------------------------------------
+# A clean project, and what a report looks like
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_well_formed_project_has_no_finding(make_project: Make) -> None:
+    result = lint(make_project({"cards/causes.yaml": CLEAN_CARDS}))
+    assert result.exit_code == 0, result.stdout
+    assert findings(result) == []
+    assert result.stdout.strip() == "5 cards of 4 notes: 0 findings to fix, 0 explained by lint_ignore"
+
+
+def test_findings_are_located_at_the_card_key_and_name_card_and_rule(make_project: Make) -> None:
+    project = make_project(cards(card("bare", "Calcification", "Deposition of calcium salts in tissue")))
+    result = lint(project)
+    assert result.exit_code == 1
+    assert findings(result) == [
+        "cards/causes.yaml:4:12: card 'bare': the front 'Calcification' is not a question, an instruction "
+        "or a blank (ask ('What ...?'), instruct ('Name ...') or hide the answer in a cloze, so that the "
+        "learner knows what to recall) [front_form]"
+    ]
+    assert result.stdout.splitlines()[-1] == "1 card of 1 note: 1 finding to fix, 0 explained by lint_ignore"
+
+
+def test_a_card_type_without_a_front_key_is_located_at_the_card(make_project: Make) -> None:
+    project = make_project({
+        "templates/term.yaml": "note_type: basic\nfields:\n  term: {required: true}\n  meaning: {required: true}\n",
+        "templates/term.html.j2": "{% block Front %}{{ term }}{% endblock %}{% block Back %}{{ meaning }}{% endblock %}",
+        **cards("  - id: bare\n    type: term\n    term: Calcification\n    meaning: Calcium in tissue\n"),
+    })
+    assert [line.split(": ")[0] for line in findings(lint(project))] == ["cards/causes.yaml:3:5"]
+
+
+# ---------------------------------------------------------------------------------------------
+# One test per rule: the defect, and the same cards without it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_near_duplicate_fronts(make_project: Make) -> None:
+    first = card("injury", "Which injury to soft tissue can end in dystrophic calcification?", "Trauma")
+    again = card("injury-again", "Which injury to the soft tissue can end in dystrophic calcification?", "An open wound")
+    other = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    result = lint(make_project(cards(first, again)))
+    [found] = findings(result, "near_duplicate")
+    assert found.startswith("cards/causes.yaml:7:12: card 'injury-again': its front shares 91% of its words "
+                            "with the front of card 'injury' (cards/causes.yaml:3)")
+    assert findings(lint(make_project(cards(first, other))), "near_duplicate") == []
+
+
+def test_identical_fronts_are_named_the_same(make_project: Make) -> None:
+    first = card("a", "What is necrosis?", "Death of tissue")
+    result = lint(make_project(cards(first, card("b", "What is  NECROSIS", "Cell death"))))
+    [found] = findings(result, "near_duplicate")
+    assert "card 'b': its front is the same as the front of card 'a'" in found
+
+
+def test_near_duplicate_threshold_is_a_setting(make_project: Make) -> None:
+    pair = cards(card("injury", "Which injury to soft tissue can end in dystrophic calcification?", "Trauma"),
+                 card("injury-again", "Which injury to the soft tissue can end in dystrophic calcification?", "A wound"))
+    assert findings(lint(make_project(pair)), "near_duplicate")
+    assert not findings(lint(make_project({**pair, **config("lint:\n  near_duplicate: {similarity: 0.95}\n")})),
+                        "near_duplicate")
+
+
+def test_giveaway_in_another_cards_back(make_project: Make) -> None:
+    asks = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    gives = card("xray", "How do the deposits look on an x-ray?", "White and gritty",
+                 extra="The calcium phosphate crystals block x-rays.")
+    fair = card("xray", "How do the deposits look on an x-ray?", "White and gritty",
+                extra="The crystals block x-rays.")
+    [found] = findings(lint(make_project(cards(asks, gives))), "giveaway")
+    assert found.startswith("cards/causes.yaml:6:5: card 'xray': shows 'Calcium phosphate', the answer to card "
+                            "'salt' (cards/causes.yaml:3)")
+    assert findings(lint(make_project(cards(asks, fair))), "giveaway") == []
+
+
+def test_giveaway_of_a_cloze_deletion_and_of_a_reverse_card(make_project: Make) -> None:
+    deletion = cloze("membranes", "Damaged membranes release {{c1::phosphate-containing molecules}}.")
+    term = "  - id: term\n    type: reversed\n    front: Metastatic calcification\n    back: What is calcium deposited in healthy tissue called?\n"
+    gives = card("blood", "Which blood calcium level goes with metastatic calcification?",
+                 "A high one, as phosphate-containing molecules are released")
+    result = lint(make_project(cards(deletion, term, gives)))
+    assert sorted(re.findall(r"the answer to card '([^']+)' \(([^:]*)", "\n".join(findings(result, "giveaway")))) == [
+        ("membranes", "Cloze 1"), ("term", "Reverse")]
+
+
+def test_short_answers_are_no_giveaway_unless_set(make_project: Make) -> None:
+    files = cards(card("injury", "Which injury can end in dystrophic calcification?", "Trauma"),
+                  card("wound", "What does trauma to soft tissue leave behind?", "A wound"))
+    assert findings(lint(make_project(files)), "giveaway") == []
+    found = findings(lint(make_project({**files, **config("lint:\n  giveaway: {min_words: 1}\n")})), "giveaway")
+    assert [line.split(": card ")[1][:7] for line in found] == ["'wound'"]
+
+
+def test_answer_in_its_own_front(make_project: Make) -> None:
+    own = card("injury", "Which kind of trauma to soft tissue can end in calcification?", "Trauma")
+    clean = card("injury", "Which kind of injury to soft tissue can end in calcification?", "Trauma")
+    hinted = cloze("salt", "Most deposits are {{c1::calcium phosphate::calcium phosphate}}.")
+    result = lint(make_project(cards(own, hinted)))
+    assert [line.split(": ", 1)[1] for line in findings(result, "answer_in_front")] == [
+        "card 'injury': the front already shows its answer 'Trauma' (cue the answer without naming it) "
+        "[answer_in_front]",
+        "card 'salt': Cloze 1: the front already shows its answer 'calcium phosphate' (cue the answer without "
+        "naming it) [answer_in_front]",
+    ]
+    assert findings(lint(make_project(cards(clean))), "answer_in_front") == []
+
+
+def test_list_dump_answers(make_project: Make) -> None:
+    six = card("causes", "Which causes does the article list?", "Trauma, necrosis, tumors, infection, inflammation and radiotherapy")
+    five = card("causes", "Which causes does the article list?", "Trauma, necrosis, tumors, infection and inflammation")
+    listed = card("causes", "Which causes does the article list?", "- trauma\n- necrosis\n- tumors\n- infection\n- inflammation\n- radiotherapy")
+    [found] = findings(lint(make_project(cards(six))), "list_dump")
+    assert "card 'causes': its answer is a list of 6 items (more than 5)" in found
+    assert findings(lint(make_project(cards(five))), "list_dump") == []
+    assert "a list of 6 items" in findings(lint(make_project(cards(listed))), "list_dump")[0]
+    assert findings(lint(make_project({**cards(six), **config("lint:\n  list_dump: {max_items: 6}\n")})),
+                    "list_dump") == []
+
+
+def test_cloze_with_too_many_deletions(make_project: Make) -> None:
+    together = cloze("together", "Deposits hold {{c1::calcium}}, {{c1::phosphate}}, {{c1::carbonate}} and {{c1::protein}}.")
+    three = cloze("three", "Deposits hold {{c1::calcium}}, {{c1::phosphate}} and {{c1::carbonate}}.")
+    numbered = cloze("numbered", " ".join(f"{{{{c{n}::item{n}}}}}" for n in range(1, 7)))
+    five = cloze("five", " ".join(f"{{{{c{n}::item{n}}}}}" for n in range(1, 6)))
+    result = lint(make_project(cards(together, numbered)))
+    [per_card, per_note] = findings(result, "cloze_deletions")
+    assert "card 'together': Cloze 1: hides 4 deletions at once (more than 3)" in per_card
+    assert "card 'numbered': the text has 6 cloze numbers (more than 5): 6 cards from one text" in per_note
+    assert findings(lint(make_project(cards(three, five))), "cloze_deletions") == []
+    strict = config("lint:\n  cloze_deletions: {per_card: 2, per_note: 4}\n")
+    assert len(findings(lint(make_project({**cards(three, five), **strict})), "cloze_deletions")) == 2
+
+
+def test_fronts_that_ask_nothing(make_project: Make) -> None:
+    statement = card("statement", "Dystrophic calcification follows tissue damage.", "In damaged or dead tissue")
+    asking = [
+        card("question", "Where does dystrophic calcification form?", "In damaged or dead tissue"),
+        card("instruction", "Name the tissue in which dystrophic calcification forms.", "Damaged or dead tissue"),
+        card("second-sentence", "Dystrophic calcification follows damage. State where it forms.", "In dead tissue"),
+        card("blank", "Dystrophic calcification forms in ___ tissue.", "damaged or dead"),
+        cloze("cloze", "Dystrophic calcification forms in {{c1::damaged}} tissue."),
+    ]
+    assert len(findings(lint(make_project(cards(statement))), "front_form")) == 1
+    assert findings(lint(make_project(cards(*asking))), "front_form") == []
+    verbs = config("lint:\n  front_form: {verbs: [dystrophic]}\n")
+    assert findings(lint(make_project({**cards(statement), **verbs})), "front_form") == []
+
+
+def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project: Make) -> None:
+    term = "  - id: term\n    type: reversed\n    front: What is necrosis?\n    back: Death of tissue\n"
+    [found] = findings(lint(make_project(cards(term))), "front_form")
+    assert found.startswith("cards/causes.yaml:6:11: card 'term': Reverse: the front 'Death of tissue' is not a question")
+
+
+def test_a_rule_can_be_turned_off(make_project: Make) -> None:
+    files = cards(card("bare", "Calcification", "Calcium in tissue"))
+    result = lint(make_project({**files, **config("lint:\n  front_form: off\n")}))
+    assert result.exit_code == 0 and findings(result) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining a finding: lint_ignore with a reason
+# ---------------------------------------------------------------------------------------------
+
+TERM = card("bare", "Calcification", "Deposition of calcium salts in tissue")
+REASON = '    lint_ignore: {front_form: "a term the deck defines; the term alone is the cue"}\n'
+
+
+def test_a_reason_explains_a_finding(make_project: Make) -> None:
+    project = make_project(cards(TERM + REASON))
+    result = lint(project)
+    assert result.exit_code == 0 and findings(result) == []
+    assert result.stdout.splitlines()[-1] == "1 card of 1 note: 0 findings to fix, 1 explained by lint_ignore"
+    [shown] = findings(lint(project, "--explained"))
+    assert shown.endswith("[front_form, explained: a term the deck defines; the term alone is the cue]")
+    report = json.loads(lint(project, "--format", "json").stdout)
+    assert report["ok"] is True
+    assert [f["explained"] for f in report["findings"]] == ["a term the deck defines; the term alone is the cue"]
+
+
+def test_a_reason_explains_only_its_rule(make_project: Make) -> None:
+    other = '    lint_ignore: {giveaway: "the contrast is the point"}\n'
+    result = lint(make_project(cards(TERM + other)))
+    assert result.exit_code == 1 and len(findings(result, "front_form")) == 1
+
+
+def test_the_answer_cards_reason_explains_a_giveaway_too(make_project: Make) -> None:
+    asks = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    gives = card("xray", "What block x-rays in the deposits?", "The calcium phosphate crystals")
+    reason = '    lint_ignore: {giveaway: "the salt is named on every card about the deposits"}\n'
+    assert lint(make_project(cards(asks, gives))).exit_code == 1
+    assert lint(make_project(cards(asks + reason, gives))).exit_code == 0
+    assert lint(make_project(cards(asks, gives + reason))).exit_code == 0
+
+
+def test_a_reason_is_required_and_rule_names_are_checked(make_project: Make) -> None:
+    result = lint(make_project(cards(TERM + '    lint_ignore: {front_form: "", giveway: "x"}\n')))
+    assert result.exit_code == 1
+    assert "cards/causes.yaml:6:31: card 'bare': the reason to ignore 'front_form' is empty" in result.stderr
+    assert ("cards/causes.yaml:6:35: card 'bare': unknown lint rule 'giveway' in lint_ignore "
+            "(did you mean 'giveaway'?)") in result.stderr
+    listed = lint(make_project(cards(TERM + "    lint_ignore: [front_form]\n")))
+    assert "'lint_ignore' must be a mapping, not a list" in listed.stderr and listed.exit_code == 1
+
+
+def test_a_reason_that_explains_nothing_is_reported_and_fails_under_strict(make_project: Make) -> None:
+    project = make_project(cards(card("q", "What is calcification?", "Deposition of calcium salts in tissue") + REASON))
+    result = lint(project)
+    assert result.exit_code == 0
+    assert ("cards/causes.yaml:6:19: card 'q': lint_ignore 'front_form' explains no finding on this card "
+            "(remove it, so that it cannot hide a future one) [front_form] (unused)") in result.stdout
+    assert lint(project, "--strict").exit_code == 1
+
+
+def test_lint_ignore_is_a_card_key_that_check_and_build_accept_without_changing_the_note(make_project: Make) -> None:
+    plain, explained = make_project(cards(TERM)), make_project(cards(TERM + REASON))
+    assert run_deckgen("check", explained).exit_code == 0
+    assert [n.hash for n in prepare(plain).notes] == [n.hash for n in prepare(explained).notes]
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings, formats, and projects lint cannot read
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("settings, message", [
+    ("lint:\n  giveway: {min_words: 3}\n", "deckgen.yaml:9:3: unknown lint rule 'giveway' (did you mean 'giveaway'?)"),
+    ("lint:\n  giveaway: {min_words: 0}\n", "deckgen.yaml:9:25: lint setting 'giveaway.min_words' must be a whole number from 1, not 0"),
+    ("lint:\n  near_duplicate: {similarity: 2}\n", "lint setting 'near_duplicate.similarity' must be a number above 0 and at most 1, not 2"),
+    ("lint:\n  list_dump: {most: 3}\n", "deckgen.yaml:9:15: unknown 'list_dump' setting 'most' (its settings: max_items)"),
+    ("lint:\n  front_form: yes please\n", "lint rule 'front_form' must be false (off) or a mapping of its settings, not text"),
+    ("lint:\n  front_form: {verbs: name}\n", "lint setting 'front_form.verbs' must be a list of words, not text"),
+])
+def test_wrong_settings_are_located_problems(make_project: Make, settings: str, message: str) -> None:
+    project = make_project({"cards/causes.yaml": CLEAN_CARDS, **config(settings)})
+    result = lint(project)
+    assert result.exit_code == 1 and message in result.stderr
+    assert run_deckgen("check", project).exit_code == 0  # only lint reads its settings
+
+
+def test_a_project_with_errors_is_reported_as_check_reports_it(make_project: Make) -> None:
+    result = lint(make_project(cards("  - id: broken\n    front: Which?\n    backk: x\n")))
+    assert result.exit_code == 1 and "unknown field 'backk'" in result.stderr
+    as_json = json.loads(lint(make_project(cards("  - id: broken\n    front: Which?\n")), "--format", "json").stdout)
+    assert as_json["ok"] is False and as_json["problems"][0]["message"] == "missing field 'back'"
+
+
+def test_github_format_annotates_each_finding(make_project: Make) -> None:
+    result = lint(make_project(cards(TERM)), "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "::warning file=cards/causes.yaml,line=4,col=12,title=deckgen lint%3A front_form::card 'bare': the front "
+        "'Calcification' is not a question, an instruction or a blank (ask ('What ...?'), instruct ('Name ...') "
+        "or hide the answer in a cloze, so that the learner knows what to recall)")
+
+
+def test_json_lists_every_rule_name_it_can_report(make_project: Make) -> None:
+    report = json.loads(lint(make_project(cards(TERM)), "--format", "json").stdout)
+    assert report["ok"] is False and {f["rule"] for f in report["findings"]} <= set(RULE_NAMES)
+    assert report["findings"][0]["card"] == "bare"
+
+
+def test_lint_project_is_the_library_call(make_project: Make) -> None:
+    report = lint_project(make_project(cards(TERM)))
+    assert [(f.card, f.rule, f.line, f.column) for f in report.unexplained] == [("bare", "front_form", 4, 12)]
+
+
+# ---------------------------------------------------------------------------------------------
+# A cloze card's answers are what Anki hides on it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cloze_deletions_are_what_anki_hides(tmp_path: Path) -> None:
+    text = ("{{c1::calcium}} binds {{c2::phosphate {{c1::ions}}}} in {{c1::<b>dead</b> tissue::where?}}; "
+            "{{c3::crystals}} form")
+    col = open_collection(tmp_path)
+    try:
+        note = col.new_note(add_deckgen_note_type(col, NOTE_TYPES[CLOZE]))
+        note["Text"] = text
+        col.add_note(note, 1)  # type: ignore[arg-type]
+        for anki_card in note.cards():
+            hidden = re.findall(r'data-cloze="([^"]*)"', anki_card.question())
+            expected = [visible(html.unescape(value)) for value in hidden]
+            assert [visible(d) for d in cloze_deletions(text, anki_card.ord + 1)] == expected
+    finally:
+        col.close()
