@@ -3,7 +3,8 @@
 Similarity is the Jaccard index of the fronts' word sets (|A ∩ B| / |A ∪ B|, after normalising).
 Candidate pairs come from a prefix filter, the standard set-similarity join: with each front's
 words ordered rarest first, two fronts that reach the threshold must share a word among their
-first `n - ceil(t * n) + 1` words, so only those are indexed and compared, never all pairs.
+first `n - ceil(t * n) + 1` words, so only those are indexed and compared, never all pairs; and
+their sizes cannot differ by more than the threshold allows (`t * n <= m <= n / t`).
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Find
     reported: set[tuple[str, str]] = set()
     for number, (card, front) in enumerate(zip(cards, fronts)):
         prefix = _prefix(front, frequency, threshold)
-        candidates = sorted({other for word in prefix for other in index[word]})
+        smallest = threshold * len(front) - 1e-9  # a front with fewer words cannot be alike enough
+        candidates = sorted({other for word in prefix for other in index[word]
+                             if smallest <= len(fronts[other]) <= len(front) / threshold + 1e-9})
         for other in candidates:
             pair = (cards[other].card_id, card.card_id)
             if pair[0] == pair[1] or pair in reported:
                 continue
-            alike = len(front & fronts[other]) / len(front | fronts[other])
+            shared = len(front & fronts[other])
+            alike = shared / (len(front) + len(fronts[other]) - shared)
             if alike >= threshold:
                 reported.add(pair)
                 yield _finding(card, cards[other], alike)
