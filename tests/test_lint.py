@@ -223,6 +223,15 @@ def test_fronts_that_ask_nothing(make_project: Make) -> None:
     assert findings(lint(make_project({**cards(statement), **verbs})), "front_form") == []
 
 
+def test_a_front_of_only_an_image_or_a_sound_is_not_judged(make_project: Make) -> None:
+    files = {"media/heart.png": b"\x89PNG\r\n\x1a\n", "media/beat.mp3": b"ID3",
+             **cards(card("image", "![](heart.png)", "A calcified valve"), card("sound", "[sound:beat.mp3]", "A murmur"),
+                     card("sound-term", "[sound:beat.mp3] Murmur", "A heart sound"))}
+    found = findings(lint(make_project(files)), "front_form")
+    assert [line.split("'")[1] for line in found] == ["sound-term"]
+    assert "the front 'Murmur' is not" in found[0]
+
+
 def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project: Make) -> None:
     term = "  - id: term\n    type: reversed\n    front: What is necrosis?\n    back: Death of tissue\n"
     [found] = findings(lint(make_project(cards(term))), "front_form")

@@ -11,7 +11,7 @@ import html
 import re
 import unicodedata
 
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^>]*>|\[anki:play:[qa]:\d+\]")  # tags, and the sound buttons Anki puts in
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 ARTICLES = frozenset({"the", "a", "an"})
@@ -19,7 +19,7 @@ BLANK = re.compile(r"\[\.\.\.\]|_{3,}|…")
 
 
 def visible(fragment: str) -> str:
-    """What a learner reads in an HTML fragment: tags as spaces, entities decoded, spacing collapsed."""
+    """What a learner reads in an HTML fragment: tags and sounds as spaces, entities decoded, spacing collapsed."""
     return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
 
 

@@ -39,8 +39,8 @@ def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Find
 
 
 def asks(card: LearnerCard, verbs: frozenset[str]) -> bool:
-    """Whether the front tells the learner what to recall."""
-    if card.blank or "?" in card.question:
+    """Whether the front tells the learner what to recall (a front without words, an image, is not judged)."""
+    if card.blank or "?" in card.question or not card.question_words:
         return True
     return any(found[0] in verbs for found in map(words, _SENTENCE.split(card.question)) if found)
 
