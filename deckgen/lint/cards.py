@@ -64,6 +64,10 @@ class LearnerNote:
     cards: tuple[LearnerCard, ...]
     seen: tuple[tuple[str, ...], ...]
 
+    @property
+    def is_cloze(self) -> bool:
+        return note_type(self.note.note_type).is_cloze
+
 
 def learner_notes(notes: Iterable[RenderedNote]) -> list[LearnerNote]:
     """Every note's cards, in deck order."""
@@ -90,23 +94,33 @@ def _learner_note(note: RenderedNote) -> LearnerNote:
 def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
                   question_html: str, one_of_many: bool) -> LearnerCard:
     question = visible(question_html)
-    template = kind.templates[0 if kind.is_cloze else card_ord]
-    asked = _fields(template.question)
-    if kind.is_cloze:
-        cloze_field = next((name for name, filters in asked if "cloze" in filters), kind.fields[0])
-        name, field = f"Cloze {card_ord + 1}", cloze_field
-        answers = [_answer(html) for html in cloze_deletions(fields.get(cloze_field, ""), card_ord + 1)]
-        question_field = cloze_field
-    else:
-        shown = {name for name, _ in asked}
-        answer_fields = [name for name, _ in _fields(template.answer)
-                         if name not in shown and name not in CONTEXT_FIELDS and name in fields]
-        name, field = template.name, (answer_fields[0] if answer_fields else kind.fields[-1])
-        answers = [_answer(fields[name]) for name in answer_fields]
-        question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
+    name, question_field, answer_field, answers = (
+        _cloze_card(kind, fields, card_ord) if kind.is_cloze else _front_back_card(kind, fields, card_ord))
     blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
-    return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, field,
+    return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, answer_field,
                        tuple(answer for answer in answers if answer.words), one_of_many)
+
+
+_Parts = tuple[str, str, str, list[Answer]]  # card name, question field, answer field, answers
+
+
+def _cloze_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts:
+    """A cloze card asks for the deletions with its number, in the field its template clozes."""
+    asked = _fields(kind.templates[0].question)
+    cloze_field = next((name for name, filters in asked if "cloze" in filters), kind.fields[0])
+    answers = [_answer(html) for html in cloze_deletions(fields.get(cloze_field, ""), card_ord + 1)]
+    return f"Cloze {card_ord + 1}", cloze_field, cloze_field, answers
+
+
+def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts:
+    """A front/back card asks for the fields its answer shows and its question does not (extra aside)."""
+    template = kind.templates[card_ord]
+    shown = {name for name, _ in _fields(template.question)}
+    answer_fields = [name for name, _ in _fields(template.answer)
+                     if name not in shown and name not in CONTEXT_FIELDS and name in fields]
+    question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
+    answer_field = answer_fields[0] if answer_fields else kind.fields[-1]
+    return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields]
 
 
 def _answer(fragment: str) -> Answer:

@@ -9,7 +9,7 @@ from ..build import prepare
 from ..load import CardSource
 from ..options import BuildOptions
 from ..problems import Problem, ProjectError
-from .cards import LearnerNote, learner_notes
+from .cards import learner_notes
 from .findings import Finding, LintFinding
 from .ignores import Explanations, card_sources, explanations, key_position
 from .rules import RULES

@@ -20,7 +20,9 @@ def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Find
     """Each cloze card with more than `per_card` deletions, each note with more than `per_note` numbers."""
     per_card, per_note = int(options["per_card"]), int(options["per_note"])
     for note in notes:
-        cloze_cards = [card for card in note.cards if card.name.startswith("Cloze")]
+        if not note.is_cloze:
+            continue
+        cloze_cards = list(note.cards)
         if len(cloze_cards) > per_note:
             yield Finding(NAME, cloze_cards[0], cloze_cards[0].answer_field,
                           f"the text has {len(cloze_cards)} cloze numbers (more than {per_note}): "
