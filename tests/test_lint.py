@@ -145,7 +145,7 @@ def test_giveaway_in_another_cards_back(make_project: Make) -> None:
     fair = card("xray", "How do the deposits look on an x-ray?", "White and gritty",
                 extra="The crystals block x-rays.")
     [found] = findings(lint(make_project(cards(asks, gives))), "giveaway")
-    assert found.startswith("cards/causes.yaml:6:5: card 'xray': shows 'Calcium phosphate', the answer to card "
+    assert found.startswith("cards/causes.yaml:9:12: card 'xray': shows 'Calcium phosphate', the answer to card "
                             "'salt' (cards/causes.yaml:3)")
     assert findings(lint(make_project(cards(asks, fair))), "giveaway") == []
 

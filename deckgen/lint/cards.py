@@ -15,11 +15,12 @@ from typing import Iterable
 from ..anki_render import cloze_deletions, render_cards
 from ..notetypes import NOTE_TYPES, NoteType
 from ..render import RenderedNote
-from .text import BLANK, answer_words, visible, words
+from .text import BLANK, answer_words, contains, visible, words
 
 SOURCES_FIELD = "Sources"
 CONTEXT_FIELDS = frozenset({"FrontSide", "Extra", SOURCES_FIELD})  # shown with an answer, never asked for
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
+_CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,18 @@ class LearnerNote:
 def learner_notes(notes: Iterable[RenderedNote]) -> list[LearnerNote]:
     """Every note's cards, in deck order."""
     return [_learner_note(note) for note in notes]
+
+
+def field_showing(note: LearnerNote, found: tuple[str, ...]) -> str:
+    """The first field of the note whose text holds these words ("" if they only appear across fields)."""
+    for name, value in zip(note_type(note.note.note_type).fields, note.note.fields):
+        if name != SOURCES_FIELD and contains(words(visible(_CLOZE_MARKER.sub(_unwrap, value))), found):
+            return name
+    return ""
+
+
+def _unwrap(marker: re.Match[str]) -> str:
+    return marker.group(1)
 
 
 def note_type(kind: str) -> NoteType:

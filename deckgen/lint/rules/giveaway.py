@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterator, Mapping
 
-from ..cards import Answer, LearnerCard, LearnerNote
+from ..cards import Answer, LearnerCard, LearnerNote, field_showing
 from ..findings import Finding, Rule
 from ..text import letters, quoted
 
@@ -59,7 +59,7 @@ def _matches(seen: tuple[str, ...], index: dict[tuple[str, ...], list[_Entry]]) 
 def _finding(giver: LearnerNote, card: LearnerCard, answer: Answer) -> Finding:
     where = f"{card.note.path}:{card.note.line}"
     return Finding(
-        NAME, giver.cards[0], "",
+        NAME, giver.cards[0], field_showing(giver, answer.words),
         f"shows '{quoted(answer.text)}', the answer to card '{card.card_id}' ({card.which}{where})",
         "whoever has seen this card is handed that answer: drop it here, or merge the two into one contrast card",
         (card.card_id,),
