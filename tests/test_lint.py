@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import random
 import re
 from pathlib import Path
 from typing import Callable
@@ -19,8 +20,11 @@ from conftest import CliRun, run_deckgen
 from deckgen.anki_render import cloze_deletions
 from deckgen.build import prepare
 from deckgen.lint import RULE_NAMES, lint_project
-from deckgen.lint.text import visible
-from deckgen.notetypes import CLOZE, NOTE_TYPES
+from deckgen.lint.cards import LearnerNote, learner_notes
+from deckgen.lint.rules import giveaway, near_duplicate
+from deckgen.lint.text import answer_words, contains, letters, visible
+from deckgen.notetypes import BASIC, CLOZE, NOTE_TYPES
+from deckgen.render import RenderedNote
 
 Make = Callable[..., Path]
 
@@ -370,3 +374,52 @@ def test_cloze_deletions_are_what_anki_hides(tmp_path: Path) -> None:
             assert [visible(d) for d in cloze_deletions(text, anki_card.ord + 1)] == expected
     finally:
         col.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The indexes behind the fast rules miss nothing that comparing every pair would find
+# ---------------------------------------------------------------------------------------------
+
+
+def _random_notes(seed: int, count: int = 120) -> list[LearnerNote]:
+    """Basic notes of random text from a small vocabulary, so that many fronts and answers recur."""
+    rng = random.Random(seed)
+    vocabulary = "calcium phosphate tissue dead the injury salt of".split()
+
+    def text(low: int, high: int) -> str:
+        return " ".join(rng.choices(vocabulary, k=rng.randint(low, high)))
+
+    notes = [RenderedNote(f"n{i}", BASIC, (text(2, 7), text(1, 4), text(0, 9), ""), (), "cause", (),
+                          "cards/random.yaml", i + 1, 5, (0,), "", "") for i in range(count)]
+    return learner_notes(notes)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("similarity", [0.5, 0.8, 1.0])
+def test_near_duplicate_finds_every_pair_that_all_pairs_would(seed: int, similarity: float) -> None:
+    notes = _random_notes(seed)
+    cards = [card for note in notes for card in note.cards]
+    expected = {
+        (first.card_id, second.card_id)
+        for i, first in enumerate(cards) for second in cards[i + 1:]
+        if first.card_id != second.card_id and first.question_words and second.question_words
+        and len(set(first.question_words) & set(second.question_words))
+        / len(set(first.question_words) | set(second.question_words)) >= similarity - 1e-9
+    }
+    found = {(f.related[0], f.card.card_id) for f in near_duplicate.check(notes, {"similarity": similarity})}
+    assert found == expected and expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_giveaway_finds_every_answer_that_all_pairs_would(seed: int) -> None:
+    notes = _random_notes(seed)
+    expected = {
+        (giver.note.card_id, card.card_id, answer.words)
+        for giver in notes for other in notes if other is not giver
+        for card in other.cards for answer in card.answers
+        if len(answer.words) >= 2 and letters(answer.words) >= 4
+        and any(contains(seen, answer.words) for seen in giver.seen)
+    }
+    found = {(f.card.card_id, f.related[0], answer_words(f.message.split("'")[1]))
+             for f in giveaway.check(notes, {"min_words": 2, "min_letters": 4})}
+    assert found == expected and expected

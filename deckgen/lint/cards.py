@@ -15,7 +15,7 @@ from typing import Iterable
 from ..anki_render import cloze_deletions, render_cards
 from ..notetypes import NOTE_TYPES, NoteType
 from ..render import RenderedNote
-from .text import BLANK, answer_words, contains, visible, words
+from .text import BLANK, answer_words, visible, words
 
 SOURCES_FIELD = "Sources"
 CONTEXT_FIELDS = frozenset({"FrontSide", "Extra", SOURCES_FIELD})  # shown with an answer, never asked for
@@ -75,12 +75,11 @@ def learner_notes(notes: Iterable[RenderedNote]) -> list[LearnerNote]:
     return [_learner_note(note) for note in notes]
 
 
-def field_showing(note: LearnerNote, found: tuple[str, ...]) -> str:
-    """The first field of the note whose text holds these words ("" if they only appear across fields)."""
-    for name, value in zip(note_type(note.note.note_type).fields, note.note.fields):
-        if name != SOURCES_FIELD and contains(words(visible(_CLOZE_MARKER.sub(_unwrap, value))), found):
-            return name
-    return ""
+def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:
+    """Each field's words as learners read them (cloze markers as their text), sources left out."""
+    return [(name, words(visible(_CLOZE_MARKER.sub(_unwrap, value))))
+            for name, value in zip(note_type(note.note.note_type).fields, note.note.fields)
+            if name != SOURCES_FIELD]
 
 
 def _unwrap(marker: re.Match[str]) -> str:

@@ -1,65 +1,71 @@
 """giveaway: a card that shows, on its front or back, the answer another card asks for.
 
 Every answer long enough to matter (at least `min_words` words and `min_letters` letters, a
-leading article not counted) is indexed by its first word, or first two words; each note's text
-is then read once, word by word, and only the answers starting at that word are compared. The
-work grows with the deck's text, not with the number of card pairs.
+leading article not counted) goes into a trie of words; each note's text is then read once, and
+from each word the trie is followed only as far as the text still matches some answer (the idea
+of Aho-Corasick, without its failure links). The work grows with the deck's text and the
+findings, never with the number of card pairs.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any, Iterator, Mapping
 
-from ..cards import Answer, LearnerCard, LearnerNote, field_showing
+from ..cards import Answer, LearnerCard, LearnerNote, field_words
 from ..findings import Finding, Rule
-from ..text import letters, quoted
+from ..text import contains, letters, quoted
 
 NAME = "giveaway"
 _Entry = tuple[Answer, LearnerCard]
+_Node = dict  # type: ignore[type-arg]  # word -> _Node, and _END -> the answers ending here
+_END = ""  # never a word
 
 
 def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each note that shows another note's answer: one finding per note and answer card."""
-    index = _index(notes, int(options["min_words"]), int(options["min_letters"]))
+    trie = _trie(notes, int(options["min_words"]), int(options["min_letters"]))
     for note in notes:
         found: dict[tuple[str, int, tuple[str, ...]], _Entry] = {}
         for seen in note.seen:
-            for answer, card in _matches(seen, index):
+            for answer, card in _matches(seen, trie):
                 if card.card_id != note.note.card_id:
                     found.setdefault((card.card_id, card.ord, answer.words), (answer, card))
+        fields = field_words(note) if found else []
         for answer, card in found.values():
-            yield _finding(note, card, answer)
+            field = next((name for name, text in fields if contains(text, answer.words)), "")
+            yield _finding(note, field, card, answer)
 
 
-def _index(notes: list[LearnerNote], min_words: int, min_letters: int) -> dict[tuple[str, ...], list[_Entry]]:
-    """The answers worth protecting, by their first two words (one word for a one-word answer)."""
-    index: dict[tuple[str, ...], list[_Entry]] = defaultdict(list)
+def _trie(notes: list[LearnerNote], min_words: int, min_letters: int) -> _Node:
+    """The answers worth protecting, word by word: a node maps a word to the next node, and
+    _END to the answers that end there."""
+    root: _Node = {}
     for note in notes:
         for card in note.cards:
             for answer in card.answers:
-                if _counts(answer, min_words, min_letters):
-                    index[answer.words[:2]].append((answer, card))
-    return index
+                if len(answer.words) >= max(min_words, 1) and letters(answer.words) >= min_letters:
+                    node = root
+                    for word in answer.words:
+                        node = node.setdefault(word, {})  # type: ignore[assignment]
+                    node.setdefault(_END, []).append((answer, card))  # type: ignore[union-attr]
+    return root
 
 
-def _counts(answer: Answer, min_words: int, min_letters: int) -> bool:
-    return len(answer.words) >= max(min_words, 1) and letters(answer.words) >= min_letters
-
-
-def _matches(seen: tuple[str, ...], index: dict[tuple[str, ...], list[_Entry]]) -> Iterator[_Entry]:
-    """The indexed answers that stand, word for word, somewhere in `seen`."""
+def _matches(seen: tuple[str, ...], trie: _Node) -> Iterator[_Entry]:
+    """The answers that stand, word for word, somewhere in `seen`: from each word, follow the trie."""
     for start in range(len(seen)):
-        for key in (seen[start:start + 1], seen[start:start + 2]):
-            for answer, card in index.get(key, ()):
-                if seen[start:start + len(answer.words)] == answer.words:
-                    yield answer, card
+        node = trie
+        for word in seen[start:]:
+            node = node.get(word)  # type: ignore[assignment]
+            if node is None:
+                break
+            yield from node.get(_END, ())  # type: ignore[misc]
 
 
-def _finding(giver: LearnerNote, card: LearnerCard, answer: Answer) -> Finding:
+def _finding(giver: LearnerNote, field: str, card: LearnerCard, answer: Answer) -> Finding:
     where = f"{card.note.path}:{card.note.line}"
     return Finding(
-        NAME, giver.cards[0], field_showing(giver, answer.words),
+        NAME, giver.cards[0], field,
         f"shows '{quoted(answer.text)}', the answer to card '{card.card_id}' ({card.which}{where})",
         "whoever has seen this card is handed that answer: drop it here, or merge the two into one contrast card",
         (card.card_id,),
