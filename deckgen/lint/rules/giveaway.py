@@ -53,13 +53,12 @@ def _trie(notes: list[LearnerNote], min_words: int, min_letters: int) -> _Node:
 
 def _matches(seen: tuple[str, ...], trie: _Node) -> Iterator[_Entry]:
     """The answers that stand, word for word, somewhere in `seen`: from each word, follow the trie."""
-    for start in range(len(seen)):
-        node = trie
-        for word in seen[start:]:
-            node = node.get(word)  # type: ignore[assignment]
-            if node is None:
-                break
-            yield from node.get(_END, ())  # type: ignore[misc]
+    size = len(seen)
+    for start in range(size):
+        node, at = trie.get(seen[start]), start + 1
+        while node is not None:
+            yield from node.get(_END, ())
+            node, at = (node.get(seen[at]), at + 1) if at < size else (None, at)
 
 
 def _finding(giver: LearnerNote, field: str, card: LearnerCard, answer: Answer) -> Finding:
