@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from ..anki_render import cloze_deletions, render_cards
 from ..notetypes import NOTE_TYPES, NoteType
@@ -18,7 +18,7 @@ from ..render import RenderedNote
 from .text import BLANK, answer_words, visible, words
 
 SOURCES_FIELD = "Sources"
-CONTEXT_FIELDS = frozenset({"FrontSide", "Extra", SOURCES_FIELD})  # shown with an answer, never asked for
+CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, never asked for (and the sources)
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
 
@@ -62,45 +62,46 @@ class LearnerNote:
     """A note's cards and everything its cards show (fronts, backs, extra), as word sequences."""
 
     note: RenderedNote
+    note_type: NoteType
     cards: tuple[LearnerCard, ...]
     seen: tuple[tuple[str, ...], ...]
 
     @property
     def is_cloze(self) -> bool:
-        return note_type(self.note.note_type).is_cloze
+        return self.note_type.is_cloze
 
 
-def learner_notes(notes: Iterable[RenderedNote]) -> list[LearnerNote]:
-    """Every note's cards, in deck order."""
-    return [_learner_note(note) for note in notes]
+def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteType] = NOTE_TYPES) -> list[LearnerNote]:
+    """Every note's cards, in deck order; `note_types`: the project's note types by key."""
+    return [_learner_note(note, note_types[note.note_type]) for note in notes]
 
 
 def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:
     """Each field's words as learners read them (cloze markers as their text), sources left out."""
+    sources = sources_field(note.note_type)
     return [(name, words(visible(_CLOZE_MARKER.sub(_unwrap, value))))
-            for name, value in zip(note_type(note.note.note_type).fields, note.note.fields)
-            if name != SOURCES_FIELD]
+            for name, value in zip(note.note_type.fields, note.note.fields) if name != sources]
 
 
 def _unwrap(marker: re.Match[str]) -> str:
     return marker.group(1)
 
 
-def note_type(kind: str) -> NoteType:
-    """The note type of a rendered note (the one place lint looks note types up)."""
-    return NOTE_TYPES[kind]
+def sources_field(kind: NoteType) -> str | None:
+    """The field deckgen fills with a card's sources (a project's note type may name its own, or none)."""
+    return getattr(kind, "sources_field", SOURCES_FIELD)
 
 
-def _learner_note(note: RenderedNote) -> LearnerNote:
-    kind = note_type(note.note_type)
+def _learner_note(note: RenderedNote, kind: NoteType) -> LearnerNote:
     fields = dict(zip(kind.fields, note.fields))
-    if SOURCES_FIELD in fields:
-        fields[SOURCES_FIELD] = ""
+    sources = sources_field(kind)
+    if sources in fields:
+        fields[sources] = ""
     rendered = render_cards(kind, fields)
     cards = tuple(_learner_card(note, kind, fields, card.ord, card.question, len(rendered) > 1 or kind.is_cloze)
                   for card in rendered)
     seen = {words(visible(text)) for card in rendered for text in (card.question, card.answer)}
-    return LearnerNote(note, cards, tuple(sorted(seen)))
+    return LearnerNote(note, kind, cards, tuple(sorted(seen)))
 
 
 def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
@@ -128,8 +129,9 @@ def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _
     """A front/back card asks for the fields its answer shows and its question does not (extra aside)."""
     template = kind.templates[card_ord]
     shown = {name for name, _ in _fields(template.question)}
+    context = CONTEXT_FIELDS | {sources_field(kind)}
     answer_fields = [name for name, _ in _fields(template.answer)
-                     if name not in shown and name not in CONTEXT_FIELDS and name in fields]
+                     if name not in shown and name not in context and name in fields]
     question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
     answer_field = answer_fields[0] if answer_fields else kind.fields[-1]
     return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields]
