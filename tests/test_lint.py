@@ -164,6 +164,15 @@ def test_giveaway_of_a_cloze_deletion_and_of_a_reverse_card(make_project: Make) 
         ("membranes", "Cloze 1"), ("term", "Reverse")]
 
 
+def test_two_cards_with_the_same_answer_do_not_give_each_other_away(make_project: Make) -> None:
+    allopurinol = card("allopurinol", "Which drug class is allopurinol?", "Xanthine oxidase inhibitor")
+    febuxostat = card("febuxostat", "Which drug class is febuxostat?", "Xanthine oxidase inhibitor")
+    listed = card("drugs", "Which drug lowers urate the most?", "Febuxostat",
+                  extra="Like allopurinol, a xanthine oxidase inhibitor.")
+    assert findings(lint(make_project(cards(allopurinol, febuxostat))), "giveaway") == []
+    assert len(findings(lint(make_project(cards(allopurinol, listed))), "giveaway")) == 1
+
+
 def test_short_answers_are_no_giveaway_unless_set(make_project: Make) -> None:
     files = cards(card("injury", "Which injury can end in dystrophic calcification?", "Trauma"),
                   card("wound", "What does trauma to soft tissue leave behind?", "A wound"))
@@ -419,6 +428,7 @@ def test_giveaway_finds_every_answer_that_all_pairs_would(seed: int) -> None:
         for card in other.cards for answer in card.answers
         if len(answer.words) >= 2 and letters(answer.words) >= 4
         and any(contains(seen, answer.words) for seen in giver.seen)
+        and answer.words not in {own.words for own_card in giver.cards for own in own_card.answers}
     }
     found = {(f.card.card_id, f.related[0], answer_words(f.message.split("'")[1]))
              for f in giveaway.check(notes, {"min_words": 2, "min_letters": 4})}

@@ -5,6 +5,9 @@ leading article not counted) goes into a trie of words; each note's text is then
 from each word the trie is followed only as far as the text still matches some answer (the idea
 of Aho-Corasick, without its failure links). The work grows with the deck's text and the
 findings, never with the number of card pairs.
+
+Two cards with the same answer do not give each other away: that text is each one's own answer,
+and the association each asks for is not shown by the other.
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Find
     trie = _trie(notes, int(options["min_words"]), int(options["min_letters"]))
     for note in notes:
         found: dict[tuple[str, int, tuple[str, ...]], _Entry] = {}
+        own = {answer.words for card in note.cards for answer in card.answers}
         for seen in note.seen:
             for answer, card in _matches(seen, trie):
-                if card.card_id != note.note.card_id:
+                if card.card_id != note.note.card_id and answer.words not in own:
                     found.setdefault((card.card_id, card.ord, answer.words), (answer, card))
         fields = field_words(note) if found else []
         for answer, card in found.values():
