@@ -344,6 +344,16 @@ def test_a_project_with_errors_is_reported_as_check_reports_it(make_project: Mak
     assert as_json["ok"] is False and as_json["problems"][0]["message"] == "missing field 'back'"
 
 
+def test_a_card_file_linked_out_of_the_project_is_refused_not_read(make_project: Make, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(CLEAN_CARDS, encoding="utf-8")
+    project = make_project({"cards/causes.yaml": None})
+    (project / "cards" / "causes.yaml").symlink_to(secret)
+    result = lint(project)
+    assert result.exit_code == 1 and "cards/causes.yaml: this is a link to a file outside the project" in result.stderr
+    assert "cards checked" not in result.stdout and findings(result) == []
+
+
 def test_github_format_annotates_each_finding(make_project: Make) -> None:
     result = lint(make_project(cards(TERM)), "--format", "github")
     assert result.exit_code == 1

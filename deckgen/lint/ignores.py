@@ -19,7 +19,8 @@ from typing import Iterable
 
 from ..load import CardSource, load_card_file
 from ..problems import Problem, did_you_mean
-from ..schema import Reader, describe, read_file
+from ..confine import read_inside
+from ..schema import Reader, describe
 from ..yamlsource import Pos, YamlMap
 from .rules import RULE_NAMES
 
@@ -39,7 +40,7 @@ def card_sources(root: Path, paths: Iterable[str]) -> dict[str, CardSource]:
     """The cards of these card files, as written, by id (their problems were reported by the build)."""
     found: dict[str, CardSource] = {}
     for path in sorted(set(paths)):
-        data = read_file(root / path, path, [])
+        data = read_inside(root / path, path, [], root)
         for card in load_card_file(data, path, []) if data is not None else ():
             found.setdefault(card.id, card)
     return found

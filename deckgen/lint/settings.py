@@ -15,7 +15,8 @@ from typing import Any, Mapping
 
 from ..config import CONFIG_FILE
 from ..problems import Problem
-from ..schema import Reader, describe, parse_document, read_file
+from ..confine import read_inside
+from ..schema import Reader, describe, parse_document
 from ..yamlsource import Implicit, Pos, Value, YamlList, YamlMap
 from .findings import Rule
 from .rules import RULES, RULE_NAMES
@@ -32,7 +33,7 @@ class LintSettings:
 
 def read_settings(root: Path, problems: list[Problem]) -> LintSettings:
     """The settings under `lint:` in deckgen.yaml (defaults where it says nothing); mistakes are problems."""
-    data = read_file(root / CONFIG_FILE, CONFIG_FILE, problems)
+    data = read_inside(root / CONFIG_FILE, CONFIG_FILE, problems, root)
     document = parse_document(data, CONFIG_FILE, []) if data is not None else None
     if not isinstance(document, YamlMap) or document.get("lint") is None:
         return LintSettings()
