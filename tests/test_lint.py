@@ -277,6 +277,12 @@ def test_a_reason_explains_a_finding(make_project: Make) -> None:
     assert [f["explained"] for f in report["findings"]] == ["a term the deck defines; the term alone is the cue"]
 
 
+def test_a_unicode_id_written_in_another_normal_form_keeps_its_reason(make_project: Make) -> None:
+    decomposed = card("calcification-dystrophique-e\u0301te\u0301", "Calcification", "Calcium in tissue")
+    result = lint(make_project(cards(decomposed + REASON)))
+    assert result.exit_code == 0 and result.stdout.strip().endswith("0 findings to fix, 1 explained by lint_ignore")
+
+
 def test_a_reason_explains_only_its_rule(make_project: Make) -> None:
     other = '    lint_ignore: {giveaway: "the contrast is the point"}\n'
     result = lint(make_project(cards(TERM + other)))
