@@ -251,6 +251,29 @@ def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project
     assert found.startswith("cards/causes.yaml:6:11: card 'term': Reverse: the front 'Death of tissue' is not a question")
 
 
+def test_cards_of_the_authors_own_note_type_are_judged_by_its_templates(make_project: Make) -> None:
+    project = make_project({
+        "note_types/drug.yaml": (
+            "kind: standard\nfields: [Drug, Class, Mechanism, Notes]\nsources_field: Notes\ntemplates:\n"
+            "  - name: Mechanism\n    front: \"{{Drug}}: mechanism?\"\n"
+            "    back: \"{{FrontSide}}<hr id=answer>{{Mechanism}}\"\n"
+            "  - name: Class\n    front: \"{{Drug}}\"\n    back: \"{{FrontSide}}<hr id=answer>{{Class}}\"\n"),
+        "templates/drug.yaml": ("note_type: drug\nfields:\n  drug: {required: true}\n  class: {required: true}\n"
+                                "  mechanism: {required: true}\n"),
+        "templates/drug.html.j2": ("{% block Drug %}{{ drug }}{% endblock %}{% block Class %}{{ class }}{% endblock %}"
+                                   "{% block Mechanism %}{{ mechanism }}{% endblock %}"),
+        **cards("  - id: allopurinol\n    type: drug\n    drug: Allopurinol\n    class: Xanthine oxidase inhibitor\n"
+                "    mechanism: Blocks xanthine oxidase, so that less uric acid is made\n"
+                "  - id: colchicine\n    type: drug\n    drug: Colchicine\n    class: Anti-inflammatory\n"
+                "    mechanism: Unlike a xanthine oxidase inhibitor, it calms the flare\n"),
+    })
+    found = findings(lint(project))
+    assert [line.split(": ")[0] for line in found] == ["cards/causes.yaml:5:11", "cards/causes.yaml:10:11",
+                                                        "cards/causes.yaml:12:16"]
+    assert "card 'allopurinol': Class: the front 'Allopurinol' is not a question" in found[0]
+    assert "card 'colchicine': shows 'Xanthine oxidase inhibitor', the answer to card 'allopurinol' (Class: " in found[2]
+
+
 def test_a_rule_can_be_turned_off(make_project: Make) -> None:
     files = cards(card("bare", "Calcification", "Calcium in tissue"))
     result = lint(make_project({**files, **config("lint:\n  front_form: off\n")}))

@@ -17,7 +17,6 @@ from ..notetypes import NOTE_TYPES, NoteType
 from ..render import RenderedNote
 from .text import BLANK, answer_words, visible, words
 
-SOURCES_FIELD = "Sources"
 CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, never asked for (and the sources)
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
@@ -78,7 +77,7 @@ def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteTy
 
 def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:
     """Each field's words as learners read them (cloze markers as their text), sources left out."""
-    sources = sources_field(note.note_type)
+    sources = note.note_type.sources_field
     return [(name, words(visible(_CLOZE_MARKER.sub(_unwrap, value))))
             for name, value in zip(note.note_type.fields, note.note.fields) if name != sources]
 
@@ -87,14 +86,9 @@ def _unwrap(marker: re.Match[str]) -> str:
     return marker.group(1)
 
 
-def sources_field(kind: NoteType) -> str | None:
-    """The field deckgen fills with a card's sources (a project's note type may name its own, or none)."""
-    return getattr(kind, "sources_field", SOURCES_FIELD)
-
-
 def _learner_note(note: RenderedNote, kind: NoteType) -> LearnerNote:
     fields = dict(zip(kind.fields, note.fields))
-    sources = sources_field(kind)
+    sources = kind.sources_field
     if sources in fields:
         fields[sources] = ""
     rendered = render_cards(kind, fields)
@@ -129,7 +123,7 @@ def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _
     """A front/back card asks for the fields its answer shows and its question does not (extra aside)."""
     template = kind.templates[card_ord]
     shown = {name for name, _ in _fields(template.question)}
-    context = CONTEXT_FIELDS | {sources_field(kind)}
+    context = CONTEXT_FIELDS | {kind.sources_field}
     answer_fields = [name for name, _ in _fields(template.answer)
                      if name not in shown and name not in context and name in fields]
     question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])

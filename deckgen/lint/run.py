@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
-from ..build import Project, prepare
+from ..build import prepare
 from ..load import CardSource
-from ..notetypes import NOTE_TYPES, NoteType
 from ..options import BuildOptions
 from ..problems import Problem, ProjectError
 from .cards import learner_notes
@@ -57,17 +55,12 @@ def lint_project(root: Path, settings: LintSettings | None = None) -> LintReport
     explained = explanations(sources, problems)
     if problems:
         raise ProjectError(problems)
-    notes = learner_notes(project.notes, _note_types(project))
+    notes = learner_notes(project.notes, project.templates.note_types)
     found = [finding for rule in RULES if rule.name in settings.enabled
              for finding in rule.check(notes, settings.options[rule.name])]
     findings = sorted({_located(finding, sources, explained) for finding in found})
     return LintReport(len(notes), sum(len(note.cards) for note in notes), findings,
                       _unused(explained, sources, settings))
-
-
-def _note_types(project: Project) -> Mapping[str, NoteType]:
-    """The project's note types by key: the built-ins, and its own where the templates carry them."""
-    return getattr(project.templates, "note_types", NOTE_TYPES)
 
 
 def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations]) -> LintFinding:
