@@ -11,6 +11,7 @@ import pytest
 
 from ankitools import import_package, open_collection, rendered_cards, strip_style
 from deckgen.build import BuildOptions, build
+from deckgen.lint import lint_project
 from deckgen.render import visible_text
 
 REPO = Path(__file__).parent.parent
@@ -141,3 +142,10 @@ def test_description_carries_the_guidelines_caution_and_its_unnumbered_list(deck
     assert "Educational purpose only" in description
     assert "pending human review" in description
     assert "<em>without numbers</em>" in description
+
+
+def test_lint_finds_nothing_unexplained(deck) -> None:  # type: ignore[no-untyped-def]
+    """`deckgen lint --strict` on the deck: every finding is explained by a card's lint_ignore, and every lint_ignore explains one."""
+    result, _, _ = deck
+    report = lint_project(result.project.config.root)
+    assert report.unexplained == [] and report.passed(strict=True), [str(f) for f in report.unexplained]
