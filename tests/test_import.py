@@ -519,3 +519,18 @@ def test_a_shape_stands_for_each_of_its_values(template: str, runs: list[str], a
     assert rendered == converter.rendered(converted.text)
     if converted.mode == MARKDOWN:
         assert equivalent(rendered, value)
+
+
+def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_path: Path) -> None:
+    """The lock is seeded without the pipeline only for cards it would take without a word: a tag
+    Anki would split differently sends the import through the build, whose message says why."""
+    import genanki
+
+    model = genanki.Model(1607392330, "Tagged", fields=[{"name": "Front"}, {"name": "Back"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}])
+    deck = genanki.Deck(2059400130, "Tagged")
+    deck.add_note(genanki.Note(model, ["Gout", "Urate"], tags=["rheum:::gout"], guid="tagged-1"))
+    source = tmp_path / "tagged.apkg"
+    genanki.Package(deck).write_to_file(str(source))
+    message = _refused(source, tmp_path / "p")
+    assert "the imported project does not build: tag 'rheum:::gout' contains ':::'" in message

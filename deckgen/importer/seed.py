@@ -7,7 +7,8 @@ the same `FileResult`s those stages would (tests/test_import.py compares them, a
 imported project with --frozen), and hands them to the build's own `assemble` for everything
 across cards: media, identities, note types and the next lock. Where a card holds something the
 validate stage would report (a tag Anki would change, a control character, a GUID with a space,
-HTML shown as text), it returns None and the importer builds the project the ordinary way,
+HTML shown as text), or its card type is not one the importer wrote field by field (deckgen's
+built-in ones, for a CSV), it returns None and the importer builds the project the ordinary way,
 whose messages say exactly what is wrong.
 """
 
@@ -38,14 +39,14 @@ GUID_COLUMN = 9  # "  guid: " comes before its value
 def compiled_project(config: ProjectConfig, templates: Templates, files: list[CardFile],
                      plans: dict[str, CardTypePlan], problems: list[Problem]) -> Project | None:
     """The imported project as `deckgen.build.prepare` would find it, or None where only it can say."""
-    card_types = {plan.key: templates.card_types.get(plan.key) for plan in plans.values()}
-    if not all(_fits(card_type, plan, templates) for plan in plans.values()
-               for card_type in (card_types[plan.key],)):
+    card_types = {plan.key: templates.card_types[plan.key] for plan in plans.values()
+                  if plan.key in templates.card_types}
+    if not all(_fits(card_types.get(plan.key), plan, templates) for plan in plans.values()):
         return None
     renderer = Renderer(config, templates)
     results = []
     for card_file in files:
-        result = _compiled_file(card_file, plans, card_types, renderer, config)  # type: ignore[arg-type]
+        result = _compiled_file(card_file, plans, card_types, renderer, config)
         if result is None:
             return None
         results.append(result)
@@ -107,7 +108,7 @@ def _valid_card(written: WrittenNote, card_type: CardType, where: tuple[str, str
 def _clean_tags(tags: tuple[str, ...]) -> tuple[str, ...] | None:
     """The card's tags as the validate stage keeps them, if Anki keeps each as written and merges none."""
     kept = tuple(dict.fromkeys(tags))
-    clean = (len(kept) <= MAX_TAGS and not any(tag_problem(tag) or CONTROL.search(tag) for tag in kept)
+    clean = (len(tags) <= MAX_TAGS and not any(tag_problem(tag) or CONTROL.search(tag) for tag in kept)
              and len({merge_key(tag) for tag in kept}) == len(kept))
     return kept if clean else None
 
