@@ -197,9 +197,14 @@ def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[lis
                 rendered[converted.text] = _rendered(converted, renderer)
             shown[position] = rendered[converted.text]
         sort_value = note.fields[min(plan.note_type.sort_field, len(note.fields) - 1)] if note.fields else ""
-        card_id = unique(card_slug(_CLOZE_MARKER.sub(r"\1", plain_text(sort_value))) or "note", taken)
+        card_id = unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken)
         written.append(WrittenNote(card_id, note, values, tuple(shown)))
     return written
+
+
+def _card_text(text: str) -> str:
+    """The text a card id is made from: cloze answers without their braces."""
+    return _CLOZE_MARKER.sub(r"\1", text) if "{{c" in text else text
 
 
 def _rendered(converted: Converted, renderer: FieldConverter) -> str:
