@@ -123,8 +123,8 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
 # A run of text that renders as itself in HTML and in Markdown, in every mode: letters, digits and
 # plain punctuation, starting and ending with a letter or digit (so that emphasis next to it opens
 # and closes as next to a placeholder), single spaces only, not the start of a numbered list
-# ('1.', '2)'), and not inside a tag.
-_INERT = re.compile(r"(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
+# ('1.', '2)'), not inside a tag and not where a tag would start ('<b', '</b', '<!').
+_INERT = re.compile(r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
 _MARK = "\ue010"  # stands for one inert run in a shape
 _OPEN, _CLOSE = "\ue011", "\ue012"  # around a run's number, while a shape is converted and checked
 _NUMBERED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
