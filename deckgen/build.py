@@ -100,6 +100,9 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media)
     if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
+    if options.frozen and old_lock.merged:
+        problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
+                                hint="run 'deckgen build' without --frozen and commit deckgen.lock"))
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
@@ -204,7 +207,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     try:
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
                                    renderer.deck_description(), project.media), output)
-        if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format):
+        if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
+                                   or project.old_lock.merged):
             write_lock(root, project.lock)
         if options.report:
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")

@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .cache import current_package
 from .options import BuildOptions
-from .problems import ProjectError, summary, warnings
+from .problems import ERROR, Problem, ProjectError, github_annotation, summary
 
 if TYPE_CHECKING:
     from .build import Project
@@ -76,8 +76,8 @@ def build_command(project_dir: Path, output: Path | None, frozen: bool, report: 
 
 @main.command("check")
 @PROJECT_DIR
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="How to print the problems.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="How to print the problems (github: GitHub Actions annotations).")
 @STRICT
 def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     """Check everything `build` would use, without writing anything.
@@ -93,9 +93,15 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
         if output_format == "json":
             click.echo(_json_report(exc.problems, ok=False))
             sys.exit(1)
+        if output_format == "github":
+            _echo_github(exc.problems, project_dir)
+            sys.exit(1)
         raise
     if output_format == "json":
         click.echo(_json_report(project.problems, ok=True))
+        return
+    if output_format == "github":
+        _echo_github(project.problems, project_dir)
         return
     _echo_warnings(project)
     count = len(project.notes)
@@ -131,6 +137,26 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
 
 
+@main.command("lock-merge")
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
+    """git's merge driver for deckgen.lock: merge THEIRS and BASE into OURS.
+
+    Set up once per clone (deckgen new does it):
+    git config merge.deckgen-lock.driver "deckgen lock-merge %O %A %B"
+    with 'deckgen.lock merge=deckgen-lock' in .gitattributes.
+    """
+    from .lockmerge import LockMergeError, merge_files
+
+    try:
+        merged = merge_files(base, ours, theirs)
+    except (LockMergeError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"deckgen.lock: cannot merge ({exc}); resolve it by hand") from None
+    click.echo(f"deckgen.lock: {merged.describe()}", err=True)
+
+
 def _serve(project_dir: Path, out_dir: Path, port: int, strict: bool) -> None:
     from .serve import PreviewServer
 
@@ -152,6 +178,24 @@ def _echo_rebuild(outcome: Rebuild) -> None:
     for problem in outcome.problems:
         click.echo(str(problem), err=True)
     click.echo(f"not built: {summary(outcome.problems)}; the page shows the problems", err=True)
+
+
+def _echo_github(problems: list[Problem], project_dir: Path) -> None:
+    """Annotations on the files of the repository the workflow checked out, then the summary."""
+    for problem in problems:
+        click.echo(github_annotation(problem, _repository_path(project_dir, problem.path)))
+    click.echo(summary(problems))
+
+
+def _repository_path(project_dir: Path, path: str) -> str:
+    """A problem's path as GitHub names files: relative to the checkout (the working directory)."""
+    if path.startswith("<"):
+        return path
+    full = project_dir / path
+    try:
+        return full.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return full.as_posix()
 
 
 def _json_report(problems: list, ok: bool) -> str:  # type: ignore[type-arg]
@@ -176,8 +220,9 @@ def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
 
 
 def _echo_warnings(project: Project) -> None:
-    for problem in warnings(project.problems):
-        click.echo(str(problem), err=True)
+    for problem in project.problems:
+        if problem.severity != ERROR:
+            click.echo(str(problem), err=True)
 
 
 def _echo_summary(project: Project, output: Path) -> None:

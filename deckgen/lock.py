@@ -21,7 +21,7 @@ from typing import Iterable, NamedTuple
 import orjson
 
 from .notetypes import NoteType
-from .problems import Problem
+from .problems import NOTE, Problem
 from .render import RenderedNote
 
 LOCK_FILE = "deckgen.lock"
@@ -49,6 +49,7 @@ class Lock:
     note_types: dict[str, Entry] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
+    merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
     def to_json(self) -> str:
         """Stable, diff-friendly JSON: sorted keys, one entry a line."""
@@ -97,12 +98,31 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
     if not path.is_file():
         return Lock()
     try:
-        data = orjson.loads(path.read_bytes())
-        return _lock_from(data)
+        data = path.read_bytes()
+        if has_conflict_markers(data):
+            lock = _merged_lock(data)
+            problems.append(Problem(LOCK_FILE, message=lock.merged, severity=NOTE,
+                                    hint="'deckgen build' writes the merged lock: commit it"))
+            return lock
+        return _lock_from(orjson.loads(data))
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         problems.append(Problem(LOCK_FILE, message=f"the lock file is damaged ({exc})",
                                 hint="restore it from version control; deleting it makes every note look new"))
         return Lock()
+
+
+def _merged_lock(data: bytes) -> Lock:
+    """A lock git left with conflict markers: both sides merged (deckgen.lockmerge), to be rewritten."""
+    from .lockmerge import merge_conflicted
+
+    merge = merge_conflicted(data.decode("utf-8"))
+    merge.lock.merged = "the lock held git conflict markers; deckgen " + merge.describe()
+    return merge.lock
+
+
+def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
+    """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
+    return _lock_from(data)
 
 
 def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
@@ -120,6 +140,11 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     }
     removed = {key: int(v) for key, v in data["removed"].items()}
     return Lock(cards, note_types, removed, old_format=data["format"] != LOCK_FORMAT)
+
+
+def has_conflict_markers(data: bytes) -> bool:
+    """Whether a file holds git's conflict markers (checked before parsing: it is cheap)."""
+    return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
 
 
 def _card_entry(row: list[object]) -> Entry:
