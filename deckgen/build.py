@@ -16,6 +16,7 @@ from .cardtypes import Templates, load_templates
 from .compiler import Compilation, FileResult, Progress, gc_paused
 from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
+from .jsonschema import refresh_schemas
 from .lock import (
     LOCK_FILE,
     Entry,
@@ -214,6 +215,7 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
     except OSError as exc:
         raise _write_problem(exc, output) from None
+    refresh_schemas(root)
     if options.use_cache:
         record_build(root, options.output, output, options.stamp_settings(), project.config.media)
     return BuildResult(project, output)

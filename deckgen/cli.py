@@ -137,6 +137,22 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
 
 
+@main.command("schema")
+@PROJECT_DIR
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the schemas to. [default: schemas/ in the project]")
+def schema_command(project_dir: Path, output: Path | None) -> None:
+    """Write JSON Schemas of the project's card files and of deckgen.yaml, for YAML editors.
+
+    Editors that use yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains)
+    then complete and check card files while you type. `deckgen build` keeps them up to date.
+    """
+    from .jsonschema import write_schemas
+
+    for path in write_schemas(project_dir, output):
+        click.echo(f"wrote {path}")
+
+
 @main.command("lock-merge")
 @click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))

@@ -1,0 +1,210 @@
+"""JSON Schemas of a project's card files and of deckgen.yaml, for YAML editors (yaml-language-server).
+
+They are generated from deckgen's own definitions (the card keys every card has, the keys of a card
+file and of deckgen.yaml, and the project's card types, groups and sources), so that the editor
+completes and flags exactly what `deckgen check` would. A schema cannot say everything check says
+(duplicate ids, templates, media); it says nothing check would refuse to accept.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
+from .config import _ID, _KEYS as CONFIG_KEYS, ProjectConfig, load_config
+from .load import CARD_ID, DEFAULT_TYPE, FILE_KEYS
+from .problems import Problem, ProjectError
+
+SCHEMA_DIR = "schemas"
+CARDS_SCHEMA = "cards.schema.json"
+CONFIG_SCHEMA = "deckgen.schema.json"
+DRAFT = "http://json-schema.org/draft-07/schema#"
+TEXT = {"type": "string", "pattern": r"\S"}  # non-empty text
+TAG = {"type": "string", "pattern": r"^(?!::)(?!.*::$)(?!.*:::)\S+$",
+       "description": "A tag: no spaces; '::' between levels of a hierarchical tag"}
+Schema = dict[str, Any]
+
+
+def project_schemas(root: Path) -> dict[str, Schema]:
+    """Both schemas of a project, by file name; raises ProjectError if deckgen.yaml cannot be read."""
+    problems: list[Problem] = []
+    config = load_config(root, problems)
+    if config is None:
+        raise ProjectError(problems)
+    card_types = load_templates(root, problems).card_types
+    return {CARDS_SCHEMA: card_file_schema(config, card_types), CONFIG_SCHEMA: config_schema()}
+
+
+def write_schemas(root: Path, out_dir: Path | None = None) -> list[Path]:
+    """Write the project's schemas (default: schemas/ in the project); only files whose text changed."""
+    out_dir = out_dir or root / SCHEMA_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in project_schemas(root).items():
+        path = out_dir / name
+        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def refresh_schemas(root: Path) -> None:
+    """After a build: keep a project's schemas true to its card types, groups and sources, if it has them."""
+    if (root / SCHEMA_DIR / CARDS_SCHEMA).is_file():
+        write_schemas(root)
+
+
+# ---------------------------------------------------------------------------------------------
+# Card files
+# ---------------------------------------------------------------------------------------------
+
+def card_file_schema(config: ProjectConfig | None, card_types: dict[str, CardType]) -> Schema:
+    """The schema of one card file of this project."""
+    types = sorted(card_types)
+    keys = _card_key_schemas(config, types)
+    file_keys = {"cards": {"type": ["array", "null"], "items": {"$ref": "#/definitions/card"},
+                           "description": "The cards of this file, each starting with '- id: ...'"},
+                 "group": _described(keys["group"], "The group of every card below that names none"),
+                 "type": _described(keys["type"], f"The card type of every card below that names none "
+                                                   f"(default: {DEFAULT_TYPE})"),
+                 "tags": _described(keys["tags"], "Tags added to every card of this file")}
+    definitions: dict[str, Schema] = {"card": _general_card(keys)}
+    for name in types:
+        definitions[f"fields-{name}"] = _fields_schema(card_types[name])
+        definitions[f"card-{name}"] = _typed_card(name, types)
+    rules = [_file_type_rule(name, name != DEFAULT_TYPE) for name in types]
+    if config is not None and len(_group_paths(config)) > 1:
+        rules.append({"if": {"not": {"required": ["group"]}},
+                      "then": {"properties": {"cards": {"items": {"required": ["group"]}}}}})
+    return {
+        "$schema": DRAFT,
+        "title": f"deckgen card file{f' of {config.deck}' if config else ''}",
+        "type": "object",
+        "required": ["cards"],
+        "properties": {key: file_keys.get(key, {}) for key in FILE_KEYS},
+        "additionalProperties": False,
+        "allOf": rules,
+        "definitions": definitions,
+    }
+
+
+def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[str, Schema]:
+    """The schema of each key every card may have (CARD_KEYS); one deckgen does not know yet accepts anything."""
+    groups = _group_paths(config) if config else []
+    sources = sorted(config.sources) if config else []
+    source_id = {"enum": sources} if sources else {"not": {}, "description": "deckgen.yaml declares no sources"}
+    reference = {"anyOf": [source_id, {"type": "object", "required": ["id"], "additionalProperties": False,
+                                       "properties": {"id": source_id, "ref": {"type": "string"}}}]}
+    known: dict[str, Schema] = {
+        "id": {"type": "string", "pattern": CARD_ID.pattern,
+               "description": "The card's id: unique in the project and never changed or reused"},
+        "type": {"enum": types, "description": "The card type"},
+        "group": {"enum": groups, "description": "The group, and so the subdeck, of the card"}
+        if groups else {"not": {}, "description": "deckgen.yaml declares no groups"},
+        "tags": {"anyOf": [TAG, {"type": "array", "items": TAG}, {"type": "null"}]},
+        "sources": {"anyOf": [reference, {"type": "array", "items": reference}, {"type": "null"}],
+                    "description": "Sources from deckgen.yaml: an id, or {id: ..., ref: ...}"},
+        "former_ids": {"type": "array", "items": {"type": "string", "pattern": CARD_ID.pattern},
+                       "description": "The ids this card had before, oldest first"},
+        "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
+        "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
+        "lint_ignore": {"type": "object", "additionalProperties": TEXT,
+                        "description": "Lint rule -> why it does not apply to this card"},
+    }
+    return {key: known.get(key, {}) for key in CARD_KEYS}
+
+
+def _group_paths(config: ProjectConfig) -> list[str]:
+    paths = config.group_paths() if hasattr(config, "group_paths") else list(config.groups)
+    return [path for path in paths if path]
+
+
+def _described(schema: Schema, description: str) -> Schema:
+    return {**schema, "description": description}
+
+
+def _general_card(keys: dict[str, Schema]) -> Schema:
+    """What every card is, whatever its type: completion offers these keys first."""
+    return {"type": "object", "required": ["id"], "properties": keys}
+
+
+def _fields_schema(card_type: CardType) -> Schema:
+    """The keys a card of this type may have, and the fields it must have."""
+    properties: dict[str, Schema] = {key: {} for key in CARD_KEYS}
+    properties.update({spec.name: _field_schema(spec) for spec in card_type.fields.values()})
+    required = [spec.name for spec in card_type.fields.values() if spec.required]
+    return {"properties": properties, "additionalProperties": False, **({"required": required} if required else {})}
+
+
+def _field_schema(spec: FieldSpec) -> Schema:
+    """One data field: text (Markdown or plain), one of a few choices, or a list."""
+    what = "Markdown text" if spec.markdown else "text"
+    if spec.is_list:
+        return {"type": "array", "items": TEXT, "description": f"A list of {what} items"}
+    if spec.choices:
+        return {"enum": [*spec.choices, *([] if spec.required else [None])],
+                "description": "One of: " + ", ".join(spec.choices)}
+    if spec.required:
+        return {**TEXT, "description": f"{what.capitalize()} (required)"}
+    return {"type": ["string", "null"], "description": f"{what.capitalize()} (optional)"}
+
+
+def _typed_card(default: str, types: list[str]) -> Schema:
+    """A card in a file whose cards are of type `default` unless they name another."""
+    return {"allOf": [
+        {"$ref": "#/definitions/card"},
+        *({"if": {"required": ["type"], "properties": {"type": {"const": name}}},
+           "then": {"$ref": f"#/definitions/fields-{name}"}} for name in types),
+        {"if": {"not": {"required": ["type"]}}, "then": {"$ref": f"#/definitions/fields-{default}"}},
+    ]}
+
+
+def _file_type_rule(name: str, named: bool) -> Schema:
+    """The cards of a file with `type: name` (or, for the default type, with no type) are checked as `name`."""
+    condition = {"required": ["type"], "properties": {"type": {"const": name}}} if named else {
+        "anyOf": [{"not": {"required": ["type"]}}, {"properties": {"type": {"const": name}}}]}
+    return {"if": condition, "then": {"properties": {"cards": {"items": {"$ref": f"#/definitions/card-{name}"}}}}}
+
+
+# ---------------------------------------------------------------------------------------------
+# deckgen.yaml
+# ---------------------------------------------------------------------------------------------
+
+def config_schema() -> Schema:
+    """The schema of deckgen.yaml (the same for every project)."""
+    known = _config_key_schemas()
+    return {
+        "$schema": DRAFT,
+        "title": "deckgen project config (deckgen.yaml)",
+        "type": "object",
+        "required": ["deck", "key"],
+        "properties": {key: known.get(key, {}) for key in CONFIG_KEYS},
+        "additionalProperties": False,
+    }
+
+
+def _config_key_schemas() -> dict[str, Schema]:
+    text = {"type": "string"}
+    source = {"anyOf": [TEXT, {"type": "object", "required": ["citation"], "additionalProperties": False,
+                               "properties": {"citation": TEXT,
+                                              "references": {"type": "object", "additionalProperties": TEXT}}}]}
+    return {
+        "deck": {"type": "string", "pattern": r"^(?!.*::).*\S", "description": "The root deck's name"},
+        "key": {"type": "string", "pattern": _ID.pattern,
+                "description": "The stable project key: it seeds every Anki id. Never change it."},
+        "groups": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": _ID.pattern},
+                   "additionalProperties": {"type": "string", "pattern": r"^(?!.*::).*\S"},
+                   "description": "Group key -> subdeck title, in this order"},
+        "description": _described(text, "Markdown, shown on the deck's overview in Anki"),
+        "sources": {"type": "object", "additionalProperties": source,
+                    "description": "Source id -> citation (or citation and numbered references)"},
+        "version": _described(text, "Release version, shown in the deck's description (quote it)"),
+        "license": text,
+        "authors": {"anyOf": [TEXT, {"type": "array", "items": TEXT}, {"type": "null"}]},
+        "html": {"type": "boolean", "description": "Allow raw HTML in card text (through an allowlist sanitizer)"},
+        "media": _described(TEXT, "The media folder, inside the project"),
+        "output": _described(TEXT, "Where build writes the package (default dist/<deck>.apkg)"),
+    }
