@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -135,6 +136,29 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     _echo_warnings(project)
     result = write_preview(project, out_dir)
     click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
+
+
+@main.command("new")
+@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--deck", help="The deck's name in Anki. [default: from the folder's name]")
+@click.option("--key", help="The project key that seeds every Anki id. [default: from the deck name]")
+@click.option("--flat", is_flag=True, help="No groups: every card in the deck itself, no subdecks.")
+@click.option("--no-git", is_flag=True, help="Do not run git (no 'git init', no merge driver set up).")
+def new_command(project_dir: Path, deck: str | None, key: str | None, flat: bool, no_git: bool) -> None:
+    """Start a deck project in a new or empty folder: it builds at once.
+
+    Writes deckgen.yaml (with the groups cause, mechanism and treatment unless --flat), one example
+    card of each card type, a card type of the project's own, .gitignore, a GitHub Actions
+    workflow, editor schemas and settings, and sets up git to merge deckgen.lock.
+    """
+    from .scaffold import new_project
+
+    made = new_project(project_dir, deck, key, flat, git=not no_git)
+    click.echo(f"created {project_dir}: the deck '{made.deck}' with {len(made.files)} files")
+    click.echo(made.git)
+    here = "" if project_dir.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(str(project_dir))}\n  "
+    click.echo(f"next:\n  {here}deckgen preview --serve   # every card as Anki shows it, updated as you edit\n"
+               "  deckgen build             # the .apkg to import in Anki, in dist/")
 
 
 @main.command("schema")
