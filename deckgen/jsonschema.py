@@ -14,7 +14,7 @@ from typing import Any
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
 from .config import _ID, _KEYS as CONFIG_KEYS, ProjectConfig, load_config
-from .load import CARD_ID, DEFAULT_TYPE, FILE_KEYS
+from .load import DEFAULT_TYPE, FILE_KEYS
 from .problems import Problem, ProjectError
 
 SCHEMA_DIR = "schemas"
@@ -25,6 +25,10 @@ TEXT = {"type": "string", "pattern": r"\S"}  # non-empty text
 TAG = {"type": "string", "pattern": r"^(?!::)(?!.*::$)(?!.*:::)\S+$",
        "description": "A tag: no spaces; '::' between levels of a hierarchical tag"}
 Schema = dict[str, Any]
+# A card id: CARD_ID's ASCII rule (a letter or digit, then letters, digits, '-', '_', '.'), with any
+# character beyond ASCII let through, since ids may be words of any script (JSON Schema patterns are
+# ECMA 262 regular expressions, which know no Unicode letter classes without a flag editors lack).
+ID_PATTERN = r"^[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s][^\x00-\x2c\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f\s]*$"
 
 
 def project_schemas(root: Path) -> dict[str, Schema]:
@@ -99,7 +103,7 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
     reference = {"anyOf": [source_id, {"type": "object", "required": ["id"], "additionalProperties": False,
                                        "properties": {"id": source_id, "ref": {"type": "string"}}}]}
     known: dict[str, Schema] = {
-        "id": {"type": "string", "pattern": CARD_ID.pattern,
+        "id": {"type": "string", "pattern": ID_PATTERN,
                "description": "The card's id: unique in the project and never changed or reused"},
         "type": {"enum": types, "description": "The card type"},
         "group": {"enum": groups, "description": "The group, and so the subdeck, of the card"}
@@ -107,7 +111,7 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
         "tags": {"anyOf": [TAG, {"type": "array", "items": TAG}, {"type": "null"}]},
         "sources": {"anyOf": [reference, {"type": "array", "items": reference}, {"type": "null"}],
                     "description": "Sources from deckgen.yaml: an id, or {id: ..., ref: ...}"},
-        "former_ids": {"type": "array", "items": {"type": "string", "pattern": CARD_ID.pattern},
+        "former_ids": {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN},
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
         "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},

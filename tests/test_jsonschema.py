@@ -116,3 +116,16 @@ def test_schema_command_writes_both(sample_project: Path, deckgen: Callable[...,
     assert deckgen("build", sample_project).exit_code == 0  # a build keeps the schemas true
     cards = json.loads((sample_project / "schemas" / CARDS_SCHEMA).read_text())
     assert cards["properties"]["group"]["enum"][-1] == "extra"
+
+
+@pytest.mark.parametrize("card_id", ["trauma", "a.b-c_d", "X1", "ünï-cödé", "症状", "my card", "-lead", "_x", "a/b",
+                                     "a:b", "", "a b", "tab\there", "ok."])
+def test_id_pattern_accepts_every_id_check_accepts(card_id: str) -> None:
+    from deckgen.jsonschema import ID_PATTERN
+    from deckgen.load import CARD_ID
+
+    valid = jsonschema.Draft7Validator({"type": "string", "pattern": ID_PATTERN}).is_valid(card_id)
+    accepted = bool(CARD_ID.match(card_id))
+    assert valid or not accepted  # never rejects an id deckgen takes
+    if card_id.isascii():
+        assert valid == accepted
