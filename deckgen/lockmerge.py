@@ -25,7 +25,10 @@ from .lock import LOCK_FORMAT, Lock, lock_from_data
 
 TOMBSTONES = {"cards": "removed"}  # a table of entries -> the table of its removed keys
 _MISSING: Any = object()
-_MARKERS = ("<<<<<<<", "|||||||", "=======", ">>>>>>>")
+_TRANSITIONS = {  # (where a line is, the marker it starts with) -> where the lines after it are
+    ("common", "<<<<<<<"): "ours", ("ours", "|||||||"): "base", ("ours", "======="): "theirs",
+    ("base", "======="): "theirs", ("theirs", ">>>>>>>"): "common",
+}
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _MISSING_COMMA = re.compile(r'([\]}"0-9]|true|false|null)(\s*\n\s*")')
 
@@ -72,36 +75,19 @@ def split_conflict(text: str) -> tuple[str | None, str, str]:
     sides: dict[str, list[str]] = {"base": [], "ours": [], "theirs": []}
     state, hunk_has_base, every_hunk_has_base = "common", False, True
     for line in text.splitlines(keepends=True):
-        marker = next((m for m in _MARKERS if line.startswith(m)), None)
-        state, hunk_has_base, every_hunk_has_base = _next_state(state, marker, hunk_has_base, every_hunk_has_base)
-        if marker is not None and _is_marker(state, marker):
+        new = _TRANSITIONS.get((state, line[:7]))
+        if new is None:
+            for side in (sides if state == "common" else (state,)):
+                sides[side].append(line)
             continue
-        for side in (sides if state == "common" else [state]):
-            sides[side].append(line)
+        if new == "common":
+            every_hunk_has_base = every_hunk_has_base and hunk_has_base
+        hunk_has_base = new == "base" or (hunk_has_base and new != "ours")
+        state = new
     if state != "common":
         raise LockMergeError("a conflict is not closed with '>>>>>>>'")
     base = "".join(sides["base"]) if every_hunk_has_base else None
     return base, "".join(sides["ours"]), "".join(sides["theirs"])
-
-
-def _next_state(state: str, marker: str | None, has_base: bool, all_base: bool) -> tuple[str, bool, bool]:
-    transitions = {("common", "<<<<<<<"): "ours", ("ours", "|||||||"): "base", ("ours", "======="): "theirs",
-                   ("base", "======="): "theirs", ("theirs", ">>>>>>>"): "common"}
-    new = transitions.get((state, marker or ""))
-    if new is None:
-        return state, has_base, all_base
-    if new == "ours":
-        return new, False, all_base
-    if new == "base":
-        return new, True, all_base
-    if new == "common":
-        return new, has_base, all_base and has_base
-    return new, has_base, all_base
-
-
-def _is_marker(state: str, marker: str) -> bool:
-    """Whether a line that starts like a marker was taken as one (the state it led to matches it)."""
-    return {"<<<<<<<": "ours", "|||||||": "base", "=======": "theirs", ">>>>>>>": "common"}[marker] == state
 
 
 def merge_texts(base: str | None, ours: str, theirs: str) -> LockMerge:

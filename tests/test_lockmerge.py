@@ -188,3 +188,12 @@ def test_pathological_markers_fail_as_a_damaged_lock(make_project: Callable[...,
     project = make_project({"deckgen.lock": "<<<<<<< ours\n{\n=======\n"})
     run = run_deckgen("check", project)
     assert run.exit_code == 1 and "deckgen.lock: the lock file is damaged" in run.stderr
+
+
+def test_merge_driver_refuses_what_is_not_a_lock(tmp_path: Path) -> None:
+    paths = [tmp_path / name for name in ("base", "ours", "theirs")]
+    for path, text in zip(paths, [_lock({}), "not json", _lock({})]):
+        path.write_text(text)
+    run = run_deckgen("lock-merge", *paths)
+    assert run.exit_code == 1 and "deckgen.lock: cannot merge" in run.stderr
+    assert paths[1].read_text() == "not json"  # left for git to mark as a conflict
