@@ -24,6 +24,7 @@ from .lock import (
     build_time,
     note_type_hash,
     read_lock,
+    update_deck_options,
     update_lock,
     update_note_types,
     write_lock,
@@ -55,7 +56,10 @@ class Project:
     @functools.cached_property
     def lock(self) -> Lock:
         """The lock after this build: new times only for what changed."""
-        return update_lock(self.old_lock, self.notes, self.note_types, self.now)
+        lock = update_lock(self.old_lock, self.notes, self.note_types, self.now)
+        options = self.config.options
+        lock.deck_options = update_deck_options(self.old_lock, options.digest() if options else None, self.now)
+        return lock
 
     @functools.cached_property
     def report(self) -> ReleaseReport:
@@ -63,11 +67,22 @@ class Project:
         return compare(self.old_lock, self.lock)
 
     def cards_per_group(self) -> dict[str, int]:
-        """How many notes each group's subdeck gets, in the config's group order."""
-        counts = {group: 0 for group in self.config.groups}
+        """How many notes each deck gets ('' the root deck, then each group's), in the config's group order."""
+        counts = {path: 0 for path in ("", *self.config.group_paths())}
         for note in self.notes:
             counts[note.group] += 1
         return counts
+
+    def layout_lines(self) -> list[str]:
+        """Notes per subdeck, nested as in the learner's deck list (with groups, every card is in one)."""
+        counts, config = self.cards_per_group(), self.config
+        filled = [group for group, count in counts.items() if count]
+        shown = [path for path in config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
+        if not shown:
+            return [f"{len(self.notes)} notes, all in the deck {config.deck}"]
+        rows = [("  " * path.count("/") + config.group_title(path).rsplit("::", 1)[-1], counts[path]) for path in shown]
+        width = max(len(title) for title, _ in rows)
+        return [f"{len(self.notes)} notes in {len(shown)} subdecks"] + [f"  {t:<{width}}  {n}" for t, n in rows]
 
 
 def prepare(root: Path, options: BuildOptions | None = None, progress: Progress | None = None) -> Project:

@@ -266,10 +266,9 @@ def _echo_warnings(project: Project) -> None:
 
 
 def _echo_summary(project: Project, output: Path) -> None:
-    counts = project.cards_per_group()
-    click.echo(f"wrote {output}: {len(project.notes)} notes in {sum(1 for n in counts.values() if n)} subdecks")
-    width = max(len(title) for title in project.config.groups.values())
-    for group, count in counts.items():
-        click.echo(f"  {project.config.groups[group]:<{width}}  {count}")
+    heading, *lines = project.layout_lines()
+    click.echo(f"wrote {output}: {heading}")
+    for line in lines:
+        click.echo(line)
     for line in project.report.lines(project.config):
         click.echo(f"  {line}")

@@ -6,15 +6,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .deckoptions import DeckOptions, read_options
+from .layout import Group, group_titles, read_deck, read_groups, tag_word
 from .problems import Problem
 from .schema import Reader, parse_document, read_file
 from .yamlsource import YamlMap
 
 CONFIG_FILE = "deckgen.yaml"
-DEFAULT_GROUPS = {"cause": "Causes", "mechanism": "Mechanism", "treatment": "Treatment"}
 _KEYS = (
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
-    "html", "media", "output",
+    "html", "media", "output", "options",
 )
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -38,7 +39,7 @@ class ProjectConfig:
     root: Path
     deck: str
     key: str
-    groups: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_GROUPS))
+    groups: tuple[Group, ...] = ()  # the tree of groups; none: a flat deck, every note in the root deck
     description: str = ""
     sources: dict[str, Source] = field(default_factory=dict)
     version: str | None = None
@@ -47,6 +48,16 @@ class ProjectConfig:
     html: bool = False
     media: str = "media"
     output: str | None = None
+    options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
+    _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
+
+    def __post_init__(self) -> None:
+        titles = {"": (), **group_titles(self.groups)}
+        deck_words = [tag_word(part) for part in self.deck.split("::")]
+        object.__setattr__(self, "_titles", titles)
+        object.__setattr__(self, "_tags", {path: "::".join(deck_words + [tag_word(t) for t in group])
+                                           for path, group in titles.items()})
 
     @property
     def slug(self) -> str:
@@ -62,17 +73,26 @@ class ProjectConfig:
     def media_dir(self) -> Path:
         return self.root / self.media
 
-    def group_deck(self, group: str) -> str:
-        """The full Anki deck name of a group's subdeck."""
-        return f"{self.deck}::{self.groups[group]}"
+    def group_paths(self) -> list[str]:
+        """Every group's path ('treatment/acute'), in config order, parents before children."""
+        return [path for path in self._titles if path]
 
-    def group_tag(self, group: str) -> str:
+    def group_title(self, path: str) -> str:
+        """A group's full title below the root deck ('Treatment::Acute flare'); '' for the root deck."""
+        return "::".join(self._titles[path])
+
+    def group_deck(self, path: str) -> str:
+        """The full Anki deck name of a group's subdeck ('' is the root deck)."""
+        return "::".join((self.deck, *self._titles[path]))
+
+    def group_tag(self, path: str) -> str:
         """The hierarchical tag that carries a note's group: Dystrophic_Calcification::Causes."""
-        return "::".join(_tag_word(part) for part in (self.deck, self.groups[group]))
+        return self._tags[path]
 
-
-def _tag_word(text: str) -> str:
-    return re.sub(r"\s+", "_", text.strip()).replace("::", "_")
+    def parent_decks(self) -> list[str]:
+        """The decks above the root deck ('Medicine', 'Medicine::Pathology'), outermost first."""
+        parts = self.deck.split("::")
+        return ["::".join(parts[:end]) for end in range(1, len(parts))]
 
 
 def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
@@ -96,17 +116,16 @@ def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
 
 def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfig | None:
     read.unknown_keys(doc, _KEYS, "setting")
-    deck = read.text(doc, "deck", required=True)
+    deck = read_deck(doc, read)
     key = read.text(doc, "key", required=True)
     if key is not None and not _ID.match(key):
         read.report(doc.value_pos["key"], f"key '{key}' must be letters, digits, '-', '_' or '.'")
-    groups = _groups(doc, read)
     sources = _sources(doc, read)
     config = ProjectConfig(
         root=root,
-        deck=(deck or "").strip(),
+        deck=deck or "",
         key=key or "",
-        groups=groups,
+        groups=read_groups(doc, read),
         description=read.text(doc, "description") or "",
         sources=sources,
         version=read.text(doc, "version"),
@@ -115,10 +134,8 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         html=read.flag(doc, "html", False),
         media=_media(root, doc, read),
         output=read.text(doc, "output"),
+        options=read_options(doc, read, deck or ""),
     )
-    if deck is not None and "::" in deck:
-        read.report(doc.value_pos["deck"], "the deck name cannot contain '::'",
-                    "subdecks come from 'groups'")
     return None if len(read.problems) > before else config
 
 
@@ -131,35 +148,6 @@ def _media(root: Path, doc: YamlMap, read: Reader) -> str:
         read.report(doc.value_pos["media"], f"the media folder '{media}' is outside the project",
                     "name a folder inside the project, such as 'media'")
     return media
-
-
-def _groups(doc: YamlMap, read: Reader) -> dict[str, str]:
-    mapping = read.mapping(doc, "groups")
-    if mapping is None:
-        return dict(DEFAULT_GROUPS)
-    groups = {}
-    for group in mapping:
-        title = read.text_value(mapping[group], mapping.value_pos[group], group,
-                                label=f"the title of group '{group}'")
-        if not _ID.match(group):
-            read.report(mapping.key_pos[group], f"group key '{group}' must be letters, digits, '-' or '_'")
-        elif title is not None:
-            groups[group] = title.strip()
-    if not groups and not mapping:
-        read.report(doc.value_pos["groups"], "'groups' is empty", "name at least one group")
-    _unique_titles(groups, mapping, read)
-    return groups
-
-
-def _unique_titles(groups: dict[str, str], mapping: YamlMap, read: Reader) -> None:
-    seen: dict[str, str] = {}
-    for group, title in groups.items():
-        if "::" in title:
-            read.report(mapping.value_pos[group], f"group title '{title}' cannot contain '::'")
-        if title in seen:
-            read.report(mapping.value_pos[group], f"groups '{seen[title]}' and '{group}' share the title '{title}'",
-                        "each group is its own subdeck")
-        seen[title] = group
 
 
 def _sources(doc: YamlMap, read: Reader) -> dict[str, Source]:

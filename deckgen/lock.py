@@ -27,6 +27,7 @@ from .render import RenderedNote
 LOCK_FILE = "deckgen.lock"
 LOCK_FORMAT = 2
 CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
+DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -48,6 +49,7 @@ class Lock:
     cards: dict[str, Entry] = field(default_factory=dict)
     note_types: dict[str, Entry] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    deck_options: dict[str, Entry] = field(default_factory=dict)  # the preset `options:` gives, if any
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
     merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
@@ -55,6 +57,8 @@ class Lock:
         """Stable, diff-friendly JSON: sorted keys, one entry a line."""
         lines = ['{', f'  "format": {LOCK_FORMAT},']
         lines.append('  "note_types": ' + _json_table(self.note_types, _note_type_json) + ",")
+        if self.deck_options:  # a table of its own, only in the locks of decks with options
+            lines.append('  "deck_options": ' + _json_table(self.deck_options, _deck_options_json) + ",")
         lines.append(f'  "card_columns": {json.dumps(CARD_COLUMNS)},')
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
@@ -65,6 +69,10 @@ def _note_type_json(entry: Entry) -> dict[str, object]:
     assert entry.schema is not None
     return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added,
             "fields": list(entry.schema[0]), "templates": list(entry.schema[1])}
+
+
+def _deck_options_json(entry: Entry) -> dict[str, object]:
+    return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added}
 
 
 def _json_table(table: dict[str, Entry], as_json) -> str:  # type: ignore[no-untyped-def]
@@ -139,7 +147,9 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
         for key, v in data["note_types"].items()
     }
     removed = {key: int(v) for key, v in data["removed"].items()}
-    return Lock(cards, note_types, removed, old_format=data["format"] != LOCK_FORMAT)
+    deck_options = {key: Entry(v["hash"], int(v["mtime"]), int(v["added"]))
+                    for key, v in data.get("deck_options", {}).items()}  # older locks have none
+    return Lock(cards, note_types, removed, deck_options, old_format=data["format"] != LOCK_FORMAT)
 
 
 def has_conflict_markers(data: bytes) -> bool:
@@ -192,6 +202,14 @@ def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], no
         mtime, added = _next(old.note_types.get(kind), digest, now)
         entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
     return entries
+
+
+def update_deck_options(old: Lock, digest: str | None, now: int) -> dict[str, Entry]:
+    """The next lock's deck options table: the preset's hash (None: no options) and when it last changed."""
+    if digest is None:
+        return {}
+    mtime, added = _next(old.deck_options.get(DECK_OPTIONS_KEY), digest, now)
+    return {DECK_OPTIONS_KEY: Entry(digest, mtime, added)}
 
 
 def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int) -> Lock:

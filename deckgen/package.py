@@ -26,7 +26,7 @@ from pathlib import Path
 import genanki
 
 from .config import ProjectConfig
-from .lock import Lock
+from .lock import DECK_OPTIONS_KEY, Lock
 from .notetypes import NOTE_TYPES, NoteType, note_type_name
 from .render import RenderedNote
 
@@ -96,17 +96,28 @@ def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, 
     return ids
 
 
-def _decks(data: PackageInput, models: dict[str, _NoteType]) -> tuple[genanki.Deck, dict[str, genanki.Deck]]:
-    """The root deck (which carries the note types) and one subdeck per group."""
+def _decks(data: PackageInput, models: dict[str, _NoteType]) -> dict[str, genanki.Deck]:
+    """The root deck ('': it carries the note types) and one subdeck per group, by group path."""
     config = data.config
     root = genanki.Deck(stable_id(config.key, "deck"), config.deck, data.description)
     for model in models.values():
         root.add_model(model)
     groups = {
-        group: genanki.Deck(stable_id(config.key, "deck", group), config.group_deck(group), "")
-        for group in config.groups
+        path: genanki.Deck(stable_id(config.key, "deck", path), config.group_deck(path), "")
+        for path in config.group_paths()
     }
-    return root, groups
+    return {"": root, **groups}
+
+
+def _written_decks(data: PackageInput, decks: dict[str, genanki.Deck]) -> list[genanki.Deck]:
+    """The decks the package holds: the root's parents (Anki reuses a learner's deck of the same name),
+    the root, and every group's subdeck that holds notes itself or in a subgroup."""
+    key = data.config.key
+    parents = [genanki.Deck(stable_id(key, "parent deck", name), name, "") for name in data.config.parent_decks()]
+    present = {note.group for note in data.notes}
+    used = [decks[path] for path in data.config.group_paths()
+            if any(group == path or group.startswith(path + "/") for group in present)]
+    return [*parents, decks[""], *used]
 
 
 def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -147,7 +158,7 @@ def _insert_rows(connection: sqlite3.Connection, notes: list, cards: list) -> No
 
 def newest_time(lock: Lock) -> int:
     """The latest change time in the deck: the time stamped on the package itself."""
-    times = [e.mtime for e in lock.cards.values()] + [e.mtime for e in lock.note_types.values()]
+    times = [e.mtime for table in (lock.cards, lock.note_types, lock.deck_options) for e in table.values()]
     return max(times, default=_ZIP_EPOCH)
 
 
@@ -175,14 +186,33 @@ def _write_collection(data: PackageInput, database: Path) -> None:
     try:
         cursor = connection.cursor()
         models = build_models(data.config, data.lock, data.css, {note.note_type for note in data.notes})
-        root, groups = _decks(data, models)
-        present = {note.group for note in data.notes}
-        used = [groups[group] for group in data.config.groups if group in present]
-        genanki.Package([root, *used]).write_to_db(cursor, newest_time(data.lock), iter(()))
-        _insert_rows(connection, *_rows(data, models, groups))
+        decks = _decks(data, models)
+        written = _written_decks(data, decks)
+        genanki.Package(written).write_to_db(cursor, newest_time(data.lock), iter(()))
+        if data.config.options is not None:
+            own = written[len(data.config.parent_decks()):]  # the parents keep the learner's preset
+            _set_deck_options(connection, data, [deck.deck_id for deck in own])
+        _insert_rows(connection, *_rows(data, models, decks))
         connection.commit()
     finally:
         connection.close()
+
+
+def _set_deck_options(connection: sqlite3.Connection, data: PackageInput, deck_ids: list[int]) -> None:
+    """Add the project's preset to the collection's presets (`dconf`) and make the deck and its subdecks use it.
+
+    Its id comes from the key and the time the options last changed: Anki's importer adds a preset
+    only under an id it does not have yet, so changed options must arrive under a new id.
+    """
+    assert data.config.options is not None
+    entry = data.lock.deck_options[DECK_OPTIONS_KEY]
+    preset_id = stable_id(data.config.key, "deck options", str(entry.mtime))
+    presets_json, decks_json = connection.execute("SELECT dconf, decks FROM col").fetchone()
+    presets, decks = json.loads(presets_json), json.loads(decks_json)
+    presets[str(preset_id)] = data.config.options.schema11(preset_id, entry.mtime, presets["1"])
+    for deck_id in deck_ids:
+        decks[str(deck_id)]["conf"] = preset_id
+    connection.execute("UPDATE col SET dconf = ?, decks = ?", (json.dumps(presets), json.dumps(decks)))
 
 
 def _write_zip(target: Path, database: Path, media: dict[str, Path], mtime: int) -> None:

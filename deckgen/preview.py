@@ -54,7 +54,7 @@ class PreviewCard:
     def search_text(self, config: ProjectConfig) -> str:
         """What the search box matches: the words on both sides, the id, the file and the tags."""
         parts = (visible_text(self.question), visible_text(self.answer), self.note.card_id,
-                 self.note.path, " ".join(self.note.tags), config.groups[self.note.group])
+                 self.note.path, " ".join(self.note.tags), config.group_deck(self.note.group))
         return " ".join(" ".join(parts).lower().split())
 
 
@@ -135,10 +135,10 @@ def _page_context(project: Project, cards: list[PreviewCard], live: str | None) 
     config = project.config
     entries = [_entry(index, card, config) for index, card in enumerate(cards)]
     groups = [
-        {"key": key, "title": title, "deck": config.group_deck(key),
+        {"key": _filter_key(key), "title": config.group_title(key) or config.deck, "deck": config.group_deck(key),
          "notes": sum(1 for n in project.notes if n.group == key),
-         "entries": [e for e in entries if e["group"] == key]}
-        for key, title in config.groups.items()
+         "entries": [e for e in entries if e["group"] == _filter_key(key)]}
+        for key in ("", *config.group_paths())
     ]
     tags = sorted({tag for note in project.notes for tag in note.tags}, key=str.lower)
     data = [_card_data(card, config) for card in cards]
@@ -150,11 +150,16 @@ def _page_context(project: Project, cards: list[PreviewCard], live: str | None) 
     }
 
 
+def _filter_key(group: str) -> str:
+    """A group's key in the page's subdeck filter: '/' for the root deck ('' there means every subdeck)."""
+    return group or "/"
+
+
 def _entry(index: int, card: PreviewCard, config: ProjectConfig) -> dict[str, Any]:
     """The visible facts about one card: which note, where it is written, which card of the note."""
     note = card.note
     return {
-        "index": index, "card_id": note.card_id, "group": note.group, "kind": note.note_type,
+        "index": index, "card_id": note.card_id, "group": _filter_key(note.group), "kind": note.note_type,
         "template": card.template, "ord": card.ord, "tags": note.tags,
         "where": f"{note.path}:{note.line}:{note.column}", "deck": config.group_deck(note.group),
     }

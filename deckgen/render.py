@@ -192,7 +192,7 @@ class Renderer:
         }
         data["card"] = types.MappingProxyType({
             "id": card.id, "type": card.card_type.name, "group": card.group,
-            "group_title": self.config.groups[card.group], "tags": card.tags,
+            "group_title": self.config.group_title(card.group), "tags": card.tags,
         })
         return data
 

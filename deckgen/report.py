@@ -8,6 +8,9 @@ from .config import ProjectConfig
 from .lock import Lock
 
 
+_PRESETS_NOTE = 'Anki applies it only for learners who tick "Import any deck presets" when they import'
+
+
 @dataclass(frozen=True)
 class Move:
     """A card whose group changed: existing learners keep it in the old subdeck."""
@@ -26,11 +29,13 @@ class ReleaseReport:
     removed: list[str] = field(default_factory=list)
     moved: list[Move] = field(default_factory=list)
     note_types: list[str] = field(default_factory=list)
+    deck_options: bool = False  # the preset `options:` gives was added, changed or dropped
     first_release: bool = False
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.changed or self.removed or self.moved or self.note_types)
+        return not (self.added or self.changed or self.removed or self.moved or self.note_types
+                    or self.deck_options)
 
     def lines(self, config: ProjectConfig) -> list[str]:
         """The report as plain lines for the terminal."""
@@ -42,9 +47,10 @@ class ReleaseReport:
             *(f"added: {card}" for card in self.added),
             *(f"changed: {card}" for card in self.changed),
             *(f"note type changed: {kind}" for kind in self.note_types),
+            *([f"deck options changed ({_PRESETS_NOTE})"] if self.deck_options else []),
             *(f"removed: {card} (an import never deletes notes: learners who have it keep it)"
               for card in self.removed),
-            *(f"moved: {m.card_id} from {config.groups.get(m.old, m.old)} to {config.groups.get(m.new, m.new)} "
+            *(f"moved: {m.card_id} from {deck_title(config, m.old)} to {deck_title(config, m.new)} "
               "(Anki never moves existing cards: learners who have it keep it in the old subdeck)"
               for m in self.moved),
         ]
@@ -68,12 +74,20 @@ class ReleaseReport:
             ("Added", [f"`{c}`" for c in self.added]),
             ("Changed", [f"`{c}`" for c in self.changed]),
             ("Note types changed", [f"`{k}` (templates or style)" for k in self.note_types]),
+            ("Deck options", [f"The deck options preset changed: {_PRESETS_NOTE}."] if self.deck_options else []),
             ("Removed", [f"`{c}`: stays in the collections of learners who already have it "
                          "(importing never deletes notes); they can delete it themselves" for c in self.removed]),
-            ("Moved", [f"`{m.card_id}`: {config.groups.get(m.old, m.old)} → {config.groups.get(m.new, m.new)}; "
+            ("Moved", [f"`{m.card_id}`: {deck_title(config, m.old)} → {deck_title(config, m.new)}; "
                        "learners who already have it keep it in the old subdeck (Anki never moves existing cards)"
                        for m in self.moved]),
         ]
+
+
+def deck_title(config: ProjectConfig, group: str) -> str:
+    """Where a group's cards go, as the report names it: its full title, the deck itself, or the path of a group gone."""
+    if group not in ("", *config.group_paths()):
+        return group  # a group the config no longer has: its path from the lock
+    return config.group_title(group) or f"{config.deck} (the deck itself)"
 
 
 def compare(old: Lock, new: Lock) -> ReleaseReport:
@@ -88,6 +102,7 @@ def compare(old: Lock, new: Lock) -> ReleaseReport:
             report.changed.append(card_id)
         if before.group != entry.group:
             report.moved.append(Move(card_id, before.group, entry.group))
+    report.deck_options = old.deck_options != new.deck_options
     report.removed = sorted(old.cards.keys() - new.cards.keys())
     report.note_types = sorted(
         kind for kind, entry in new.note_types.items()

@@ -90,17 +90,27 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         return None
     else:
         group, pos, report = card.defaults.group, card.defaults.positions.get("group"), _file_reporter(read)
+    paths = config.group_paths()
     if group is None:
-        if len(config.groups) == 1:
-            return next(iter(config.groups))
+        if len(paths) <= 1:  # a flat deck's root deck, or the one group there is
+            return paths[0] if paths else ""
         read.report(card.pos, "card has no group",
-                    "add 'group:' to the card or at the top of the file: " + ", ".join(config.groups))
+                    "add 'group:' to the card or at the top of the file: " + ", ".join(paths))
         return None
-    if group not in config.groups:
-        hint = did_you_mean(group, config.groups) or "groups: " + ", ".join(config.groups)
-        report(pos or card.pos, f"unknown group '{group}'", hint)
+    if group not in paths:
+        report(pos or card.pos, f"unknown group '{group}'", _group_hint(group, paths))
         return None
     return group
+
+
+def _group_hint(group: str, paths: list[str]) -> str:
+    """A suggestion for an unknown group: a close path, the path of a nested group with that key, or the list."""
+    nested = [path for path in paths if path.rsplit("/", 1)[-1] == group]
+    if nested:
+        return f"a nested group is named by its path: did you mean '{nested[0]}'?"
+    if not paths:
+        return "this deck has no groups: add 'groups:' to deckgen.yaml, or leave 'group:' out"
+    return did_you_mean(group, paths) or "groups: " + ", ".join(paths)
 
 
 def _file_reporter(read: Reader) -> Callable[[Pos, str, str | None], None]:

@@ -38,7 +38,7 @@ def test_the_committed_lock_matches_the_sources(deck) -> None:  # type: ignore[n
 
 def test_three_subdecks_with_the_expected_notes(deck) -> None:  # type: ignore[no-untyped-def]
     result, col, _ = deck
-    per_group = {result.project.config.groups[g]: n for g, n in result.project.cards_per_group().items()}
+    per_group = {result.project.config.group_title(g): n for g, n in result.project.cards_per_group().items() if g}
     assert per_group == EXPECTED_NOTES
     names = {d.name for d in col.decks.all_names_and_ids()}
     assert {f"Dystrophic Calcification::{title}" for title in EXPECTED_NOTES} <= names
