@@ -14,6 +14,8 @@ from typing import Any
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
 from .config import _ID, _KEYS as CONFIG_KEYS, ProjectConfig, load_config
+from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
+from .layout import GROUP_KEY
 from .load import DEFAULT_TYPE, FILE_KEYS
 from .problems import Problem, ProjectError
 
@@ -122,8 +124,7 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
 
 
 def _group_paths(config: ProjectConfig) -> list[str]:
-    paths = config.group_paths() if hasattr(config, "group_paths") else list(config.groups)
-    return [path for path in paths if path]
+    return [path for path in config.group_paths() if path]
 
 
 def _described(schema: Schema, description: str) -> Schema:
@@ -187,7 +188,40 @@ def config_schema() -> Schema:
         "required": ["deck", "key"],
         "properties": {key: known.get(key, {}) for key in CONFIG_KEYS},
         "additionalProperties": False,
+        "definitions": {"groups": _groups_schema()},
     }
+
+
+def _groups_schema() -> Schema:
+    """A mapping of groups, each a title or a title with subgroups (the schema refers to itself)."""
+    title = {"type": "string", "pattern": r"^(?!.*::).*\S", "description": "The subdeck's name learners see"}
+    nested = {"type": "object", "required": ["title"], "additionalProperties": False,
+              "properties": {"title": title, "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}]}}}
+    return {"type": "object", "propertyNames": {"pattern": GROUP_KEY.pattern},
+            "additionalProperties": {"anyOf": [title, nested]},
+            "description": "Group key -> subdeck title, or {title: ..., groups: {...}} for a group with subgroups; "
+                           "cards name a group by its path of keys joined with '/'"}
+
+
+def _options_schema() -> Schema:
+    """The deck-options preset: one schema a key of OPTION_KEYS (one deckgen does not know yet accepts anything)."""
+    step = {"type": "string", "pattern": _STEP.pattern, "description": "A number and a unit: 30s, 1m, 10m, 1h, 1d"}
+    steps = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}, step,
+                       {"type": "array", "items": step}]}
+    known: dict[str, Schema] = {
+        "name": _described(TEXT, "The preset's name (default: the deck's)"),
+        "new_per_day": {"type": "integer", "minimum": 0, "maximum": _LIMIT},
+        "reviews_per_day": {"type": "integer", "minimum": 0, "maximum": _LIMIT},
+        "learning_steps": steps,
+        "relearning_steps": steps,
+        "maximum_interval": {"type": "integer", "minimum": 1, "maximum": 36500, "description": "Days"},
+        "desired_retention": {"type": "number", "minimum": 0.7, "maximum": 0.99, "description": "FSRS"},
+        "new_card_order": {"enum": list(NEW_CARD_ORDERS)},
+    }
+    return {"type": "object", "properties": {key: known.get(key, {}) for key in OPTION_KEYS},
+            "additionalProperties": False,
+            "description": "One Anki deck-options preset for the deck and its subdecks (learners get it only "
+                           "if they tick 'Import any deck presets')"}
 
 
 def _config_key_schemas() -> dict[str, Schema]:
@@ -196,12 +230,13 @@ def _config_key_schemas() -> dict[str, Schema]:
                                "properties": {"citation": TEXT,
                                               "references": {"type": "object", "additionalProperties": TEXT}}}]}
     return {
-        "deck": {"type": "string", "pattern": r"^(?!.*::).*\S", "description": "The root deck's name"},
+        "deck": {"type": "string", "pattern": r"^(?!\s*::)(?!.*::\s*$)(?!.*::\s*::).*\S",
+                 "description": "The root deck's name; 'Parent::Deck' puts it inside other decks"},
         "key": {"type": "string", "pattern": _ID.pattern,
                 "description": "The stable project key: it seeds every Anki id. Never change it."},
-        "groups": {"type": "object", "minProperties": 1, "propertyNames": {"pattern": _ID.pattern},
-                   "additionalProperties": {"type": "string", "pattern": r"^(?!.*::).*\S"},
-                   "description": "Group key -> subdeck title, in this order"},
+        "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}],
+                   "description": "Optional: the subdecks, in this order (none: a flat deck)"},
+        "options": _options_schema(),
         "description": _described(text, "Markdown, shown on the deck's overview in Anki"),
         "sources": {"type": "object", "additionalProperties": source,
                     "description": "Source id -> citation (or citation and numbered references)"},

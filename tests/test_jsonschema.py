@@ -129,3 +129,18 @@ def test_id_pattern_accepts_every_id_check_accepts(card_id: str) -> None:
     assert valid or not accepted  # never rejects an id deckgen takes
     if card_id.isascii():
         assert valid == accepted
+
+
+def test_deck_layout_and_options(make_project: Callable[..., Path]) -> None:
+    """Nested groups named by path, '::' deck paths and the deck-options preset (deckgen.layout, deckgen.deckoptions)."""
+    config = ("deck: Medicine::Gout\nkey: gout\ngroups:\n  cause: Causes\n  treatment:\n    title: Treatment\n"
+              "    groups:\n      acute: Acute flare\noptions:\n  new_per_day: 15\n  learning_steps: [1m, 10m]\n"
+              "  desired_retention: 0.9\n  new_card_order: random\n")
+    card = "group: treatment/acute\ncards:\n  - id: colchicine\n    front: a\n    back: b\n"
+    project = make_project({"deckgen.yaml": config, "cards/causes.yaml": card})
+    assert schema_rejections(project, project) == {}
+    bad = config.replace("new_card_order: random", "new_card_order: sideways\n  new_per_dya: 3")
+    project = make_project({"deckgen.yaml": bad, "cards/causes.yaml": card.replace("treatment/acute", "acute")})
+    rejected = schema_rejections(project, make_project())
+    assert set(rejected) == {"deckgen.yaml", "cards/causes.yaml"}
+    assert len(rejected["deckgen.yaml"]) == 2

@@ -197,3 +197,17 @@ def test_merge_driver_refuses_what_is_not_a_lock(tmp_path: Path) -> None:
     run = run_deckgen("lock-merge", *paths)
     assert run.exit_code == 1 and "deckgen.lock: cannot merge" in run.stderr
     assert paths[1].read_text() == "not json"  # left for git to mark as a conflict
+
+
+def test_every_table_of_the_lock_merges_entry_by_entry() -> None:
+    """Tables the lock has besides cards (deck options, note types) merge like the cards."""
+    def side(preset: str, mtime: int, note_type_mtime: int) -> str:
+        data = json.loads(_lock({"a": ["h1", 5, 1, "", "basic"]}))
+        data["deck_options"] = {"preset": {"hash": preset, "mtime": mtime, "added": 1}}
+        data["note_types"] = {"basic": {"hash": f"n{note_type_mtime}", "mtime": note_type_mtime, "added": 1,
+                                        "fields": ["Front", "Back", "Extra", "Sources"], "templates": ["Card 1"]}}
+        return json.dumps(data)
+
+    base, ours, theirs = side("p0", 2, 2), side("p1", 8, 2), side("p0", 2, 9)
+    for merged in (merge_texts(base, ours, theirs).lock, merge_texts(None, ours, theirs).lock):
+        assert merged.deck_options["preset"].hash == "p1" and merged.note_types["basic"].mtime == 9
