@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ import orjson
 import pytest
 from conftest import REPO, run_deckgen, write_project
 
-from deckgen.lock import lock_from_data
+from deckgen.lock import Entry, Lock, lock_from_data
 from deckgen.lockmerge import merge_texts, split_conflict
 
 CONFIG = "deck: Merge Test\nkey: merge-test\ngroups:\n  cause: Causes\n"
@@ -211,3 +212,48 @@ def test_every_table_of_the_lock_merges_entry_by_entry() -> None:
     base, ours, theirs = side("p0", 2, 2), side("p1", 8, 2), side("p0", 2, 9)
     for merged in (merge_texts(base, ours, theirs).lock, merge_texts(None, ours, theirs).lock):
         assert merged.deck_options["preset"].hash == "p1" and merged.note_types["basic"].mtime == 9
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3"])
+def test_conflict_markers_of_many_random_merges(tmp_path: Path, style: str) -> None:
+    """git merge-file on random edits of both sides: the sides rebuilt from its markers always merge, and
+    an entry changed on one side only comes from that side."""
+    rng = random.Random(14)
+    conflicted = 0
+
+    def lock_text(cards: dict[str, Entry], removed: dict[str, int]) -> str:
+        return Lock(cards=cards, removed=removed).to_json()
+
+    for _ in range(40):
+        base = {f"c{n:02d}": Entry(f"h{n}", 100, 100, "", "basic") for n in range(rng.randint(1, 12))}
+        sides = []
+        for time in (200, 300):
+            cards, removed = dict(base), {}
+            for card_id in list(cards):
+                roll = rng.random()
+                if roll < 0.25:
+                    cards[card_id] = Entry(f"{card_id}@{time}", time, 100, "", "basic")
+                elif roll < 0.35:
+                    del cards[card_id]
+                    removed[card_id] = time
+            for n in range(rng.randint(0, 2)):
+                cards[f"c{rng.randint(0, 15):02d}{'ab'[time == 300]}"] = Entry(f"new@{time}", time, time, "", "basic")
+            sides.append((cards, removed))
+        paths = [tmp_path / name for name in ("ours", "base", "theirs")]
+        for path, (cards, removed) in zip(paths, [sides[0], (base, {}), sides[1]]):
+            path.write_text(lock_text(cards, removed))
+        marked = subprocess.run(["git", "merge-file", "-p", *([f"--{style}"] if style == "diff3" else []),
+                                 *map(str, paths)], capture_output=True, text=True).stdout
+        merged = merge_texts(*split_conflict(marked)).lock if "<<<<<<<" in marked else None
+        if merged is None:
+            continue
+        conflicted += 1
+        for card_id in base.keys() | sides[0][0].keys() | sides[1][0].keys():
+            ours, theirs = sides[0][0].get(card_id), sides[1][0].get(card_id)
+            before = base.get(card_id)
+            if ours == before and theirs is not None:
+                assert merged.cards.get(card_id) == theirs
+            if theirs == before and ours is not None:
+                assert merged.cards.get(card_id) == ours
+        assert all(merged.cards[c].mtime >= base[c].mtime for c in merged.cards if c in base)
+    assert conflicted >= 20
