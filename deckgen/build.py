@@ -16,7 +16,6 @@ from .cardtypes import Templates, load_templates
 from .compiler import Compilation, FileResult, Progress, gc_paused
 from .config import ProjectConfig, load_config
 from .load import CARDS_DIR
-from .jsonschema import refresh_schemas
 from .lock import (
     LOCK_FILE,
     Entry,
@@ -230,6 +229,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
     except OSError as exc:
         raise _write_problem(exc, output) from None
+    from .jsonschema import refresh_schemas  # it reads deckgen's definitions, lint's among them
+
     refresh_schemas(root)
     if options.use_cache:
         record_build(root, options.output, output, options.stamp_settings(), project.config.media)
