@@ -14,21 +14,23 @@ from pathlib import Path
 from .cache import record_build
 from .cardtypes import Templates, load_templates
 from .compiler import Compilation, FileResult, Progress, gc_paused
-from .config import ProjectConfig, load_config
+from .config import CONFIG_FILE, ProjectConfig, load_config
 from .load import CARDS_DIR
+from .confine import check_output
 from .lock import (
     LOCK_FILE,
     Entry,
     Lock,
     build_time,
     note_type_hash,
+    prepare_lock,
     read_lock,
     update_deck_options,
     update_lock,
     update_note_types,
-    write_lock,
 )
 from .media import collect_media
+from .names import REMOTE_HINT, merge_key, merged_with, remote_problem
 from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
@@ -108,6 +110,8 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
         problems.append(Problem(CARDS_DIR, message="the project has no cards",
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     problems += lock_problems
+    problems += _remote_description(config, templates)
+    problems += _merged_tags(results)
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
@@ -121,6 +125,27 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
+
+
+def _merged_tags(results: list[FileResult]) -> list[Problem]:
+    """Tags of different cards that Anki would merge into one (it ignores case and Unicode form)."""
+    spellings = dict.fromkeys(tag for result in results for tag in result.tags)  # each once, first seen first
+    if len({merge_key(tag) for tag in spellings}) == len(spellings):
+        return []  # the common case
+    merged = merged_with(spellings)
+    return [
+        Problem(result.path, line, column, f"tag '{tag}' differs from the tag '{merged[tag]}' of another card "
+                "only in case or Unicode form", card_id, "Anki would merge them into one tag: write them the same way")
+        for result in results for tag, (card_id, line, column) in result.tags.items() if tag in merged
+    ]
+
+
+def _remote_description(config: ProjectConfig, templates: Templates) -> list[Problem]:
+    """The deck's description (and its sources) may not load anything from the network either."""
+    if "//" not in config.description + "".join(s.citation for s in config.sources.values()):
+        return []
+    remote = remote_problem(Renderer(config, templates).deck_description())
+    return [Problem(CONFIG_FILE, message=f"the deck's description {remote[1]}", hint=REMOTE_HINT)] if remote else []
 
 
 def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
@@ -215,20 +240,32 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
 
     project = _prepare(root, options, progress)
     output = options.output or project.config.output_path
+    check_output(root, output, project.config.media)
+    if options.report:
+        check_output(root, options.report, project.config.media, "the report")
     _check_writable(output)
     if options.report and not options.report.parent.is_dir():
         raise ProjectError([Problem(str(options.report), message="cannot write the report: no such folder")])
     renderer = Renderer(project.config, project.templates)
+    write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
+                                             or bool(project.old_lock.merged))
+    written: list[str] = []
+    next_lock = None
     try:
+        next_lock = prepare_lock(root, project.lock) if write_lock_too else None  # fails before the package
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
                                    renderer.deck_description(), project.media), output)
-        if not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
-                                   or project.old_lock.merged):
-            write_lock(root, project.lock)
+        written.append(str(output))
+        if next_lock is not None:
+            os.replace(next_lock, root / LOCK_FILE)
+            written.append(LOCK_FILE)
         if options.report:
             options.report.write_text(project.report.markdown(project.config), encoding="utf-8")
     except OSError as exc:
-        raise _write_problem(exc, output) from None
+        raise _write_problem(exc, output, written) from None
+    finally:
+        if next_lock is not None:
+            next_lock.unlink(missing_ok=True)
     from .jsonschema import refresh_schemas  # it reads deckgen's definitions, lint's among them
 
     refresh_schemas(root)
@@ -248,9 +285,13 @@ def _check_writable(output: Path) -> None:
         raise ProjectError([Problem(str(output), message=f"cannot write here: {parent} is not a writable folder")])
 
 
-def _write_problem(exc: OSError, output: Path) -> ProjectError:
+def _write_problem(exc: OSError, output: Path, written: list[str]) -> ProjectError:
     """A file that could not be written, reported like any other problem instead of as a traceback."""
-    return ProjectError([Problem(str(exc.filename or output), message=f"cannot write here: {exc.strerror or exc}")])
+    error = ProjectError([Problem(str(exc.filename or output), message=f"cannot write here: {exc.strerror or exc}")])
+    if written:  # the summary line must not claim that nothing was written
+        error.message = error.message.replace(  # type: ignore[misc]
+            "nothing was written", "written before this: " + ", ".join(written))
+    return error
 
 
 def _can_write(folder: Path) -> bool:

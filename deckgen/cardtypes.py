@@ -18,9 +18,12 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
+from .confine import ConfinedLoader, RefusedTemplate, read_inside
+from .limits import LimitedEnvironment
+from .names import REMOTE_HINT, remote_problem
 from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, did_you_mean
-from .schema import Reader, decode, describe, parse_document, read_file
+from .schema import Reader, decode, describe, parse_document
 from .yamlsource import Pos, YamlMap
 
 BUILTIN_DIR = Path(__file__).parent / "templates"
@@ -56,17 +59,29 @@ class CardType:
     blocks: dict[str, list[Callable[..., Iterator[str]]]] = field(compare=False)
     spec_path: str = ""
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
+    straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but Sources) for one card's data.
 
         Each block is rendered on its own, in a context made directly (Template.new_context
         flattens the template's chained globals for every card: half the cost of a card).
+        Output is counted piece by piece against the limits, except for straight templates,
+        whose few pieces are each bounded: they are counted once joined.
         """
         context = Context(self.template.environment, {**self.globals, **data}, self.template.name, {})
         context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
+        budget = self.template.environment.budget  # type: ignore[attr-defined]
+        if self.straight:  # no clock needed: nothing in it can run long
+            fields = {name: "".join(self.blocks[name][0](context)).strip() if name in self.blocks else ""
+                      for name in self.note_type.content_fields}
+            if budget.add_straight(sum(map(len, fields.values()))):
+                return fields
+            # too much: once more, counted, so that the problem names the template line
+        budget.start_card()
+        total = [0]
         return {
-            name: "".join(self.blocks[name][0](context)).strip() if name in self.blocks else ""
+            name: budget.collect(self.blocks[name][0](context), total).strip() if name in self.blocks else ""
             for name in self.note_type.content_fields
         }
 
@@ -130,9 +145,9 @@ def printable(value: Any) -> Any:
 
 def make_environment(project_templates: Path) -> SandboxedEnvironment:
     """The one Jinja environment: project templates first, built-in ones as fallback."""
-    env = SandboxedEnvironment(
+    env = LimitedEnvironment(
         loader=jinja2.ChoiceLoader([
-            jinja2.FileSystemLoader(str(project_templates)),
+            ConfinedLoader(project_templates, project_templates.parent),
             jinja2.FileSystemLoader(str(BUILTIN_DIR)),
         ]),
         autoescape=True,
@@ -153,7 +168,7 @@ def load_templates(root: Path, problems: list[Problem]) -> Templates:
     card_types = {}
     specs = _spec_files(project_dir)
     for name, spec_path in sorted(specs.items()):
-        data = read_file(spec_path, display_path(spec_path, root), problems)
+        data = read_inside(spec_path, display_path(spec_path, root), problems, root, BUILTIN_DIR)
         if data is None:
             continue
         files[display_path(spec_path, root)] = data
@@ -179,8 +194,14 @@ def _first_existing(*paths: Path) -> Path:
 
 
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
-    data = read_file(path, display_path(path, root), problems)
-    return (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
+    data = read_inside(path, display_path(path, root), problems, root, BUILTIN_DIR)
+    css = (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
+    remote = remote_problem(css)
+    if remote:
+        line = css.count("\n", 0, remote[0]) + 1
+        problems.append(Problem(display_path(path, root), line, remote[0] - css.rfind("\n", 0, remote[0]),
+                                f"the CSS {remote[1]}", hint=REMOTE_HINT))
+    return css
 
 
 def _load_card_type(
@@ -211,7 +232,25 @@ def _load_card_type(
     _check_variables(name, shown, fields, blocks, own_file, env, root, problems)
     if len(problems) > before:
         return None
-    return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals))
+    return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
+                    _straight(blocks, env))
+
+
+_UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.Include, nodes.Import, nodes.FromImport,
+              nodes.FilterBlock)
+
+
+def _straight(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> bool:
+    """Whether every template the blocks come from is free of loops, macros, includes and calls
+    (other than `cloze`): then each output piece is bounded and so is their number."""
+    for template in {_template_of(function, env).name: _template_of(function, env)
+                     for functions in blocks.values() for function in functions}.values():
+        tree = _parse(template, env)
+        if next(tree.find_all(_UNBOUNDED), None) is not None:
+            return False
+        if any(not (isinstance(call.node, nodes.Name) and call.node.name == "cloze") for call in tree.find_all(nodes.Call)):
+            return False
+    return True
 
 
 def _note_type(spec: YamlMap, read: Reader) -> NoteType | None:
@@ -277,6 +316,9 @@ def _compile(
     except jinja2.TemplateSyntaxError as exc:
         shown = display_path(Path(exc.filename), root) if exc.filename else name
         found.append(Problem(shown, exc.lineno or 0, 0, f"template syntax error: {exc.message}"))
+    except RefusedTemplate as exc:
+        found.append(Problem(display_path(Path(exc.filename), root), message=f"template '{name}' is refused: "
+                             f"{exc.reason}", hint="keep every template as a file inside the project"))
     except jinja2.TemplateNotFound:
         path, pos = where or ("templates/" + name, Pos(0, 0))
         found.append(Problem(path, pos.line, pos.column, f"template '{name}' not found",

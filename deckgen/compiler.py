@@ -10,17 +10,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .cache import FileCache, context_key, digest
 from .cardtypes import Templates, load_templates
 from .config import CONFIG_FILE, ProjectConfig, load_config
-from .load import find_card_files, load_card_file
+from .confine import is_inside, read_inside, shown_name
+from .load import CARDS_DIR, find_card_files, load_card_file
 from .problems import Problem
+from .names import FIELD_CONTROL
+from .notetypes import NOTE_TYPES
 from .render import RenderedNote, Renderer
-from .validate import validate_card
+from .scratch import die_with_parent
+from .validate import tag_problem, validate_card
 
 Progress = Callable[[int], None]
 _PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
@@ -34,6 +38,7 @@ class FileResult:
     notes: list[RenderedNote]
     ids: list[tuple[str, int, int]]
     problems: list[Problem]
+    tags: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # each tag: the first card that has it
 
     def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
         """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
@@ -41,6 +46,7 @@ class FileResult:
             "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash] for n in self.notes],
             "ids": self.ids,
             "problems": [problem.to_row() for problem in self.problems],
+            "tags": self.tags,
         }
         return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
 
@@ -48,7 +54,8 @@ class FileResult:
     def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
         """The result back from a cache entry whose checksums matched.
 
-        Without `details` (checking only), notes come without fields, tags, cards and GUID.
+        Without `details` (checking only), notes come without fields, tags, cards and GUID
+        (the file's tags, each with its first card, come apart from them).
         """
         rows = summary["notes"]
         make = RenderedNote._make
@@ -65,7 +72,8 @@ class FileResult:
                 in zip(rows, details)
             ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]
-        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]])
+        tags = {str(tag): (str(card), int(line), int(column)) for tag, (card, line, column) in summary["tags"].items()}
+        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]], tags)
 
 
 @contextlib.contextmanager
@@ -109,7 +117,17 @@ class Compiler:
                 if note is not None:
                     notes.append(note)
         ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
-        return FileResult(path, notes, ids, problems)
+        return FileResult(path, notes, ids, problems, _first_cards(notes))
+
+
+def _first_cards(notes: list[RenderedNote]) -> dict[str, tuple[str, int, int]]:
+    """Each tag of a file with the first card that has it: enough to find tags Anki would merge."""
+    first: dict[str, tuple[str, int, int]] = {}
+    for note in notes:
+        for tag in note.tags:
+            if tag not in first:
+                first[tag] = (note.card_id, note.line, note.column)
+    return first
 
 
 class Compilation:
@@ -166,13 +184,16 @@ class Compilation:
 def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
     """Every card file's bytes; a file that cannot be read becomes a located problem."""
     sources, unreadable = [], []
-    for path in find_card_files(root):
+    cards = find_card_files(root)
+    parents_inside = bool(cards) and is_inside(root / CARDS_DIR, root)  # folders found without following links
+    for path in cards:
         shown = path.relative_to(root).as_posix()
-        try:
-            sources.append((shown, path.read_bytes()))
-        except OSError as exc:
-            problem = Problem(shown, message=f"cannot read this file: {exc.strerror or exc}")
-            unreadable.append(FileResult(shown, [], [], [problem]))
+        problems: list[Problem] = []
+        data = read_inside(path, shown, problems, root, parent_inside=parents_inside)
+        if data is None:
+            unreadable.append(FileResult(shown_name(shown), [], [], problems))
+        else:
+            sources.append((shown, data))
     return sources, unreadable
 
 
@@ -183,9 +204,27 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
     if entry is None:
         return None
     try:
-        return FileResult.from_json(path, *entry)
+        result = FileResult.from_json(path, *entry)
     except (KeyError, TypeError, ValueError):
         return None  # damaged: compiled again and overwritten
+    return result if not fields or _plausible(result) else None
+
+
+def _plausible(result: FileResult) -> bool:
+    """What goes into a package from the cache is checked again like fresh output (note types, text
+    types, control characters, tags), in a few passes over the whole file. (The cache's HMAC already
+    proves that this machine wrote the entry; checking adds a second wall where it matters.)"""
+    notes = result.notes
+    try:
+        kinds = {note.note_type for note in notes}
+        tags = {tag for note in notes for tag in note.tags}
+        texts = "\n".join([text for note in notes for text in (note.card_id, note.group, note.guid, *note.fields,
+                                                                *note.media)])
+    except TypeError:  # a list where text belongs, say
+        return False
+    if not kinds <= NOTE_TYPES.keys() or any(tag_problem(tag) for tag in tags) or FIELD_CONTROL.search(texts):
+        return False
+    return all(len(note.fields) == len(NOTE_TYPES[note.note_type].fields) for note in notes)
 
 
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
@@ -215,7 +254,7 @@ class _Team:
         cache = compiler.cache.context if compiler.cache else None
         self.pool = concurrent.futures.ProcessPoolExecutor(
             helpers, mp_context=context, initializer=_start_worker,
-            initargs=(compiler.config.root, cache, sources, self.counter),
+            initargs=(compiler.config.root, cache, sources, self.counter, os.getpid()),
         )
         self.futures = [self.pool.submit(_worker_share) for _ in range(helpers)]
 
@@ -262,9 +301,11 @@ _worker: Compiler | None = None  # one per worker process, set by _start_worker
 _shared: tuple[list[tuple[str, bytes]], Any] = ([], None)  # the files and the counter, likewise
 
 
-def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any) -> None:
+def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any,
+                  parent: int) -> None:
     """Load the project's config and templates once per worker (their problems are the parent's to report)."""
     global _worker, _shared
+    die_with_parent(parent)  # a killed build leaves no worker behind
     gc.disable()  # a worker lives for one build: see gc_paused
     problems: list[Problem] = []
     config = load_config(root, problems)

@@ -6,10 +6,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .confine import read_inside, setting_inside
 from .deckoptions import DeckOptions, read_options
 from .layout import Group, group_titles, read_deck, read_groups, tag_word
 from .problems import Problem
-from .schema import Reader, parse_document, read_file
+from .schema import Reader, parse_document
 from .yamlsource import YamlMap
 
 CONFIG_FILE = "deckgen.yaml"
@@ -103,7 +104,7 @@ def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
                                 hint="is this a deckgen project folder?"))
         return None
     before = len(problems)
-    data = read_file(path, CONFIG_FILE, problems)
+    data = read_inside(path, CONFIG_FILE, problems, root)
     document = parse_document(data, CONFIG_FILE, problems) if data is not None else None
     if len(problems) > before:
         return None
@@ -133,7 +134,7 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         authors=tuple(text for text, _ in read.text_list(doc, "authors")),
         html=read.flag(doc, "html", False),
         media=_media(root, doc, read),
-        output=read.text(doc, "output"),
+        output=_output(root, doc, read),
         options=read_options(doc, read, deck or ""),
     )
     return None if len(read.problems) > before else config
@@ -148,6 +149,16 @@ def _media(root: Path, doc: YamlMap, read: Reader) -> str:
         read.report(doc.value_pos["media"], f"the media folder '{media}' is outside the project",
                     "name a folder inside the project, such as 'media'")
     return media
+
+
+def _output(root: Path, doc: YamlMap, read: Reader) -> str | None:
+    """Where the package goes by default: a path inside the project, never one a stranger picks elsewhere."""
+    output = read.text(doc, "output")
+    if output is not None and not setting_inside(root, output):
+        read.report(doc.value_pos["output"], f"the output '{output}' is outside the project",
+                    "name a file inside the project, such as 'dist/deck.apkg'; 'build -o' writes elsewhere")
+        return None
+    return output
 
 
 def _sources(doc: YamlMap, read: Reader) -> dict[str, Source]:

@@ -17,6 +17,7 @@ from .config import _ID, _KEYS as CONFIG_KEYS, ProjectConfig, load_config
 from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
 from .load import DEFAULT_TYPE, FILE_KEYS
+from .confine import check_output
 from .problems import Problem, ProjectError
 
 SCHEMA_DIR = "schemas"
@@ -35,20 +36,35 @@ ID_PATTERN = r"^[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s][^\x00-\x2c\x2f\x3a-\x4
 
 def project_schemas(root: Path) -> dict[str, Schema]:
     """Both schemas of a project, by file name; raises ProjectError if deckgen.yaml cannot be read."""
+    return _schemas(_config(root), root)
+
+
+def _config(root: Path) -> ProjectConfig:
     problems: list[Problem] = []
     config = load_config(root, problems)
     if config is None:
         raise ProjectError(problems)
-    card_types = load_templates(root, problems).card_types
+    return config
+
+
+def _schemas(config: ProjectConfig, root: Path) -> dict[str, Schema]:
+    card_types = load_templates(root, []).card_types
     return {CARDS_SCHEMA: card_file_schema(config, card_types), CONFIG_SCHEMA: config_schema()}
 
 
 def write_schemas(root: Path, out_dir: Path | None = None) -> list[Path]:
-    """Write the project's schemas (default: schemas/ in the project); only files whose text changed."""
+    """Write the project's schemas (default: schemas/ in the project); only files whose text changed.
+
+    Like every file deckgen writes, never through a link and never over a source of the project.
+    """
+    config = _config(root)
     out_dir = out_dir or root / SCHEMA_DIR
+    schemas = _schemas(config, root)
+    for name in schemas:
+        check_output(root, out_dir / name, config.media, "the editor schemas")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, schema in project_schemas(root).items():
+    for name, schema in schemas.items():
         path = out_dir / name
         text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -60,7 +76,10 @@ def write_schemas(root: Path, out_dir: Path | None = None) -> list[Path]:
 def refresh_schemas(root: Path) -> None:
     """After a build: keep a project's schemas true to its card types, groups and sources, if it has them."""
     if (root / SCHEMA_DIR / CARDS_SCHEMA).is_file():
-        write_schemas(root)
+        try:
+            write_schemas(root)
+        except ProjectError:
+            pass  # a schemas folder deckgen may not write to (a link): the build itself is done
 
 
 # ---------------------------------------------------------------------------------------------

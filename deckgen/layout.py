@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .names import invisible_problem, merge_key
 from .schema import Reader, describe
 from .yamlsource import Pos, YamlMap
 
@@ -103,14 +104,18 @@ def _checked(key: str, title: str | None, pos: Pos, read: Reader, path: str,
         read.report(pos, f"group title '{title.strip()}' cannot contain '::'",
                     "nest a group inside another with {title: ..., groups: {...}}")
         return None
+    invisible = invisible_problem(title)
+    if invisible:
+        read.report(pos, f"group title '{title.strip()}' {invisible}", "remove it: Anki would keep a title that looks like another")
+        return None
     return Group(key, title.strip(), children)
 
 
 def _unique_titles(groups: list[Group], mapping: YamlMap, read: Reader) -> None:
-    """Sibling titles must differ (Anki matches decks by name, ignoring case): each is its own subdeck."""
+    """Sibling titles must differ (Anki matches decks by name, ignoring case and Unicode form): each is its own subdeck."""
     seen: dict[str, str] = {}
     for group in groups:
-        folded = group.title.casefold()
+        folded = merge_key(group.title)
         if folded in seen:
             value = mapping[group.key]
             pos = value.value_pos["title"] if isinstance(value, YamlMap) else mapping.value_pos[group.key]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from .confine import is_inside
 from .problems import Problem
 from .schema import Reader, describe, parse_document
 from .yamlsource import Pos, YamlList, YamlMap
@@ -44,6 +45,8 @@ def find_card_files(root: Path) -> list[Path]:
     cards_dir = root / CARDS_DIR
     if not cards_dir.is_dir():
         return []
+    if not is_inside(cards_dir, root):
+        return [cards_dir]  # refused, located, when read: never walk a tree outside the project
     files = [p for p in cards_dir.rglob("*") if p.suffix.lower() in CARD_SUFFIXES and p.is_file()]
     return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
 

@@ -21,12 +21,15 @@ from typing import Iterable, NamedTuple
 import orjson
 
 from .notetypes import NoteType
-from .problems import NOTE, Problem
+from .confine import read_inside
+from .problems import NOTE, Problem, ProjectError
+from .scratch import unique_temporary
 from .render import RenderedNote
 
 LOCK_FILE = "deckgen.lock"
 LOCK_FORMAT = 2
 CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
+MAX_TIME = 2**32 - 1  # 2106: zip files and Anki's ids (milliseconds) hold every time up to it
 DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -103,17 +106,24 @@ def _quote(text: str) -> str:
 def read_lock(root: Path, problems: list[Problem]) -> Lock:
     """The project's lock, or an empty one for a first build."""
     path = root / LOCK_FILE
-    if not path.is_file():
+    if not path.is_file() and not path.is_symlink():
+        return Lock()
+    raw = read_inside(path, LOCK_FILE, problems, root)
+    if raw is None:
         return Lock()
     try:
-        data = path.read_bytes()
-        if has_conflict_markers(data):
-            lock = _merged_lock(data)
+        if has_conflict_markers(raw):
+            lock = _merged_lock(raw)
             problems.append(Problem(LOCK_FILE, message=lock.merged, severity=NOTE,
                                     hint="'deckgen build' writes the merged lock: commit it"))
             return lock
-        return _lock_from(orjson.loads(data))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        data = orjson.loads(raw)
+        return _lock_from(data)
+    except LockValueError as exc:
+        problems.append(Problem(LOCK_FILE, _line_of(raw, exc.key), 0, f"the lock's entry '{exc.key}' {exc}",
+                                hint="restore deckgen.lock from version control"))
+        return Lock()
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         problems.append(Problem(LOCK_FILE, message=f"the lock file is damaged ({exc})",
                                 hint="restore it from version control; deleting it makes every note look new"))
         return Lock()
@@ -140,14 +150,14 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
         rows = data["cards"]
     else:
         raise ValueError(f"unknown format {data.get('format')!r}")
-    cards = {key: _card_entry(row) for key, row in rows.items()}
+    cards = {key: _card_entry(key, row) for key, row in rows.items()}
     note_types = {
-        key: Entry(v["hash"], int(v["mtime"]), int(v["added"]), kind=key,
-                   schema=(tuple(v["fields"]), tuple(v["templates"])))
+        key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]), kind=key,
+                   schema=(_names(key, v["fields"]), _names(key, v["templates"])))
         for key, v in data["note_types"].items()
     }
-    removed = {key: int(v) for key, v in data["removed"].items()}
-    deck_options = {key: Entry(v["hash"], int(v["mtime"]), int(v["added"]))
+    removed = {key: _time(key, v) for key, v in data["removed"].items()}
+    deck_options = {key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
     return Lock(cards, note_types, removed, deck_options, old_format=data["format"] != LOCK_FORMAT)
 
@@ -157,26 +167,81 @@ def has_conflict_markers(data: bytes) -> bool:
     return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
 
 
-def _card_entry(row: list[object]) -> Entry:
+class LockValueError(ValueError):
+    """A lock value of the right shape but out of range: reported at the line of its entry."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _time(key: str, value: object) -> int:
+    """A change time: a whole number of seconds between 1970 and MAX_TIME."""
+    if type(value) is not int or not 0 <= value <= MAX_TIME:  # noqa: E721 (a bool is not a time)
+        raise LockValueError(key, f"has the time {str(value)[:40]}, not a whole number of seconds "
+                             f"from 0 to {MAX_TIME}")
+    return value
+
+
+def _hash(key: str, value: object) -> str:
+    if not isinstance(value, str) or len(value) > 128:
+        raise LockValueError(key, "has a hash that is not a short text")
+    return value
+
+
+def _names(key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value) or len(value) > 1000:
+        raise LockValueError(key, "has a list of names that is not a list of texts")
+    return tuple(value)
+
+
+def _card_entry(key: str, row: list[object]) -> Entry:
     content, mtime, added, group, kind = row
-    if not (isinstance(mtime, int) and isinstance(added, int) and isinstance(content, str)
-            and isinstance(group, str) and isinstance(kind, str)):
+    if (type(mtime) is int and type(added) is int and type(content) is str  # noqa: E721 (a bool is no time)
+            and type(group) is str and type(kind) is str
+            and 0 <= mtime <= MAX_TIME and 0 <= added <= MAX_TIME and len(content) <= 128):
+        return Entry(content, mtime, added, group, kind)  # the common case, checked at once
+    if not (isinstance(content, str) and isinstance(group, str) and isinstance(kind, str)):
         raise TypeError(f"a card row has the wrong types: {row!r}")
-    return Entry(content, mtime, added, group, kind)
+    return Entry(_hash(key, content), _time(key, mtime), _time(key, added), group, kind)
+
+
+def _line_of(raw: bytes, key: str) -> int:
+    """The line of the lock that holds an entry (the lock keeps one entry a line)."""
+    needle = json.dumps(key).encode()
+    found = raw.find(needle)
+    return raw.count(b"\n", 0, found) + 1 if found >= 0 else 0
 
 
 def write_lock(root: Path, lock: Lock) -> None:
     """Write the lock atomically (a crash leaves the old one)."""
-    path = root / LOCK_FILE
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(lock.to_json(), encoding="utf-8")
-    os.replace(temporary, path)
+    temporary = prepare_lock(root, lock)
+    try:
+        os.replace(temporary, root / LOCK_FILE)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def prepare_lock(root: Path, lock: Lock) -> Path:
+    """The next lock, written to a temporary file of this process beside the lock (moved into place later)."""
+    temporary = unique_temporary(root / LOCK_FILE)
+    try:
+        temporary.write_text(lock.to_json(), encoding="utf-8")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return temporary
 
 
 def build_time() -> int:
     """Now, or SOURCE_DATE_EPOCH where a reproducible-builds setup sets it."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(epoch) if epoch.isdigit() else int(time.time())
+    if not (epoch.isascii() and epoch.isdigit()):
+        return int(time.time())
+    if len(epoch) > 12 or int(epoch) > MAX_TIME:
+        raise ProjectError([Problem("SOURCE_DATE_EPOCH", message=f"the time {epoch[:40]} is past deckgen's "
+                                    f"limit of {MAX_TIME} (the year 2106)", hint="set it to a Unix time in seconds")])
+    return int(epoch)
 
 
 def note_type_hash(note_type: NoteType, name: str, css: str) -> str:

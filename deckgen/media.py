@@ -9,6 +9,7 @@ from pathlib import Path, PurePath
 from typing import Iterable
 
 from .config import ProjectConfig
+from .confine import shown_name
 from .problems import WARNING, Problem
 from .render import RenderedNote
 
@@ -19,6 +20,10 @@ _COPY_IT = "copy the file into the project instead"
 
 def anki_name_problem(name: str) -> str | None:
     """Why Anki would rename a media file of this name on import, or None."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not UTF-8 text"
     if unicodedata.normalize("NFC", name) != name:
         return "is not in Unicode NFC form"
     if _ANKI_STRIPS.search(name):
@@ -89,11 +94,17 @@ def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Probl
     if not media_dir.is_dir():
         return []
     files = sorted(p for p in media_dir.iterdir() if p.name.startswith("_") and p.is_file())
+    usable = []
     for path in files:
+        shown = f"{config.media}/{shown_name(path.name)}"
+        why = anki_name_problem(path.name)
         if not _inside(path, config.root):
-            problems.append(Problem(f"{config.media}/{path.name}", message="this is a link to a file outside "
-                                    "the project", hint=_COPY_IT))
-    return [path for path in files if _inside(path, config.root)]
+            problems.append(Problem(shown, message="this is a link to a file outside the project", hint=_COPY_IT))
+        elif why:
+            problems.append(Problem(shown, message=f"media name {why}, so Anki would rename it", hint="rename the file"))
+        else:
+            usable.append(path)
+    return usable
 
 
 def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem]) -> None:
@@ -101,5 +112,5 @@ def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problem
         return
     for path in sorted(media_dir.iterdir()):
         if path.is_file() and path.name not in used and not path.name.startswith((".", "_")):
-            problems.append(Problem(f"{config.media}/{path.name}", message="media file is not used by any card",
+            problems.append(Problem(f"{config.media}/{shown_name(path.name)}", message="media file is not used by any card",
                                     severity=WARNING, hint="it is left out of the package"))

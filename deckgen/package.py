@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from .config import ProjectConfig
 from .lock import DECK_OPTIONS_KEY, Lock
 from .notetypes import NOTE_TYPES, NoteType, note_type_name
 from .render import RenderedNote
+from .scratch import scratch_folder, unique_temporary
 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 
@@ -165,11 +165,10 @@ def newest_time(lock: Lock) -> int:
 def write_package(data: PackageInput, output: Path) -> None:
     """Write the package to a temporary file beside `output`, then move it into place."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
-    os.close(handle)
+    temporary = unique_temporary(output)  # pid and random: simultaneous builds never share it
     try:
-        with tempfile.TemporaryDirectory(prefix="deckgen-") as workdir:
-            database = Path(workdir) / "collection.anki2"
+        with scratch_folder() as workdir:
+            database = workdir / "collection.anki2"
             _write_collection(data, database)
             _write_zip(Path(temporary), database, data.media, newest_time(data.lock))
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a package is for sharing

@@ -9,8 +9,12 @@ styles. The site is plain HTML with a little JavaScript and works offline, from 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +26,7 @@ from . import __version__
 from .anki_render import render_cards
 from .build import Project
 from .config import ProjectConfig
+from .confine import check_output
 from .notetypes import NOTE_TYPES
 from .problems import Problem, ProjectError, summary, warnings
 from .render import RenderedNote, visible_text
@@ -34,6 +39,9 @@ STATIC_ASSETS = ("preview.css", "preview.js", "anki-reviewer.css")
 DECK_CSS = "assets/deck.css"
 MANIFEST = ".deckgen-preview.json"
 DATA_ID = "deckgen-cards"
+FRAME_SCRIPT = "frame.js"
+CARDS_DIR = "cards"
+SITE_FOLDERS = ("assets", "media", CARDS_DIR)
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class PreviewResult:
     notes: int
     cards: int
     media: int
+    files: tuple[str, ...] = ()  # every file written, relative to the output folder
 
 
 def preview_cards(notes: Iterable[RenderedNote]) -> list[PreviewCard]:
@@ -96,10 +105,12 @@ def write_preview(project: Project, out_dir: Path, live: str | None = None) -> P
     cards = preview_cards(project.notes)
     written = _write_assets(out_dir, project.templates.css)
     written += _copy_media(out_dir, project.media)
+    written += _write_card_documents(out_dir, cards)
     _write_text(out_dir / "index.html", _render(PAGE_TEMPLATE, _page_context(project, cards, live)))
     written.append("index.html")
     _prune(out_dir, written)
-    return PreviewResult(out_dir, out_dir / "index.html", len(project.notes), len(cards), len(project.media))
+    return PreviewResult(out_dir, out_dir / "index.html", len(project.notes), len(cards), len(project.media),
+                         tuple(written))
 
 
 def write_problems_page(out_dir: Path, problems: list[Problem], title: str, live: str | None = None) -> Path:
@@ -124,6 +135,11 @@ def check_output_dir(root: Path, out_dir: Path, media: str = "media") -> None:
     if project.is_relative_to(target) or any(target.is_relative_to(s) for s in sources):
         raise ProjectError([Problem(str(out_dir), message="the preview cannot be written into the project's "
                                     "own folder or its sources", hint="name a folder of its own, e.g. -o dist/preview")])
+    check_output(root, out_dir, media, "the preview")
+    for folder in (out_dir, *(out_dir / name for name in SITE_FOLDERS)):
+        if folder.is_symlink():
+            raise ProjectError([Problem(str(folder), message="cannot write the preview here: this is a link",
+                                        hint="deckgen never writes through a link; remove it")])
 
 
 # The page
@@ -148,6 +164,14 @@ def _page_context(project: Project, cards: list[PreviewCard], live: str | None) 
         "tags": tags, "data": data, "data_id": DATA_ID, "live": live,
         "warnings": [str(p) for p in warnings(project.problems)],
     }
+
+
+def frame_script() -> dict[str, str]:
+    """deckgen's own script in each card document (it reports the card's height and takes night mode),
+    with the hash that the card document's Content-Security-Policy allows: no other script runs there."""
+    script = (ASSETS_DIR / FRAME_SCRIPT).read_text(encoding="utf-8")
+    hashed = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    return {"script": script, "hash": f"sha256-{hashed}"}
 
 
 def _filter_key(group: str) -> str:
@@ -208,6 +232,41 @@ def _write_assets(out_dir: Path, css: str) -> list[str]:
     return [*_write_static(out_dir), DECK_CSS]
 
 
+# A card document may load the deck's CSS and media from the site and nothing from elsewhere, and
+# run no script but deckgen's own (allowed by its hash); the page also frames it with `sandbox`
+# without allow-same-origin, so a card's HTML cannot reach the page or the site's origin.
+_CARD_POLICY = ("default-src 'none'; img-src 'self' file: data:; media-src 'self' file:; "
+                "style-src 'self' file: 'unsafe-inline'; font-src 'self' file: data:; script-src '{hash}'; "
+                "form-action 'none'; base-uri 'self' file:")
+_PLAY = re.compile(r"\[anki:play:[qa]:\d+\]")
+_REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>'
+
+
+def card_document(card: PreviewCard, side: str, frame: dict[str, str]) -> str:
+    """One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
+    `<body class="card cardN">` with the card's HTML inside `<div id="qa">`; media resolve from media/."""
+    content = _PLAY.sub(_REPLAY, card.question if side == "question" else card.answer)
+    policy = html.escape(_CARD_POLICY.format(hash=frame["hash"]))
+    return ('<!doctype html><html><head><meta charset="utf-8">'
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
+            '<base href="../media/" target="_blank">'
+            '<link rel="stylesheet" href="../assets/anki-reviewer.css"><link rel="stylesheet" href="../assets/deck.css">'
+            f'</head><body class="{card.body_class}"><div id="qa">{content}</div>'
+            f'<script>{frame["script"]}</script></body></html>')
+
+
+def _write_card_documents(out_dir: Path, cards: list[PreviewCard]) -> list[str]:
+    """Each card side as a file of its own, which the page shows in a sandboxed frame."""
+    frame = frame_script()
+    written = []
+    for index, card in enumerate(cards):
+        for side in ("question", "answer"):
+            name = f"{CARDS_DIR}/{index}-{side}.html"
+            _write_text(out_dir / name, card_document(card, side, frame))
+            written.append(name)
+    return written
+
+
 def _copy_media(out_dir: Path, media: dict[str, Path]) -> list[str]:
     """The images and sounds the cards use, flat in media/ as in Anki's media folder."""
     for name, source in media.items():
@@ -217,7 +276,7 @@ def _copy_media(out_dir: Path, media: dict[str, Path]) -> list[str]:
 
 def _write_bytes(path: Path, payload: bytes) -> None:
     """Write only what changed, and atomically, so a serving browser never reads half a file."""
-    if path.is_file() and path.read_bytes() == payload:
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == payload:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

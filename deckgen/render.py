@@ -26,6 +26,8 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
+from .limits import TemplateLimit
+from .names import note_problem
 from .problems import Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
@@ -177,6 +179,10 @@ class Renderer:
             return None
         note_type = card.card_type.note_type
         values = tuple(fields[name] for name in note_type.fields)
+        unfit = note_problem(values)
+        if unfit:
+            problems.append(Problem(card.path, card.pos.line, card.pos.column, unfit[0], card.id, unfit[1]))
+            return None
         ords = tuple(generated_ords(note_type, fields))
         if not self._usable(card, fields, ords, problems):
             return None
@@ -265,6 +271,11 @@ class Renderer:
             message, hint = f"{template} {exc}", exc.hint
         elif isinstance(exc, jinja2.TemplateNotFound):
             message = f"{template} uses template '{exc.name}', which was not found"
+        elif isinstance(exc, TemplateLimit):
+            message = f"{template} went past a limit: {exc}"
+            hint = "deckgen stops templates that would hang or exhaust the machine"
+        elif isinstance(exc, RecursionError):
+            message, hint = f"{template} calls itself without end", "a macro that calls itself needs a way to stop"
         elif isinstance(exc, jinja2.exceptions.SecurityError):
             message, hint = f"{template} tried something unsafe: {str(exc).rstrip('.')}", "templates run in a sandbox"
         else:

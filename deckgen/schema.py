@@ -8,6 +8,7 @@ from typing import Iterable
 
 from yaml import Mark
 
+from .limits import MAX_FIELD_CHARS, MAX_LIST_ITEMS
 from .problems import Problem, did_you_mean
 from .yamlsource import (
     Implicit,
@@ -96,6 +97,14 @@ class Reader:
             return None
         return value
 
+    def too_long(self, value: str, pos: Pos | Mark, what: str) -> bool:
+        """Report (and say so) a text past deckgen's ceiling for one value."""
+        if len(value) <= MAX_FIELD_CHARS:
+            return False
+        self.report(pos, f"{what} is {len(value):,} characters long, above deckgen's limit of {MAX_FIELD_CHARS:,}",
+                    "split it up: a card is read in seconds")
+        return True
+
     def text_list(self, mapping: YamlMap, key: str) -> list[tuple[str, Pos]]:
         """A list of text values (a single text is accepted as a list of one)."""
         if key not in mapping or mapping[key] is None:
@@ -104,6 +113,9 @@ class Reader:
         if not isinstance(value, YamlList):
             text = self.text_value(value, pos, key)
             return [(text, pos)] if text is not None else []
+        if len(value) > MAX_LIST_ITEMS:
+            self.report(pos, f"'{key}' has {len(value):,} items, above deckgen's limit of {MAX_LIST_ITEMS:,}")
+            return []
         out = []
         for number, (item, item_pos) in enumerate(zip(value, value.item_pos), start=1):
             text = self.text_value(item, item_pos, key, label=f"item {number} of '{key}'", item=True)

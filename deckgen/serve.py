@@ -8,6 +8,7 @@ is on disk. A project with errors gets a page of its located problems instead of
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import uuid
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import click
 import watchfiles
@@ -23,7 +24,7 @@ import watchfiles
 from .build import BuildOptions, prepare
 from .config import CONFIG_FILE
 from .lock import LOCK_FILE
-from .preview import PreviewResult, check_output_dir, write_preview, write_problems_page
+from .preview import CARDS_DIR, STATIC_ASSETS, PreviewResult, check_output_dir, write_preview, write_problems_page
 from .problems import Problem, ProjectError
 
 EVENTS_PATH = "/__deckgen__/events"
@@ -31,6 +32,7 @@ KEEPALIVE_SECONDS = 15.0
 SOURCE_FILES = (CONFIG_FILE, LOCK_FILE)
 SOURCE_DIRS = ("cards", "templates")
 _DEFAULT_FILTER = watchfiles.DefaultFilter()
+_PAGE_FILES = {"index.html", *(f"assets/{name}" for name in STATIC_ASSETS if name.endswith((".js", ".css")))}
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Rebuild:
     result: PreviewResult | None
     problems: list[Problem] = field(default_factory=list)
     media: str = "media"
+    files: frozenset[str] = frozenset()  # what this build wrote: all the server will serve
 
     @property
     def ok(self) -> bool:
@@ -50,19 +53,23 @@ class Rebuild:
 
 def rebuild(root: Path, out_dir: Path, build: str, strict: bool = False) -> Rebuild:
     """Check and render the project and write its preview; on errors, write the problems page."""
-    check_output_dir(root, out_dir)
+    try:
+        check_output_dir(root, out_dir)
+    except ProjectError as exc:  # e.g. the folder became a link: nothing is written, the terminal says why
+        return Rebuild(build, None, exc.problems)
     try:
         project = prepare(root, BuildOptions(strict=strict, jobs=1))  # jobs=1: no fork from a threaded server
     except ProjectError as exc:
         return _problems(root, out_dir, build, exc.problems)
     except Exception as exc:  # the server must outlive any failure: show it on the page
         return _problems(root, out_dir, build, [Problem(str(root), message=f"{type(exc).__name__}: {exc}")])
-    return Rebuild(build, write_preview(project, out_dir, build), list(project.problems), project.config.media)
+    result = write_preview(project, out_dir, build)
+    return Rebuild(build, result, list(project.problems), project.config.media, frozenset(result.files))
 
 
 def _problems(root: Path, out_dir: Path, build: str, problems: list[Problem]) -> Rebuild:
     write_problems_page(out_dir, problems, root.resolve().name, build)
-    return Rebuild(build, None, problems)
+    return Rebuild(build, None, problems, files=frozenset({"index.html", *(f"assets/{n}" for n in STATIC_ASSETS)}))
 
 
 class ServeError(click.ClickException):
@@ -119,6 +126,20 @@ class PreviewServer:
         if self.on_rebuild:
             self.on_rebuild(outcome)
         return outcome
+
+    def served_file(self, name: str) -> Path | None:
+        """The file for a request, if the last build wrote it and no link is on the way to it."""
+        last = self.last
+        if last is None or name not in last.files:
+            return None
+        current = self.out_dir
+        if current.is_symlink():
+            return None
+        for part in name.split("/"):
+            current = current / part
+            if current.is_symlink():
+                return None
+        return current if current.is_file() else None
 
     def wait_for_build(self, seen: str, timeout: float) -> bool:
         """Whether a build other than `seen` is on disk, waiting up to `timeout` seconds for one."""
@@ -190,17 +211,73 @@ class _HTTPServer(ThreadingHTTPServer):
         self.preview = preview
         super().__init__(address, functools.partial(_Handler, directory=str(preview.out_dir)))
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away, or any other failure of one request: never a traceback on the terminal."""
+
+
+# Media and card documents may never run script with the site's origin, nor load anything remote.
+_SANDBOXED = "default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; sandbox"
+_CARD = "sandbox allow-scripts allow-popups"
+_PAGE = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+         "object-src 'none'; base-uri 'none'; form-action 'none'")
+
+
+def _policy(name: str) -> str:
+    """The page and its own assets; the card documents (their own policy inside, deckgen's script
+    allowed by hash, on an origin of their own); everything else (media) as inert documents."""
+    if name in _PAGE_FILES:
+        return _PAGE
+    return _CARD if name.startswith(f"{CARDS_DIR}/") else _SANDBOXED
+
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Static files, never cached (they change under the page), plus the reload event stream."""
+    """Only the files the last build wrote, never through a link, for this host only; plus the reload stream."""
 
     server: _HTTPServer
 
     def do_GET(self) -> None:
-        if urlsplit(self.path).path == EVENTS_PATH:
-            self._events()
-        else:
-            super().do_GET()
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def _answer(self, body: bool) -> None:
+        try:
+            if not self._host_ok():
+                self.send_error(421, "This server answers only for its own address")
+                return
+            path = unquote(urlsplit(self.path).path, errors="strict")
+            if path == EVENTS_PATH and body:
+                self._events()
+                return
+            self._file(path, body)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+        except (ValueError, UnicodeError, OSError):
+            with contextlib.suppress(OSError):
+                self.send_error(400, "Bad request")
+
+    def _host_ok(self) -> bool:
+        port = self.server.server_address[1]
+        host = self.headers.get("Host", "")
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+    def _file(self, path: str, body: bool) -> None:
+        name = path.lstrip("/") or "index.html"
+        preview = self.server.preview
+        target = preview.served_file(name)
+        if target is None:
+            self.send_error(404, "Not found")
+            return
+        payload = target.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(name))
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy", _policy(name))
+        self.end_headers()
+        if body:
+            self.wfile.write(payload)
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")

@@ -9,7 +9,9 @@ from typing import Callable, NamedTuple, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig, Source
+from .limits import MAX_FIELD_CHARS, MAX_LIST_ITEMS, MAX_TAGS
 from .load import CardSource
+from .names import invisible_problem, merged_with
 from .problems import Problem, did_you_mean
 from .schema import Reader, describe
 from .yamlsource import Pos, Value, YamlList, YamlMap
@@ -128,6 +130,9 @@ def _file_reporter(read: Reader) -> Callable[[Pos, str, str | None], None]:
 @functools.lru_cache(maxsize=4096)
 def tag_problem(tag: str) -> tuple[str, str] | None:
     """Why Anki would not keep a tag as written, and the fix; None for a good tag."""
+    invisible = invisible_problem(tag)
+    if invisible:
+        return invisible, "remove it: Anki would keep a tag that looks like another"
     if re.search(r"\s", tag):
         fixed = re.sub(r"\s+", "_", tag.strip())
         return "contains a space, so Anki would split it into separate tags", f"write '{fixed}'"
@@ -141,16 +146,27 @@ def tag_problem(tag: str) -> tuple[str, str] | None:
 
 
 def _tags(card: CardSource, read: Reader) -> tuple[str, ...]:
-    tags: list[str] = []
-    for from_file, given in ((True, card.defaults.tags), (False, read.text_list(card.data, "tags"))):
+    tags: dict[str, None] = {}  # a dict: de-duplicating stays linear however many tags there are
+    own = read.text_list(card.data, "tags")
+    if len(card.defaults.tags) + len(own) > MAX_TAGS:
+        read.report(card.data.value_pos.get("tags", card.pos), f"the card has {len(card.defaults.tags) + len(own):,} "
+                    f"tags, above deckgen's limit of {MAX_TAGS}")
+        return ()
+    for from_file, given in ((True, card.defaults.tags), (False, own)):
         for tag, pos in given:
             problem = tag_problem(tag)
             if problem:
                 report = _file_reporter(read) if from_file else read.report
                 report(pos, f"tag '{tag}' {problem[0]}", problem[1])
-            elif tag not in tags:
-                tags.append(tag)
-    return tuple(tags)
+            else:
+                tags[tag] = None
+    merged = merged_with(tags) if len(tags) > 1 else None
+    if not merged:
+        return tuple(tags)
+    for tag, earlier in merged.items():
+        read.report(card.pos, f"tags '{earlier}' and '{tag}' differ only in case or Unicode form",
+                    "Anki would merge them into one tag: write them the same way")
+    return tuple(tag for tag in tags if tag not in merged)
 
 
 def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[SourceRef, ...]:
@@ -225,10 +241,19 @@ def _value(spec: FieldSpec, data: YamlMap, read: Reader) -> FieldValue | None:
         if not isinstance(raw, YamlList):
             read.report(pos, f"field '{spec.name}' must be a list, not {describe(raw)}", "write one '- item' a line")
             return None
+        if len(raw) > MAX_LIST_ITEMS:
+            read.report(pos, f"field '{spec.name}' has {len(raw):,} items, above deckgen's limit of {MAX_LIST_ITEMS:,}")
+            return None
         items = [read.text_value(item, item_pos, spec.name, label=f"item {n} of '{spec.name}'", item=True)
                  for n, (item, item_pos) in enumerate(zip(raw, raw.item_pos), start=1)]
+        if any(item is not None and len(item) > MAX_FIELD_CHARS for item in items):
+            return tuple(item for n, (item, item_pos) in enumerate(zip(items, raw.item_pos), start=1)
+                         if item is not None and not read.too_long(item, item_pos, f"item {n} of '{spec.name}'"))
         return tuple(item for item in items if item is not None)
     text = read.text_value(raw, pos, spec.name, required=spec.required)
+    if text is not None and len(text) > MAX_FIELD_CHARS:
+        read.too_long(text, pos, f"field '{spec.name}'")
+        return None
     if text is not None and spec.choices and text not in spec.choices:
         hint = did_you_mean(text, spec.choices) or "one of: " + ", ".join(spec.choices)
         read.report(pos, f"field '{spec.name}' is '{text}', not one of the allowed values", hint)

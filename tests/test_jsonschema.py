@@ -144,3 +144,12 @@ def test_deck_layout_and_options(make_project: Callable[..., Path]) -> None:
     rejected = schema_rejections(project, make_project())
     assert set(rejected) == {"deckgen.yaml", "cards/causes.yaml"}
     assert len(rejected["deckgen.yaml"]) == 2
+
+
+def test_schemas_are_never_written_through_a_link(sample_project: Path, tmp_path: Path,
+                                                  deckgen: Callable[..., CliRun]) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (sample_project / "schemas").symlink_to(outside)
+    run = deckgen("schema", sample_project)
+    assert run.exit_code == 1 and "is a link" in run.stderr and list(outside.iterdir()) == []

@@ -77,6 +77,8 @@ def card_body(page: Any, entry: str, side: int = 0) -> Any:
 
 
 def test_the_preview_in_headless_chromium(sample_project: Path, tmp_path: Path, browser_page: Any) -> None:
+    from playwright.sync_api import expect
+
     page = browser_page
     index = write_preview(prepare(sample_project), tmp_path / "site").index
     page.goto(index.as_uri())
@@ -105,11 +107,11 @@ def test_the_preview_in_headless_chromium(sample_project: Path, tmp_path: Path, 
     # night mode: Anki's classes on each card's body, and the deck's night colours
     body = card_body(page, "#card-0")
     day = body.evaluate("b => getComputedStyle(b).backgroundColor")
-    page.click("#night-toggle")
-    assert body.get_attribute("class") == "card card1 nightMode night_mode"
+    page.click("#night-toggle")  # the card's document is sandboxed: the page tells it by a message
+    expect(body).to_have_attribute("class", "card card1 nightMode night_mode")
     assert body.evaluate("b => getComputedStyle(b).backgroundColor") != day
     page.click("#night-toggle")
-    assert body.get_attribute("class") == "card card1"
+    expect(body).to_have_attribute("class", "card card1")
 
     screenshot = tmp_path / "preview.png"
     page.screenshot(path=str(screenshot))

@@ -13,46 +13,36 @@
   var nightToggle = document.getElementById("night-toggle");
   var shown = document.getElementById("shown");
   var nothing = document.getElementById("nothing");
-  var PLAY = /\[anki:play:[qa]:\d+\]/g;
   var night = false;
-  var MEDIA = new URL("media/", document.baseURI).href;
-  var ASSETS = new URL("assets/", document.baseURI).href;
 
-  /* One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
-     <body class="card cardN"> with the card's HTML inside <div id="qa">. Media resolve from media/. */
-  function sideDocument(card, side) {
-    var html = card[side].replace(PLAY, '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>');
-    return '<!doctype html><html><head><meta charset="utf-8"><base href="' + MEDIA + '" target="_blank">' +
-      '<link rel="stylesheet" href="' + ASSETS + 'anki-reviewer.css">' +
-      '<link rel="stylesheet" href="' + ASSETS + 'deck.css"></head>' +
-      '<body class="' + card.body + '"><div id="qa">' + html + "</div></body></html>";
-  }
+  /* Each card side is its own document, written by deckgen as cards/<index>-<side>.html, with a
+     Content-Security-Policy that lets it load only the site's CSS and media and run no script but
+     deckgen's own. The frame is sandboxed without allow-same-origin: the card cannot reach this page. */
+  /* From file:// a sandboxed document may not load local files, so there the frame keeps its file
+     origin, which browsers make unique per file: it still cannot reach the page (a file:// page is
+     another origin). Served over http, the frame gets an opaque origin of its own. */
+  var SANDBOX = location.protocol === "file:" ? "allow-scripts allow-popups allow-same-origin" : "allow-scripts allow-popups";
+  var MAX_HEIGHT = 20000;
 
   function frames() {
     return Array.prototype.slice.call(document.querySelectorAll(".side iframe"));
   }
 
   function applyNight(frame) {
-    var body = frame.contentDocument && frame.contentDocument.body;
-    if (body) {
-      body.classList.toggle("nightMode", night);
-      body.classList.toggle("night_mode", night);
-    }
+    if (frame.contentWindow) frame.contentWindow.postMessage({ deckgenNight: night }, "*");
   }
 
   /* The frame is at least as tall as its card (plus a little room below, as a window would
-     have), and follows it when images load. */
-  function fit(frame) {
-    var doc = frame.contentDocument;
-    if (!doc || !doc.documentElement) return;
-    var resize = function () {
-      frame.style.minHeight = Math.ceil(doc.documentElement.getBoundingClientRect().height) + 16 + "px";
-    };
-    applyNight(frame);
-    resize();
-    var Observer = frame.contentWindow.ResizeObserver;
-    if (Observer) new Observer(resize).observe(doc.documentElement);
-  }
+     have); the card's document reports its height whenever it changes. */
+  window.addEventListener("message", function (event) {
+    var height = event.data && event.data.deckgenHeight;
+    if (typeof height !== "number" || !isFinite(height)) return;
+    frames().forEach(function (frame) {
+      if (frame.contentWindow === event.source) {
+        frame.style.minHeight = Math.min(Math.max(height, 0), MAX_HEIGHT) + 16 + "px";
+      }
+    });
+  });
 
   function mount(entry) {
     if (entry.getAttribute("data-mounted")) return;
@@ -62,8 +52,9 @@
       var side = figure.getAttribute("data-side");
       var frame = document.createElement("iframe");
       frame.title = (side === "question" ? "Front of " : "Back of ") + card.note;
-      frame.addEventListener("load", function () { fit(frame); });
-      frame.srcdoc = sideDocument(card, side);
+      frame.setAttribute("sandbox", SANDBOX);
+      frame.addEventListener("load", function () { applyNight(frame); });
+      frame.src = "cards/" + entry.getAttribute("data-index") + "-" + side + ".html";
       figure.querySelector(".slot").replaceWith(frame);
     });
   }
