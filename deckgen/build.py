@@ -29,6 +29,7 @@ from .lock import (
     update_lock,
     update_note_types,
 )
+from .identity import Identities, resolve
 from .media import collect_media
 from .names import REMOTE_HINT, merge_key, merged_with, remote_problem
 from .notetypes import NOTE_TYPES, note_type_name
@@ -53,11 +54,14 @@ class Project:
     note_types: dict[str, Entry]  # of the next lock
     now: int  # the build's time: what changed gets it in the next lock
     media: dict[str, Path] = field(default_factory=dict)
+    identities: Identities = field(default_factory=Identities)  # renames, pinned GUIDs, restores
 
     @functools.cached_property
     def lock(self) -> Lock:
         """The lock after this build: new times only for what changed."""
-        lock = update_lock(self.old_lock, self.notes, self.note_types, self.now)
+        ids = self.identities
+        lock = update_lock(self.old_lock, self.notes, self.note_types, self.now,
+                           renames=ids.renames, guids=ids.guids, restored=ids.restored)
         options = self.config.options
         lock.deck_options = update_deck_options(self.old_lock, options.digest() if options else None, self.now)
         return lock
@@ -65,7 +69,7 @@ class Project:
     @functools.cached_property
     def report(self) -> ReleaseReport:
         """What this build changes for learners who have the deck."""
-        return compare(self.old_lock, self.lock)
+        return compare(self.old_lock, self.lock, self.identities.renames, self.identities.restored)
 
     def cards_per_group(self) -> dict[str, int]:
         """How many notes each deck gets ('' the root deck, then each group's), in the config's group order."""
@@ -97,7 +101,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     config = load_config(root, problems)
     if config is None:
         raise ProjectError(problems)
-    templates = load_templates(root, problems)
+    templates = load_templates(root, problems, config.css)
     lock_problems: list[Problem] = []
     with Compilation(config, templates, use_cache=options.use_cache, jobs=options.jobs,
                      fields=options.fields) as compiling:
@@ -115,8 +119,10 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     media = collect_media(config, notes, problems)
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
-    problems += _guard_ids(notes, old_lock, note_types, options)
-    project = Project(config, templates, notes, problems, old_lock, note_types, now, media)
+    identities, identity_problems = resolve(config, results, old_lock)
+    problems += identity_problems
+    problems += _guard_ids(notes, old_lock, note_types, options, identities)
+    project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
     if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
     if options.frozen and old_lock.merged:
@@ -172,17 +178,19 @@ def _next_note_types(config: ProjectConfig, templates: Templates, old: Lock, not
 
 
 def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry],
-               options: BuildOptions) -> list[Problem]:
+               options: BuildOptions, identities: Identities) -> list[Problem]:
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
     removed, cards, strict_kinds = old.removed, old.cards, not options.allow_note_type_change
+    renames, restored = identities.renames, identities.restored
     for note in notes:
         card_id = note.card_id
-        if card_id in removed:
+        if card_id in removed and card_id not in restored:
             problems.append(Problem(note.path, note.line, note.column,
                                     "this id belonged to a card removed in an earlier release", card_id,
-                                    "ids are never reused: learners still have the old card; give this one a new id"))
-        before = cards.get(card_id)
+                                    "ids are never reused: learners still have the old card; give this one a new id, "
+                                    "or add 'restore: true' to bring the old card back on purpose"))
+        before = cards.get(card_id) or cards.get(renames.get(card_id, ""))
         if strict_kinds and before and before.kind != note.note_type:
             problems.append(Problem(
                 note.path, note.line, note.column,
@@ -207,7 +215,9 @@ def _forks(old: Lock, note_types: dict[str, Entry]) -> list[Problem]:
 
 
 def _frozen_problem(report: ReleaseReport) -> Problem:
-    changes = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+    counts = [("added", report.added), ("changed", report.changed), ("removed", report.removed),
+              ("renamed", report.renamed), ("restored", report.restored)]
+    changes = ", ".join(f"{len(ids)} {what}" for what, ids in counts if ids or what in ("added", "changed", "removed"))
     return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
                    f"{len(report.note_types)} note types changed)",
                    hint="run 'deckgen build' without --frozen and commit deckgen.lock")

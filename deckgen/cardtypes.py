@@ -30,7 +30,7 @@ BUILTIN_DIR = Path(__file__).parent / "templates"
 TEMPLATE_SUFFIX = ".html.j2"
 SOURCES_TEMPLATE = "_sources.html.j2"
 CSS_FILE = "style.css"
-CARD_KEYS = ("id", "type", "group", "tags", "sources")
+CARD_KEYS = ("id", "type", "group", "tags", "sources", "former_ids", "guid", "restore")
 CONTEXT_NAMES = ("card", "cloze")
 CARD_ATTRIBUTES = ("id", "type", "group", "group_title", "tags")  # what templates read as card.*
 _FIELD_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -160,8 +160,12 @@ def make_environment(project_templates: Path) -> SandboxedEnvironment:
     return env
 
 
-def load_templates(root: Path, problems: list[Problem]) -> Templates:
-    """Find, read and compile every card type; problems are collected, not raised."""
+def load_templates(root: Path, problems: list[Problem], css: str = "add") -> Templates:
+    """Find, read and compile every card type; problems are collected, not raised.
+
+    `css` is the config's setting: a project's templates/style.css is added after the built-in
+    CSS, or ("replace") is the whole CSS.
+    """
     project_dir = root / "templates"
     env = make_environment(project_dir)
     files: dict[str, bytes] = {}
@@ -175,11 +179,9 @@ def load_templates(root: Path, problems: list[Problem]) -> Templates:
         card_type = _load_card_type(name, spec_path, data, root, env, problems, files)
         if card_type is not None:
             card_types[name] = card_type
-    css_path = _first_existing(project_dir / CSS_FILE, BUILTIN_DIR / CSS_FILE)
-    css = _read_css(css_path, root, problems)
-    files[display_path(css_path, root)] = css.encode()
+    style = _deck_css(root, project_dir, css, problems, files)
     sources = _compile(env, SOURCES_TEMPLATE, root, problems, files)
-    return Templates(env, card_types, css, sources, files, frozenset(specs) - set(card_types))
+    return Templates(env, card_types, style, sources, files, frozenset(specs) - set(card_types))
 
 
 def _spec_files(project_dir: Path) -> dict[str, Path]:
@@ -189,8 +191,17 @@ def _spec_files(project_dir: Path) -> dict[str, Path]:
     return specs
 
 
-def _first_existing(*paths: Path) -> Path:
-    return next(path for path in paths if path.is_file())
+def _deck_css(root: Path, project_dir: Path, mode: str, problems: list[Problem], files: dict[str, bytes]) -> str:
+    """The deck's CSS: the built-in style sheet, then the project's; or only the project's ("replace")."""
+    builtin, own = BUILTIN_DIR / CSS_FILE, project_dir / CSS_FILE
+    sheets = [path for path in ((own,) if mode == "replace" and own.is_file() else (builtin, own)) if path.is_file()]
+    texts = []
+    for path in sheets:
+        texts.append(_read_css(path, root, problems))
+        files[display_path(path, root)] = texts[-1].encode()
+    if len(texts) == 1:
+        return texts[0]
+    return texts[0].rstrip("\n") + f"\n\n/* {CSS_FILE} of this project */\n" + texts[1]
 
 
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:

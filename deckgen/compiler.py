@@ -24,7 +24,8 @@ from .names import FIELD_CONTROL
 from .notetypes import NOTE_TYPES
 from .render import RenderedNote, Renderer
 from .scratch import die_with_parent
-from .validate import tag_problem, validate_card
+from .validate import Identity, tag_problem, validate_card
+from .yamlsource import Pos
 
 Progress = Callable[[int], None]
 _PARALLEL_MIN_FILES = 8  # below this, starting workers costs more than it saves
@@ -39,6 +40,7 @@ class FileResult:
     ids: list[tuple[str, int, int]]
     problems: list[Problem]
     tags: dict[str, tuple[str, int, int]] = field(default_factory=dict)  # each tag: the first card that has it
+    identities: dict[str, Identity] = field(default_factory=dict)  # of the cards that have former ids, a GUID or restore
 
     def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
         """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
@@ -48,6 +50,8 @@ class FileResult:
             "problems": [problem.to_row() for problem in self.problems],
             "tags": self.tags,
         }
+        if self.identities:
+            summary["identities"] = {card_id: _identity_row(identity) for card_id, identity in self.identities.items()}
         return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
 
     @classmethod
@@ -72,8 +76,23 @@ class FileResult:
                 in zip(rows, details)
             ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]
+        identities = {str(card_id): _identity(row) for card_id, row in summary.get("identities", {}).items()}
         tags = {str(tag): (str(card), int(line), int(column)) for tag, (card, line, column) in summary["tags"].items()}
-        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]], tags)
+        return cls(path, notes, ids, [Problem.from_row(row) for row in summary["problems"]], tags, identities)
+
+
+def _identity_row(identity: Identity) -> list[Any]:
+    at = (lambda pos: None if pos is None else [pos.line, pos.column])
+    return [[[former, *pos] for former, pos in identity.former_ids], identity.guid, at(identity.guid_pos),
+            at(identity.restore)]
+
+
+def _identity(row: list[Any]) -> Identity:
+    """An Identity back from the cache (raises on a malformed row)."""
+    former, guid, guid_pos, restore = row
+    at = (lambda pos: None if pos is None else Pos(int(pos[0]), int(pos[1])))
+    return Identity(tuple((str(f), Pos(int(line), int(column))) for f, line, column in former),
+                    None if guid is None else str(guid), at(guid_pos), at(restore))
 
 
 @contextlib.contextmanager
@@ -110,14 +129,17 @@ class Compiler:
         with gc_paused():
             cards = load_card_file(data, path, problems)
             notes = []
+            identities = {}
             for card in cards:
                 valid = validate_card(card, self.templates.card_types, self.config, problems,
                                       self.templates.broken)
                 note = self.renderer.render(valid, problems) if valid else None
                 if note is not None:
                     notes.append(note)
+                    if valid.identity is not None:  # type: ignore[union-attr]
+                        identities[note.card_id] = valid.identity  # type: ignore[union-attr]
         ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
-        return FileResult(path, notes, ids, problems, _first_cards(notes))
+        return FileResult(path, notes, ids, problems, _first_cards(notes), identities)
 
 
 def _first_cards(notes: list[RenderedNote]) -> dict[str, tuple[str, int, int]]:
@@ -311,7 +333,7 @@ def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str
     config = load_config(root, problems)
     assert config is not None, "the parent process loaded this config"
     cache = FileCache(root, cache_context) if cache_context else None
-    _worker = Compiler(config, load_templates(root, problems), cache)
+    _worker = Compiler(config, load_templates(root, problems, config.css), cache)
     _shared = (sources, counter)
 
 

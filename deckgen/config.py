@@ -16,8 +16,9 @@ from .yamlsource import YamlMap
 CONFIG_FILE = "deckgen.yaml"
 _KEYS = (
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
-    "html", "media", "output", "options",
+    "html", "media", "output", "options", "css",
 )
+CSS_MODES = ("add", "replace")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -26,7 +27,11 @@ class Source:
     """A document cards cite; it may list numbered references of its own, which cards cite by number."""
 
     citation: str
-    references: tuple[tuple[str, str], ...] = ()
+    references: tuple[tuple[str, str | None], ...] = ()  # title None: cited in its text, missing from its list
+
+    def lists(self, number: str) -> bool:
+        """Whether the source lists (or is known to cite) a reference with this number."""
+        return any(listed == number for listed, _ in self.references)
 
     def reference(self, number: str) -> str | None:
         """The title of the source's reference with this number, or None if it lists none such."""
@@ -50,6 +55,7 @@ class ProjectConfig:
     media: str = "media"
     output: str | None = None
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
+    css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
 
@@ -136,8 +142,21 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         media=_media(root, doc, read),
         output=_output(root, doc, read),
         options=read_options(doc, read, deck or ""),
+        css=_css(doc, read),
     )
     return None if len(read.problems) > before else config
+
+
+def _css(doc: YamlMap, read: Reader) -> str:
+    """How templates/style.css relates to the built-in CSS: added after it (default) or replacing it."""
+    mode = read.text(doc, "css", required="css" in doc)
+    if mode is None:
+        return "add"
+    if mode not in CSS_MODES:
+        read.report(doc.value_pos["css"], f"'css' is '{mode}', not add or replace",
+                    "add: templates/style.css comes after the built-in CSS; replace: it is the whole CSS")
+        return "add"
+    return mode
 
 
 def _media(root: Path, doc: YamlMap, read: Reader) -> str:
@@ -185,6 +204,9 @@ def _source(source_id: str, mapping: YamlMap, read: Reader) -> Source | None:
     references = read.mapping(value, "references")
     listed = []
     for number in references or ():
+        if references[number] is None:  # type: ignore[index]
+            listed.append((str(number), None))  # cited in the source's text, missing from its list
+            continue
         title = read.text_value(references[number], references.value_pos[number], str(number),  # type: ignore[index]
                                 label=f"reference {number} of source '{source_id}'")
         if title is not None:

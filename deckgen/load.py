@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -16,7 +17,8 @@ CARDS_DIR = "cards"
 CARD_SUFFIXES = (".yaml", ".yml")
 FILE_KEYS = ("cards", "group", "type", "tags")
 DEFAULT_TYPE = "basic"
-CARD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CARD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # the ASCII ids most decks use: checked first
+_ID_PUNCTUATION = frozenset("-_.")
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,23 @@ def _card(item: object, pos: Pos, defaults: FileDefaults, read: Reader) -> CardS
     if card_id is None:
         return None
     if not CARD_ID.match(card_id):
-        read.report(item.value_pos["id"], f"card id '{card_id}' must be letters, digits, '-', '_' or '.'",
+        card_id = card_key(card_id)  # not a plain ASCII id: any script's letters and digits
+    if card_id is None:
+        read.report(item.value_pos["id"], f"card id '{item['id']}' must be letters, digits, '-', '_' or '.'",
                     "no spaces")
         return None
     return CardSource(card_id, read.path, pos, item, defaults)
+
+
+def card_key(text: str) -> str | None:
+    """A card id as deckgen keeps it (NFC-normalised, so that however an editor wrote 'é' it is one
+    id), or None if it is not one: any script's letters and digits (with their combining marks), '-', '_', '.'."""
+    if CARD_ID.match(text):
+        return text
+    text = unicodedata.normalize("NFC", text)
+    if not text or not text[0].isalnum() or text != text.strip():
+        return None
+    for char in text:
+        if not (char in _ID_PUNCTUATION or unicodedata.category(char)[0] in "LNM"):
+            return None
+    return text

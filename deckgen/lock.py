@@ -53,6 +53,7 @@ class Lock:
     note_types: dict[str, Entry] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
     deck_options: dict[str, Entry] = field(default_factory=dict)  # the preset `options:` gives, if any
+    guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
     merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
@@ -64,6 +65,8 @@ class Lock:
             lines.append('  "deck_options": ' + _json_table(self.deck_options, _deck_options_json) + ",")
         lines.append(f'  "card_columns": {json.dumps(CARD_COLUMNS)},')
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
+        if self.guids:  # renamed cards and pinned GUIDs: written only when there are any
+            lines.append('  "guids": ' + json.dumps(dict(sorted(self.guids.items())), indent=4)[:-1] + "  },")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
         return "\n".join(lines) + "\n}\n"
 
@@ -159,7 +162,8 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     removed = {key: _time(key, v) for key, v in data["removed"].items()}
     deck_options = {key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
-    return Lock(cards, note_types, removed, deck_options, old_format=data["format"] != LOCK_FORMAT)
+    guids = {str(key): str(v) for key, v in data.get("guids", {}).items()}
+    return Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
 
 
 def has_conflict_markers(data: bytes) -> bool:
@@ -277,17 +281,26 @@ def update_deck_options(old: Lock, digest: str | None, now: int) -> dict[str, En
     return {DECK_OPTIONS_KEY: Entry(digest, mtime, added)}
 
 
-def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int) -> Lock:
-    """The lock after this build: new times only for what changed (`note_types` from `update_note_types`)."""
+def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int, *,
+                renames: dict[str, str] | None = None, guids: dict[str, str] | None = None,
+                restored: frozenset[str] = frozenset()) -> Lock:
+    """The lock after this build: new times only for what changed (`note_types` from `update_note_types`).
+
+    A renamed card (`renames`: new id -> old id) takes over its old id's entry, times and all; a
+    restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids.
+    """
+    renames = renames or {}
     new = Lock(note_types=dict(note_types))
     for note in notes:
-        before = old.cards.get(note.card_id)
+        before = old.cards.get(note.card_id) or old.cards.get(renames.get(note.card_id, ""))
         if before is not None and before.hash == note.hash and before.group == note.group:
             new.cards[note.card_id] = before
             continue
         mtime, added = _next(before, note.hash, now)
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
-    new.removed = dict(old.removed)
-    for card_id in old.cards.keys() - new.cards.keys():
+    new.removed = {card_id: time for card_id, time in old.removed.items() if card_id not in restored}
+    for card_id in old.cards.keys() - new.cards.keys() - set(renames.values()):
         new.removed[card_id] = now
+    kept = {card_id: guid for card_id, guid in old.guids.items() if card_id in new.removed}  # for a later restore
+    new.guids = {**kept, **(guids or {})}
     return new

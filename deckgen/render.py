@@ -26,6 +26,7 @@ from markupsafe import Markup
 from .anki_render import MAX_CARD_ORD, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
+from .inline_html import protect, restore
 from .limits import TemplateLimit
 from .names import note_problem
 from .problems import Problem
@@ -158,7 +159,11 @@ class Renderer:
         if self.config.html:
             rendered = _cmark(text, _CMARK_OPTIONS | Options.CMARK_OPT_UNSAFE)
             return nh3.clean(rendered, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES).strip()
-        return _cmark(text.replace("<", _LT), _CMARK_OPTIONS).replace(_LT, "&lt;").strip()
+        if "<" not in text:
+            return _cmark(text, _CMARK_OPTIONS).strip()
+        text, kept = protect(text, _LT)  # the inline set (<sub>, <sup>, <br>, ...) is kept
+        rendered = _cmark(text, _CMARK_OPTIONS).replace(_LT, "&lt;").strip()
+        return restore(rendered) if kept else rendered
 
     def markdown_html(self, text: str) -> str:
         """Markdown to HTML; a single paragraph is unwrapped so that short text stays inline."""
@@ -190,7 +195,15 @@ class Renderer:
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
-                            note_guid(self.config.key, card.id))
+                            note_guid(self.config.key, card.id) if card.identity is None else self._guid(card))
+
+    def _guid(self, card: ValidCard) -> str:
+        """The note's GUID: pinned, or that of the card's first id, so that a renamed card keeps its note."""
+        identity = card.identity
+        assert identity is not None
+        if identity.guid is not None:
+            return identity.guid
+        return note_guid(self.config.key, identity.former_ids[0][0] if identity.former_ids else card.id)
 
     def _context(self, card: ValidCard) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -298,7 +311,7 @@ class Renderer:
 
     def _source_html(self, source: Source) -> str:
         """A source in the deck description: its citation and the references it lists."""
-        listed = "".join(f"<li>[{html.escape(n)}] {self.markdown_html(t)}</li>" for n, t in source.references)
+        listed = "".join(f"<li>[{html.escape(n)}] {self.markdown_html(t)}</li>" for n, t in source.references if t)
         return self.markdown_html(source.citation) + (f'<ul class="source-references">{listed}</ul>' if listed else "")
 
     def deck_description(self) -> str:

@@ -31,11 +31,13 @@ class ReleaseReport:
     note_types: list[str] = field(default_factory=list)
     deck_options: bool = False  # the preset `options:` gives was added, changed or dropped
     first_release: bool = False
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id): learners keep the note
+    restored: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.changed or self.removed or self.moved or self.note_types
-                    or self.deck_options)
+                    or self.deck_options or self.renamed or self.restored)
 
     def lines(self, config: ProjectConfig) -> list[str]:
         """The report as plain lines for the terminal."""
@@ -45,6 +47,8 @@ class ReleaseReport:
             return ["no changes since the lock"]
         out = [
             *(f"added: {card}" for card in self.added),
+            *(f"renamed: {old} → {new} (learners keep their note and its reviews)" for old, new in self.renamed),
+            *(f"restored: {card} (learners who still have it get it updated)" for card in self.restored),
             *(f"changed: {card}" for card in self.changed),
             *(f"note type changed: {kind}" for kind in self.note_types),
             *([f"deck options changed ({_PRESETS_NOTE})"] if self.deck_options else []),
@@ -72,6 +76,8 @@ class ReleaseReport:
     def _sections(self, config: ProjectConfig) -> list[tuple[str, list[str]]]:
         return [
             ("Added", [f"`{c}`" for c in self.added]),
+            ("Renamed", [f"`{old}` → `{new}`: learners keep their note and its reviews" for old, new in self.renamed]),
+            ("Restored", [f"`{c}`: brought back; learners who still have it get it updated" for c in self.restored]),
             ("Changed", [f"`{c}`" for c in self.changed]),
             ("Note types changed", [f"`{k}` (templates or style)" for k in self.note_types]),
             ("Deck options", [f"The deck options preset changed: {_PRESETS_NOTE}."] if self.deck_options else []),
@@ -90,20 +96,25 @@ def deck_title(config: ProjectConfig, group: str) -> str:
     return config.group_title(group) or f"{config.deck} (the deck itself)"
 
 
-def compare(old: Lock, new: Lock) -> ReleaseReport:
-    """What changed between the lock before this build and after it."""
+def compare(old: Lock, new: Lock, renames: dict[str, str] | None = None,
+            restored: frozenset[str] = frozenset()) -> ReleaseReport:
+    """What changed between the lock before this build and after it (`renames`: new id -> old id)."""
+    renames = renames or {}
     report = ReleaseReport(first_release=not old.cards)
     for card_id, entry in new.cards.items():
         before = old.cards.get(card_id)
+        if before is None and card_id in renames:
+            report.renamed.append((renames[card_id], card_id))
+            before = old.cards[renames[card_id]]
         if before is None:
-            report.added.append(card_id)
+            (report.restored if card_id in restored else report.added).append(card_id)
             continue
         if before.hash != entry.hash:
             report.changed.append(card_id)
         if before.group != entry.group:
             report.moved.append(Move(card_id, before.group, entry.group))
     report.deck_options = old.deck_options != new.deck_options
-    report.removed = sorted(old.cards.keys() - new.cards.keys())
+    report.removed = sorted(old.cards.keys() - new.cards.keys() - set(renames.values()))
     report.note_types = sorted(
         kind for kind, entry in new.note_types.items()
         if kind in old.note_types and old.note_types[kind].hash != entry.hash

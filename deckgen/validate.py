@@ -9,14 +9,17 @@ from typing import Callable, NamedTuple, Union
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec
 from .config import ProjectConfig, Source
+from .inline_html import every_tag, tags_shown_as_text
 from .limits import MAX_FIELD_CHARS, MAX_LIST_ITEMS, MAX_TAGS
-from .load import CardSource
+from .load import CardSource, card_key
 from .names import invisible_problem, merged_with
-from .problems import Problem, did_you_mean
+from .problems import WARNING, Problem, did_you_mean
 from .schema import Reader, describe
 from .yamlsource import Pos, Value, YamlList, YamlMap
 
 FieldValue = Union[str, tuple[str, ...]]
+_CLOZE_MARKER = re.compile(r"\{\{c\d+::")
+_GUID_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,15 @@ class SourceRef:
     citation: str
     ref: str | None = None
     references: tuple[tuple[str, str | None], ...] = ()  # (number, title; None: the source lists none)
+
+
+class Identity(NamedTuple):
+    """What ties a card to learners' notes besides its id: former ids, a pinned GUID, a deliberate restore."""
+
+    former_ids: tuple[tuple[str, Pos], ...] = ()  # oldest first
+    guid: str | None = None
+    guid_pos: Pos | None = None
+    restore: Pos | None = None  # where 'restore: true' is written
 
 
 class ValidCard(NamedTuple):
@@ -40,6 +52,7 @@ class ValidCard(NamedTuple):
     values: dict[str, FieldValue]
     path: str
     pos: Pos
+    identity: Identity | None = None  # None: the note's GUID comes from the id alone
 
 
 def validate_card(
@@ -59,10 +72,39 @@ def validate_card(
     group = _group(card, config, read)
     tags = _tags(card, read)
     sources = _sources(card, config, read)
-    values = _values(card, card_type, read) if card_type else {}
-    if card_type is None or group is None or len(problems) > before:
+    values = _values(card, card_type, read, config) if card_type else {}
+    data = card.data
+    identity = _identity(card, read) if "former_ids" in data or "guid" in data or "restore" in data else None
+    if card_type is None or group is None or (len(problems) > before and _has_error(problems, before)):
         return None
-    return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos)
+    return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity)
+
+
+def _has_error(problems: list[Problem], since: int) -> bool:
+    """Whether any problem recorded since `since` is an error (warnings leave the card valid)."""
+    return any(problem.severity != WARNING for problem in problems[since:])
+
+
+def _identity(card: CardSource, read: Reader) -> Identity | None:
+    """The card's former ids, pinned GUID and restore flag, each checked."""
+    data = card.data
+    former = []
+    for text, pos in read.text_list(data, "former_ids"):
+        former_id = card_key(text)
+        if former_id is None:
+            read.report(pos, f"former id '{text}' is not a card id", "copy the id exactly as it was")
+        elif former_id == card.id:
+            read.report(pos, f"former id '{former_id}' is the card's own id", "list only the ids it had before")
+        else:
+            former.append((former_id, pos))
+    guid = read.text(data, "guid", required="guid" in data)
+    if guid is not None and _GUID_SPACE.search(guid):
+        read.report(data.value_pos["guid"], "a GUID cannot contain spaces", "copy the note's GUID exactly")
+        guid = None
+    restore = data.value_pos["restore"] if read.flag(data, "restore", False) else None
+    if not former and guid is None and restore is None:
+        return None
+    return Identity(tuple(former), guid, data.value_pos.get("guid"), restore)
 
 
 def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) -> CardType | None:
@@ -196,7 +238,22 @@ def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Rea
         hint = did_you_mean(source_id, config.sources) or "declare it under 'sources:' in deckgen.yaml"
         read.report(pos, f"unknown source '{source_id}'", hint)
         return None
-    return _source_ref(config.sources[source_id], source_id, ref)
+    source_ref = _source_ref(config.sources[source_id], source_id, ref)
+    unlisted = [number for number, title in source_ref.references if title is None]
+    if unlisted and not all(config.sources[source_id].lists(number) for number in unlisted):
+        _unlisted_refs(item, source_id, config.sources[source_id], unlisted, read)
+    return source_ref
+
+
+def _unlisted_refs(item: Value, source_id: str, source: Source, numbers: list[str], read: Reader) -> None:
+    """A cited reference number the source does not list: most often a typo."""
+    pos = item.value_pos["ref"]  # type: ignore[union-attr]
+    for number in numbers:
+        if not source.lists(number):
+            read.report(pos, f"source '{source_id}' lists no reference {number}",
+                        f"it lists {', '.join(n for n, t in source.references if t)}; a number its text cites "
+                        f"without listing it can be declared in deckgen.yaml as '{number}: null'",
+                        severity=WARNING)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -215,7 +272,7 @@ def _cited(source: Source, ref: str | None) -> tuple[tuple[str, str | None], ...
     return tuple((number, source.reference(number)) for number in numbers)
 
 
-def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, FieldValue]:
+def _values(card: CardSource, card_type: CardType, read: Reader, config: ProjectConfig) -> dict[str, FieldValue]:
     data = card.data
     for key in data:
         if key not in CARD_KEYS and key not in card_type.fields:
@@ -223,6 +280,7 @@ def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, Fi
                 f"card type '{card_type.name}' takes: " + ", ".join(card_type.fields))
             read.report(data.key_pos[key], f"unknown field '{key}'", hint)
     values: dict[str, FieldValue] = {}
+    cloze = card_type.note_type.is_cloze
     for spec in card_type.fields.values():
         if spec.name not in data:
             if spec.required:
@@ -232,7 +290,39 @@ def _values(card: CardSource, card_type: CardType, read: Reader) -> dict[str, Fi
         value = _value(spec, data, read)
         if value is not None:
             values[spec.name] = value
+            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze):  # rare: checked
+                _check_text(spec, value, data, card_type, config, read)
     return values
+
+
+def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: CardType, config: ProjectConfig,
+                read: Reader) -> None:
+    """Warn about text that will not show as the author meant: raw HTML shown as text, a stray cloze marker."""
+    html = not config.html or not spec.markdown
+    cloze = not card_type.note_type.is_cloze
+    for number, text in enumerate(value if isinstance(value, tuple) else (value,)):
+        shows_html = html and "<" in text
+        stray_cloze = cloze and "{{c" in text and _CLOZE_MARKER.search(text)
+        if not (shows_html or stray_cloze):
+            continue
+        raw = data[spec.name]
+        pos = raw.item_pos[number] if isinstance(raw, YamlList) else data.value_pos[spec.name]
+        if shows_html:
+            _html_shown(spec, text, pos, read)
+        if stray_cloze:
+            read.report(pos, f"field '{spec.name}' has a cloze marker, but card type '{card_type.name}' "
+                        "is not a cloze card", "Anki shows the braces as they are; use a cloze card type "
+                        "(type: cloze) or remove the marker", severity=WARNING)
+
+
+def _html_shown(spec: FieldSpec, text: str, pos: Pos, read: Reader) -> None:
+    """One warning for each tag a learner would see as text."""
+    if spec.markdown:
+        shown = [(tag.tag, tag.reason) for tag in tags_shown_as_text(text)]
+    else:
+        shown = [(tag, "this field is plain text (markdown: false)") for tag in every_tag(text)]
+    for tag, reason in shown:
+        read.report(pos, f"field '{spec.name}': {tag} is shown as text, not as HTML", reason, severity=WARNING)
 
 
 def _value(spec: FieldSpec, data: YamlMap, read: Reader) -> FieldValue | None:
