@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
-from .config import _ID, _KEYS as CONFIG_KEYS, ProjectConfig, load_config
+from .config import _ID, _KEYS as CONFIG_KEYS, CSS_MODES, ProjectConfig, load_config
 from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
 from .load import DEFAULT_TYPE, FILE_KEYS
@@ -246,8 +246,9 @@ def _options_schema() -> Schema:
 def _config_key_schemas() -> dict[str, Schema]:
     text = {"type": "string"}
     source = {"anyOf": [TEXT, {"type": "object", "required": ["citation"], "additionalProperties": False,
-                               "properties": {"citation": TEXT,
-                                              "references": {"type": "object", "additionalProperties": TEXT}}}]}
+                               "properties": {"citation": TEXT, "references": {
+                                   "type": "object", "additionalProperties": {"anyOf": [TEXT, {"type": "null"}]},
+                                   "description": "Number -> title; empty: cited in the text, missing from its list"}}}]}
     return {
         "deck": {"type": "string", "pattern": r"^(?!\s*::)(?!.*::\s*$)(?!.*::\s*::).*\S",
                  "description": "The root deck's name; 'Parent::Deck' puts it inside other decks"},
@@ -256,6 +257,8 @@ def _config_key_schemas() -> dict[str, Schema]:
         "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}],
                    "description": "Optional: the subdecks, in this order (none: a flat deck)"},
         "options": _options_schema(),
+        "css": {"enum": list(CSS_MODES), "description": "add: templates/style.css comes after the built-in CSS "
+                                                         "(default); replace: it is the whole CSS"},
         "description": _described(text, "Markdown, shown on the deck's overview in Anki"),
         "sources": {"type": "object", "additionalProperties": source,
                     "description": "Source id -> citation (or citation and numbered references)"},
