@@ -32,7 +32,6 @@ from .lock import (
 from .identity import Identities, resolve
 from .media import collect_media
 from .names import REMOTE_HINT, merge_key, merged_with, remote_problem
-from .notetypes import NOTE_TYPES, note_type_name
 from .options import BuildOptions
 from .problems import Problem, ProjectError, blocking
 from .render import RenderedNote, Renderer
@@ -121,7 +120,7 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     note_types = _next_note_types(config, templates, old_lock, notes, now)
     identities, identity_problems = resolve(config, results, old_lock)
     problems += identity_problems
-    problems += _guard_ids(notes, old_lock, note_types, options, identities)
+    problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
     if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
@@ -171,14 +170,14 @@ def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
 def _next_note_types(config: ProjectConfig, templates: Templates, old: Lock, notes: list[RenderedNote],
                      now: int) -> dict[str, Entry]:
     """The note types the deck uses, as the next lock records them."""
-    kinds = {note.note_type for note in notes}
-    hashes = {kind: note_type_hash(NOTE_TYPES[kind], note_type_name(config.deck, kind), templates.css)
-              for kind in kinds}
-    return update_note_types(old, {kind: (NOTE_TYPES[kind], hashes[kind]) for kind in sorted(kinds)}, now)
+    used = {kind: templates.note_types[kind] for kind in sorted({note.note_type for note in notes})}
+    hashes = {kind: note_type_hash(note_type, note_type.display_name(config.deck), note_type.style(templates.css))
+              for kind, note_type in used.items()}
+    return update_note_types(old, {kind: (note_type, hashes[kind]) for kind, note_type in used.items()}, now)
 
 
 def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry],
-               options: BuildOptions, identities: Identities) -> list[Problem]:
+               options: BuildOptions, identities: Identities, key: str) -> list[Problem]:
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
     removed, cards, strict_kinds = old.removed, old.cards, not options.allow_note_type_change
@@ -199,8 +198,28 @@ def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry
                 "or pass --allow-note-type-change",
             ))
     if strict_kinds:
-        problems += _forks(old, note_types)
+        problems += _forks(old, note_types) + _new_ids(old, note_types, key)
     return problems
+
+
+def _new_ids(old: Lock, note_types: dict[str, Entry], key: str) -> list[Problem]:
+    """A note type whose Anki id changes is a different note type for learners: their notes conflict."""
+    changed = [kind for kind, entry in note_types.items()
+               if kind in old.note_types and old.note_types[kind].pinned_id != entry.pinned_id]
+    if not changed:
+        return []
+    from .package import stable_id  # genanki: only in this rare case
+
+    def shown(kind: str, pinned: int | None) -> int:
+        return stable_id(key, "note type", kind) if pinned is None else pinned
+
+    return [
+        Problem(LOCK_FILE, message=f"note type '{kind}' changes its Anki id ({before} -> {after})",
+                hint="learners' notes of the note type they have would be 'conflicting' and never updated; "
+                     "pass --allow-note-type-change if you mean it")
+        for kind in changed
+        if (before := shown(kind, old.note_types[kind].pinned_id)) != (after := shown(kind, note_types[kind].pinned_id))
+    ]
 
 
 def _forks(old: Lock, note_types: dict[str, Entry]) -> list[Problem]:
@@ -264,7 +283,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     try:
         next_lock = prepare_lock(root, project.lock) if write_lock_too else None  # fails before the package
         write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
-                                   renderer.deck_description(), project.media), output)
+                                   renderer.deck_description(), project.media, project.templates.note_types),
+                      output)
         written.append(str(output))
         if next_lock is not None:
             os.replace(next_lock, root / LOCK_FILE)

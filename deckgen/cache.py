@@ -194,7 +194,7 @@ def input_stamp(root: Path, output: Path | None, settings: str, media: str) -> s
     for name in _PROJECT_INPUTS:
         path = root / name
         hasher.update(name.encode() + b"\x00" + _file_bytes(path))
-    for folder in (root / "cards", root / "templates", _BUILTIN_TEMPLATES):
+    for folder in (root / "cards", root / "templates", root / "note_types", _BUILTIN_TEMPLATES):
         hasher.update(_file_bytes(folder) if folder.is_symlink() else b"")
         for path in _tree_files(folder):
             hasher.update(str(path).encode("utf-8", "surrogateescape") + b"\x00" + _file_bytes(path))

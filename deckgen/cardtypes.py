@@ -21,7 +21,8 @@ from markupsafe import Markup, escape
 from .confine import ConfinedLoader, RefusedTemplate, read_inside
 from .limits import LimitedEnvironment
 from .names import REMOTE_HINT, remote_problem
-from .notetypes import NOTE_TYPES, NoteType
+from .notetype_files import ProjectNoteTypes, load_note_types
+from .notetypes import NOTE_TYPES, NoteType, block_name
 from .problems import Problem, did_you_mean
 from .schema import Reader, decode, describe, parse_document
 from .yamlsource import Pos, YamlMap
@@ -62,7 +63,7 @@ class CardType:
     straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
-        """The note's content fields (all but Sources) for one card's data.
+        """The note's content fields (all but the sources field) for one card's data.
 
         Each block is rendered on its own, in a context made directly (Template.new_context
         flattens the template's chained globals for every card: half the cost of a card).
@@ -73,16 +74,16 @@ class CardType:
         context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
         budget = self.template.environment.budget  # type: ignore[attr-defined]
         if self.straight:  # no clock needed: nothing in it can run long
-            fields = {name: "".join(self.blocks[name][0](context)).strip() if name in self.blocks else ""
-                      for name in self.note_type.content_fields}
+            fields = {name: "".join(self.blocks[block][0](context)).strip() if block in self.blocks else ""
+                      for block, name in self.note_type.blocks.items()}
             if budget.add_straight(sum(map(len, fields.values()))):
                 return fields
             # too much: once more, counted, so that the problem names the template line
         budget.start_card()
         total = [0]
         return {
-            name: budget.collect(self.blocks[name][0](context), total).strip() if name in self.blocks else ""
-            for name in self.note_type.content_fields
+            name: budget.collect(self.blocks[block][0](context), total).strip() if block in self.blocks else ""
+            for block, name in self.note_type.blocks.items()
         }
 
 
@@ -111,6 +112,7 @@ class Templates:
     sources: jinja2.Template | None
     files: dict[str, bytes]  # every template file that shaped the result, for hashing
     broken: frozenset[str] = frozenset()  # card types that exist but failed to load (already reported)
+    note_types: dict[str, NoteType] = field(default_factory=lambda: dict(NOTE_TYPES))  # built-in and the project's
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -170,18 +172,20 @@ def load_templates(root: Path, problems: list[Problem], css: str = "add") -> Tem
     env = make_environment(project_dir)
     files: dict[str, bytes] = {}
     card_types = {}
+    note_types = load_note_types(root, problems, files)
     specs = _spec_files(project_dir)
     for name, spec_path in sorted(specs.items()):
         data = read_inside(spec_path, display_path(spec_path, root), problems, root, BUILTIN_DIR)
         if data is None:
             continue
         files[display_path(spec_path, root)] = data
-        card_type = _load_card_type(name, spec_path, data, root, env, problems, files)
+        card_type = _load_card_type(name, spec_path, data, root, env, problems, files, note_types)
         if card_type is not None:
             card_types[name] = card_type
     style = _deck_css(root, project_dir, css, problems, files)
     sources = _compile(env, SOURCES_TEMPLATE, root, problems, files)
-    return Templates(env, card_types, style, sources, files, frozenset(specs) - set(card_types))
+    return Templates(env, card_types, style, sources, files, frozenset(specs) - set(card_types),
+                     note_types.note_types)
 
 
 def _spec_files(project_dir: Path) -> dict[str, Path]:
@@ -217,7 +221,7 @@ def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
 
 def _load_card_type(
     name: str, spec_path: Path, data: bytes, root: Path, env: SandboxedEnvironment,
-    problems: list[Problem], files: dict[str, bytes],
+    problems: list[Problem], files: dict[str, bytes], note_types: ProjectNoteTypes,
 ) -> CardType | None:
     shown = display_path(spec_path, root)
     before = len(problems)
@@ -228,7 +232,7 @@ def _load_card_type(
         return None
     read = Reader(shown, problems, noun="setting")
     read.unknown_keys(spec, ("note_type", "fields", "template", "description"), "card type setting")
-    note_type = _note_type(spec, read)
+    note_type = _note_type(spec, read, note_types)
     fields = _field_specs(spec, read)
     template_name = read.text(spec, "template") or name + TEMPLATE_SUFFIX
     where = (shown, spec.value_pos.get("template", Pos(1, 1)))
@@ -264,15 +268,16 @@ def _straight(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> bool:
     return True
 
 
-def _note_type(spec: YamlMap, read: Reader) -> NoteType | None:
+def _note_type(spec: YamlMap, read: Reader, project: ProjectNoteTypes) -> NoteType | None:
     kind = read.text(spec, "note_type", required=True)
-    if kind is None:
+    if kind is None or kind in project.broken:  # a note type file with problems: already reported
         return None
-    if kind not in NOTE_TYPES:
-        hint = did_you_mean(kind, NOTE_TYPES) or "one of: " + ", ".join(NOTE_TYPES)
+    if kind not in project.note_types:
+        hint = did_you_mean(kind, project.note_types) or (
+            "one of: " + ", ".join(project.note_types) + ", or a note type of your own in note_types/<key>.yaml")
         read.report(spec.value_pos["note_type"], f"unknown note type '{kind}'", hint)
         return None
-    return NOTE_TYPES[kind]
+    return project.note_types[kind]
 
 
 def _field_specs(spec: YamlMap, read: Reader) -> dict[str, FieldSpec]:
@@ -416,18 +421,21 @@ def _check_blocks(
     env: SandboxedEnvironment, root: Path, problems: list[Problem],
 ) -> None:
     shown = display_path(Path(template.filename or name), root)
-    first = note_type.content_fields[0]
-    if first not in blocks:
+    first = block_name(note_type.content_fields[0])
+    if not note_type.path and first not in blocks:  # a built-in's question
         problems.append(Problem(shown, 1, 0, f"card type '{name}' has no {{% block {first} %}}",
                                 hint=f"the {note_type.kind} note type needs it: it is the question"))
+    elif not set(blocks) & set(note_type.blocks):
+        problems.append(Problem(shown, 1, 0, f"card type '{name}' fills none of the fields of note type "
+                                f"'{note_type.kind}'", hint="blocks: " + ", ".join(note_type.blocks)))
     for block in blocks:
-        if block not in note_type.content_fields:
+        if block not in note_type.blocks:
             owner = _template_of(blocks[block][0], env)
             problems.append(Problem(
                 display_path(Path(owner.filename or ""), root), _block_node(owner, block, env).lineno, 0,
                 f"block '{block}' is not a field of the {note_type.kind} note type",
-                hint=did_you_mean(block, note_type.content_fields)
-                or "fields: " + ", ".join(note_type.content_fields),
+                hint=did_you_mean(block, note_type.blocks)
+                or "fields: " + ", ".join(note_type.blocks),
             ))
 
 

@@ -43,6 +43,7 @@ class Entry(NamedTuple):
     group: str = ""
     kind: str = ""
     schema: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    pinned_id: int | None = None  # a note type's `id:` from its file (None: derived from the keys)
 
 
 @dataclass
@@ -73,8 +74,9 @@ class Lock:
 
 def _note_type_json(entry: Entry) -> dict[str, object]:
     assert entry.schema is not None
+    pinned = {} if entry.pinned_id is None else {"id": entry.pinned_id}
     return {"hash": entry.hash, "mtime": entry.mtime, "added": entry.added,
-            "fields": list(entry.schema[0]), "templates": list(entry.schema[1])}
+            "fields": list(entry.schema[0]), "templates": list(entry.schema[1]), **pinned}
 
 
 def _deck_options_json(entry: Entry) -> dict[str, object]:
@@ -156,7 +158,7 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     cards = {key: _card_entry(key, row) for key, row in rows.items()}
     note_types = {
         key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]), kind=key,
-                   schema=(_names(key, v["fields"]), _names(key, v["templates"])))
+                   schema=(_names(key, v["fields"]), _names(key, v["templates"])), pinned_id=_pinned_id(key, v.get("id")))
         for key, v in data["note_types"].items()
     }
     removed = {key: _time(key, v) for key, v in data["removed"].items()}
@@ -190,6 +192,13 @@ def _time(key: str, value: object) -> int:
 def _hash(key: str, value: object) -> str:
     if not isinstance(value, str) or len(value) > 128:
         raise LockValueError(key, "has a hash that is not a short text")
+    return value
+
+
+def _pinned_id(key: str, value: object) -> int | None:
+    """A note type's pinned Anki id, if its file gives one."""
+    if value is not None and (type(value) is not int or not 1 <= value < 1 << 63):  # noqa: E721 (not a bool)
+        raise LockValueError(key, "has an id that is not a whole number from 1 to 2^63-1")
     return value
 
 
@@ -251,7 +260,8 @@ def build_time() -> int:
 def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
     """A hash of a note type as Anki stores it: names, templates and CSS."""
     templates = [[t.name, t.question, t.answer] for t in note_type.templates]
-    payload = json.dumps([name, note_type.fields, templates, css], ensure_ascii=False)
+    settings = [note_type.sort_field_index, note_type.is_cloze] if note_type.path else []  # a project's own
+    payload = json.dumps([name, note_type.fields, templates, css, *settings], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 
@@ -269,7 +279,7 @@ def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], no
     entries = {}
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)
-        entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema)
+        entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema, pinned_id=note_type.id)
     return entries
 
 

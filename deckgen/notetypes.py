@@ -8,6 +8,7 @@ has the deck: Anki forks a note type whose names change, and then stops updating
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 BASIC = "basic"
@@ -34,19 +35,51 @@ class CardTemplate:
     answer: str
 
 
+_NOT_BLOCK_CHARACTER = re.compile(r"[^A-Za-z0-9_]")
+
+
+def block_name(field_name: str) -> str:
+    """The Jinja block that fills a field: every character outside [A-Za-z0-9_] becomes '_'."""
+    return _NOT_BLOCK_CHARACTER.sub("_", field_name)
+
+
 @dataclass(frozen=True)
 class NoteType:
-    """An Anki note type whose names never change once a deck is shared."""
+    """An Anki note type whose names never change once a deck is shared.
+
+    `kind` is the note type's key: `basic`, `reversed`, `cloze` or a project's own
+    (`note_types/<key>.yaml`). The optional settings are a project note type's; None means
+    deckgen's default (the name "<deck> (<key>)", an id from the project key, the project's CSS).
+    """
 
     kind: str
     fields: tuple[str, ...]
     templates: tuple[CardTemplate, ...]
     is_cloze: bool = False
+    name: str | None = None
+    id: int | None = None
+    css: str | None = None
+    sort_field_index: int = 0
+    sources_field: str | None = "Sources"
+    path: str = ""  # the file that declares it ("" for the built-ins)
 
     @functools.cached_property
     def content_fields(self) -> tuple[str, ...]:
-        """The fields a card type's Jinja template fills (deckgen fills Sources itself)."""
-        return tuple(name for name in self.fields if name != "Sources")
+        """The fields a card type's Jinja template fills (deckgen fills the sources field itself)."""
+        return tuple(name for name in self.fields if name != self.sources_field)
+
+    @functools.cached_property
+    def blocks(self) -> dict[str, str]:
+        """Jinja block name -> the content field it fills."""
+        return {block_name(name): name for name in self.content_fields}
+
+    def display_name(self, deck: str) -> str:
+        """The name learners see in Anki."""
+        return self.name or note_type_name(deck, self.kind)
+
+    def style(self, project_css: str) -> str:
+        """The CSS Anki stores with the note type: its own, or else the project's."""
+        return project_css if self.css is None else self.css
 
     @functools.cached_property
     def generated_cards(self) -> dict[frozenset[str], tuple[int, ...]]:

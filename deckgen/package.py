@@ -19,14 +19,14 @@ import os
 import sqlite3
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import genanki
 
 from .config import ProjectConfig
 from .lock import DECK_OPTIONS_KEY, Lock
-from .notetypes import NOTE_TYPES, NoteType, note_type_name
+from .notetypes import NOTE_TYPES, NoteType
 from .render import RenderedNote
 from .scratch import scratch_folder, unique_temporary
 
@@ -49,6 +49,7 @@ class PackageInput:
     css: str
     description: str
     media: dict[str, Path]
+    note_types: dict[str, NoteType] = field(default_factory=lambda: dict(NOTE_TYPES))  # the built-ins and the project's
 
 
 class _NoteType(genanki.Model):
@@ -62,20 +63,28 @@ class _NoteType(genanki.Model):
         return super().to_json(self.mtime, deck_id)
 
 
-def build_models(config: ProjectConfig, lock: Lock, css: str, kinds: set[str]) -> dict[str, _NoteType]:
+def build_models(config: ProjectConfig, lock: Lock, css: str, kinds: set[str],
+                 note_types: dict[str, NoteType] | None = None) -> dict[str, _NoteType]:
     """The genanki models for the note types the deck uses, fresh dicts every time."""
-    return {kind: _model(config, NOTE_TYPES[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
+    known = note_types or NOTE_TYPES
+    return {kind: _model(config, known[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
+
+
+def note_type_id(key: str, note_type: NoteType) -> int:
+    """The Anki id of a note type: pinned in its file, or derived from the project key and its key."""
+    return note_type.id if note_type.id is not None else stable_id(key, "note type", note_type.kind)
 
 
 def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> _NoteType:
     return _NoteType(
         mtime,
-        model_id=stable_id(config.key, "note type", note_type.kind),
-        name=note_type_name(config.deck, note_type.kind),
+        model_id=note_type_id(config.key, note_type),
+        name=note_type.display_name(config.deck),
         fields=[{"name": name} for name in note_type.fields],
         templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in note_type.templates],
-        css=css,
+        css=note_type.style(css),
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=note_type.sort_field_index,
     )
 
 
@@ -125,6 +134,7 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
     entries = [data.lock.cards[note.card_id] for note in data.notes]
     ids = _assign_ids(data.notes, [entry.added for entry in entries])
     model_ids = {kind: model.model_id for kind, model in models.items()}
+    sort_fields = {kind: model.sort_field_index for kind, model in models.items()}
     deck_ids = {group: deck.deck_id for group, deck in decks.items()}
     notes, cards = [], []
     add_note, add_card = notes.append, cards.append
@@ -132,7 +142,7 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
         mtime, deck_id = entry.mtime, deck_ids[note.group]
         fields = note.fields
         add_note((note_id, note.guid, model_ids[note.note_type], mtime, f" {' '.join(note.tags)} ",
-                  "\x1f".join(fields), fields[0]))
+                  "\x1f".join(fields), fields[sort_fields[note.note_type]]))
         for card_id, ord_ in zip(card_ids, note.ords):
             add_card((card_id, note_id, deck_id, ord_, mtime, due))
     return notes, cards
@@ -184,7 +194,8 @@ def _write_collection(data: PackageInput, database: Path) -> None:
     connection.execute("PRAGMA journal_mode = MEMORY")
     try:
         cursor = connection.cursor()
-        models = build_models(data.config, data.lock, data.css, {note.note_type for note in data.notes})
+        models = build_models(data.config, data.lock, data.css, {note.note_type for note in data.notes},
+                              data.note_types)
         decks = _decks(data, models)
         written = _written_decks(data, decks)
         genanki.Package(written).write_to_db(cursor, newest_time(data.lock), iter(()))

@@ -23,11 +23,11 @@ from typing import Any, Iterable
 import jinja2
 
 from . import __version__
-from .anki_render import render_cards
+from .anki_render import NoteContext, render_cards, typed_answer_sides
 from .build import Project
 from .config import ProjectConfig
 from .confine import check_output
-from .notetypes import NOTE_TYPES
+from .notetypes import NOTE_TYPES, NoteType
 from .problems import Problem, ProjectError, summary, warnings
 from .render import RenderedNote, visible_text
 
@@ -53,6 +53,7 @@ class PreviewCard:
     template: str
     question: str
     answer: str
+    stylesheet: str = "deck.css"  # in assets/: the project's CSS, or a note type's own
 
     @property
     def body_class(self) -> str:
@@ -78,32 +79,43 @@ class PreviewResult:
     files: tuple[str, ...] = ()  # every file written, relative to the output folder
 
 
-def preview_cards(notes: Iterable[RenderedNote]) -> list[PreviewCard]:
-    """Every card Anki makes of these notes, in learner order, rendered as Anki renders it."""
-    return [card for note in notes for card in _note_cards(note)]
+def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType] | None = None,
+                  config: ProjectConfig | None = None) -> list[PreviewCard]:
+    """Every card Anki makes of these notes, in learner order, rendered as Anki renders it.
+
+    With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too.
+    """
+    known = note_types or NOTE_TYPES
+    return [card for note in notes for card in _note_cards(note, known[note.note_type], config)]
 
 
-def _note_cards(note: RenderedNote) -> list[PreviewCard]:
+def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None) -> list[PreviewCard]:
     """One entry per card: per cloze number for a cloze note, per direction for a reversed one."""
-    note_type = NOTE_TYPES[note.note_type]
     fields = dict(zip(note_type.fields, note.fields))
+    context = None if config is None else NoteContext(
+        note.tags, note_type.display_name(config.deck), config.group_deck(note.group))
     return [
-        PreviewCard(note, card.ord, _template_label(note.note_type, card.ord), card.question, card.answer)
-        for card in render_cards(note_type, fields)
+        PreviewCard(note, card.ord, _template_label(note_type, card.ord),
+                    *typed_answer_sides(card.question, card.answer, fields, card.ord), _stylesheet(note_type))
+        for card in render_cards(note_type, fields, context)
     ]
 
 
-def _template_label(kind: str, card_ord: int) -> str:
+def _template_label(note_type: NoteType, card_ord: int) -> str:
     """How the card is named in Anki's card list: the template name, or the cloze number."""
-    note_type = NOTE_TYPES[kind]
     return f"Cloze {card_ord + 1}" if note_type.is_cloze else note_type.templates[card_ord].name
+
+
+def _stylesheet(note_type: NoteType) -> str:
+    """The file in assets/ with the CSS Anki shows this note type's cards with."""
+    return "deck.css" if note_type.css is None else f"note-type-{note_type.kind}.css"
 
 
 def write_preview(project: Project, out_dir: Path, live: str | None = None) -> PreviewResult:
     """Write the site for a checked project; `live` is the build token of a serving preview."""
     check_output_dir(project.config.root, out_dir, project.config.media)
-    cards = preview_cards(project.notes)
-    written = _write_assets(out_dir, project.templates.css)
+    cards = preview_cards(project.notes, project.templates.note_types, project.config)
+    written = _write_assets(out_dir, project.templates.css, project.templates.note_types)
     written += _copy_media(out_dir, project.media)
     written += _write_card_documents(out_dir, cards)
     _write_text(out_dir / "index.html", _render(PAGE_TEMPLATE, _page_context(project, cards, live)))
@@ -131,7 +143,7 @@ def default_output(root: Path) -> Path:
 def check_output_dir(root: Path, out_dir: Path, media: str = "media") -> None:
     """Refuse a folder whose files the preview would clobber: the project or its sources."""
     target, project = out_dir.resolve(), root.resolve()
-    sources = [project / name for name in ("cards", "templates", media)]
+    sources = [project / name for name in ("cards", "templates", "note_types", media)]
     if project.is_relative_to(target) or any(target.is_relative_to(s) for s in sources):
         raise ProjectError([Problem(str(out_dir), message="the preview cannot be written into the project's "
                                     "own folder or its sources", hint="name a folder of its own, e.g. -o dist/preview")])
@@ -226,10 +238,13 @@ def _write_static(out_dir: Path) -> list[str]:
     return [f"assets/{name}" for name in STATIC_ASSETS]
 
 
-def _write_assets(out_dir: Path, css: str) -> list[str]:
-    """The page's own files, and the deck's CSS as Anki's note types carry it."""
+def _write_assets(out_dir: Path, css: str, note_types: dict[str, NoteType] | None = None) -> list[str]:
+    """The page's own files, and the deck's CSS as Anki's note types carry it (some carry their own)."""
     _write_bytes(out_dir / DECK_CSS, css.encode("utf-8"))
-    return [*_write_static(out_dir), DECK_CSS]
+    own = [(f"assets/{_stylesheet(t)}", t.css) for t in (note_types or {}).values() if t.css is not None]
+    for name, text in own:
+        _write_bytes(out_dir / name, text.encode("utf-8"))
+    return [*_write_static(out_dir), DECK_CSS, *(name for name, _ in own)]
 
 
 # A card document may load the deck's CSS and media from the site and nothing from elsewhere, and
@@ -250,7 +265,8 @@ def card_document(card: PreviewCard, side: str, frame: dict[str, str]) -> str:
     return ('<!doctype html><html><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
             '<base href="../media/" target="_blank">'
-            '<link rel="stylesheet" href="../assets/anki-reviewer.css"><link rel="stylesheet" href="../assets/deck.css">'
+            '<link rel="stylesheet" href="../assets/anki-reviewer.css">'
+            f'<link rel="stylesheet" href="../assets/{card.stylesheet}">'
             f'</head><body class="{card.body_class}"><div id="qa">{content}</div>'
             f'<script>{frame["script"]}</script></body></html>')
 

@@ -23,13 +23,13 @@ import nh3
 from cmarkgfm.cmark import Options
 from markupsafe import Markup
 
-from .anki_render import MAX_CARD_ORD, generated_ords
+from .anki_render import MAX_CARD_ORD, cloze_fields, generated_ords
 from .cardtypes import CardType, PrintError, Templates, display_path
 from .config import ProjectConfig, Source
 from .inline_html import protect, restore
 from .limits import TemplateLimit
 from .names import note_problem
-from .problems import Problem
+from .problems import WARNING, Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
@@ -178,7 +178,9 @@ class Renderer:
         """The card's note, or None with a located problem."""
         try:
             fields = card.card_type.render_fields(self._context(card))
-            fields["Sources"] = self._sources_html(card.sources)
+            sources_field = card.card_type.note_type.sources_field
+            if sources_field is not None:
+                fields[sources_field] = self._sources_html(card.sources)
         except Exception as exc:  # a user's template may fail in any way: report it, located
             problems.append(self._template_problem(card, exc))
             return None
@@ -191,6 +193,11 @@ class Renderer:
         ords = tuple(generated_ords(note_type, fields))
         if not self._usable(card, fields, ords, problems):
             return None
+        if card.sources and note_type.sources_field is None:
+            problems.append(Problem(card.path, card.pos.line, card.pos.column,
+                                    f"the card's sources are not shown: note type '{note_type.kind}' has no "
+                                    "sources_field", card.id, "name the field for them with sources_field: in "
+                                    f"{note_type.path}", WARNING))
         media = _media(values)
         tags = (*card.tags, self.config.group_tag(card.group))
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
@@ -240,6 +247,12 @@ class Renderer:
         where = (card.path, card.pos.line, card.pos.column)
         if note_type.is_cloze:
             return self._usable_cloze(card, fields, ords, problems)
+        if note_type.path:  # a project's note type: Anki's own rule decides, and any card will do
+            if not ords:
+                problems.append(Problem(*where, "Anki would make no card of this note: the front of every "
+                                        f"card template of note type '{note_type.kind}' would be empty", card.id,
+                                        f"card type '{card.card_type.name}' left the fields they show empty"))
+            return bool(ords)
         for ord_ in range(len(note_type.templates)):
             side = "Front" if ord_ == 0 else "Back"
             if ord_ not in ords or not (visible_text(fields[side]) or "<img" in fields[side]):
@@ -250,9 +263,12 @@ class Renderer:
 
     def _usable_cloze(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
                       problems: list[Problem]) -> bool:
-        text, *others = card.card_type.note_type.content_fields
+        note_type = card.card_type.note_type
+        clozed = cloze_fields(note_type)
+        text = clozed[0]
+        others = [name for name in note_type.content_fields if name not in clozed]
         where = (card.path, card.pos.line, card.pos.column)
-        numbers = cloze_numbers(fields[text])
+        numbers = cloze_numbers(" ".join(fields[name] for name in clozed))
         if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text
             problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
                                     "mark what to hide with {{c1::...}}: a small c, numbers from 1, closed with }}; "

@@ -1,7 +1,7 @@
 """`deckgen preview --serve`: the preview on localhost, rebuilt whenever a source file changes.
 
 A watcher thread (watchfiles) rebuilds the site on each change to deckgen.yaml, deckgen.lock,
-cards/, templates/ or the media folder. Every page written while serving carries its build
+cards/, templates/, note_types/ or the media folder. Every page written while serving carries its build
 token; it listens on a Server-Sent Events stream, which says "reload" as soon as a newer build
 is on disk. A project with errors gets a page of its located problems instead of stale cards.
 """
@@ -30,7 +30,7 @@ from .problems import Problem, ProjectError
 EVENTS_PATH = "/__deckgen__/events"
 KEEPALIVE_SECONDS = 15.0
 SOURCE_FILES = (CONFIG_FILE, LOCK_FILE)
-SOURCE_DIRS = ("cards", "templates")
+SOURCE_DIRS = ("cards", "templates", "note_types")
 _DEFAULT_FILTER = watchfiles.DefaultFilter()
 _PAGE_FILES = {"index.html", *(f"assets/{name}" for name in STATIC_ASSETS if name.endswith((".js", ".css")))}
 
