@@ -1,4 +1,4 @@
-"""JSON Schemas of a project's card files and of deckgen.yaml, for YAML editors (yaml-language-server).
+"""JSON Schemas of a project's card files, deckgen.yaml and note types, for YAML editors (yaml-language-server).
 
 They are generated from deckgen's own definitions (the card keys every card has, the keys of a card
 file and of deckgen.yaml, and the project's card types, groups and sources), so that the editor
@@ -18,11 +18,13 @@ from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
 from .load import DEFAULT_TYPE, FILE_KEYS
 from .confine import check_output
+from .notetype_files import _SETTINGS as NOTE_TYPE_KEYS, _TEMPLATE_KEYS, KINDS, MAX_ID
 from .problems import Problem, ProjectError
 
 SCHEMA_DIR = "schemas"
 CARDS_SCHEMA = "cards.schema.json"
 CONFIG_SCHEMA = "deckgen.schema.json"
+NOTE_TYPE_SCHEMA = "note_type.schema.json"
 DRAFT = "http://json-schema.org/draft-07/schema#"
 TEXT = {"type": "string", "pattern": r"\S"}  # non-empty text
 TAG = {"type": "string", "pattern": r"^(?!::)(?!.*::$)(?!.*:::)\S+$",
@@ -35,7 +37,7 @@ ID_PATTERN = r"^[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\s][^\x00-\x2c\x2f\x3a-\x4
 
 
 def project_schemas(root: Path) -> dict[str, Schema]:
-    """Both schemas of a project, by file name; raises ProjectError if deckgen.yaml cannot be read."""
+    """The project's schemas, by file name; raises ProjectError if deckgen.yaml cannot be read."""
     return _schemas(_config(root), root)
 
 
@@ -49,7 +51,8 @@ def _config(root: Path) -> ProjectConfig:
 
 def _schemas(config: ProjectConfig, root: Path) -> dict[str, Schema]:
     card_types = load_templates(root, []).card_types
-    return {CARDS_SCHEMA: card_file_schema(config, card_types), CONFIG_SCHEMA: config_schema()}
+    return {CARDS_SCHEMA: card_file_schema(config, card_types), CONFIG_SCHEMA: config_schema(),
+            NOTE_TYPE_SCHEMA: note_type_schema()}
 
 
 def write_schemas(root: Path, out_dir: Path | None = None) -> list[Path]:
@@ -268,4 +271,35 @@ def _config_key_schemas() -> dict[str, Schema]:
         "html": {"type": "boolean", "description": "Allow raw HTML in card text (through an allowlist sanitizer)"},
         "media": _described(TEXT, "The media folder, inside the project"),
         "output": _described(TEXT, "Where build writes the package (default dist/<deck>.apkg)"),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# note_types/*.yaml
+# ---------------------------------------------------------------------------------------------
+
+def note_type_schema() -> Schema:
+    """The schema of a project's own Anki note type (the same for every project)."""
+    field_name = {"type": "string", "pattern": r'^(?![#/^\s])[^:{}"]*[^:{}"\s]$',
+                  "description": "A field name Anki keeps as written"}
+    template = {"type": "object", "required": list(_TEMPLATE_KEYS), "additionalProperties": False,
+                "properties": {key: TEXT for key in _TEMPLATE_KEYS},
+                "description": "A card template, in Anki's own template language ({{Field}}, {{FrontSide}})"}
+    known: dict[str, Schema] = {
+        "name": _described(TEXT, "The name learners see (default: '<deck> (<key>)')"),
+        "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "Pin the Anki note type id"},
+        "kind": {"enum": list(KINDS)},
+        "fields": {"type": "array", "minItems": 1, "items": field_name},
+        "sort_field": _described(TEXT, "The field Anki sorts by (default: the first)"),
+        "sources_field": _described(TEXT, "The field deckgen fills with the card's sources"),
+        "css": _described({"type": "string"}, "This note type's whole CSS (default: the project's)"),
+        "templates": {"type": "array", "minItems": 1, "items": template},
+    }
+    return {
+        "$schema": DRAFT,
+        "title": "deckgen note type (note_types/<key>.yaml)",
+        "type": "object",
+        "required": ["fields", "templates"],
+        "properties": {key: known.get(key, {}) for key in NOTE_TYPE_KEYS},
+        "additionalProperties": False,
     }

@@ -153,3 +153,25 @@ def test_schemas_are_never_written_through_a_link(sample_project: Path, tmp_path
     (sample_project / "schemas").symlink_to(outside)
     run = deckgen("schema", sample_project)
     assert run.exit_code == 1 and "is a link" in run.stderr and list(outside.iterdir()) == []
+
+
+def test_note_type_schema_accepts_real_note_types_and_rejects_what_it_can_say(tmp_path: Path) -> None:
+    from test_note_types import BAD_NOTE_TYPES, DRUG_NOTE_TYPE, PASSAGE_NOTE_TYPE
+
+    from deckgen.jsonschema import note_type_schema
+
+    schema = note_type_schema()
+    jsonschema.Draft7Validator.check_schema(schema)
+    for number, text in enumerate([DRUG_NOTE_TYPE, PASSAGE_NOTE_TYPE]):
+        (tmp_path / f"good{number}.yaml").write_text(text)
+        assert errors(schema, tmp_path / f"good{number}.yaml") == []
+    expressible = ("characters Anki strips", "whole number", "unknown note type setting")
+    rejected = []
+    for number, (text, _, message) in enumerate(BAD_NOTE_TYPES):
+        path = tmp_path / f"bad{number}.yaml"
+        path.write_text(text)
+        if errors(schema, path):
+            rejected.append(message)
+    assert all(any(part in message for message in rejected) for part in expressible)
+    assert sum(any(part in m for part in expressible) for m in rejected) == sum(
+        any(part in m for part in expressible) for _, _, m in BAD_NOTE_TYPES)

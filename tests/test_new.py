@@ -102,7 +102,8 @@ def test_editor_wiring(tmp_path: Path, deckgen: Callable[..., CliRun]) -> None:
     assert errors(_json(schemas / CONFIG_SCHEMA), project / "deckgen.yaml") == []
     settings = _json(project / ".vscode" / "settings.json")
     assert settings["yaml.schemas"] == {"./schemas/cards.schema.json": ["cards/**/*.yaml", "cards/**/*.yml"],
-                                        "./schemas/deckgen.schema.json": "deckgen.yaml"}
+                                        "./schemas/deckgen.schema.json": "deckgen.yaml",
+                                        "./schemas/note_type.schema.json": ["note_types/*.yaml", "note_types/*.yml"]}
     jsonschema.Draft7Validator.check_schema(_json(schemas / CARDS_SCHEMA))
 
 
