@@ -2,7 +2,7 @@
 
 They are generated from deckgen's own definitions (the card keys every card has, the keys of a card
 file and of deckgen.yaml, and the project's card types, groups and sources), so that the editor
-completes and flags exactly what `deckgen check` would. A schema cannot say everything check says
+completes what deckgen knows and flags what `deckgen check` would refuse. A schema cannot say everything check says
 (duplicate ids, templates, media), and it flags nothing that check accepts.
 """
 
