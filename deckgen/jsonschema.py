@@ -1,9 +1,9 @@
 """JSON Schemas of a project's card files, deckgen.yaml and note types, for YAML editors (yaml-language-server).
 
 They are generated from deckgen's own definitions (the card keys every card has, the keys of a card
-file and of deckgen.yaml, and the project's card types, groups and sources), so that the editor
-completes what deckgen knows and flags what `deckgen check` would refuse. A schema cannot say everything check says
-(duplicate ids, templates, media), and it flags nothing that check accepts.
+file, of deckgen.yaml and of a note type, and the project's card types, groups and sources), so
+that the editor completes what deckgen knows and flags what `deckgen check` would refuse. A schema
+cannot say everything check says (duplicate ids, templates, media), and it flags nothing check accepts.
 """
 
 from __future__ import annotations
