@@ -61,6 +61,7 @@ class CardType:
     spec_path: str = ""
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
     straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
+    passed_through: frozenset[str] = frozenset()  # fields its blocks print with |safe: their HTML reaches Anki
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but the sources field) for one card's data.
@@ -248,7 +249,17 @@ def _load_card_type(
     if len(problems) > before:
         return None
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
-                    _straight(blocks, env))
+                    _straight(blocks, env), _passed_through(blocks, env))
+
+
+def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> frozenset[str]:
+    """The fields a card type prints with |safe (an imported deck's HTML kept as it was)."""
+    names: set[str] = set()
+    for block_name, stack in blocks.items():
+        block = _block_node(_template_of(stack[0], env), block_name, env)
+        names.update(use.node.name for use in block.find_all(nodes.Filter)
+                     if use.name == "safe" and isinstance(use.node, nodes.Name))
+    return frozenset(names)
 
 
 _UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.Include, nodes.Import, nodes.FromImport,

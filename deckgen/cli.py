@@ -259,6 +259,24 @@ def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
         yield bar.update
 
 
+@contextlib.contextmanager
+def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar over the field values an import converts, shown once it knows their number."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with contextlib.ExitStack() as stack:
+        bars: list = []  # type: ignore[type-arg]
+
+        def advance(done: int, total: int) -> None:
+            if not bars:
+                bars.append(stack.enter_context(click.progressbar(length=total, label="Converting fields",
+                                                                  file=sys.stderr)))
+            bars[0].update(done)
+
+        yield advance
+
+
 def _echo_warnings(project: Project) -> None:
     for problem in project.problems:
         if problem.severity != ERROR:
@@ -272,3 +290,43 @@ def _echo_summary(project: Project, output: Path) -> None:
         click.echo(line)
     for line in project.report.lines(project.config):
         click.echo(f"  {line}")
+
+
+@main.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--deck", "decks", multiple=True, metavar="NAME",
+              help="Import only this deck and its subdecks (repeatable; needed for a .colpkg with several decks).")
+@click.option("--key", help="The new project's key. [default: from the deck name]")
+@click.option("--note-types", "note_types_from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Text export: an .apkg of the same collection that holds its note types (and media).")
+@click.option("--note-type", default="basic", show_default=True, type=click.Choice(["basic", "reversed", "cloze"]),
+              help="Plain CSV: the built-in card type its rows fill.")
+@click.option("--column", "columns", multiple=True, metavar="COLUMN=FIELD",
+              help="Plain CSV: fill FIELD (or tags, deck, guid; '-' ignores it) from COLUMN (repeatable).")
+@click.option("--deck-name", help="Plain CSV or text export without a deck column: the deck name.")
+@click.option("--delimiter", help="Plain CSV: the separator. [default: guessed]")
+def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
+                   note_types_from: Path | None, note_type: str, columns: tuple[str, ...], deck_name: str | None,
+                   delimiter: str | None) -> None:
+    """Turn an Anki package (.apkg, .colpkg), Anki text export or CSV into a deckgen project.
+
+    PROJECT_DIR (default: a new folder named after SOURCE) must be new or empty. The project
+    keeps the deck's GUIDs, note type ids and note times, so that building it updates nothing
+    for learners of the original until you change something.
+    """
+    from .importer import ImportOptions, import_deck
+
+    mapping = tuple(tuple(item.split("=", 1)) for item in columns if "=" in item)
+    if len(mapping) != len(columns):
+        raise click.UsageError("--column takes COLUMN=FIELD")
+    options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter)  # type: ignore[arg-type]
+    target = project_dir or Path(source.stem)
+    with _import_progress() as progress:
+        result = import_deck(source, target, options, progress)
+    for problem in result.warnings:
+        click.echo(str(problem), err=True)
+    click.echo(f"wrote {result.project}: deck '{result.deck}', {result.notes} notes, note types "
+               f"{', '.join(result.note_types)}, {result.media} media files"
+               + (" (html: true: some fields keep their HTML)" if result.html else ""))
+    click.echo(f"next: deckgen build {result.project}")

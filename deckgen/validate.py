@@ -298,7 +298,8 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
 def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: CardType, config: ProjectConfig,
                 read: Reader) -> None:
     """Warn about text that will not show as the author meant: raw HTML shown as text, a stray cloze marker."""
-    html = not config.html or not spec.markdown
+    passed_through = not spec.markdown and spec.name in card_type.passed_through  # printed with |safe
+    html = (not config.html or not spec.markdown) and not passed_through
     cloze = not card_type.note_type.is_cloze
     for number, text in enumerate(value if isinstance(value, tuple) else (value,)):
         shows_html = html and "<" in text

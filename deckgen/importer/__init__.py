@@ -1,0 +1,93 @@
+"""`deckgen import`: an Anki package, collection, text export or CSV becomes a deckgen project.
+
+The project keeps updating the original deck's learners: it pins every note's GUID and every
+note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
+original modification time, so that building it unchanged gives Anki nothing newer to update.
+Readers produce the neutral model (`model`); `layout` and `writer` turn it into files; the
+project is built once with deckgen's own pipeline before it is moved into place.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..problems import Problem, ProjectError
+from .model import ImportedDeck, ImportOptions
+
+PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
+
+__all__ = ["ImportOptions", "ImportResult", "import_deck", "read_source"]
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote."""
+
+    project: Path
+    notes: int
+    note_types: list[str]
+    media: int
+    deck: str
+    html: bool
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
+    """The source, read into the neutral model by the reader its kind needs."""
+    if source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
+        from .packages import read_package
+
+        deck = read_package(source)
+    else:
+        from .textfile import read_text_file
+
+        deck = read_text_file(source, options)
+    from .layout import select_decks
+
+    select_decks(deck, options.decks)
+    if not deck.notes:
+        raise ProjectError([Problem(str(source), message="the source holds no notes")])
+    return deck
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def import_deck(source: Path, target: Path, options: ImportOptions | None = None,
+                progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Read the source, write the project into target (new or empty), build it once, write its lock."""
+    options = options or ImportOptions()
+    _check_target(target)
+    deck = read_source(source, options)
+    from .project import write_project
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".deckgen-import-", dir=target.parent))
+    try:
+        result = write_project(deck, scratch, options, progress)
+        _move_into_place(scratch, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    result.project = target
+    return result
+
+
+def _check_target(target: Path) -> None:
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ProjectError([Problem(str(target), message="the project folder is not empty",
+                                    hint="deckgen import never overwrites: name a new or empty folder")])
+
+
+def _move_into_place(scratch: Path, target: Path) -> None:
+    if target.exists():
+        target.rmdir()
+    scratch.rename(target)

@@ -1,0 +1,78 @@
+"""The neutral model every reader produces and the project writer consumes.
+
+A reader turns one kind of source (a package, a collection, a text export, a CSV) into an
+`ImportedDeck`: note types with their ids and names exactly as Anki has them, notes with their
+GUIDs and modification times, the deck each note sits in, and the media files. Nothing here
+knows about deckgen's project syntax.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..problems import Problem
+
+UNKNOWN_TIME = 315532800  # 1980-01-01: for notes whose source has no time; older than any Anki note
+
+
+@dataclass(frozen=True)
+class ImportedTemplate:
+    """One card template, in Anki's own template language."""
+
+    name: str
+    front: str
+    back: str
+
+
+@dataclass(frozen=True)
+class ImportedNoteType:
+    """An Anki note type as the source has it; `id` is None where the source does not say."""
+
+    name: str
+    id: int | None
+    is_cloze: bool
+    fields: tuple[str, ...]
+    templates: tuple[ImportedTemplate, ...]
+    css: str = ""
+    sort_field: int = 0
+    mtime: int = UNKNOWN_TIME
+    builtin: str | None = None  # a deckgen built-in card type the notes fill instead (plain CSV)
+
+
+@dataclass(frozen=True)
+class ImportedNote:
+    """One note: its identity for learners (GUID, note type, time), its content and its deck."""
+
+    guid: str | None
+    note_type: str  # the key of ImportedDeck.note_types
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: str  # the full deck name, '::'-separated
+    mtime: int = UNKNOWN_TIME
+    origin: str = ""  # where it came from, for messages: 'notes.txt:12'
+
+
+@dataclass
+class ImportedDeck:
+    """Everything read from a source, before any of it is written."""
+
+    source: Path
+    note_types: dict[str, ImportedNoteType] = field(default_factory=dict)
+    notes: list[ImportedNote] = field(default_factory=list)
+    media: dict[str, bytes] = field(default_factory=dict)  # file name -> content
+    deck_descriptions: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)  # warnings found while reading
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user said on the command line."""
+
+    decks: tuple[str, ...] = ()  # --deck: keep these decks (and their subdecks)
+    key: str | None = None  # the project key; default: a slug of the deck name
+    note_types_from: Path | None = None  # a package whose note types a text export's notes use
+    note_type: str = "basic"  # plain CSV: the built-in card type
+    columns: tuple[tuple[str, str], ...] = ()  # plain CSV: (column, field or '-')
+    deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
+    delimiter: str | None = None  # plain CSV: the separator; default: sniffed

@@ -1,0 +1,162 @@
+"""The whole project from the neutral model: checks, files, media, and the lock seeded with original times."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+from ..problems import WARNING, Problem, ProjectError, warnings
+from ..render import media_references
+from . import ImportResult
+from .layout import Layout, plan_layout, slug
+from .model import ImportedDeck, ImportedNoteType, ImportOptions
+from .writer import (
+    CardTypePlan,
+    WrittenNote,
+    block_name,
+    convert_fields,
+    dump,
+    plan_card_types,
+    write_cards,
+    write_note_type,
+)
+
+NOTE_TYPES_DIR = "note_types"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
+                  progress: Callable[[int, int], None] | None) -> ImportResult:
+    """Write every file of the project into root (an empty scratch folder) and its lock."""
+    plans = plan_card_types(deck)
+    _check_note_types(deck, plans)
+    layout = plan_layout(deck)
+    notes, allow_html = convert_fields(deck, plans, progress)
+    key = options.key or slug(layout.root.split("::")[-1]) or "deck"
+    media, missing = _used_media(deck, plans)
+    problems = list(deck.problems)
+    unsafe = sorted(name for name in media if not _plain_file_name(name))
+    if unsafe:  # a package from elsewhere: its names must not reach outside media/
+        media = [name for name in media if name not in unsafe]
+        problems.append(Problem(str(deck.source), message="media files with names that are not plain file names "
+                                "were left out: " + ", ".join(map(repr, unsafe[:20])), severity=WARNING))
+    if missing:
+        problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
+                                "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
+                                hint="put them into the project's media/ folder before building"))
+    _write_config(root, deck, layout, key, allow_html)
+    for plan in plans.values():
+        write_note_type(root, plan)
+    write_cards(root, layout, plans, notes)
+    media_dir = root / "media"
+    media_dir.mkdir()
+    for name in media:
+        (media_dir / name).write_bytes(deck.media[name])
+    problems += seed_lock(root, notes, plans, missing, str(deck.source))
+    return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
+                        warnings(problems))
+
+
+def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
+    """Refuse, naming it and saying why, a note type that a project cannot declare."""
+    problems = [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: {why}")
+                for plan in plans.values() if not plan.note_type.builtin
+                for why in _inexpressible(plan.note_type)]
+    if problems:
+        raise ProjectError(problems)
+
+
+def _inexpressible(note_type: ImportedNoteType) -> list[str]:
+    reasons = []
+    if not note_type.fields:
+        reasons.append("it has no fields")
+    if not note_type.templates:
+        reasons.append("it has no card templates")
+    if note_type.is_cloze and len(note_type.templates) != 1:
+        reasons.append(f"it is a cloze note type with {len(note_type.templates)} templates (Anki allows one)")
+    blocks: dict[str, str] = {}
+    for name in note_type.fields:
+        block = block_name(name)
+        if not _IDENTIFIER.match(block):
+            reasons.append(f"field '{name}' gives the Jinja block name '{block}', which cannot start with a digit")
+        elif block in blocks:
+            reasons.append(f"fields '{blocks[block]}' and '{name}' both give the Jinja block name '{block}'")
+        blocks.setdefault(block, name)
+    names = [t.name for t in note_type.templates]
+    if len(set(names)) != len(names):
+        reasons.append("two of its card templates share a name")
+    return reasons
+
+
+def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[list[str], set[str]]:
+    """The media files the notes and templates use (present ones), and the missing ones notes use."""
+    used: set[str] = set()
+    for note in deck.notes:
+        for value in note.fields:
+            used.update(media_references(value))
+    template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
+    template_text += "\n".join(p.note_type.css for p in plans.values())
+    used.update(name for name in deck.media if name in template_text)
+    return sorted(used & deck.media.keys()), used - deck.media.keys()
+
+
+def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allow_html: bool) -> None:
+    config: dict[str, object] = {"deck": layout.root, "key": key}
+    if layout.groups:
+        config["groups"] = layout.tree()
+    description = deck.deck_descriptions.get(layout.root, "")
+    if description:
+        from .htmltext import FieldConverter
+
+        config["description"] = FieldConverter(False).convert(description).text
+    config["html"] = allow_html
+    config["media"] = "media"
+    header = (f"# Imported by 'deckgen import' from {deck.source.name}. Never change 'key', the note types'\n"
+              "# ids, field or template names, or the cards' guid: learners' notes are tied to them.\n")
+    (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
+
+
+def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePlan], missing: set[str],
+              source: str) -> list[Problem]:
+    """Build the project once and write its lock with the notes' and note types' original times."""
+    from ..build import prepare
+    from ..lock import write_lock
+    from ..options import BuildOptions
+
+    placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
+    for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
+        path.write_bytes(b"")
+    try:
+        project = prepare(root, BuildOptions(use_cache=False))
+    except ProjectError as exc:
+        names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
+        raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
+    finally:
+        for path in placeholders:
+            path.unlink()
+    lock = project.lock
+    times = {w.card_id: (w.note.mtime, w.note.mtime) for w in notes if w.note.guid}
+    for card_id, entry in list(lock.cards.items()):
+        if card_id in times:
+            lock.cards[card_id] = entry._replace(mtime=times[card_id][0], added=times[card_id][1])
+    type_times = {plan.key: plan.note_type.mtime for plan in plans.values() if not plan.note_type.builtin}
+    for key, entry in list(lock.note_types.items()):
+        if key in type_times:
+            lock.note_types[key] = entry._replace(mtime=type_times[key], added=type_times[key])
+    write_lock(root, lock)
+    return list(project.problems)
+
+
+def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:
+    """A problem of the written project, said of the source: a note type's by its name."""
+    if problem.path in note_types:
+        return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
+                       + problem.message, hint=problem.hint, severity=problem.severity)
+    return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
+                   + problem.message, problem.card, problem.hint, problem.severity)
+
+
+def _plain_file_name(name: str) -> bool:
+    """A name that stays a file inside media/: no folders, no '..', nothing Anki's flat media names lack."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name

@@ -1,0 +1,141 @@
+"""Sample decks for tests/test_import.py, made by the tools authors really use.
+
+One Anki collection (stock Basic, reversed and Cloze note types, a custom note type with
+conditional templates, media, hierarchical tags, nested subdecks), exported by the official
+`anki` package in the legacy and the current package format, as a .colpkg and as a text export;
+and a package written by genanki.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import anki.collection  # noqa: F401  (first: importing anki.cards first is a circular import)
+import genanki
+from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+from anki.decks import DeckId
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+MP3 = b"ID3\x03\x00\x00\x00\x00\x00\x00fake mp3"
+DRUG_CSS = ".card { font-family: serif; }\n.drug { color: navy; }\n"
+
+
+@dataclass(frozen=True)
+class SampleNote:
+    """One note of the sample deck."""
+
+    note_type: str
+    deck: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+
+
+NOTES = (
+    SampleNote("Basic", "Pharm::Gout", ("What is <b>gout</b>?",
+                                  'Arthritis from <i>urate</i> crystals<br><img src="crystal.png">'),
+               ("rheum::gout", "exam")),
+    SampleNote("Basic", "Pharm::Gout", ("Colour of a warning", '<span style="color: red;">red</span> text'), ("rheum",)),
+    SampleNote("Basic (and reversed card)", "Pharm::Basics::Terms", ("Necrosis", "Death of tissue [sound:beep.mp3]"),
+               ("terms::path",)),
+    SampleNote("Cloze", "Pharm::Basics", ("Urate is a {{c1::purine}} {{c2::metabolite}}", "From <u>food</u>"), ()),
+    SampleNote("Drug", "Pharm::Drugs", ("Allopurinol", "XO inhibitor", "Blocks xanthine oxidase",
+                                        "Rash; <b>hypersensitivity</b>"), ("drugs::ult",)),
+    SampleNote("Drug", "Pharm::Drugs", ("Colchicine", "Anti-inflammatory", "Inhibits microtubules", ""),
+               ("drugs::acute",)),
+)
+EDITED_FIELD = ("Colchicine", "Mechanism")  # the note and field the learner and the author edit
+
+
+def _drug_note_type(col: Collection) -> None:
+    models = col.models
+    drug = models.new("Drug")
+    for name in ("Drug", "Class", "Mechanism", "Side effects"):
+        models.add_field(drug, models.new_field(name))
+    for name, front, back in (
+        ("Mechanism", '<div class="drug">{{Drug}}</div>: mechanism?', "{{FrontSide}}<hr id=answer>{{Mechanism}}"),
+        ("Side effects", "{{#Side effects}}{{Drug}}: side effects?{{/Side effects}}",
+         "{{FrontSide}}<hr id=answer>{{Side effects}}{{#Class}}<br>({{Class}}){{/Class}}"),
+    ):
+        template = models.new_template(name)
+        template["qfmt"], template["afmt"] = front, back
+        models.add_template(drug, template)
+    drug["css"] = DRUG_CSS
+    models.add_dict(drug)
+
+
+def make_collection(folder: Path) -> Path:
+    """The author's Anki collection with the sample deck; returns its path (closed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "collection.anki2"
+    with contextlib.closing(Collection(str(path))) as col:
+        _drug_note_type(col)
+        for name, data in (("crystal.png", PNG), ("beep.mp3", MP3)):
+            (folder / name).write_bytes(data)
+            col.media.add_file(str(folder / name))
+        for sample in NOTES:
+            note = col.new_note(col.models.by_name(sample.note_type))  # type: ignore[arg-type]
+            for index, value in enumerate(sample.fields):
+                note.fields[index] = value
+            note.tags = list(sample.tags)
+            col.add_note(note, DeckId(col.decks.id(sample.deck)))  # type: ignore[arg-type]
+    return path
+
+
+@dataclass(frozen=True)
+class Exports:
+    """The sample deck in every format Anki writes, and which package a learner of it imported."""
+
+    legacy: Path
+    current: Path
+    colpkg: Path
+    text: Path
+
+
+def export_all(collection: Path, folder: Path) -> Exports:
+    """Anki's own exporter: legacy and current .apkg, a .colpkg and a text export with every column."""
+    exports = Exports(folder / "legacy.apkg", folder / "current.apkg", folder / "whole.colpkg", folder / "notes.txt")
+    with contextlib.closing(Collection(str(collection))) as col:
+        limit = DeckIdLimit(DeckId(col.decks.id("Pharm")))  # type: ignore[arg-type]
+        for path, legacy in ((exports.legacy, True), (exports.current, False)):
+            col.export_anki_package(out_path=str(path), limit=limit, options=ExportAnkiPackageOptions(
+                with_scheduling=False, with_deck_configs=False, with_media=True, legacy=legacy))
+        col.export_note_csv(out_path=str(exports.text), limit=limit, with_html=True, with_tags=True,
+                            with_deck=True, with_notetype=True, with_guid=True)
+        col.export_collection_package(str(exports.colpkg), include_media=True, legacy=False)
+    return exports
+
+
+GENANKI_MODEL_ID = 1607392319
+GENANKI_DRUG_ID = 1607392320
+
+
+def make_genanki_package(folder: Path) -> Path:
+    """The sample deck as genanki writes it (legacy collection.anki2), with fixed GUIDs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    basic = genanki.Model(GENANKI_MODEL_ID, "GA Basic", fields=[{"name": "Front"}, {"name": "Back"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Front}}",
+                                      "afmt": "{{FrontSide}}<hr id=answer>{{Back}}"}], css=".card { color: black; }")
+    drug = genanki.Model(GENANKI_DRUG_ID, "GA Drug", fields=[{"name": "Drug"}, {"name": "Side effects"}],
+                         templates=[{"name": "Drug", "qfmt": "{{Drug}}?", "afmt": "{{FrontSide}}<hr id=answer>x"},
+                                    {"name": "Side effects", "qfmt": "{{#Side effects}}{{Drug}}: effects?{{/Side effects}}",
+                                     "afmt": "{{FrontSide}}<hr id=answer>{{Side effects}}"}])
+    cloze = genanki.Model(1607392321, "GA Cloze", fields=[{"name": "Text"}, {"name": "Extra"}],
+                          templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Extra}}"}],
+                          model_type=genanki.Model.CLOZE)
+    root = genanki.Deck(2059400110, "GA::Main")
+    sub = genanki.Deck(2059400111, "GA::Sub deck")
+    root.add_note(genanki.Note(basic, ["What is <b>gout</b>?", 'Arthritis <img src="crystal.png">'],
+                               tags=["rheum::gout"], guid="ga-basic-1"))
+    root.add_note(genanki.Note(basic, ["Colchicine mechanism", "Inhibits microtubules"], guid="ga-basic-2"))
+    sub.add_note(genanki.Note(drug, ["Allopurinol", "Rash"], tags=["drugs::ult"], guid="ga-drug-1"))
+    sub.add_note(genanki.Note(drug, ["Probenecid", ""], guid="ga-drug-2"))
+    sub.add_note(genanki.Note(cloze, ["Urate is a {{c1::purine}} metabolite", ""], guid="ga-cloze-1"))
+    (folder / "crystal.png").write_bytes(PNG)
+    path = folder / "genanki.apkg"
+    package = genanki.Package([root, sub])
+    package.media_files = [str(folder / "crystal.png")]
+    package.write_to_file(str(path))
+    return path
