@@ -730,3 +730,19 @@ def _attribute_char(char: str) -> str:
     if ord(char) < 256 and not (char.isascii() and char.isalnum()):
         return f"&#x{ord(char):02X};"
     return char
+
+
+def cloze_deletions(text: str, number: int) -> list[str]:
+    """The HTML each deletion of cloze ``number`` hides, in order: what its card asks for (deckgen.lint)."""
+    found: list[str] = []
+    _collect_deletions(_parse_clozes(_stored_value(text)), number, found)
+    return found
+
+
+def _collect_deletions(nodes: Iterable[str | _Cloze], number: int, found: list[str]) -> None:
+    for node in nodes:
+        if isinstance(node, _Cloze):
+            if node.number == number:
+                found.append("".join(_reveal(child, number, False) for child in node.nodes))
+            else:
+                _collect_deletions(node.nodes, number, found)

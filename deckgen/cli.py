@@ -109,6 +109,38 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     click.echo(f"{count} card{'' if count == 1 else 's'} checked: {summary(project.problems)}")
 
 
+@main.command("lint")
+@PROJECT_DIR
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="How to print the findings (github: GitHub Actions annotations).")
+@click.option("--explained", is_flag=True, help="Also list the findings that a card's lint_ignore explains.")
+@click.option("--strict", is_flag=True, help="Also fail on lint_ignore entries that explain no finding.")
+def lint_command(project_dir: Path, output_format: str, explained: bool, strict: bool) -> None:
+    """Report the formulation defects a program can see in the cards.
+
+    Near-duplicate fronts, answers given away by other cards, list answers, overloaded clozes,
+    fronts that ask nothing, fronts that show their own answer. Exits 0 when every finding is
+    explained by a card's lint_ignore, 1 otherwise.
+    """
+    from .lint import lint_project
+    from .lint.output import github_lines, json_text, text_lines
+
+    try:
+        report = lint_project(project_dir)
+    except ProjectError as exc:
+        if output_format == "json":
+            click.echo(_json_report(exc.problems, ok=False))
+            sys.exit(1)
+        raise
+    if output_format == "json":
+        click.echo(json_text(report, strict))
+    else:
+        lines = github_lines(report, strict) if output_format == "github" else text_lines(report, explained)
+        click.echo("\n".join(lines))
+    if not report.passed(strict):
+        sys.exit(1)
+
+
 @main.command("preview")
 @PROJECT_DIR
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),

@@ -16,7 +16,7 @@ from .yamlsource import YamlMap
 CONFIG_FILE = "deckgen.yaml"
 _KEYS = (
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
-    "html", "media", "output", "options", "css",
+    "html", "media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
 )
 CSS_MODES = ("add", "replace")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

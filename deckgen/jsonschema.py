@@ -16,6 +16,7 @@ from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
 from .config import _ID, _KEYS as CONFIG_KEYS, CSS_MODES, ProjectConfig, load_config
 from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
+from .lint.rules import RULE_NAMES, RULES
 from .load import DEFAULT_TYPE, FILE_KEYS
 from .confine import check_output
 from .notetype_files import _SETTINGS as NOTE_TYPE_KEYS, _TEMPLATE_KEYS, KINDS, MAX_ID
@@ -139,7 +140,7 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
         "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
-        "lint_ignore": {"type": "object", "additionalProperties": TEXT,
+        "lint_ignore": {"type": "object", "propertyNames": {"enum": list(RULE_NAMES)}, "additionalProperties": TEXT,
                         "description": "Lint rule -> why it does not apply to this card"},
     }
     return {key: known.get(key, {}) for key in CARD_KEYS}
@@ -225,6 +226,23 @@ def _groups_schema() -> Schema:
                            "cards name a group by its path of keys joined with '/'"}
 
 
+def _lint_schema() -> Schema:
+    """`lint:` settings: each rule off (false) or its thresholds, from the rules' own defaults."""
+    def setting(default: Any) -> Schema:
+        if isinstance(default, tuple):
+            return {"type": "array", "items": TEXT}
+        if isinstance(default, float):
+            return {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
+        return {"type": "integer", "minimum": 1}
+
+    rules = {rule.name: {"anyOf": [{"type": ["boolean", "null"]}, {
+        "type": "object", "additionalProperties": False,
+        "properties": {key: setting(default) for key, default in rule.defaults.items()}}],
+        "description": f"{rule.summary}: false turns it off"} for rule in RULES}
+    return {"anyOf": [{"type": "null"}, {"type": "object", "properties": rules, "additionalProperties": False}],
+            "description": "deckgen lint: rules turned off, and each rule's thresholds"}
+
+
 def _options_schema() -> Schema:
     """The deck-options preset: one schema a key of OPTION_KEYS (one deckgen does not know yet accepts anything)."""
     step = {"type": "string", "pattern": _STEP.pattern, "description": "A number and a unit: 30s, 1m, 10m, 1h, 1d"}
@@ -262,6 +280,7 @@ def _config_key_schemas() -> dict[str, Schema]:
         "options": _options_schema(),
         "css": {"enum": list(CSS_MODES), "description": "add: templates/style.css comes after the built-in CSS "
                                                          "(default); replace: it is the whole CSS"},
+        "lint": _lint_schema(),
         "description": _described(text, "Markdown, shown on the deck's overview in Anki"),
         "sources": {"type": "object", "additionalProperties": source,
                     "description": "Source id -> citation (or citation and numbered references)"},

@@ -175,3 +175,17 @@ def test_note_type_schema_accepts_real_note_types_and_rejects_what_it_can_say(tm
     assert all(any(part in message for message in rejected) for part in expressible)
     assert sum(any(part in m for part in expressible) for m in rejected) == sum(
         any(part in m for part in expressible) for _, _, m in BAD_NOTE_TYPES)
+
+
+def test_lint_settings_and_ignores(make_project: Callable[..., Path]) -> None:
+    """`lint:` in deckgen.yaml and a card's `lint_ignore`, from the lint rules' own names and defaults."""
+    from conftest import MINIMAL_CONFIG
+
+    good = MINIMAL_CONFIG + "lint:\n  giveaway: {min_words: 3}\n  front_form: false\n  near_duplicate:\n"
+    card = ("group: cause\ncards:\n  - id: a\n    front: x?\n    back: y\n"
+            "    lint_ignore: {giveaway: the contrast is the point}\n")
+    project = make_project({"deckgen.yaml": good, "cards/causes.yaml": card})
+    assert schema_rejections(project, project) == {}
+    bad = make_project({"deckgen.yaml": good.replace("min_words: 3", "min_wrds: 3"),
+                        "cards/causes.yaml": card.replace("giveaway:", "giveway:")})
+    assert set(schema_rejections(bad, project)) == {"deckgen.yaml", "cards/causes.yaml"}

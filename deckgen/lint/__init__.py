@@ -1,0 +1,15 @@
+"""`deckgen lint`: the formulation defects a program can see in a deck's cards.
+
+Lint judges the cards as learners meet them (`cards.py`): each rule (`rules/`, one module each)
+reports findings on those cards; `run.py` locates them in the card files and matches them with
+the author's `lint_ignore:` reasons (`ignores.py`); `settings.py` reads the `lint:` settings.
+"""
+
+from __future__ import annotations
+
+from .findings import LintFinding
+from .rules import RULE_NAMES, RULES
+from .run import LintReport, lint_project
+from .settings import LintSettings, read_settings
+
+__all__ = ["LintFinding", "LintReport", "LintSettings", "RULES", "RULE_NAMES", "lint_project", "read_settings"]

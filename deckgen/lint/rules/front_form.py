@@ -1,0 +1,48 @@
+"""front_form: a front that is not a question, an instruction or a blank.
+
+A front passes if it hides something (a cloze gap `[...]`, or `___`), asks something (a `?`), or
+has a sentence that starts with a question word or an instruction verb (the built-in list, plus
+the `verbs` setting). A bare term or a statement gives the learner nothing to answer.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator, Mapping
+
+from ..cards import LearnerCard, LearnerNote
+from ..findings import Finding, Rule
+from ..text import quoted, words
+
+NAME = "front_form"
+VERBS = (
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how",
+    "name", "list", "define", "give", "state", "describe", "explain", "identify", "compare",
+    "contrast", "distinguish", "differentiate", "complete", "fill", "recall", "classify", "match",
+    "outline", "summarise", "summarize", "calculate", "label", "translate", "spell", "choose",
+    "select", "find", "predict", "interpret", "tell", "say",
+)
+_SENTENCE = re.compile(r"(?<=[.!:;])\s+")
+
+
+def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Finding]:
+    """Each card whose front neither asks, nor instructs, nor hides anything."""
+    verbs = frozenset(VERBS) | frozenset(word.casefold() for word in options["verbs"])
+    for note in notes:
+        for card in note.cards:
+            if not asks(card, verbs):
+                yield Finding(NAME, card, card.question_field,
+                              f"{card.which}the front '{quoted(card.question)}' is not a question, "
+                              f"an instruction or a blank",
+                              "ask ('What ...?'), instruct ('Name ...') or hide the answer in a cloze, so "
+                              "that the learner knows what to recall")
+
+
+def asks(card: LearnerCard, verbs: frozenset[str]) -> bool:
+    """Whether the front tells the learner what to recall (a front without words, an image, is not judged)."""
+    if card.blank or "?" in card.question or not card.question_words:
+        return True
+    return any(found[0] in verbs for found in map(words, _SENTENCE.split(card.question)) if found)
+
+
+RULE = Rule(NAME, "a front that is not a question, an instruction or a blank", {"verbs": ()}, check)

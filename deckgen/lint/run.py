@@ -1,0 +1,95 @@
+"""`deckgen lint`: the project built in memory, every rule run on the cards learners meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..build import prepare
+from ..load import CardSource
+from ..options import BuildOptions
+from ..problems import Problem, ProjectError
+from .cards import learner_notes
+from .findings import Finding, LintFinding
+from .ignores import Explanations, card_sources, explanations, key_position
+from .rules import RULES
+from .settings import LintSettings, read_settings
+
+
+@dataclass
+class LintReport:
+    """What lint found in a project: findings, explained or not, and lint_ignore entries that explain nothing."""
+
+    notes: int
+    cards: int
+    findings: list[LintFinding]
+    unused: list[LintFinding] = field(default_factory=list)
+
+    @property
+    def unexplained(self) -> list[LintFinding]:
+        return [finding for finding in self.findings if finding.explained is None]
+
+    @property
+    def explained(self) -> list[LintFinding]:
+        return [finding for finding in self.findings if finding.explained is not None]
+
+    def passed(self, strict: bool = False) -> bool:
+        """No finding left unexplained (and, under --strict, no lint_ignore that explains nothing)."""
+        return not self.unexplained and not (strict and self.unused)
+
+    def summary(self) -> str:
+        """'12 cards of 10 notes: 2 findings to fix, 3 explained by lint_ignore'."""
+        counts = (f"{self.cards} card{'' if self.cards == 1 else 's'} of {self.notes} "
+                  f"note{'' if self.notes == 1 else 's'}: {_count(len(self.unexplained), 'finding')} to fix, "
+                  f"{len(self.explained)} explained by lint_ignore")
+        return counts + (f", {_count(len(self.unused), 'lint_ignore entry', 'lint_ignore entries')} explaining nothing"
+                         if self.unused else "")
+
+
+def lint_project(root: Path, settings: LintSettings | None = None) -> LintReport:
+    """Lint a project; raise ProjectError if it cannot be built or its lint settings are wrong."""
+    project = prepare(root, BuildOptions())
+    problems: list[Problem] = []
+    settings = settings or read_settings(root, problems)
+    sources = card_sources(root, (note.path for note in project.notes))
+    explained = explanations(sources, problems)
+    if problems:
+        raise ProjectError(problems)
+    notes = learner_notes(project.notes, project.templates.note_types)
+    found = [finding for rule in RULES if rule.name in settings.enabled
+             for finding in rule.check(notes, settings.options[rule.name])]
+    findings = sorted({_located(finding, sources, explained) for finding in found})
+    return LintReport(len(notes), sum(len(note.cards) for note in notes), findings,
+                      _unused(explained, sources, settings))
+
+
+def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations]) -> LintFinding:
+    """The finding at the card key at fault (the card itself if none), with the reason that explains it."""
+    note = finding.card.note
+    line, column = key_position(sources.get(note.card_id), finding.field) or (note.line, note.column)
+    reason = None
+    for card_id in (note.card_id, *finding.related):
+        entry = explained.get(card_id)
+        if entry is not None and finding.rule in entry.reasons:
+            entry.used.add(finding.rule)
+            reason = reason if reason is not None else entry.reasons[finding.rule]
+    return LintFinding(note.path, line, column, note.card_id, finding.rule, finding.message, finding.hint,
+                       finding.related, reason)
+
+
+def _unused(explained: dict[str, Explanations], sources: dict[str, CardSource],
+            settings: LintSettings) -> list[LintFinding]:
+    """lint_ignore entries of running rules that explained no finding: stale once the card was fixed."""
+    unused = []
+    for card_id, entry in explained.items():
+        for rule in sorted(set(entry.reasons) - entry.used):
+            if rule in settings.enabled:
+                line, column = entry.positions[rule]
+                unused.append(LintFinding(sources[card_id].path, line, column, card_id, rule,
+                                          f"lint_ignore '{rule}' explains no finding on this card",
+                                          "remove it, so that it cannot hide a future one"))
+    return sorted(unused)
+
+
+def _count(number: int, word: str, plural: str = "") -> str:
+    return f"{number} {word if number == 1 else plural or word + 's'}"

@@ -1,0 +1,474 @@
+"""`deckgen lint` on sample projects written here, each with one defect and its clean counterpart.
+
+Nothing here reads this repository's own deck: its content is being rewritten, and lint's rules
+are proven on the small projects below.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import random
+import re
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from ankitools import add_deckgen_note_type, open_collection
+from conftest import CliRun, run_deckgen
+
+from deckgen.anki_render import cloze_deletions
+from deckgen.build import prepare
+from deckgen.lint import RULE_NAMES, lint_project
+from deckgen.lint.cards import LearnerNote, learner_notes
+from deckgen.lint.rules import giveaway, near_duplicate
+from deckgen.lint.text import answer_words, contains, letters, visible
+from deckgen.notetypes import BASIC, CLOZE, NOTE_TYPES
+from deckgen.render import RenderedNote
+
+Make = Callable[..., Path]
+
+CLEAN_CARDS = """\
+group: cause
+cards:
+  - id: trauma
+    front: Which kind of injury to soft tissue can end in dystrophic calcification?
+    back: An open wound
+  - id: salt
+    front: Which calcium salt makes up most of the deposits?
+    back: Calcium phosphate
+  - id: membranes
+    type: cloze
+    text: Damaged cell membranes release {{c1::phosphate}}-containing molecules that bind {{c2::calcium}}.
+  - id: name-site
+    front: "Name the muscle of the jaw in which a case report found calcification:"
+    back: The masseter
+"""
+
+
+def cards(*items: str, header: str = "group: cause\ncards:\n") -> dict[str, str]:
+    """A project's only card file, from card entries written as YAML list items."""
+    return {"cards/causes.yaml": header + "".join(items)}
+
+
+def card(card_id: str, front: str, back: str, extra: str = "") -> str:
+    lines = f"  - id: {card_id}\n    front: {json.dumps(front)}\n    back: {json.dumps(back)}\n"
+    return lines + (f"    extra: {json.dumps(extra)}\n" if extra else "")
+
+
+def cloze(card_id: str, text: str) -> str:
+    return f"  - id: {card_id}\n    type: cloze\n    text: {json.dumps(text)}\n"
+
+
+def lint(project: Path, *args: str) -> CliRun:
+    result = run_deckgen("lint", project, *args)
+    assert not result.crashed, result.exception
+    return result
+
+
+def findings(result: CliRun, rule: str | None = None) -> list[str]:
+    """The finding lines of a text report (rule given: only that rule's)."""
+    lines = [line for line in result.stdout.splitlines() if line.endswith("]")]
+    return [line for line in lines if rule is None or line.endswith(f"[{rule}]")]
+
+
+def config(settings: str) -> dict[str, str]:
+    from conftest import MINIMAL_CONFIG
+
+    return {"deckgen.yaml": MINIMAL_CONFIG + settings}
+
+
+# ---------------------------------------------------------------------------------------------
+# A clean project, and what a report looks like
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_well_formed_project_has_no_finding(make_project: Make) -> None:
+    result = lint(make_project({"cards/causes.yaml": CLEAN_CARDS}))
+    assert result.exit_code == 0, result.stdout
+    assert findings(result) == []
+    assert result.stdout.strip() == "5 cards of 4 notes: 0 findings to fix, 0 explained by lint_ignore"
+
+
+def test_findings_are_located_at_the_card_key_and_name_card_and_rule(make_project: Make) -> None:
+    project = make_project(cards(card("bare", "Calcification", "Deposition of calcium salts in tissue")))
+    result = lint(project)
+    assert result.exit_code == 1
+    assert findings(result) == [
+        "cards/causes.yaml:4:12: card 'bare': the front 'Calcification' is not a question, an instruction "
+        "or a blank (ask ('What ...?'), instruct ('Name ...') or hide the answer in a cloze, so that the "
+        "learner knows what to recall) [front_form]"
+    ]
+    assert result.stdout.splitlines()[-1] == "1 card of 1 note: 1 finding to fix, 0 explained by lint_ignore"
+
+
+def test_a_card_type_without_a_front_key_is_located_at_the_card(make_project: Make) -> None:
+    project = make_project({
+        "templates/term.yaml": "note_type: basic\nfields:\n  term: {required: true}\n  meaning: {required: true}\n",
+        "templates/term.html.j2": "{% block Front %}{{ term }}{% endblock %}{% block Back %}{{ meaning }}{% endblock %}",
+        **cards("  - id: bare\n    type: term\n    term: Calcification\n    meaning: Calcium in tissue\n"),
+    })
+    assert [line.split(": ")[0] for line in findings(lint(project))] == ["cards/causes.yaml:3:5"]
+
+
+# ---------------------------------------------------------------------------------------------
+# One test per rule: the defect, and the same cards without it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_near_duplicate_fronts(make_project: Make) -> None:
+    first = card("injury", "Which injury to soft tissue can end in dystrophic calcification?", "Trauma")
+    again = card("injury-again", "Which injury to the soft tissue can end in dystrophic calcification?", "An open wound")
+    other = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    result = lint(make_project(cards(first, again)))
+    [found] = findings(result, "near_duplicate")
+    assert found.startswith("cards/causes.yaml:7:12: card 'injury-again': its front shares 91% of its words "
+                            "with the front of card 'injury' (cards/causes.yaml:3)")
+    assert findings(lint(make_project(cards(first, other))), "near_duplicate") == []
+
+
+def test_identical_fronts_are_named_the_same(make_project: Make) -> None:
+    first = card("a", "What is necrosis?", "Death of tissue")
+    result = lint(make_project(cards(first, card("b", "What is  NECROSIS", "Cell death"))))
+    [found] = findings(result, "near_duplicate")
+    assert "card 'b': its front is the same as the front of card 'a'" in found
+
+
+def test_near_duplicate_threshold_is_a_setting(make_project: Make) -> None:
+    pair = cards(card("injury", "Which injury to soft tissue can end in dystrophic calcification?", "Trauma"),
+                 card("injury-again", "Which injury to the soft tissue can end in dystrophic calcification?", "A wound"))
+    assert findings(lint(make_project(pair)), "near_duplicate")
+    assert not findings(lint(make_project({**pair, **config("lint:\n  near_duplicate: {similarity: 0.95}\n")})),
+                        "near_duplicate")
+
+
+def test_giveaway_in_another_cards_back(make_project: Make) -> None:
+    asks = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    gives = card("xray", "How do the deposits look on an x-ray?", "White and gritty",
+                 extra="The calcium phosphate crystals block x-rays.")
+    fair = card("xray", "How do the deposits look on an x-ray?", "White and gritty",
+                extra="The crystals block x-rays.")
+    [found] = findings(lint(make_project(cards(asks, gives))), "giveaway")
+    assert found.startswith("cards/causes.yaml:9:12: card 'xray': shows 'Calcium phosphate', the answer to card "
+                            "'salt' (cards/causes.yaml:3)")
+    assert findings(lint(make_project(cards(asks, fair))), "giveaway") == []
+
+
+def test_giveaway_of_a_cloze_deletion_and_of_a_reverse_card(make_project: Make) -> None:
+    deletion = cloze("membranes", "Damaged membranes release {{c1::phosphate-containing molecules}}.")
+    term = "  - id: term\n    type: reversed\n    front: Metastatic calcification\n    back: What is calcium deposited in healthy tissue called?\n"
+    gives = card("blood", "Which blood calcium level goes with metastatic calcification?",
+                 "A high one, as phosphate-containing molecules are released")
+    result = lint(make_project(cards(deletion, term, gives)))
+    assert sorted(re.findall(r"the answer to card '([^']+)' \(([^:]*)", "\n".join(findings(result, "giveaway")))) == [
+        ("membranes", "Cloze 1"), ("term", "Reverse")]
+
+
+def test_two_cards_with_the_same_answer_do_not_give_each_other_away(make_project: Make) -> None:
+    allopurinol = card("allopurinol", "Which drug class is allopurinol?", "Xanthine oxidase inhibitor")
+    febuxostat = card("febuxostat", "Which drug class is febuxostat?", "Xanthine oxidase inhibitor")
+    listed = card("drugs", "Which drug lowers urate the most?", "Febuxostat",
+                  extra="Like allopurinol, a xanthine oxidase inhibitor.")
+    assert findings(lint(make_project(cards(allopurinol, febuxostat))), "giveaway") == []
+    assert len(findings(lint(make_project(cards(allopurinol, listed))), "giveaway")) == 1
+
+
+def test_short_answers_are_no_giveaway_unless_set(make_project: Make) -> None:
+    files = cards(card("injury", "Which injury can end in dystrophic calcification?", "Trauma"),
+                  card("wound", "What does trauma to soft tissue leave behind?", "A wound"))
+    assert findings(lint(make_project(files)), "giveaway") == []
+    found = findings(lint(make_project({**files, **config("lint:\n  giveaway: {min_words: 1}\n")})), "giveaway")
+    assert [line.split(": card ")[1][:7] for line in found] == ["'wound'"]
+
+
+def test_answer_in_its_own_front(make_project: Make) -> None:
+    own = card("injury", "Which kind of trauma to soft tissue can end in calcification?", "Trauma")
+    clean = card("injury", "Which kind of injury to soft tissue can end in calcification?", "Trauma")
+    hinted = cloze("salt", "Most deposits are {{c1::calcium phosphate::calcium phosphate}}.")
+    result = lint(make_project(cards(own, hinted)))
+    assert [line.split(": ", 1)[1] for line in findings(result, "answer_in_front")] == [
+        "card 'injury': the front already shows its answer 'Trauma' (cue the answer without naming it) "
+        "[answer_in_front]",
+        "card 'salt': Cloze 1: the front already shows its answer 'calcium phosphate' (cue the answer without "
+        "naming it) [answer_in_front]",
+    ]
+    assert findings(lint(make_project(cards(clean))), "answer_in_front") == []
+
+
+def test_list_dump_answers(make_project: Make) -> None:
+    six = card("causes", "Which causes does the article list?", "Trauma, necrosis, tumors, infection, inflammation and radiotherapy")
+    five = card("causes", "Which causes does the article list?", "Trauma, necrosis, tumors, infection and inflammation")
+    listed = card("causes", "Which causes does the article list?", "- trauma\n- necrosis\n- tumors\n- infection\n- inflammation\n- radiotherapy")
+    [found] = findings(lint(make_project(cards(six))), "list_dump")
+    assert "card 'causes': its answer is a list of 6 items (more than 5)" in found
+    assert findings(lint(make_project(cards(five))), "list_dump") == []
+    assert "a list of 6 items" in findings(lint(make_project(cards(listed))), "list_dump")[0]
+    assert findings(lint(make_project({**cards(six), **config("lint:\n  list_dump: {max_items: 6}\n")})),
+                    "list_dump") == []
+
+
+def test_cloze_with_too_many_deletions(make_project: Make) -> None:
+    together = cloze("together", "Deposits hold {{c1::calcium}}, {{c1::phosphate}}, {{c1::carbonate}} and {{c1::protein}}.")
+    three = cloze("three", "Deposits hold {{c1::calcium}}, {{c1::phosphate}} and {{c1::carbonate}}.")
+    numbered = cloze("numbered", " ".join(f"{{{{c{n}::item{n}}}}}" for n in range(1, 7)))
+    five = cloze("five", " ".join(f"{{{{c{n}::item{n}}}}}" for n in range(1, 6)))
+    result = lint(make_project(cards(together, numbered)))
+    [per_card, per_note] = findings(result, "cloze_deletions")
+    assert "card 'together': Cloze 1: hides 4 deletions at once (more than 3)" in per_card
+    assert "card 'numbered': the text has 6 cloze numbers (more than 5): 6 cards from one text" in per_note
+    assert findings(lint(make_project(cards(three, five))), "cloze_deletions") == []
+    strict = config("lint:\n  cloze_deletions: {per_card: 2, per_note: 4}\n")
+    assert len(findings(lint(make_project({**cards(three, five), **strict})), "cloze_deletions")) == 2
+
+
+def test_fronts_that_ask_nothing(make_project: Make) -> None:
+    statement = card("statement", "Dystrophic calcification follows tissue damage.", "In damaged or dead tissue")
+    asking = [
+        card("question", "Where does dystrophic calcification form?", "In damaged or dead tissue"),
+        card("instruction", "Name the tissue in which dystrophic calcification forms.", "Damaged or dead tissue"),
+        card("second-sentence", "Dystrophic calcification follows damage. State where it forms.", "In dead tissue"),
+        card("blank", "Dystrophic calcification forms in ___ tissue.", "damaged or dead"),
+        cloze("cloze", "Dystrophic calcification forms in {{c1::damaged}} tissue."),
+    ]
+    assert len(findings(lint(make_project(cards(statement))), "front_form")) == 1
+    assert findings(lint(make_project(cards(*asking))), "front_form") == []
+    verbs = config("lint:\n  front_form: {verbs: [dystrophic]}\n")
+    assert findings(lint(make_project({**cards(statement), **verbs})), "front_form") == []
+
+
+def test_a_front_of_only_an_image_or_a_sound_is_not_judged(make_project: Make) -> None:
+    files = {"media/heart.png": b"\x89PNG\r\n\x1a\n", "media/beat.mp3": b"ID3",
+             **cards(card("image", "![](heart.png)", "A calcified valve"), card("sound", "[sound:beat.mp3]", "A murmur"),
+                     card("sound-term", "[sound:beat.mp3] Murmur", "A heart sound"))}
+    found = findings(lint(make_project(files)), "front_form")
+    assert [line.split("'")[1] for line in found] == ["sound-term"]
+    assert "the front 'Murmur' is not" in found[0]
+
+
+def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project: Make) -> None:
+    term = "  - id: term\n    type: reversed\n    front: What is necrosis?\n    back: Death of tissue\n"
+    [found] = findings(lint(make_project(cards(term))), "front_form")
+    assert found.startswith("cards/causes.yaml:6:11: card 'term': Reverse: the front 'Death of tissue' is not a question")
+
+
+def test_cards_of_the_authors_own_note_type_are_judged_by_its_templates(make_project: Make) -> None:
+    project = make_project({
+        "note_types/drug.yaml": (
+            "kind: standard\nfields: [Drug, Class, Mechanism, Notes]\nsources_field: Notes\ntemplates:\n"
+            "  - name: Mechanism\n    front: \"{{Drug}}: mechanism?\"\n"
+            "    back: \"{{FrontSide}}<hr id=answer>{{Mechanism}}\"\n"
+            "  - name: Class\n    front: \"{{Drug}}\"\n    back: \"{{FrontSide}}<hr id=answer>{{Class}}\"\n"),
+        "templates/drug.yaml": ("note_type: drug\nfields:\n  drug: {required: true}\n  class: {required: true}\n"
+                                "  mechanism: {required: true}\n"),
+        "templates/drug.html.j2": ("{% block Drug %}{{ drug }}{% endblock %}{% block Class %}{{ class }}{% endblock %}"
+                                   "{% block Mechanism %}{{ mechanism }}{% endblock %}"),
+        **cards("  - id: allopurinol\n    type: drug\n    drug: Allopurinol\n    class: Xanthine oxidase inhibitor\n"
+                "    mechanism: Blocks xanthine oxidase, so that less uric acid is made\n"
+                "  - id: colchicine\n    type: drug\n    drug: Colchicine\n    class: Anti-inflammatory\n"
+                "    mechanism: Unlike a xanthine oxidase inhibitor, it calms the flare\n"),
+    })
+    found = findings(lint(project))
+    assert [line.split(": ")[0] for line in found] == ["cards/causes.yaml:5:11", "cards/causes.yaml:10:11",
+                                                        "cards/causes.yaml:12:16"]
+    assert "card 'allopurinol': Class: the front 'Allopurinol' is not a question" in found[0]
+    assert "card 'colchicine': shows 'Xanthine oxidase inhibitor', the answer to card 'allopurinol' (Class: " in found[2]
+
+
+def test_a_rule_can_be_turned_off(make_project: Make) -> None:
+    files = cards(card("bare", "Calcification", "Calcium in tissue"))
+    result = lint(make_project({**files, **config("lint:\n  front_form: off\n")}))
+    assert result.exit_code == 0 and findings(result) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining a finding: lint_ignore with a reason
+# ---------------------------------------------------------------------------------------------
+
+TERM = card("bare", "Calcification", "Deposition of calcium salts in tissue")
+REASON = '    lint_ignore: {front_form: "a term the deck defines; the term alone is the cue"}\n'
+
+
+def test_a_reason_explains_a_finding(make_project: Make) -> None:
+    project = make_project(cards(TERM + REASON))
+    result = lint(project)
+    assert result.exit_code == 0 and findings(result) == []
+    assert result.stdout.splitlines()[-1] == "1 card of 1 note: 0 findings to fix, 1 explained by lint_ignore"
+    [shown] = findings(lint(project, "--explained"))
+    assert shown.endswith("[front_form, explained: a term the deck defines; the term alone is the cue]")
+    report = json.loads(lint(project, "--format", "json").stdout)
+    assert report["ok"] is True
+    assert [f["explained"] for f in report["findings"]] == ["a term the deck defines; the term alone is the cue"]
+
+
+def test_a_unicode_id_written_in_another_normal_form_keeps_its_reason(make_project: Make) -> None:
+    decomposed = card("calcification-dystrophique-e\u0301te\u0301", "Calcification", "Calcium in tissue")
+    result = lint(make_project(cards(decomposed + REASON)))
+    assert result.exit_code == 0 and result.stdout.strip().endswith("0 findings to fix, 1 explained by lint_ignore")
+
+
+def test_a_reason_explains_only_its_rule(make_project: Make) -> None:
+    other = '    lint_ignore: {giveaway: "the contrast is the point"}\n'
+    result = lint(make_project(cards(TERM + other)))
+    assert result.exit_code == 1 and len(findings(result, "front_form")) == 1
+
+
+def test_the_answer_cards_reason_explains_a_giveaway_too(make_project: Make) -> None:
+    asks = card("salt", "Which calcium salt makes up most of the deposits?", "Calcium phosphate")
+    gives = card("xray", "What block x-rays in the deposits?", "The calcium phosphate crystals")
+    reason = '    lint_ignore: {giveaway: "the salt is named on every card about the deposits"}\n'
+    assert lint(make_project(cards(asks, gives))).exit_code == 1
+    assert lint(make_project(cards(asks + reason, gives))).exit_code == 0
+    assert lint(make_project(cards(asks, gives + reason))).exit_code == 0
+
+
+def test_a_reason_is_required_and_rule_names_are_checked(make_project: Make) -> None:
+    result = lint(make_project(cards(TERM + '    lint_ignore: {front_form: "", giveway: "x"}\n')))
+    assert result.exit_code == 1
+    assert "cards/causes.yaml:6:31: card 'bare': the reason to ignore 'front_form' is empty" in result.stderr
+    assert ("cards/causes.yaml:6:35: card 'bare': unknown lint rule 'giveway' in lint_ignore "
+            "(did you mean 'giveaway'?)") in result.stderr
+    listed = lint(make_project(cards(TERM + "    lint_ignore: [front_form]\n")))
+    assert "'lint_ignore' must be a mapping, not a list" in listed.stderr and listed.exit_code == 1
+
+
+def test_a_reason_that_explains_nothing_is_reported_and_fails_under_strict(make_project: Make) -> None:
+    project = make_project(cards(card("q", "What is calcification?", "Deposition of calcium salts in tissue") + REASON))
+    result = lint(project)
+    assert result.exit_code == 0
+    assert ("cards/causes.yaml:6:19: card 'q': lint_ignore 'front_form' explains no finding on this card "
+            "(remove it, so that it cannot hide a future one) [front_form] (unused)") in result.stdout
+    assert lint(project, "--strict").exit_code == 1
+
+
+def test_lint_ignore_is_a_card_key_that_check_and_build_accept_without_changing_the_note(make_project: Make) -> None:
+    plain, explained = make_project(cards(TERM)), make_project(cards(TERM + REASON))
+    assert run_deckgen("check", explained).exit_code == 0
+    assert [n.hash for n in prepare(plain).notes] == [n.hash for n in prepare(explained).notes]
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings, formats, and projects lint cannot read
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("settings, message", [
+    ("lint:\n  giveway: {min_words: 3}\n", "deckgen.yaml:9:3: unknown lint rule 'giveway' (did you mean 'giveaway'?)"),
+    ("lint:\n  giveaway: {min_words: 0}\n", "deckgen.yaml:9:25: lint setting 'giveaway.min_words' must be a whole number from 1, not 0"),
+    ("lint:\n  near_duplicate: {similarity: 2}\n", "lint setting 'near_duplicate.similarity' must be a number above 0 and at most 1, not 2"),
+    ("lint:\n  list_dump: {most: 3}\n", "deckgen.yaml:9:15: unknown 'list_dump' setting 'most' (its settings: max_items)"),
+    ("lint:\n  front_form: yes please\n", "lint rule 'front_form' must be false (off) or a mapping of its settings, not text"),
+    ("lint:\n  front_form: {verbs: name}\n", "lint setting 'front_form.verbs' must be a list of words, not text"),
+])
+def test_wrong_settings_are_located_problems(make_project: Make, settings: str, message: str) -> None:
+    project = make_project({"cards/causes.yaml": CLEAN_CARDS, **config(settings)})
+    result = lint(project)
+    assert result.exit_code == 1 and message in result.stderr
+    assert run_deckgen("check", project).exit_code == 0  # only lint reads its settings
+
+
+def test_a_project_with_errors_is_reported_as_check_reports_it(make_project: Make) -> None:
+    result = lint(make_project(cards("  - id: broken\n    front: Which?\n    backk: x\n")))
+    assert result.exit_code == 1 and "unknown field 'backk'" in result.stderr
+    as_json = json.loads(lint(make_project(cards("  - id: broken\n    front: Which?\n")), "--format", "json").stdout)
+    assert as_json["ok"] is False and as_json["problems"][0]["message"] == "missing field 'back'"
+
+
+def test_a_card_file_linked_out_of_the_project_is_refused_not_read(make_project: Make, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(CLEAN_CARDS, encoding="utf-8")
+    project = make_project({"cards/causes.yaml": None})
+    (project / "cards" / "causes.yaml").symlink_to(secret)
+    result = lint(project)
+    assert result.exit_code == 1 and "cards/causes.yaml: this is a link to a file outside the project" in result.stderr
+    assert "cards checked" not in result.stdout and findings(result) == []
+
+
+def test_github_format_annotates_each_finding(make_project: Make) -> None:
+    result = lint(make_project(cards(TERM)), "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "::warning file=cards/causes.yaml,line=4,col=12,title=deckgen lint%3A front_form::card 'bare': the front "
+        "'Calcification' is not a question, an instruction or a blank (ask ('What ...?'), instruct ('Name ...') "
+        "or hide the answer in a cloze, so that the learner knows what to recall)")
+
+
+def test_json_lists_every_rule_name_it_can_report(make_project: Make) -> None:
+    report = json.loads(lint(make_project(cards(TERM)), "--format", "json").stdout)
+    assert report["ok"] is False and {f["rule"] for f in report["findings"]} <= set(RULE_NAMES)
+    assert report["findings"][0]["card"] == "bare"
+
+
+def test_lint_project_is_the_library_call(make_project: Make) -> None:
+    report = lint_project(make_project(cards(TERM)))
+    assert [(f.card, f.rule, f.line, f.column) for f in report.unexplained] == [("bare", "front_form", 4, 12)]
+
+
+# ---------------------------------------------------------------------------------------------
+# A cloze card's answers are what Anki hides on it
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cloze_deletions_are_what_anki_hides(tmp_path: Path) -> None:
+    text = ("{{c1::calcium}} binds {{c2::phosphate {{c1::ions}}}} in {{c1::<b>dead</b> tissue::where?}}; "
+            "{{c3::crystals}} form")
+    col = open_collection(tmp_path)
+    try:
+        note = col.new_note(add_deckgen_note_type(col, NOTE_TYPES[CLOZE]))
+        note["Text"] = text
+        col.add_note(note, 1)  # type: ignore[arg-type]
+        for anki_card in note.cards():
+            hidden = re.findall(r'data-cloze="([^"]*)"', anki_card.question())
+            expected = [visible(html.unescape(value)) for value in hidden]
+            assert [visible(d) for d in cloze_deletions(text, anki_card.ord + 1)] == expected
+    finally:
+        col.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The indexes behind the fast rules miss nothing that comparing every pair would find
+# ---------------------------------------------------------------------------------------------
+
+
+def _random_notes(seed: int, count: int = 120) -> list[LearnerNote]:
+    """Basic notes of random text from a small vocabulary, so that many fronts and answers recur."""
+    rng = random.Random(seed)
+    vocabulary = "calcium phosphate tissue dead the injury salt of".split()
+
+    def text(low: int, high: int) -> str:
+        return " ".join(rng.choices(vocabulary, k=rng.randint(low, high)))
+
+    notes = [RenderedNote(f"n{i}", BASIC, (text(2, 7), text(1, 4), text(0, 9), ""), (), "cause", (),
+                          "cards/random.yaml", i + 1, 5, (0,), "", "") for i in range(count)]
+    return learner_notes(notes)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("similarity", [0.5, 0.8, 1.0])
+def test_near_duplicate_finds_every_pair_that_all_pairs_would(seed: int, similarity: float) -> None:
+    notes = _random_notes(seed)
+    cards = [card for note in notes for card in note.cards]
+    expected = {
+        (first.card_id, second.card_id)
+        for i, first in enumerate(cards) for second in cards[i + 1:]
+        if first.card_id != second.card_id and first.question_words and second.question_words
+        and len(set(first.question_words) & set(second.question_words))
+        / len(set(first.question_words) | set(second.question_words)) >= similarity - 1e-9
+    }
+    found = {(f.related[0], f.card.card_id) for f in near_duplicate.check(notes, {"similarity": similarity})}
+    assert found == expected and expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_giveaway_finds_every_answer_that_all_pairs_would(seed: int) -> None:
+    notes = _random_notes(seed)
+    expected = {
+        (giver.note.card_id, card.card_id, answer.words)
+        for giver in notes for other in notes if other is not giver
+        for card in other.cards for answer in card.answers
+        if len(answer.words) >= 2 and letters(answer.words) >= 4
+        and any(contains(seen, answer.words) for seen in giver.seen)
+        and answer.words not in {own.words for own_card in giver.cards for own in own_card.answers}
+    }
+    found = {(f.card.card_id, f.related[0], answer_words(f.message.split("'")[1]))
+             for f in giveaway.check(notes, {"min_words": 2, "min_letters": 4})}
+    assert found == expected and expected
