@@ -51,20 +51,17 @@ def read_inside(path: Path, shown: str, problems: list[Problem], *folders: Path,
         problems.append(Problem(shown, message="the file name is not UTF-8 text", hint="rename the file"))
         return None
     if parent_inside:
+        before = len(problems)
         data = _read_unlinked(path, shown, problems)
-        if data is not None or problems:
+        if data is not None or len(problems) > before:
             return data
     if not is_inside(path, *folders):
         problems.append(Problem(shown, message="this is a link to a file outside the project", hint=_COPY_IT))
         return None
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
-            problems.append(Problem(shown, message="this is not a regular file", hint="keep plain files in a project"))
-            return None
-        if info.st_size > MAX_FILE_BYTES:
-            problems.append(Problem(shown, message=f"the file is larger than deckgen's limit of "
-                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB", hint="split it into smaller files"))
+        refused = _unreadable(path.stat(), shown)
+        if refused is not None:
+            problems.append(refused)
             return None
         return path.read_bytes()
     except OSError as exc:
@@ -84,15 +81,21 @@ def _read_unlinked(path: Path, shown: str, problems: list[Problem]) -> bytes | N
         problems.append(Problem(shown, message=f"cannot read the file: {exc.strerror or exc}"))
         return None
     with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(shown, message="this is not a regular file", hint="keep plain files in a project"))
-            return None
-        if info.st_size > MAX_FILE_BYTES:
-            problems.append(Problem(shown, message=f"the file is larger than deckgen's limit of "
-                                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB", hint="split it into smaller files"))
+        refused = _unreadable(os.fstat(handle), shown)
+        if refused is not None:
+            problems.append(refused)
             return None
         return stream.read()
+
+
+def _unreadable(info: os.stat_result, shown: str) -> Problem | None:
+    """Why a file deckgen is about to read is refused: a FIFO or device would block, a huge file exhaust memory."""
+    if not stat.S_ISREG(info.st_mode):
+        return Problem(shown, message="this is not a regular file", hint="keep plain files in a project")
+    if info.st_size > MAX_FILE_BYTES:
+        return Problem(shown, message=f"the file is larger than deckgen's limit of "
+                       f"{MAX_FILE_BYTES // (1024 * 1024)} MiB", hint="split it into smaller files")
+    return None
 
 
 def _bad_name(name: str) -> bool:
