@@ -41,6 +41,8 @@ def test_new_project_builds_at_once_and_imports(tmp_path: Path, deckgen: Callabl
     assert "the deck 'Gout Deck'" in run.stdout
     check = deckgen("check", "--strict", project)
     assert (check.exit_code, check.stdout, check.stderr) == (0, "4 cards checked: 0 errors, 0 warnings\n", "")
+    lint = deckgen("lint", project)  # the examples show good cards: nothing to fix
+    assert lint.exit_code == 0, lint.stdout + lint.stderr
     build = deckgen("build", project)
     assert build.exit_code == 0, build.stderr
     config = yaml.safe_load((project / "deckgen.yaml").read_text())
