@@ -28,6 +28,7 @@ class Source:
 
     citation: str
     references: tuple[tuple[str, str | None], ...] = ()  # title None: cited in its text, missing from its list
+    untitled: str = ""  # shown for a cited number with no title here, e.g. "the source's list is unnumbered"
 
     def lists(self, number: str) -> bool:
         """Whether the source lists (or is known to cite) a reference with this number."""
@@ -193,13 +194,13 @@ def _sources(doc: YamlMap, read: Reader) -> dict[str, Source]:
 
 
 def _source(source_id: str, mapping: YamlMap, read: Reader) -> Source | None:
-    """A source: its citation as text, or a mapping with 'citation' and numbered 'references'."""
+    """A source: its citation as text, or a mapping with 'citation', numbered 'references' and 'untitled'."""
     value = mapping[source_id]
     if not isinstance(value, YamlMap):
         citation = read.text_value(value, mapping.value_pos[source_id], source_id,
                                    label=f"the citation of source '{source_id}'")
         return Source(citation.strip()) if citation is not None else None
-    read.unknown_keys(value, ("citation", "references"), f"key of source '{source_id}'")
+    read.unknown_keys(value, ("citation", "references", "untitled"), f"key of source '{source_id}'")
     citation = read.text(value, "citation", required=True)
     references = read.mapping(value, "references")
     listed = []
@@ -211,5 +212,6 @@ def _source(source_id: str, mapping: YamlMap, read: Reader) -> Source | None:
                                 label=f"reference {number} of source '{source_id}'")
         if title is not None:
             listed.append((str(number), title.strip()))
-    return Source(citation.strip(), tuple(listed)) if citation is not None else None
+    untitled = (read.text(value, "untitled") or "").strip()
+    return Source(citation.strip(), tuple(listed), untitled) if citation is not None else None
 

@@ -234,7 +234,8 @@ class Renderer:
             template = self.templates.sources
             items = [
                 {"id": s.id, "citation": Markup(self.markdown_html(s.citation)), "ref": s.ref,
-                 "references": [(n, Markup(self.markdown_html(t)) if t else None) for n, t in s.references]}
+                 "references": [(n, Markup(self.markdown_html(t)) if t else None) for n, t in s.references],
+                 "untitled": Markup(self.markdown_html(s.untitled)) if s.untitled else None}
                 for s in sources
             ]
             self._sources[sources] = template.render(sources=items).strip() if template else ""
@@ -328,6 +329,9 @@ class Renderer:
     def _source_html(self, source: Source) -> str:
         """A source in the deck description: its citation and the references it lists."""
         listed = "".join(f"<li>[{html.escape(n)}] {self.markdown_html(t)}</li>" for n, t in source.references if t)
+        if source.untitled:
+            untitled = ", ".join(html.escape(n) for n, t in source.references if not t)
+            listed += f"<li>{f'[{untitled}] ' if untitled else ''}<i>{self.markdown_html(source.untitled)}</i></li>"
         return self.markdown_html(source.citation) + (f'<ul class="source-references">{listed}</ul>' if listed else "")
 
     def deck_description(self) -> str:

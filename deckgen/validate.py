@@ -30,6 +30,7 @@ class SourceRef:
     citation: str
     ref: str | None = None
     references: tuple[tuple[str, str | None], ...] = ()  # (number, title; None: the source lists none)
+    untitled: str = ""  # the source's note for a number without a title
 
 
 class Identity(NamedTuple):
@@ -259,12 +260,12 @@ def _unlisted_refs(item: Value, source_id: str, source: Source, numbers: list[st
 @functools.lru_cache(maxsize=1024)
 def _source_ref(source: Source, source_id: str, ref: str | None) -> SourceRef:
     """One SourceRef for each distinct citation: cards cite the same few over and over."""
-    return SourceRef(source_id, source.citation, ref, _cited(source, ref))
+    return SourceRef(source_id, source.citation, ref, _cited(source, ref), source.untitled)
 
 
 def _cited(source: Source, ref: str | None) -> tuple[tuple[str, str | None], ...]:
     """The numbered references a card's 'ref' names, where its source lists numbered references."""
-    if not ref or not source.references:
+    if not ref or not (source.references or source.untitled):
         return ()
     numbers = [part for part in re.split(r"[\s,;]+", ref) if part]
     if not all(number.isdigit() for number in numbers):
