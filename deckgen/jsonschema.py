@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
-from .config import _ID, _KEYS as CONFIG_KEYS, CSS_MODES, ProjectConfig, load_config
+from .config import _ID, _KEYS as CONFIG_KEYS, CSS_MODES, SOURCE_KEYS, ProjectConfig, load_config
 from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
 from .lint.rules import RULE_NAMES, RULES
@@ -266,10 +266,14 @@ def _options_schema() -> Schema:
 
 def _config_key_schemas() -> dict[str, Schema]:
     text = {"type": "string"}
+    source_keys: dict[str, Schema] = {
+        "citation": TEXT,
+        "references": {"type": "object", "additionalProperties": {"anyOf": [TEXT, {"type": "null"}]},
+                       "description": "Number -> title; empty: cited in the text, missing from its list"},
+        "untitled": _described(TEXT, "Shown for a cited number the references give no title"),
+    }
     source = {"anyOf": [TEXT, {"type": "object", "required": ["citation"], "additionalProperties": False,
-                               "properties": {"citation": TEXT, "references": {
-                                   "type": "object", "additionalProperties": {"anyOf": [TEXT, {"type": "null"}]},
-                                   "description": "Number -> title; empty: cited in the text, missing from its list"}}}]}
+                               "properties": {key: source_keys.get(key, {}) for key in SOURCE_KEYS}}]}
     return {
         "deck": {"type": "string", "pattern": r"^(?!\s*::)(?!.*::\s*$)(?!.*::\s*::).*\S",
                  "description": "The root deck's name; 'Parent::Deck' puts it inside other decks"},
