@@ -135,6 +135,9 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
     if options.frozen and old_lock != project.lock:
         problems.append(_frozen_problem(project.report))
+    if options.frozen and old_lock.merged:
+        problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
+                                hint="run 'deckgen build' without --frozen and commit deckgen.lock"))
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
@@ -284,7 +287,8 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     if options.report and not options.report.parent.is_dir():
         raise ProjectError([Problem(str(options.report), message="cannot write the report: no such folder")])
     renderer = Renderer(project.config, project.templates)
-    write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format)
+    write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
+                                             or bool(project.old_lock.merged))
     written: list[str] = []
     next_lock = None
     try:
@@ -303,6 +307,9 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     finally:
         if next_lock is not None:
             next_lock.unlink(missing_ok=True)
+    from .jsonschema import refresh_schemas  # it reads deckgen's definitions, lint's among them
+
+    refresh_schemas(root)
     if options.use_cache:
         record_build(root, options.output, output, options.stamp_settings(), project.config.media)
     return BuildResult(project, output)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -17,7 +18,7 @@ import click
 from . import __version__
 from .cache import current_package
 from .options import BuildOptions
-from .problems import ProjectError, summary, warnings
+from .problems import ERROR, Problem, ProjectError, github_annotation, summary
 
 if TYPE_CHECKING:
     from .build import Project
@@ -76,8 +77,8 @@ def build_command(project_dir: Path, output: Path | None, frozen: bool, report: 
 
 @main.command("check")
 @PROJECT_DIR
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="How to print the problems.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="How to print the problems (github: GitHub Actions annotations).")
 @STRICT
 def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     """Check everything `build` would use, without writing anything.
@@ -93,9 +94,15 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
         if output_format == "json":
             click.echo(_json_report(exc.problems, ok=False))
             sys.exit(1)
+        if output_format == "github":
+            _echo_github(exc.problems, project_dir)
+            sys.exit(1)
         raise
     if output_format == "json":
         click.echo(_json_report(project.problems, ok=True))
+        return
+    if output_format == "github":
+        _echo_github(project.problems, project_dir)
         return
     _echo_warnings(project)
     count = len(project.notes)
@@ -163,6 +170,65 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     click.echo(f"wrote {result.index}: {result.cards} cards of {result.notes} notes")
 
 
+@main.command("new")
+@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--deck", help="The deck's name in Anki. [default: from the folder's name]")
+@click.option("--key", help="The project key that seeds every Anki id. [default: from the deck name]")
+@click.option("--flat", is_flag=True, help="No groups: every card in the deck itself, no subdecks.")
+@click.option("--no-git", is_flag=True, help="Do not run git (no 'git init', no merge driver set up).")
+def new_command(project_dir: Path, deck: str | None, key: str | None, flat: bool, no_git: bool) -> None:
+    """Start a deck project in a new or empty folder: it builds at once.
+
+    Writes deckgen.yaml (with the groups cause, mechanism and treatment unless --flat), one example
+    card of each card type, a card type of the project's own, .gitignore, a GitHub Actions
+    workflow, editor schemas and settings, and sets up git to merge deckgen.lock.
+    """
+    from .scaffold import new_project
+
+    made = new_project(project_dir, deck, key, flat, git=not no_git)
+    click.echo(f"created {project_dir}: the deck '{made.deck}' with {len(made.files)} files")
+    click.echo(made.git)
+    here = "" if project_dir.resolve() == Path.cwd().resolve() else f"cd {shlex.quote(str(project_dir))}\n  "
+    click.echo(f"next:\n  {here}deckgen preview --serve   # every card as Anki shows it, updated as you edit\n"
+               "  deckgen build             # the .apkg to import in Anki, in dist/")
+
+
+@main.command("schema")
+@PROJECT_DIR
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the schemas to. [default: schemas/ in the project]")
+def schema_command(project_dir: Path, output: Path | None) -> None:
+    """Write JSON Schemas of the project's card files and of deckgen.yaml, for YAML editors.
+
+    Editors that use yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains)
+    then complete and check card files while you type. `deckgen build` keeps them up to date.
+    """
+    from .jsonschema import write_schemas
+
+    for path in write_schemas(project_dir, output):
+        click.echo(f"wrote {path}")
+
+
+@main.command("lock-merge")
+@click.argument("base", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ours", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("theirs", type=click.Path(dir_okay=False, path_type=Path))
+def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
+    """git's merge driver for deckgen.lock: merge THEIRS and BASE into OURS.
+
+    Set up once per clone (deckgen new does it):
+    git config merge.deckgen-lock.driver "deckgen lock-merge %O %A %B"
+    with 'deckgen.lock merge=deckgen-lock' in .gitattributes.
+    """
+    from .lockmerge import LockMergeError, merge_files
+
+    try:
+        merged = merge_files(base, ours, theirs)
+    except (LockMergeError, OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"deckgen.lock: cannot merge ({exc}); resolve it by hand") from None
+    click.echo(f"deckgen.lock: {merged.describe()}", err=True)
+
+
 def _serve(project_dir: Path, out_dir: Path, port: int, strict: bool) -> None:
     from .serve import PreviewServer
 
@@ -184,6 +250,24 @@ def _echo_rebuild(outcome: Rebuild) -> None:
     for problem in outcome.problems:
         click.echo(str(problem), err=True)
     click.echo(f"not built: {summary(outcome.problems)}; the page shows the problems", err=True)
+
+
+def _echo_github(problems: list[Problem], project_dir: Path) -> None:
+    """Annotations on the files of the repository the workflow checked out, then the summary."""
+    for problem in problems:
+        click.echo(github_annotation(problem, _repository_path(project_dir, problem.path)))
+    click.echo(summary(problems))
+
+
+def _repository_path(project_dir: Path, path: str) -> str:
+    """A problem's path as GitHub names files: relative to the checkout (the working directory)."""
+    if path.startswith("<"):
+        return path
+    full = project_dir / path
+    try:
+        return full.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return full.as_posix()
 
 
 def _json_report(problems: list, ok: bool) -> str:  # type: ignore[type-arg]
@@ -226,8 +310,9 @@ def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
 
 
 def _echo_warnings(project: Project) -> None:
-    for problem in warnings(project.problems):
-        click.echo(str(problem), err=True)
+    for problem in project.problems:
+        if problem.severity != ERROR:
+            click.echo(str(problem), err=True)
 
 
 def _echo_summary(project: Project, output: Path) -> None:

@@ -19,6 +19,7 @@ _KEYS = (
     "html", "media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
 )
 CSS_MODES = ("add", "replace")
+SOURCE_KEYS = ("citation", "references", "untitled")  # of a source written as a mapping
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -200,7 +201,7 @@ def _source(source_id: str, mapping: YamlMap, read: Reader) -> Source | None:
         citation = read.text_value(value, mapping.value_pos[source_id], source_id,
                                    label=f"the citation of source '{source_id}'")
         return Source(citation.strip()) if citation is not None else None
-    read.unknown_keys(value, ("citation", "references", "untitled"), f"key of source '{source_id}'")
+    read.unknown_keys(value, SOURCE_KEYS, f"key of source '{source_id}'")
     citation = read.text(value, "citation", required=True)
     references = read.mapping(value, "references")
     listed = []

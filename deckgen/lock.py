@@ -22,7 +22,7 @@ import orjson
 
 from .notetypes import NoteType
 from .confine import read_inside
-from .problems import Problem, ProjectError
+from .problems import NOTE, Problem, ProjectError
 from .scratch import unique_temporary
 from .render import RenderedNote
 
@@ -56,6 +56,7 @@ class Lock:
     deck_options: dict[str, Entry] = field(default_factory=dict)  # the preset `options:` gives, if any
     guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
+    merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
     def to_json(self) -> str:
         """Stable, diff-friendly JSON: sorted keys, one entry a line."""
@@ -116,6 +117,11 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
     if raw is None:
         return Lock()
     try:
+        if has_conflict_markers(raw):
+            lock = _merged_lock(raw)
+            problems.append(Problem(LOCK_FILE, message=lock.merged, severity=NOTE,
+                                    hint="'deckgen build' writes the merged lock: commit it"))
+            return lock
         data = orjson.loads(raw)
         return _lock_from(data)
     except LockValueError as exc:
@@ -126,6 +132,20 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
         problems.append(Problem(LOCK_FILE, message=f"the lock file is damaged ({exc})",
                                 hint="restore it from version control; deleting it makes every note look new"))
         return Lock()
+
+
+def _merged_lock(data: bytes) -> Lock:
+    """A lock git left with conflict markers: both sides merged (deckgen.lockmerge), to be rewritten."""
+    from .lockmerge import merge_conflicted
+
+    merge = merge_conflicted(data.decode("utf-8"))
+    merge.lock.merged = "the lock held git conflict markers; deckgen " + merge.describe()
+    return merge.lock
+
+
+def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
+    """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
+    return _lock_from(data)
 
 
 def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
@@ -146,6 +166,11 @@ def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
     guids = {str(key): str(v) for key, v in data.get("guids", {}).items()}
     return Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+
+
+def has_conflict_markers(data: bytes) -> bool:
+    """Whether a file holds git's conflict markers (checked before parsing: it is cheap)."""
+    return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
 
 
 class LockValueError(ValueError):

@@ -10,6 +10,7 @@ import click
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # something deckgen did that the author should know of; never fails a build
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +32,7 @@ class Problem:
         what = f"card '{self.card}': {self.message}" if self.card else self.message
         if self.hint:
             what += f" ({self.hint})"
-        prefix = "warning: " if self.severity == WARNING else ""
+        prefix = f"{self.severity}: " if self.severity != ERROR else ""
         return f"{where}: {prefix}{what}"
 
     def to_json(self) -> dict[str, object]:
@@ -69,7 +70,27 @@ def warnings(problems: Iterable[Problem]) -> list[Problem]:
 
 def blocking(problems: Iterable[Problem], strict: bool) -> list[Problem]:
     """The problems that stop a build: errors, and warnings too under --strict."""
-    return list(problems) if strict else errors(problems)
+    return [p for p in problems if p.severity != NOTE] if strict else errors(problems)
+
+
+def github_annotation(problem: Problem, path: str) -> str:
+    """The problem as a GitHub Actions workflow command (`::error file=...,line=...,col=...::...`)."""
+    kind = {ERROR: "error", WARNING: "warning"}.get(problem.severity, "notice")
+    where = [f"file={_escape(path, True)}"]
+    if problem.line:
+        where.append(f"line={problem.line}")
+        if problem.column:
+            where.append(f"col={problem.column}")
+    text = f"card '{problem.card}': {problem.message}" if problem.card else problem.message
+    if problem.hint:
+        text += f" ({problem.hint})"
+    return f"::{kind} {','.join(where)}::{_escape(text, False)}"
+
+
+def _escape(text: str, is_property: bool) -> str:
+    """GitHub's escaping of workflow command values: %, line breaks, and ':' ',' in properties."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if is_property else text
 
 
 def summary(problems: list[Problem]) -> str:

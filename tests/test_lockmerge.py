@@ -1,0 +1,259 @@
+"""Two authors on two branches: `git merge` of deckgen.lock, with real git, through deckgen's merge driver
+and through a lock left with git's conflict markers. After the merge the build succeeds, the lock is
+valid and the release report is right."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import orjson
+import pytest
+from conftest import REPO, run_deckgen, write_project
+
+from deckgen.lock import Entry, Lock, lock_from_data
+from deckgen.lockmerge import merge_texts, split_conflict
+
+CONFIG = "deck: Merge Test\nkey: merge-test\ngroups:\n  cause: Causes\n"
+BASE_TIME, OURS_TIME, THEIRS_TIME, MERGE_TIME = 1_700_000_000, 1_700_001_000, 1_700_002_000, 1_700_003_000
+
+
+def card(card_id: str, back: str = "answer") -> str:
+    return f"group: cause\ncards:\n  - id: {card_id}\n    front: Question {card_id}?\n    back: {back}\n"
+
+
+class Repo:
+    """A deck repository in a temporary folder, driven with real git and deckgen."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, driver: bool) -> None:
+        self.root = root
+        self.monkeypatch = monkeypatch
+        home = root.parent / "home"
+        home.mkdir(exist_ok=True)
+        self.env = {**os.environ, "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1", "PYTHONPATH": str(REPO),
+                    "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@localhost",
+                    "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@localhost"}
+        self.env.pop("GIT_DIR", None)
+        write_project(root, {"deckgen.yaml": CONFIG, ".gitignore": "dist/\n",
+                             ".gitattributes": "deckgen.lock merge=deckgen-lock\n",
+                             **{f"cards/{c}.yaml": card(c) for c in ("b", "c", "e")}}, base=False)
+        self.git("init", "-q", "-b", "main")
+        if driver:
+            self.git("config", "merge.deckgen-lock.driver", f"{sys.executable} -m deckgen lock-merge %O %A %B")
+        self.build(BASE_TIME)
+        self.commit("base")
+
+    def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", *args], cwd=self.root, env=self.env, text=True, capture_output=True,
+                              check=check)
+
+    def build(self, now: int) -> list[str]:
+        """`deckgen build` at a given time; its report lines."""
+        self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(now))
+        run = run_deckgen("build", "--no-cache", self.root)
+        assert run.exit_code == 0, run.stdout + run.stderr
+        return [line.strip() for line in run.stdout.splitlines()[2:]]
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+
+    def branch(self, name: str, files: dict[str, str | None], now: int) -> None:
+        """A branch off main that changes some card files, built and committed."""
+        self.git("checkout", "-q", "-b", name, "main")
+        write_project(self.root, files, base=False)
+        self.build(now)
+        self.commit(name)
+        self.git("checkout", "-q", "main")
+
+    def lock(self) -> dict:  # type: ignore[type-arg]
+        data = orjson.loads((self.root / "deckgen.lock").read_bytes())
+        lock_from_data(data)  # a lock deckgen reads
+        return data
+
+
+def merge(repo: Repo, resolve: dict[str, str] | None = None) -> list[str]:
+    """Merge branch 'one' into main (it goes through), then 'two'; resolve card files; build; the report."""
+    assert repo.git("merge", "-q", "--no-edit", "one").returncode == 0
+    second = repo.git("merge", "-q", "--no-edit", "two", check=False)
+    conflicted = repo.git("diff", "--name-only", "--diff-filter=U").stdout.split()
+    if resolve:
+        write_project(repo.root, resolve, base=False)
+    return [second.returncode, conflicted, repo.build(MERGE_TIME)]  # type: ignore[list-item]
+
+
+SCENARIOS = {
+    # name: (branch one's files, branch two's files)
+    "adjacent-cards-edited": ({"cards/b.yaml": card("b", "one")}, {"cards/c.yaml": card("c", "two")}),
+    "neighbouring-ids-added": ({"cards/d1.yaml": card("d1")}, {"cards/d2.yaml": card("d2")}),
+    "card-removed": ({"cards/c.yaml": None}, {"cards/b.yaml": card("b", "two")}),
+}
+
+
+@pytest.mark.parametrize("driver", [True, False], ids=["merge-driver", "conflict-markers"])
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_branches_merge_and_build(name: str, driver: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "deck", monkeypatch, driver)
+    one, two = SCENARIOS[name]
+    repo.branch("one", one, OURS_TIME)
+    repo.branch("two", two, THEIRS_TIME)
+    status, conflicted, report = merge(repo)
+    assert (status, conflicted) == ((0, []) if driver else (1, ["deckgen.lock"]))
+    assert report == ["no changes since the lock"]  # both branches' changes are in the merged lock
+    lock = repo.lock()
+    cards = {key: row[1] for key, row in lock["cards"].items()}
+    expected = {
+        "adjacent-cards-edited": ({"b": OURS_TIME, "c": THEIRS_TIME, "e": BASE_TIME}, {}),
+        "neighbouring-ids-added": ({"b": BASE_TIME, "c": BASE_TIME, "d1": OURS_TIME, "d2": THEIRS_TIME,
+                                    "e": BASE_TIME}, {}),
+        "card-removed": ({"b": THEIRS_TIME, "e": BASE_TIME}, {"c": OURS_TIME}),
+    }[name]
+    assert (cards, lock["removed"]) == expected
+    assert "<<<<<<<" not in (repo.root / "deckgen.lock").read_text()
+    assert repo.build(MERGE_TIME + 1) == ["no changes since the lock"]
+
+
+@pytest.mark.parametrize("driver", [True, False], ids=["merge-driver", "conflict-markers"])
+def test_both_edit_the_same_card(driver: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "deck", monkeypatch, driver)
+    repo.branch("one", {"cards/b.yaml": card("b", "one")}, OURS_TIME)
+    repo.branch("two", {"cards/b.yaml": card("b", "two")}, THEIRS_TIME)
+    # The card file conflicts as text: the authors settle on the first branch's wording.
+    status, conflicted, report = merge(repo, resolve={"cards/b.yaml": card("b", "one")})
+    assert status == 1 and set(conflicted) == ({"cards/b.yaml"} if driver else {"cards/b.yaml", "deckgen.lock"})
+    assert report == ["changed: b"]  # learners who have the second branch's text get the first one's
+    row = repo.lock()["cards"]["b"]
+    assert row[1] == MERGE_TIME > THEIRS_TIME and row[2] == BASE_TIME
+
+
+def test_check_reads_a_conflicted_lock_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = Repo(tmp_path / "deck", monkeypatch, driver=False)
+    repo.branch("one", {"cards/b.yaml": card("b", "one")}, OURS_TIME)
+    repo.branch("two", {"cards/c.yaml": card("c", "two")}, THEIRS_TIME)
+    repo.git("merge", "-q", "--no-edit", "one")
+    repo.git("merge", "-q", "--no-edit", "two", check=False)
+    before = (repo.root / "deckgen.lock").read_text()
+    check = run_deckgen("check", repo.root)
+    assert check.exit_code == 0 and before == (repo.root / "deckgen.lock").read_text()
+    assert check.stderr.startswith("deckgen.lock: note: the lock held git conflict markers; deckgen merged both sides")
+    frozen = run_deckgen("build", "--frozen", repo.root)
+    assert frozen.exit_code == 1 and "deckgen.lock: the lock holds git conflict markers" in frozen.stderr
+    assert run_deckgen("check", "--strict", repo.root).exit_code == 0  # a note is not a warning
+
+
+def _lock(cards: dict[str, list[object]], removed: dict[str, int] | None = None) -> str:
+    return json.dumps({"format": 2, "note_types": {}, "card_columns": ["hash", "mtime", "added", "group", "type"],
+                       "cards": cards, "removed": removed or {}}, indent=1)
+
+
+def test_without_a_base_the_later_time_wins_and_a_removal_beats_older_entries() -> None:
+    ours = _lock({"a": ["h1", 5, 1, "", "basic"], "b": ["h2", 3, 1, "", "basic"]})
+    theirs = _lock({"a": ["h3", 7, 1, "", "basic"]}, removed={"b": 4})
+    merged = merge_texts(None, ours, theirs)
+    assert merged.lock.cards["a"].hash == "h3" and "b" not in merged.lock.cards and merged.lock.removed == {"b": 4}
+    later = merge_texts(None, _lock({"b": ["h4", 9, 1, "", "basic"]}), theirs)  # changed after the removal
+    assert later.lock.cards["b"].hash == "h4" and later.lock.removed == {}
+
+
+def test_with_a_base_a_removal_loses_to_a_change_on_the_other_side() -> None:
+    base = _lock({"b": ["h2", 3, 1, "", "basic"]})
+    changed = _lock({"b": ["h5", 9, 1, "", "basic"]})
+    removed = _lock({}, removed={"b": 12})
+    assert merge_texts(base, changed, removed).lock.cards["b"].hash == "h5"
+    assert merge_texts(base, base, removed).lock.cards == {}
+
+
+def test_unknown_top_level_tables_are_merged_entry_by_entry() -> None:
+    def side(table: dict[str, object]) -> str:
+        return _lock({})[:-2] + ', "renamed": ' + json.dumps(table) + "\n}"
+
+    base, ours, theirs = side({}), side({"x": {"to": "y", "mtime": 4}}), side({"z": {"to": "w", "mtime": 5}})
+    from deckgen.lockmerge import _data, _Merger
+
+    merged = _Merger(_data(base), _data(ours), _data(theirs)).run()
+    assert merged["renamed"] == {"x": {"to": "y", "mtime": 4}, "z": {"to": "w", "mtime": 5}}
+
+
+def test_diff3_markers_give_the_base() -> None:
+    text = "a\n<<<<<<< ours\nb1\n||||||| base\nb0\n=======\nb2\n>>>>>>> theirs\nc\n"
+    assert split_conflict(text) == ("a\nb0\nc\n", "a\nb1\nc\n", "a\nb2\nc\n")
+    assert split_conflict(text.replace("||||||| base\nb0\n", ""))[0] is None
+
+
+def test_pathological_markers_fail_as_a_damaged_lock(make_project: Callable[..., Path]) -> None:
+    project = make_project({"deckgen.lock": "<<<<<<< ours\n{\n=======\n"})
+    run = run_deckgen("check", project)
+    assert run.exit_code == 1 and "deckgen.lock: the lock file is damaged" in run.stderr
+
+
+def test_merge_driver_refuses_what_is_not_a_lock(tmp_path: Path) -> None:
+    paths = [tmp_path / name for name in ("base", "ours", "theirs")]
+    for path, text in zip(paths, [_lock({}), "not json", _lock({})]):
+        path.write_text(text)
+    run = run_deckgen("lock-merge", *paths)
+    assert run.exit_code == 1 and "deckgen.lock: cannot merge" in run.stderr
+    assert paths[1].read_text() == "not json"  # left for git to mark as a conflict
+
+
+def test_every_table_of_the_lock_merges_entry_by_entry() -> None:
+    """Tables the lock has besides cards (deck options, note types) merge like the cards."""
+    def side(preset: str, mtime: int, note_type_mtime: int) -> str:
+        data = json.loads(_lock({"a": ["h1", 5, 1, "", "basic"]}))
+        data["deck_options"] = {"preset": {"hash": preset, "mtime": mtime, "added": 1}}
+        data["note_types"] = {"basic": {"hash": f"n{note_type_mtime}", "mtime": note_type_mtime, "added": 1,
+                                        "fields": ["Front", "Back", "Extra", "Sources"], "templates": ["Card 1"]}}
+        return json.dumps(data)
+
+    base, ours, theirs = side("p0", 2, 2), side("p1", 8, 2), side("p0", 2, 9)
+    for merged in (merge_texts(base, ours, theirs).lock, merge_texts(None, ours, theirs).lock):
+        assert merged.deck_options["preset"].hash == "p1" and merged.note_types["basic"].mtime == 9
+
+
+@pytest.mark.parametrize("style", ["merge", "diff3"])
+def test_conflict_markers_of_many_random_merges(tmp_path: Path, style: str) -> None:
+    """git merge-file on random edits of both sides: the sides rebuilt from its markers always merge, and
+    an entry changed on one side only comes from that side."""
+    rng = random.Random(14)
+    conflicted = 0
+
+    def lock_text(cards: dict[str, Entry], removed: dict[str, int]) -> str:
+        return Lock(cards=cards, removed=removed).to_json()
+
+    for _ in range(40):
+        base = {f"c{n:02d}": Entry(f"h{n}", 100, 100, "", "basic") for n in range(rng.randint(1, 12))}
+        sides = []
+        for time in (200, 300):
+            cards, removed = dict(base), {}
+            for card_id in list(cards):
+                roll = rng.random()
+                if roll < 0.25:
+                    cards[card_id] = Entry(f"{card_id}@{time}", time, 100, "", "basic")
+                elif roll < 0.35:
+                    del cards[card_id]
+                    removed[card_id] = time
+            for n in range(rng.randint(0, 2)):
+                cards[f"c{rng.randint(0, 15):02d}{'ab'[time == 300]}"] = Entry(f"new@{time}", time, time, "", "basic")
+            sides.append((cards, removed))
+        paths = [tmp_path / name for name in ("ours", "base", "theirs")]
+        for path, (cards, removed) in zip(paths, [sides[0], (base, {}), sides[1]]):
+            path.write_text(lock_text(cards, removed))
+        marked = subprocess.run(["git", "merge-file", "-p", *([f"--{style}"] if style == "diff3" else []),
+                                 *map(str, paths)], capture_output=True, text=True).stdout
+        merged = merge_texts(*split_conflict(marked)).lock if "<<<<<<<" in marked else None
+        if merged is None:
+            continue
+        conflicted += 1
+        for card_id in base.keys() | sides[0][0].keys() | sides[1][0].keys():
+            ours, theirs = sides[0][0].get(card_id), sides[1][0].get(card_id)
+            before = base.get(card_id)
+            if ours == before and theirs is not None:
+                assert merged.cards.get(card_id) == theirs
+            if theirs == before and ours is not None:
+                assert merged.cards.get(card_id) == ours
+        assert all(merged.cards[c].mtime >= base[c].mtime for c in merged.cards if c in base)
+    assert conflicted >= 20
