@@ -125,6 +125,7 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
 # and closes as next to a placeholder), single spaces only, not the start of a numbered list
 # ('1.', '2)'), not inside a tag and not where a tag would start ('<b', '</b', '<!').
 _INERT = re.compile(r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
+_INERT_SPLIT = re.compile(f"({_INERT.pattern})")  # one pass gives the runs and what lies between them
 _MARK = "\ue010"  # stands for one inert run in a shape
 _OPEN, _CLOSE = "\ue011", "\ue012"  # around a run's number, while a shape is converted and checked
 _NUMBERED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
@@ -147,8 +148,8 @@ def shape(value: str) -> Shape | None:
     """
     if "&" in value or _MARK in value or _OPEN in value or _CLOSE in value:
         return None
-    texts = _INERT.findall(value)
-    return Shape(_INERT.sub(_MARK, value), tuple(texts)) if texts else None
+    parts = _INERT_SPLIT.split(value)  # text between runs, a run, text between runs, ...
+    return Shape(_MARK.join(parts[0::2]), tuple(parts[1::2])) if len(parts) > 1 else None
 
 
 def fill(form: str, texts: tuple[str, ...]) -> str:

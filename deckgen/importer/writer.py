@@ -177,29 +177,40 @@ def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: 
 
 def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
               renderer: FieldConverter) -> list[WrittenNote]:
+    """Each note with its card id and its values as written and as the project renders them."""
     taken: set[str] = set()
+    rendered: dict[str, str] = {"": ""}  # a written value -> what the project renders it to (values repeat)
     written = []
-    rendered: dict[str, str] = {}
     for note, row in zip(deck.notes, rows):
         plan = plans[note.note_type]
-        values = {}
-        shown = [""] * len(plan.note_type.fields)
-        for position, converted in enumerate(row):
-            original = note.fields[position]
-            if not original:
-                continue
-            if plan.modes[position] == RAW:  # printed with |safe, as the original has it
-                values[plan.data_keys[position]] = original
-                shown[position] = original.strip()
-                continue
-            values[plan.data_keys[position]] = converted.text
-            if converted.text not in rendered:
-                rendered[converted.text] = _rendered(converted, renderer)
-            shown[position] = rendered[converted.text]
-        sort_value = note.fields[min(plan.note_type.sort_field, len(note.fields) - 1)] if note.fields else ""
+        values, shown = _note_values(note, row, plan, rendered, renderer)
+        fields = note.fields
+        sort_value = fields[min(plan.note_type.sort_field, len(fields) - 1)] if fields else ""
         card_id = unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken)
-        written.append(WrittenNote(card_id, note, values, tuple(shown)))
+        written.append(WrittenNote(card_id, note, values, shown))
     return written
+
+
+def _note_values(note: ImportedNote, row: list[Converted], plan: CardTypePlan, rendered: dict[str, str],
+                 renderer: FieldConverter) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A note's values by data key as its card file has them, and each field as the project renders it."""
+    values = {}
+    shown = [""] * len(plan.note_type.fields)
+    keys, modes = plan.data_keys, plan.modes
+    for position, (original, converted) in enumerate(zip(note.fields, row)):
+        if not original:
+            continue
+        if modes[position] == RAW:  # printed with |safe, as the original has it
+            values[keys[position]] = original
+            shown[position] = original.strip()
+            continue
+        text = converted.text
+        values[keys[position]] = text
+        html = rendered.get(text)
+        if html is None:
+            html = rendered[text] = _rendered(converted, renderer)
+        shown[position] = html
+    return values, tuple(shown)
 
 
 def _card_text(text: str) -> str:
