@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -38,15 +37,13 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
     media, missing, problems = _media_files(deck, plans)
-    with ThreadPoolExecutor(1) as background:  # the media files are written while the cards are converted
-        media_written = background.submit(_write_media, root / "media", deck.media, media)
-        notes, allow_html = convert_fields(deck, plans, progress)
-        key = options.key or slug(layout.root.split("::")[-1]) or "deck"
-        _write_config(root, deck, layout, key, allow_html)
-        for plan in plans.values():
-            write_note_type(root, plan)
-        card_files = write_cards(root, layout, plans, notes)
-        media_written.result()  # the build below needs them (and this raises what writing them raised)
+    notes, allow_html = convert_fields(deck, plans, progress)
+    key = options.key or slug(layout.root.split("::")[-1]) or "deck"
+    _write_config(root, deck, layout, key, allow_html)
+    for plan in plans.values():
+        write_note_type(root, plan)
+    card_files = write_cards(root, layout, plans, notes)
+    _write_media(root / "media", deck.media, media)
     problems += seed_lock(root, card_files, plans, missing, str(deck.source))
     return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
                         warnings(problems))
@@ -69,7 +66,6 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[li
 
 
 def _write_media(folder: Path, content: dict[str, bytes], names: list[str]) -> None:
-    """media/ and its files: file system calls that let the GIL go, so a thread overlaps them with the conversion."""
     folder.mkdir()
     for name in names:
         (folder / name).write_bytes(content[name])
