@@ -22,6 +22,7 @@ from .yamlsource import (
 )
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project\'s or note type\'s key: safe in file names and ids
 
 
 def describe(value: Value) -> str:
