@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -134,13 +133,6 @@ EXPECTED_ORDS = {  # which templates have something to ask, note by note
 def drug_project(make_project: Callable[..., Path]) -> Path:
     return make_project(DRUG_FILES)
 
-
-@pytest.fixture
-def learner(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "learner").mkdir()
-    col = open_collection(tmp_path / "learner")
-    yield col
-    col.close()
 
 
 def _notes_by_guid(col: Collection) -> dict[str, list]:  # type: ignore[type-arg]
