@@ -18,8 +18,9 @@ from .deckoptions import DAILY_LIMIT, MAX_INTERVAL, NEW_CARD_ORDERS, OPTION_KEYS
 from .layout import GROUP_KEY
 from .lint.rules import RULE_NAMES, RULES
 from .load import DEFAULT_TYPE, FILE_KEYS
+from .notetypes import MAX_ID
 from .confine import check_output
-from .notetype_files import KINDS, MAX_ID, NOTE_TYPE_KEYS, TEMPLATE_KEYS
+from .notetype_files import KINDS, NOTE_TYPE_KEYS, TEMPLATE_KEYS
 from .problems import Problem, ProjectError
 from .schema import KEY
 

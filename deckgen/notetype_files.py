@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .anki_render import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
-from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
+from .notetypes import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
 from .problems import Problem, did_you_mean
 from .confine import read_inside
 from .names import REMOTE_HINT, remote_problem
@@ -25,7 +25,6 @@ KINDS = ("standard", "cloze")
 NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "sort_field", "sources_field", "css", "templates")
 TEMPLATE_KEYS = ("name", "front", "back")
 _STRIPPED = re.compile(r'[:{}"]')
-MAX_ID = (1 << 63) - 1  # Anki's ids are signed 64-bit integers
 _CLOZE_NUMBER = re.compile(r"c\d+")
 UNSHOWN_FIELDS = ("CardID",)  # Anki's special fields the preview cannot show
 
