@@ -106,13 +106,24 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
                      fields=options.fields) as compiling:
         old_lock = read_lock(root, lock_problems)  # while the workers, if any, start on the card files
         results = compiling.results(progress)
+    return assemble(config, templates, results, old_lock, options, problems, lock_problems)
+
+
+def assemble(config: ProjectConfig, templates: Templates, results: list[FileResult], old_lock: Lock,
+             options: BuildOptions, problems: list[Problem], lock_problems: list[Problem] | None = None) -> Project:
+    """The project from its compiled card files: the checks across cards, media, identities and the next lock.
+
+    `problems` are those found before the card files (config, templates); raises ProjectError if
+    the project cannot be built.
+    """
+    problems = list(problems)
     notes = [note for result in results for note in result.notes]
     problems += [problem for result in results for problem in result.problems]
     problems += _duplicate_ids(results)
     if not any(result.ids for result in results) and not problems:
         problems.append(Problem(CARDS_DIR, message="the project has no cards",
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
-    problems += lock_problems
+    problems += lock_problems or []
     problems += _remote_description(config, templates)
     problems += _merged_tags(results)
     media = collect_media(config, notes, problems)

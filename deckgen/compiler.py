@@ -139,10 +139,10 @@ class Compiler:
                     if valid.identity is not None:  # type: ignore[union-attr]
                         identities[note.card_id] = valid.identity  # type: ignore[union-attr]
         ids = [(card.id, card.pos.line, card.pos.column) for card in cards]
-        return FileResult(path, notes, ids, problems, _first_cards(notes), identities)
+        return FileResult(path, notes, ids, problems, first_cards(notes), identities)
 
 
-def _first_cards(notes: list[RenderedNote]) -> dict[str, tuple[str, int, int]]:
+def first_cards(notes: list[RenderedNote]) -> dict[str, tuple[str, int, int]]:
     """Each tag of a file with the first card that has it: enough to find tags Anki would merge."""
     first: dict[str, tuple[str, int, int]] = {}
     for note in notes:

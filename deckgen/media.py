@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from pathlib import Path, PurePath
 from typing import Iterable
@@ -40,16 +41,37 @@ def collect_media(
     media_dir = config.media_dir
     found: dict[str, Path] = {}
     referenced: set[str] = set()
+    plain_files = _inside(media_dir, config.root) and _lexically_inside(media_dir, config.root)
     for note in notes:
         for name in note.media:
             referenced.add(name)
-            path = _resolve(config, media_dir, name, note, problems)
+            path = (_plain_file(media_dir, name) if plain_files else None) or _resolve(
+                config, media_dir, name, note, problems)
             if path is not None:
                 found[name] = path
     for path in _template_media(config, media_dir, problems):
         found.setdefault(path.name, path)
     _warn_unused(config, media_dir, referenced, problems)
     return found
+
+
+def _lexically_inside(path: Path, folder: Path) -> bool:
+    return Path(os.path.abspath(path)).is_relative_to(os.path.abspath(folder))
+
+
+def _plain_file(media_dir: Path, name: str) -> Path | None:
+    """The file of a plain name that _resolve would accept, found with one system call (None: ask _resolve).
+
+    For a media folder inside the project, a name without folders that is a regular file there
+    (not a link) passes every check of _resolve; anything else goes through them one by one.
+    """
+    if not name or name in (".", "..") or "/" in name or "\\" in name or anki_name_problem(name):
+        return None
+    target = media_dir / name
+    try:
+        return target if stat.S_ISREG(os.lstat(target).st_mode) else None
+    except (OSError, ValueError):
+        return None
 
 
 def _inside(path: Path, folder: Path) -> bool:

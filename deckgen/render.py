@@ -184,6 +184,10 @@ class Renderer:
         except Exception as exc:  # a user's template may fail in any way: report it, located
             problems.append(self._template_problem(card, exc))
             return None
+        return self.note(card, fields, problems)
+
+    def note(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> RenderedNote | None:
+        """The note of a card whose fields are rendered (by its card type, or known already), checked as Anki would take it."""
         note_type = card.card_type.note_type
         values = tuple(fields[name] for name in note_type.fields)
         unfit = note_problem(values)

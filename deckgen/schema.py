@@ -20,8 +20,8 @@ from .yamlsource import (
     parse,
 )
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
-KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project\'s or note type\'s key: safe in file names and ids
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project's or note type's key: safe in file names and ids
 
 
 def describe(value: Value) -> str:
@@ -71,7 +71,7 @@ class Reader:
     ) -> str | None:
         """Check that a value is non-empty text; `label` names it, `item` says it is in a list, not after 'name:'."""
         if isinstance(value, str):
-            if (not required or value.strip()) and not _CONTROL.search(value):
+            if (not required or value.strip()) and not CONTROL.search(value):
                 return value  # the common case, before any message is put together
             return self._checked_text(value, pos, label or f"{self.noun} '{name}'", required)
         what = label or f"{self.noun} '{name}'"
@@ -90,7 +90,7 @@ class Reader:
         if required and not value.strip():
             self.report(pos, f"{what} is empty")
             return None
-        control = _CONTROL.search(value)
+        control = CONTROL.search(value)
         if control:
             self.report(pos, f"{what} contains the control character U+{ord(control.group()):04X}",
                         "remove it: control characters do not belong on a card, and Anki drops most of them")

@@ -19,7 +19,7 @@ from .yamlsource import Pos, Value, YamlList, YamlMap
 
 FieldValue = Union[str, tuple[str, ...]]
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::")
-_GUID_SPACE = re.compile(r"\s")
+GUID_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _identity(card: CardSource, read: Reader) -> Identity | None:
         else:
             former.append((former_id, pos))
     guid = read.text(data, "guid", required="guid" in data)
-    if guid is not None and _GUID_SPACE.search(guid):
+    if guid is not None and GUID_SPACE.search(guid):
         read.report(data.value_pos["guid"], "a GUID cannot contain spaces", "copy the note's GUID exactly")
         guid = None
     restore = data.value_pos["restore"] if read.flag(data, "restore", False) else None

@@ -199,3 +199,5 @@ def test_wheel_ships_builtin_templates(tmp_path: Path) -> None:
     for name in ("basic.yaml", "basic.html.j2", "cloze.yaml", "cloze.html.j2", "reversed.yaml",
                  "_sources.html.j2", "style.css"):
         assert f"deckgen/templates/{name}" in names
+    modules = {path.relative_to(repo).as_posix() for path in (repo / "deckgen").rglob("*.py")}
+    assert modules - names == set(), "modules the wheel leaves out: an installed deckgen would fail to import them"

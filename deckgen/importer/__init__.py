@@ -65,18 +65,21 @@ def _is_zip(path: Path) -> bool:
 def import_deck(source: Path, target: Path, options: ImportOptions | None = None,
                 progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Read the source, write the project into target (new or empty), build it once, write its lock."""
+    from ..compiler import gc_paused
+
     options = options or ImportOptions()
     _check_target(target)
-    deck = read_source(source, options)
-    from .project import write_project
+    with gc_paused():  # many small acyclic objects: the collector would run again and again over them
+        deck = read_source(source, options)
+        from .project import write_project
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=".deckgen-import-", dir=target.parent))
-    try:
-        result = write_project(deck, scratch, options, progress)
-        _move_into_place(scratch, target)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".deckgen-import-", dir=target.parent))
+        try:
+            result = write_project(deck, scratch, options, progress)
+            _move_into_place(scratch, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     result.project = target
     return result
 

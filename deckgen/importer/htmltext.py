@@ -9,6 +9,7 @@ passed through as the original deck had it.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from html.parser import HTMLParser
@@ -33,6 +34,8 @@ class Converted(NamedTuple):
 
     text: str
     mode: str  # MARKDOWN, HTML (Markdown with raw HTML under the sanitizer) or RAW (passed through)
+    shape: Shape | None = None  # the value's shape, where it was converted as one
+    form: str | None = None  # the text with the shape's placeholders: rendered once for every value of the shape
 
 
 class _Canonical(HTMLParser):
@@ -117,57 +120,60 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
     return canonical(rendered) == (target if target is not None else canonical(original))
 
 
-_INERT_TEXT = re.compile(r"(?:[^\W_]|[ ,;:?'\"%/=@.()-])*")  # letters, digits, plain punctuation
-_OPEN, _CLOSE = "\ue010", "\ue011"  # private-use characters around a placeholder's number
+# A run of text that renders as itself in HTML and in Markdown, in every mode: letters, digits and
+# plain punctuation, starting and ending with a letter or digit (so that emphasis next to it opens
+# and closes as next to a placeholder), single spaces only, not the start of a numbered list
+# ('1.', '2)'), not inside a tag and not where a tag would start ('<b', '</b', '<!').
+_INERT = re.compile(r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
+_MARK = "\ue010"  # stands for one inert run in a shape
+_OPEN, _CLOSE = "\ue011", "\ue012"  # around a run's number, while a shape is converted and checked
+_NUMBERED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
 
 
-def _inert(text: str) -> bool:
-    """Text that reads the same as HTML and as Markdown wherever it stands: words, digits, plain punctuation."""
-    if not text or "  " in text or _INERT_TEXT.fullmatch(text) is None:
-        return False
-    after_digits = text.lstrip("0123456789")[:1]
-    return text[0].isalpha() or (text[0].isdigit() and after_digits not in (".", ")"))  # '1.' would be a list
+class Shape(NamedTuple):
+    """A value with each inert text run replaced by a mark, and the runs in order."""
+
+    skeleton: str
+    texts: tuple[str, ...]
 
 
-def shape(value: str) -> tuple[str, list[str]] | None:
-    """The value with each run of inert text replaced by a numbered placeholder, and the runs.
+def shape(value: str) -> Shape | None:
+    """The value's shape, or None if it has no inert run to stand for.
 
     Fields of one deck repeat a few shapes ('<b>term</b>: definition'); converting and checking a
-    shape once stands for every value of that shape, since inert text renders as itself in both.
-    None if some text run is not inert.
+    shape once stands for every value of that shape, since inert text renders as itself in both
+    HTML and Markdown, and next to markup behaves as a placeholder does. A value with an entity
+    (`&`) is converted whole.
     """
-    texts: list[str] = []
-    pieces: list[str] = []
-    position = 0
-    while position < len(value):
-        start = value.find("<", position)
-        if start == -1:
-            start = len(value)
-        run = value[position:start]
-        core = run.strip(" ")
-        if core:
-            if not _inert(core):
-                return None
-            lead = run[:len(run) - len(run.lstrip(" "))]
-            tail = run[len(run.rstrip(" ")):]
-            pieces.append(f"{lead}{_OPEN}{len(texts)}{_CLOSE}{tail}")
-            texts.append(core)
-        else:
-            pieces.append(run)
-        if start == len(value):
-            break
-        end = value.find(">", start)
-        if end == -1:
-            return None
-        pieces.append(value[start:end + 1])
-        position = end + 1
-    return ("".join(pieces), texts) if texts else None
+    if "&" in value or _MARK in value or _OPEN in value or _CLOSE in value:
+        return None
+    texts = _INERT.findall(value)
+    return Shape(_INERT.sub(_MARK, value), tuple(texts)) if texts else None
 
 
-def _fill(text: str, texts: list[str]) -> str:
-    for number, run in enumerate(texts):
-        text = text.replace(f"{_OPEN}{number}{_CLOSE}", run)
-    return text
+def fill(form: str, texts: tuple[str, ...]) -> str:
+    """A shape's text (Markdown or HTML, with its marks) with the runs put back in order."""
+    return _template(form).format(*texts)
+
+
+@functools.lru_cache(maxsize=65536)
+def _template(form: str) -> str:
+    """The form as a format string: one '{}' for each mark (the runs hold no mark)."""
+    return form.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}")
+
+
+def _numbered(form: str) -> str:
+    """The marks numbered, so that a conversion that drops or reorders runs shows it."""
+    parts = form.split(_MARK)
+    return parts[0] + "".join(f"{_OPEN}{number}{_CLOSE}{part}" for number, part in enumerate(parts[1:]))
+
+
+def _marked(numbered: str, runs: int) -> str | None:
+    """Numbered placeholders back to marks, if each run is there once and in order (else None)."""
+    if [int(n) for n in _NUMBERED.findall(numbered)] != list(range(runs)):
+        return None
+    marked = _NUMBERED.sub(_MARK, numbered)
+    return None if _OPEN in marked or _CLOSE in marked else marked
 
 
 class FieldConverter:
@@ -175,24 +181,31 @@ class FieldConverter:
 
     def __init__(self, allow_html: bool) -> None:
         self.allow_html = allow_html
-        self._shapes: dict[str, Converted] = {}
-        self._verdicts: dict[str, bool] = {}
+        self._shapes: dict[str, Converted | None] = {}  # None: the shape does not keep its runs in order
+        self._verdicts: dict[tuple[str, str], bool] = {}
+        self._forms: dict[str, str | None] = {}
         self._renderer = Renderer(SimpleNamespace(html=allow_html), None)  # type: ignore[arg-type]
 
-    def keeps_markdown(self, text: str, original: str) -> bool:
+    def keeps_markdown(self, converted: Converted, original: str) -> bool:
         """Whether this project renders Markdown made from `original` back to equivalent HTML."""
-        found = shape(original) if "<" in original else None
-        if found is None:
-            return equivalent(self.rendered(text), original)
-        skeleton = found[0]
-        if skeleton not in self._verdicts:
-            known = self._shapes.get(skeleton) or _markdown_only(skeleton)
-            self._verdicts[skeleton] = known.mode == MARKDOWN and equivalent(self.rendered(known.text), skeleton)
-        return self._verdicts[skeleton]
+        found, form = converted.shape, converted.form
+        if found is None or form is None:
+            return equivalent(self.rendered(converted.text), original)
+        key = (form, found.skeleton)
+        if key not in self._verdicts:
+            self._verdicts[key] = equivalent(self.rendered(_numbered(form)), _numbered(found.skeleton))
+        return self._verdicts[key]
 
     def rendered(self, text: str) -> str:
         """What deckgen makes of a Markdown field value (its Jinja blocks strip the result)."""
         return self._renderer.markdown_html(text).strip()
+
+    def rendered_value(self, text: str, form: str | None, texts: tuple[str, ...]) -> str:
+        """What deckgen renders a written value to: from its form, rendered once for every value of that form."""
+        if form is not None and form not in self._forms:
+            self._forms[form] = _marked(self.rendered(_numbered(form)), len(texts))
+        rendered_form = self._forms.get(form) if form is not None else None
+        return self.rendered(text) if rendered_form is None else fill(rendered_form, texts)
 
     def convert(self, value: str) -> Converted:
         """The most readable form of a field value that renders back to equivalent HTML."""
@@ -201,11 +214,18 @@ class FieldConverter:
         found = shape(value) if "<" in value else None
         if found is None:
             return self._convert(value)
-        skeleton, texts = found
-        known = self._shapes.get(skeleton)
+        if found.skeleton not in self._shapes:
+            self._shapes[found.skeleton] = self._convert_shape(found)
+        known = self._shapes[found.skeleton]
         if known is None:
-            known = self._shapes[skeleton] = self._convert(skeleton)
-        return Converted(_fill(known.text, texts), known.mode)
+            return self._convert(value)
+        return Converted(fill(known.text, found.texts), known.mode, found, known.text)
+
+    def _convert_shape(self, found: Shape) -> Converted | None:
+        """A shape converted once, its text with marks; None if the conversion does not keep each run in place."""
+        converted = self._convert(_numbered(found.skeleton))
+        text = _marked(converted.text, len(found.texts))
+        return None if text is None else Converted(text, converted.mode)
 
     def _convert(self, value: str) -> Converted:
         target = None
@@ -222,10 +242,8 @@ class FieldConverter:
         return Converted(value, RAW)
 
 
-def _markdown_only(value: str) -> Converted:
-    return FieldConverter(False).convert(value)
-
-
 def plain_text(fragment: str) -> str:
     """What a learner reads in a field: for card ids and messages."""
+    if "<" not in fragment and "&" not in fragment and "\x00" not in fragment:
+        return " ".join(fragment.split()) or fragment  # what the parser makes of plain text, without it
     return " ".join(token[1] for token in canonical(fragment) if token[0] == "text") or html.unescape(fragment)

@@ -11,6 +11,7 @@ from .model import ImportedDeck, ImportedNote
 
 RESERVED_NOTE_TYPES = {"basic", "reversed", "cloze"}
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")  # the words card_slug finds in ASCII text
 
 
 def slug(text: str, limit: int = 48) -> str:
@@ -24,14 +25,7 @@ def slug(text: str, limit: int = 48) -> str:
 
 def card_slug(text: str, limit: int = 48) -> str:
     """A readable card id from any script: lowercase letters, digits and marks in words joined by '-'."""
-    words, word = [], ""
-    for char in unicodedata.normalize("NFC", text).lower():
-        if char.isalnum() or (word and unicodedata.category(char)[0] == "M"):
-            word += char
-        elif word:
-            words.append(word)
-            word = ""
-    words += [word] if word else []
+    words = _ASCII_WORD.findall(text.lower()) if text.isascii() else _words(text)
     kept = ""
     for word in words:
         candidate = f"{kept}-{word}" if kept else word
@@ -39,6 +33,17 @@ def card_slug(text: str, limit: int = 48) -> str:
             return kept or word[:limit]
         kept = candidate
     return kept
+
+
+def _words(text: str) -> list[str]:
+    words, word = [], ""
+    for char in unicodedata.normalize("NFC", text).lower():
+        if char.isalnum() or (word and unicodedata.category(char)[0] == "M"):
+            word += char
+        elif word:
+            words.append(word)
+            word = ""
+    return words + [word] if word else words
 
 
 def unique(base: str, taken: set[str], joiner: str = "-") -> str:

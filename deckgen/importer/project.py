@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from ..problems import WARNING, Problem, ProjectError, warnings
+from ..problems import WARNING, Problem, ProjectError, blocking, warnings
 from ..render import media_references
 from . import ImportResult
 from .layout import Layout, plan_layout, slug
 from .model import ImportedDeck, ImportedNoteType, ImportOptions
 from .writer import (
+    CardFile,
     CardTypePlan,
-    WrittenNote,
     block_name,
     convert_fields,
     dump,
@@ -21,6 +21,9 @@ from .writer import (
     write_cards,
     write_note_type,
 )
+
+if TYPE_CHECKING:
+    from ..build import Project
 
 NOTE_TYPES_DIR = "note_types"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -32,8 +35,21 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
+    media, missing, problems = _media_files(deck, plans)
     notes, allow_html = convert_fields(deck, plans, progress)
     key = options.key or slug(layout.root.split("::")[-1]) or "deck"
+    _write_config(root, deck, layout, key, allow_html)
+    for plan in plans.values():
+        write_note_type(root, plan)
+    card_files = write_cards(root, layout, plans, notes)
+    _write_media(root / "media", deck.media, media)
+    problems += seed_lock(root, card_files, plans, missing, str(deck.source))
+    return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
+                        warnings(problems))
+
+
+def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[list[str], set[str], list[Problem]]:
+    """The media files to copy, the missing ones, and warnings about both (after the reader's warnings)."""
     media, missing = _used_media(deck, plans)
     problems = list(deck.problems)
     unsafe = sorted(name for name in media if not _plain_file_name(name))
@@ -45,17 +61,13 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
         problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
                                 "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
                                 hint="put them into the project's media/ folder before building"))
-    _write_config(root, deck, layout, key, allow_html)
-    for plan in plans.values():
-        write_note_type(root, plan)
-    write_cards(root, layout, plans, notes)
-    media_dir = root / "media"
-    media_dir.mkdir()
-    for name in media:
-        (media_dir / name).write_bytes(deck.media[name])
-    problems += seed_lock(root, notes, plans, missing, str(deck.source))
-    return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
-                        warnings(problems))
+    return media, missing, problems
+
+
+def _write_media(folder: Path, content: dict[str, bytes], names: list[str]) -> None:
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_bytes(content[name])
 
 
 def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
@@ -117,18 +129,16 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allo
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
 
 
-def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePlan], missing: set[str],
+def seed_lock(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan], missing: set[str],
               source: str) -> list[Problem]:
-    """Build the project once and write its lock with the notes' and note types' original times."""
-    from ..build import prepare
+    """Work out the project's next lock as a build would, and write it with the notes' and note types' original times."""
     from ..lock import write_lock
-    from ..options import BuildOptions
 
     placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
     for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
         path.write_bytes(b"")
     try:
-        project = prepare(root, BuildOptions(use_cache=False))
+        project = _built(root, files, plans)
     except ProjectError as exc:
         names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
         raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
@@ -136,16 +146,37 @@ def seed_lock(root: Path, notes: list[WrittenNote], plans: dict[str, CardTypePla
         for path in placeholders:
             path.unlink()
     lock = project.lock
-    times = {w.card_id: (w.note.mtime, w.note.mtime) for w in notes if w.note.guid}
+    times = {written.card_id: written.note.mtime for card_file in files for written, _, _ in card_file.cards
+             if written.note.guid}
     for card_id, entry in list(lock.cards.items()):
         if card_id in times:
-            lock.cards[card_id] = entry._replace(mtime=times[card_id][0], added=times[card_id][1])
+            lock.cards[card_id] = entry._replace(mtime=times[card_id], added=times[card_id])
     type_times = {plan.key: plan.note_type.mtime for plan in plans.values() if not plan.note_type.builtin}
     for key, entry in list(lock.note_types.items()):
         if key in type_times:
             lock.note_types[key] = entry._replace(mtime=type_times[key], added=type_times[key])
     write_lock(root, lock)
     return list(project.problems)
+
+
+def _built(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan]) -> Project:
+    """The project as `deckgen build` finds it: compiled from what the import knows, or else by the pipeline."""
+    from ..build import prepare
+    from ..cardtypes import load_templates
+    from ..compiler import gc_paused
+    from ..config import load_config
+    from ..options import BuildOptions
+    from .seed import compiled_project
+
+    problems: list[Problem] = []
+    with gc_paused():
+        config = load_config(root, problems)
+        templates = load_templates(root, problems, config.css) if config is not None else None
+        if config is not None and templates is not None and not blocking(problems, False):
+            project = compiled_project(config, templates, files, plans, problems)
+            if project is not None:
+                return project
+    return prepare(root, BuildOptions(use_cache=False))
 
 
 def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:

@@ -6,18 +6,17 @@ only once the project builds and its lock is written, so a failed import leaves 
 
 from __future__ import annotations
 
+import functools
 import json
-import multiprocessing
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import yaml
 
 from ..cardtypes import CARD_KEYS, CONTEXT_NAMES
-from .htmltext import HTML, MARKDOWN, RAW, FieldConverter, plain_text
+from .htmltext import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
 from .layout import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
 from .model import ImportedDeck, ImportedNote, ImportedNoteType
 
@@ -47,6 +46,7 @@ def dump(data: object) -> str:
     return yaml.dump(data, Dumper=_ProjectDumper, allow_unicode=True, sort_keys=False, width=100000)
 
 
+_QUOTE = json.encoder.encode_basestring  # json.dumps(text, ensure_ascii=False), without its set-up per call
 _PLAIN_YAML = re.compile(r"[A-Za-z][A-Za-z0-9 ,.()'/-]*")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}  # YAML 1.1 reads these as non-text
 
@@ -60,13 +60,13 @@ def yaml_text(text: str, indent: str) -> str:
     if (_PLAIN_YAML.fullmatch(text) and not text.endswith(" ") and text.lower() not in _YAML_WORDS
             and ": " not in text and " #" not in text):
         return text
-    if not all(char.isprintable() or char in "\n\t" for char in text):
+    if not text.replace("\n", "").replace("\t", "").isprintable():
         return yaml.dump(text, Dumper=_Dumper, allow_unicode=False, width=100000).rstrip("\n").removesuffix("\n...")
     lines = text.split("\n")
     block = len(lines) > 1 and lines[0][:1] not in ("", " ", "\t") and lines[-1] != ""
     if block and all(line == line.rstrip() for line in lines):
         return "|-\n" + "\n".join(f"{indent}{line}" if line else "" for line in lines)
-    return json.dumps(text, ensure_ascii=False)
+    return _QUOTE(text)
 
 
 def block_name(field_name: str) -> str:
@@ -111,11 +111,12 @@ def _data_key(field_name: str) -> str:
 
 @dataclass
 class WrittenNote:
-    """A note as its card file has it, with the card id it got."""
+    """A note as its card file has it, with the card id it got and its fields as the project renders them."""
 
     card_id: str
     note: ImportedNote
     values: dict[str, str]
+    rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
 
 
 def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int, int], None] | None
@@ -125,96 +126,93 @@ def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress:
     One pass: each distinct value is tried as Markdown, then as HTML under the sanitizer; only if
     some field needs HTML are the Markdown values checked again as an html: true project renders them.
     """
-    with_html = FieldConverter(True)
-    cache = convert_values(list({value: None for note in deck.notes for value in note.fields if value}), progress)
-    cache[""] = ("", MARKDOWN)
+    markdown, with_html = FieldConverter(False), FieldConverter(True)
+    values = list({value: None for note in deck.notes for value in note.fields if value})
+    cache = {value: _convert(value, markdown, with_html) for value in values}
+    if progress:
+        progress(len(values), len(values))
+    cache[""] = Converted("", MARKDOWN)
     rows = []
     for note in deck.notes:
         plan = plans[note.note_type]
         row = []
         for position, value in enumerate(note.fields[:len(plan.data_keys)]):
-            text, mode = cache[value]
-            if mode != MARKDOWN and plan.modes[position] != RAW:
-                plan.modes[position] = mode
-            row.append((text, mode))
+            converted = cache[value]
+            if converted.mode != MARKDOWN and plan.modes[position] != RAW:
+                plan.modes[position] = converted.mode
+            row.append(converted)
         rows.append(row)
     allow_html = any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes)
     if allow_html:
-        rows = _recheck_markdown(deck, plans, rows, cache, with_html)
-    return _with_ids(deck, plans, rows), allow_html
+        rows = _recheck_markdown(deck, plans, rows, with_html)
+    return _with_ids(deck, plans, rows, with_html if allow_html else markdown), allow_html
 
 
-_PARALLEL_FROM = 2000  # distinct values: below this, worker start-up costs more than it saves
-_CHUNK = 500
+def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) -> Converted:
+    result = markdown.convert(value)
+    return with_html.convert(value) if result.mode == RAW else result
 
 
-def convert_values(values: list[str], progress: Callable[[int, int], None] | None) -> dict[str, tuple[str, str]]:
-    """Each distinct field value's most readable form, on every core for a big deck."""
-    cores = os.cpu_count() or 1
-    if len(values) < _PARALLEL_FROM or cores < 2:
-        converted = _convert_chunk(values)
-        if progress:
-            progress(len(values), len(values))
-        return dict(zip(values, converted))
-    chunks = [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
-    results: list[tuple[str, str]] = []
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with context.Pool(min(cores, len(chunks))) as pool:
-        for chunk_result in pool.imap(_convert_chunk, chunks):
-            results += chunk_result
-            if progress:
-                progress(len(chunk_result), len(values))
-    return dict(zip(values, results))
-
-
-def _convert_chunk(values: list[str]) -> list[tuple[str, str]]:
-    markdown, with_html = FieldConverter(False), FieldConverter(True)
-    out = []
-    for value in values:
-        result = markdown.convert(value)
-        if result.mode == RAW:
-            result = with_html.convert(value)
-        out.append((result.text, result.mode))
-    return out
-
-
-def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]],
-                      cache: dict[str, tuple[str, str]], with_html: FieldConverter) -> list[list[tuple[str, str]]]:
+def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
+                      with_html: FieldConverter) -> list[list[Converted]]:
     """Markdown values as an html: true project renders them; a value that changes keeps its HTML."""
     from .htmltext import equivalent
 
     verdict: dict[str, bool] = {}
     for note, row in zip(deck.notes, rows):
         plan = plans[note.note_type]
-        for position, (text, mode) in enumerate(row):
-            if mode != MARKDOWN or not text or text == note.fields[position]:
-                continue
+        for position, converted in enumerate(row):
             original = note.fields[position]
+            if converted.mode != MARKDOWN or not converted.text or converted.text == original:
+                continue
             if original not in verdict:
-                verdict[original] = with_html.keeps_markdown(text, original)
+                verdict[original] = with_html.keeps_markdown(converted, original)
             if not verdict[original]:
-                row[position] = (original, HTML)
+                found = converted.shape
+                row[position] = Converted(original, HTML, found, found.skeleton if found else None)
                 if plan.modes[position] != RAW and not equivalent(with_html.rendered(original), original):
                     plan.modes[position] = RAW
     return rows
 
 
-def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[tuple[str, str]]]
-              ) -> list[WrittenNote]:
+def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
+              renderer: FieldConverter) -> list[WrittenNote]:
     taken: set[str] = set()
     written = []
+    rendered: dict[str, str] = {}
     for note, row in zip(deck.notes, rows):
         plan = plans[note.note_type]
         values = {}
-        for position, (text, _mode) in enumerate(row):
-            if not note.fields[position]:
+        shown = [""] * len(plan.note_type.fields)
+        for position, converted in enumerate(row):
+            original = note.fields[position]
+            if not original:
                 continue
-            raw = plan.modes[position] == RAW
-            values[plan.data_keys[position]] = note.fields[position] if raw else text
+            if plan.modes[position] == RAW:  # printed with |safe, as the original has it
+                values[plan.data_keys[position]] = original
+                shown[position] = original.strip()
+                continue
+            values[plan.data_keys[position]] = converted.text
+            if converted.text not in rendered:
+                rendered[converted.text] = _rendered(converted, renderer)
+            shown[position] = rendered[converted.text]
         sort_value = note.fields[min(plan.note_type.sort_field, len(note.fields) - 1)] if note.fields else ""
-        card_id = unique(card_slug(_CLOZE_MARKER.sub(r"\1", plain_text(sort_value))) or "note", taken)
-        written.append(WrittenNote(card_id, note, values))
+        card_id = unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken)
+        written.append(WrittenNote(card_id, note, values, tuple(shown)))
     return written
+
+
+def _card_text(text: str) -> str:
+    """The text a card id is made from: cloze answers without their braces."""
+    return _CLOZE_MARKER.sub(r"\1", text) if "{{c" in text else text
+
+
+def _rendered(converted: Converted, renderer: FieldConverter) -> str:
+    """What the project's card type renders a written Markdown or HTML value to ({{ key }}, stripped)."""
+    if not converted.text:
+        return ""
+    texts = converted.shape.texts if converted.shape is not None else ()
+    return renderer.rendered_value(converted.text, converted.form, texts)
 
 
 def write_note_type(root: Path, plan: CardTypePlan) -> None:
@@ -247,19 +245,42 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(blocks) + "\n", encoding="utf-8")
 
 
-def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]) -> None:
+@dataclass
+class CardFile:
+    """A card file as written: its path in the project, its group, and where each card starts and has its GUID."""
+
+    path: str
+    group: str
+    cards: list[tuple[WrittenNote, int, int]]  # the note, the line its card starts on, its 'guid:' line (or 0)
+
+
+def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]
+                ) -> list[CardFile]:
     """One card file per subdeck (cards/<group path>.yaml; the root deck's in cards/<deck>.yaml)."""
     by_group: dict[str, list[WrittenNote]] = {}
     for written in notes:
         by_group.setdefault(layout.paths[written.note.deck], []).append(written)
+    files = []
     for group, members in by_group.items():
         path = root / "cards" / f"{group or slug(layout.root.split('::')[-1]) or 'deck'}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         types = [plans[w.note.note_type].key for w in members]
         default_type = max(dict.fromkeys(types), key=types.count)  # the first of the most used: deterministic
         head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
-        cards = [_card_yaml(_card(w, plans[w.note.note_type].key, default_type)) for w in members]
-        path.write_text(head + "cards:\n" + "".join(cards), encoding="utf-8")
+        cards = [_card(w, plans[w.note.note_type].key, default_type) for w in members]
+        texts = [_card_yaml(card) for card in cards]
+        path.write_text(head + "cards:\n" + "".join(texts), encoding="utf-8")
+        files.append(CardFile(path.relative_to(root).as_posix(), group,
+                              list(_lines(members, cards, texts, head.count("\n") + 2))))
+    return files
+
+
+def _lines(members: list[WrittenNote], cards: list[dict[str, object]], texts: list[str], line: int
+           ) -> Iterator[tuple[WrittenNote, int, int]]:
+    """Each card's note, first line and GUID line (its keys before 'guid:', id and type, take a line each)."""
+    for written, card, text in zip(members, cards, texts):
+        yield written, line, line + list(card).index("guid") if "guid" in card else 0
+        line += text.count("\n")
 
 
 def _card_yaml(card: dict[str, object]) -> str:
@@ -267,10 +288,16 @@ def _card_yaml(card: dict[str, object]) -> str:
     lines = []
     for key, value in card.items():
         if isinstance(value, list):
-            lines.append(f"{key}:\n" + "".join(f"  - {yaml_text(item, '    ')}\n" for item in value))
+            lines.append(f"{key}:\n" + "".join(map(_tag_line, value)))
         else:
             lines.append(f"{key}: {yaml_text(str(value), '    ')}\n")
     return "- " + "  ".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_line(item: str) -> str:
+    """One item of a list (a card's tags: the same few, over and over)."""
+    return f"  - {yaml_text(item, '    ')}\n"
 
 
 def _card(written: WrittenNote, card_type: str, default_type: str) -> dict[str, object]:
