@@ -523,3 +523,19 @@ def test_a_card_type_naming_a_broken_note_type_is_not_reported_twice(
     project = make_project({**DRUG_FILES, "note_types/drug.yaml": DRUG_NOTE_TYPE.replace("{{Mechanism}}", "{{Mechansim}}")})
     run = deckgen("check", project)
     assert [line.split(": ")[0] for line in run.problems] == ["note_types/drug.yaml:10:39"]  # type: ignore[attr-defined]
+
+
+def test_cards_of_a_project_note_type_come_from_the_cache(drug_project: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache judges an entry by the build's note types, the project's among them, not only deckgen's own."""
+    from deckgen import compiler
+
+    first = build(drug_project, BuildOptions(output=tmp_path / "a.apkg"))
+    compiled: list[str] = []
+    compile_and_keep = compiler.Compiler.compile_and_keep
+    monkeypatch.setattr(compiler.Compiler, "compile_and_keep",
+                        lambda self, path, data: compiled.append(path) or compile_and_keep(self, path, data))
+    again = build(drug_project, BuildOptions(output=tmp_path / "b.apkg"))
+    assert compiled == []
+    assert again.project.notes == first.project.notes
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()
