@@ -119,8 +119,8 @@ def lint_command(project_dir: Path, output_format: str, explained: bool, strict:
 
     try:
         report = lint_project(project_dir)
-    except ProjectError as exc:  # under --format github, printed as text lines (as before)
-        if output_format == "json" and _echo_problems(exc.problems, output_format, project_dir, ok=False):
+    except ProjectError as exc:
+        if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
         raise
     if output_format == "json":
