@@ -133,14 +133,20 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     problems += identity_problems
     problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
-    if options.frozen and old_lock != project.lock:
-        problems.append(_frozen_problem(project.report))
-    if options.frozen and old_lock.merged:
-        problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
-                                hint="run 'deckgen build' without --frozen and commit deckgen.lock"))
+    if options.frozen:
+        problems += _frozen_problems(project)  # the project's own list: it sees them too
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
     return project
+
+
+def _frozen_problems(project: Project) -> list[Problem]:
+    """Under --frozen the lock must already be what this build would write: no change, no conflict markers."""
+    problems = [] if project.old_lock == project.lock else [_frozen_problem(project.report)]
+    if project.old_lock.merged:
+        problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
+                                hint="run 'deckgen build' without --frozen and commit deckgen.lock"))
+    return problems
 
 
 def _merged_tags(results: list[FileResult]) -> list[Problem]:
@@ -273,19 +279,25 @@ def build(root: Path, options: BuildOptions | None = None, progress: Progress | 
 
 
 def _build(root: Path, options: BuildOptions, progress: Progress | None) -> BuildResult:
+    project = _prepare(root, options, progress)
+    output = options.output or project.config.output_path
+    _check_outputs(root, project.config, output, options.report)
+    _write_outputs(root, project, output, options)
+    from .jsonschema import refresh_schemas  # it reads deckgen's definitions, lint's among them
+
+    refresh_schemas(root)
+    if options.use_cache:
+        record_build(root, options.output, output, options.stamp_settings(), project.config.media)
+    return BuildResult(project, output)
+
+
+def _write_outputs(root: Path, project: Project, output: Path, options: BuildOptions) -> None:
+    """The package, then the lock (written aside first, so a full disk fails before the package), then the report."""
     from .package import (  # genanki: only when a package is written
         PackageInput,
         write_package,
     )
 
-    project = _prepare(root, options, progress)
-    output = options.output or project.config.output_path
-    check_output(root, output, project.config.media)
-    if options.report:
-        check_output(root, options.report, project.config.media, "the report")
-    _check_writable(output)
-    if options.report and not options.report.parent.is_dir():
-        raise ProjectError([Problem(str(options.report), message="cannot write the report: no such folder")])
     renderer = Renderer(project.config, project.templates)
     write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
                                              or bool(project.old_lock.merged))
@@ -307,12 +319,16 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     finally:
         if next_lock is not None:
             next_lock.unlink(missing_ok=True)
-    from .jsonschema import refresh_schemas  # it reads deckgen's definitions, lint's among them
 
-    refresh_schemas(root)
-    if options.use_cache:
-        record_build(root, options.output, output, options.stamp_settings(), project.config.media)
-    return BuildResult(project, output)
+
+def _check_outputs(root: Path, config: ProjectConfig, output: Path, report: Path | None) -> None:
+    """Refuse, before anything is written, a package or report path outside the project's rules or not writable."""
+    check_output(root, output, config.media)
+    if report:
+        check_output(root, report, config.media, "the report")
+    _check_writable(output)
+    if report and not report.parent.is_dir():
+        raise ProjectError([Problem(str(report), message="cannot write the report: no such folder")])
 
 
 def _check_writable(output: Path) -> None:

@@ -256,9 +256,9 @@ def _load_card_type(
 def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> frozenset[str]:
     """The fields a card type prints with |safe (an imported deck's HTML kept as it was)."""
     names: set[str] = set()
-    for block_name, stack in blocks.items():
-        block = _block_node(_template_of(stack[0], env), block_name, env)
-        names.update(use.node.name for use in block.find_all(nodes.Filter)
+    for block, stack in blocks.items():
+        node = _block_node(_template_of(stack[0], env), block, env)
+        names.update(use.node.name for use in node.find_all(nodes.Filter)
                      if use.name == "safe" and isinstance(use.node, nodes.Name))
     return frozenset(names)
 
@@ -457,10 +457,10 @@ def _check_variables(
 ) -> None:
     """Every variable a used block reads must be a declared field (no silent empty output)."""
     known = set(fields) | set(CONTEXT_NAMES) | set(env.globals)
-    for block_name, stack in blocks.items():
+    for block_key, stack in blocks.items():
         template = _template_of(stack[0], env)
         shown = display_path(Path(template.filename or ""), root)
-        block = _block_node(template, block_name, env)
+        block = _block_node(template, block_key, env)
         body = nodes.Template(block.body)
         body.set_environment(env)
         lines = _source(template, env).split("\n")
@@ -468,7 +468,7 @@ def _check_variables(
         for variable in sorted(meta.find_undeclared_variables(body) - known):
             line = next(n.lineno for n in block.find_all(nodes.Name) if n.name == variable)
             where = (shown, line, _name_column(lines[line - 1], variable, _block_start(block, lines, line)))
-            problems.append(_variable_problem(name, spec_shown, variable, block_name, fields, outside, where, own_file))
+            problems.append(_variable_problem(name, spec_shown, variable, block_key, fields, outside, where, own_file))
         problems.extend(_card_attribute_problems(block, shown, lines))
         problems.extend(_constant_print_problems(block, shown, lines))
 

@@ -91,18 +91,10 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
         with _progress(project_dir) as progress:
             project = prepare(project_dir, BuildOptions(strict=strict, fields=False), progress)
     except ProjectError as exc:
-        if output_format == "json":
-            click.echo(_json_report(exc.problems, ok=False))
-            sys.exit(1)
-        if output_format == "github":
-            _echo_github(exc.problems, project_dir)
+        if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
         raise
-    if output_format == "json":
-        click.echo(_json_report(project.problems, ok=True))
-        return
-    if output_format == "github":
-        _echo_github(project.problems, project_dir)
+    if _echo_problems(project.problems, output_format, project_dir, ok=True):
         return
     _echo_warnings(project)
     count = len(project.notes)
@@ -128,8 +120,7 @@ def lint_command(project_dir: Path, output_format: str, explained: bool, strict:
     try:
         report = lint_project(project_dir)
     except ProjectError as exc:
-        if output_format == "json":
-            click.echo(_json_report(exc.problems, ok=False))
+        if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
         raise
     if output_format == "json":
@@ -252,6 +243,17 @@ def _echo_rebuild(outcome: Rebuild) -> None:
     click.echo(f"not built: {summary(outcome.problems)}; the page shows the problems", err=True)
 
 
+def _echo_problems(problems: list[Problem], output_format: str, project_dir: Path, ok: bool) -> bool:
+    """Print problems in a machine format (json, github); False for text, which each command prints its own way."""
+    if output_format == "json":
+        click.echo(_json_report(problems, ok))
+    elif output_format == "github":
+        _echo_github(problems, project_dir)
+    else:
+        return False
+    return True
+
+
 def _echo_github(problems: list[Problem], project_dir: Path) -> None:
     """Annotations on the files of the repository the workflow checked out, then the summary."""
     for problem in problems:
@@ -270,7 +272,7 @@ def _repository_path(project_dir: Path, path: str) -> str:
         return full.as_posix()
 
 
-def _json_report(problems: list, ok: bool) -> str:  # type: ignore[type-arg]
+def _json_report(problems: list[Problem], ok: bool) -> str:
     return json.dumps({"ok": ok, "summary": summary(problems), "problems": [p.to_json() for p in problems]},
                       indent=2)
 

@@ -21,7 +21,7 @@ from .confine import is_inside, read_inside, shown_name
 from .load import CARDS_DIR, find_card_files, load_card_file
 from .problems import Problem
 from .names import FIELD_CONTROL
-from .notetypes import NOTE_TYPES
+from .notetypes import NoteType
 from .render import RenderedNote, Renderer
 from .scratch import die_with_parent
 from .validate import Identity, tag_problem, validate_card
@@ -172,7 +172,8 @@ class Compilation:
         self.sources, self.unreadable = _read_sources(root)
         cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
         self.compiler = Compiler(config, templates, cache)
-        self.done: list[FileResult | None] = [_cached(cache, path, data, fields) for path, data in self.sources]
+        self.done: list[FileResult | None] = [_cached(cache, path, data, fields, templates.note_types)
+                                               for path, data in self.sources]
         self.todo = [i for i, result in enumerate(self.done) if result is None]
         helpers = min(jobs or os.cpu_count() or 1, len(self.todo)) - 1
         self.team = (_Team(self.compiler, [self.sources[i] for i in self.todo], helpers)
@@ -219,7 +220,8 @@ def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]
     return sources, unreadable
 
 
-def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> FileResult | None:
+def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool,
+            note_types: dict[str, NoteType]) -> FileResult | None:
     if cache is None:
         return None
     entry = cache.load(path, digest(data), fields)
@@ -229,10 +231,10 @@ def _cached(cache: FileCache | None, path: str, data: bytes, fields: bool) -> Fi
         result = FileResult.from_json(path, *entry)
     except (KeyError, TypeError, ValueError):
         return None  # damaged: compiled again and overwritten
-    return result if not fields or _plausible(result) else None
+    return result if not fields or _plausible(result, note_types) else None
 
 
-def _plausible(result: FileResult) -> bool:
+def _plausible(result: FileResult, note_types: dict[str, NoteType]) -> bool:
     """What goes into a package from the cache is checked again like fresh output (note types, text
     types, control characters, tags), in a few passes over the whole file. (The cache's HMAC already
     proves that this machine wrote the entry; checking adds a second wall where it matters.)"""
@@ -244,9 +246,9 @@ def _plausible(result: FileResult) -> bool:
                                                                 *note.media)])
     except TypeError:  # a list where text belongs, say
         return False
-    if not kinds <= NOTE_TYPES.keys() or any(tag_problem(tag) for tag in tags) or FIELD_CONTROL.search(texts):
+    if not kinds <= note_types.keys() or any(tag_problem(tag) for tag in tags) or FIELD_CONTROL.search(texts):
         return False
-    return all(len(note.fields) == len(NOTE_TYPES[note.note_type].fields) for note in notes)
+    return all(len(note.fields) == len(note_types[note.note_type].fields) for note in notes)
 
 
 def _compile_here(compiler: Compiler, sources: list[tuple[str, bytes]], progress: Progress | None
@@ -304,7 +306,8 @@ class _Team:
         for index, (path, data) in enumerate(sources):
             result = mine.get(index) or theirs[index]
             if result is None:  # the worker left it in the cache
-                result = _cached(self.compiler.cache, path, data, True) or self.compiler.compile_and_keep(path, data)
+                result = (_cached(self.compiler.cache, path, data, True, self.compiler.templates.note_types)
+                          or self.compiler.compile_and_keep(path, data))
             results.append(result)
         if progress:
             progress(len(sources) - shown)

@@ -10,17 +10,16 @@ from .confine import read_inside, setting_inside
 from .deckoptions import DeckOptions, read_options
 from .layout import Group, group_titles, read_deck, read_groups, tag_word
 from .problems import Problem
-from .schema import Reader, parse_document
+from .schema import KEY, Reader, parse_document
 from .yamlsource import YamlMap
 
 CONFIG_FILE = "deckgen.yaml"
-_KEYS = (
+CONFIG_KEYS = (  # deckgen.yaml's settings
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
     "html", "media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
 )
 CSS_MODES = ("add", "replace")
 SOURCE_KEYS = ("citation", "references", "untitled")  # of a source written as a mapping
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 @dataclass(frozen=True)
@@ -124,10 +123,10 @@ def load_config(root: Path, problems: list[Problem]) -> ProjectConfig | None:
 
 
 def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfig | None:
-    read.unknown_keys(doc, _KEYS, "setting")
+    read.unknown_keys(doc, CONFIG_KEYS, "setting")
     deck = read_deck(doc, read)
     key = read.text(doc, "key", required=True)
-    if key is not None and not _ID.match(key):
+    if key is not None and not KEY.match(key):
         read.report(doc.value_pos["key"], f"key '{key}' must be letters, digits, '-', '_' or '.'")
     sources = _sources(doc, read)
     config = ProjectConfig(

@@ -26,9 +26,11 @@ OPTION_KEYS = ("name", "new_per_day", "reviews_per_day", "learning_steps", "rele
 #                    position; 1 position across decks; 3 random notes). An import keeps the cards'
 #                    positions (deckgen's: source order), so it is the gather priority that shows them.
 NEW_CARD_ORDERS = {"due": (1, 0), "source": (1, 1), "random": (0, 3)}
-_STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+STEP = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 24 * 60}
-_LIMIT = 9999  # what Anki's deck options screen accepts for the daily limits
+DAILY_LIMIT = 9999  # what Anki's deck options screen accepts for the daily limits
+MAX_INTERVAL = 36500  # days: the longest maximum interval Anki accepts
+RETENTION = (0.7, 0.99)  # the desired retention FSRS accepts
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ def read_options(doc: YamlMap, read: Reader, deck: str) -> DeckOptions | None:
     values: dict[str, object] = {}
     name = read.text(mapping, "name", required="name" in mapping)
     values["name"] = name.strip() if name is not None else deck
-    for key, low, high in (("new_per_day", 0, _LIMIT), ("reviews_per_day", 0, _LIMIT),
-                           ("maximum_interval", 1, 36500)):
+    for key, low, high in (("new_per_day", 0, DAILY_LIMIT), ("reviews_per_day", 0, DAILY_LIMIT),
+                           ("maximum_interval", 1, MAX_INTERVAL)):
         _put(values, key, _whole(mapping, key, read, low, high))
     _put(values, "desired_retention", _retention(mapping, read))
     for key in ("learning_steps", "relearning_steps"):
@@ -113,9 +115,10 @@ def _retention(mapping: YamlMap, read: Reader) -> float | None:
     if value is None:
         return None
     assert isinstance(value, (int, float))
-    if not 0.7 <= value <= 0.99:
+    low, high = RETENTION
+    if not low <= value <= high:
         read.report(mapping.value_pos["desired_retention"], f"deck option 'desired_retention' is {value}; "
-                    "Anki takes 0.70 to 0.99", "0.9 means 90% of reviews are meant to be remembered")
+                    f"Anki takes {low:.2f} to {high:.2f}", "0.9 means 90% of reviews are meant to be remembered")
         return None
     return float(value)
 
@@ -150,7 +153,7 @@ def _steps(mapping: YamlMap, key: str, read: Reader) -> tuple[float, ...] | None
 
 def _step(item: object, pos: Pos, read: Reader, what: str) -> float | None:
     text = item.raw if isinstance(item, Implicit) else item
-    match = _STEP.match(text) if isinstance(text, str) else None
+    match = STEP.match(text) if isinstance(text, str) else None
     if match is None or float(match.group(1)) <= 0:
         read.report(pos, f"{what} is {describe(item) if not isinstance(text, str) else repr(text)}, not a step",
                     "a step is a number and a unit: 30s, 1m, 10m, 1h, 1d")

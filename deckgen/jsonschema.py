@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from .cardtypes import CARD_KEYS, CardType, FieldSpec, load_templates
-from .config import _ID, _KEYS as CONFIG_KEYS, CSS_MODES, SOURCE_KEYS, ProjectConfig, load_config
-from .deckoptions import _LIMIT, _STEP, NEW_CARD_ORDERS, OPTION_KEYS
+from .config import CONFIG_KEYS, CSS_MODES, SOURCE_KEYS, ProjectConfig, load_config
+from .deckoptions import DAILY_LIMIT, MAX_INTERVAL, NEW_CARD_ORDERS, OPTION_KEYS, RETENTION, STEP
 from .layout import GROUP_KEY
 from .lint.rules import RULE_NAMES, RULES
 from .load import DEFAULT_TYPE, FILE_KEYS
+from .notetypes import MAX_ID
 from .confine import check_output
-from .notetype_files import _SETTINGS as NOTE_TYPE_KEYS, _TEMPLATE_KEYS, KINDS, MAX_ID
+from .notetype_files import KINDS, NOTE_TYPE_KEYS, TEMPLATE_KEYS
 from .problems import Problem, ProjectError
+from .schema import KEY
 
 SCHEMA_DIR = "schemas"
 CARDS_SCHEMA = "cards.schema.json"
@@ -245,17 +247,18 @@ def _lint_schema() -> Schema:
 
 def _options_schema() -> Schema:
     """The deck-options preset: one schema a key of OPTION_KEYS (one deckgen does not know yet accepts anything)."""
-    step = {"type": "string", "pattern": _STEP.pattern, "description": "A number and a unit: 30s, 1m, 10m, 1h, 1d"}
+    step = {"type": "string", "pattern": STEP.pattern, "description": "A number and a unit: 30s, 1m, 10m, 1h, 1d"}
     steps = {"anyOf": [{"type": "null"}, {"type": "string", "pattern": r"^\s*$"}, step,
                        {"type": "array", "items": step}]}
     known: dict[str, Schema] = {
         "name": _described(TEXT, "The preset's name (default: the deck's)"),
-        "new_per_day": {"type": "integer", "minimum": 0, "maximum": _LIMIT},
-        "reviews_per_day": {"type": "integer", "minimum": 0, "maximum": _LIMIT},
+        "new_per_day": {"type": "integer", "minimum": 0, "maximum": DAILY_LIMIT},
+        "reviews_per_day": {"type": "integer", "minimum": 0, "maximum": DAILY_LIMIT},
         "learning_steps": steps,
         "relearning_steps": steps,
-        "maximum_interval": {"type": "integer", "minimum": 1, "maximum": 36500, "description": "Days"},
-        "desired_retention": {"type": "number", "minimum": 0.7, "maximum": 0.99, "description": "FSRS"},
+        "maximum_interval": {"type": "integer", "minimum": 1, "maximum": MAX_INTERVAL, "description": "Days"},
+        "desired_retention": {"type": "number", "minimum": RETENTION[0], "maximum": RETENTION[1],
+                              "description": "FSRS"},
         "new_card_order": {"enum": list(NEW_CARD_ORDERS)},
     }
     return {"type": "object", "properties": {key: known.get(key, {}) for key in OPTION_KEYS},
@@ -277,7 +280,7 @@ def _config_key_schemas() -> dict[str, Schema]:
     return {
         "deck": {"type": "string", "pattern": r"^(?!\s*::)(?!.*::\s*$)(?!.*::\s*::).*\S",
                  "description": "The root deck's name; 'Parent::Deck' puts it inside other decks"},
-        "key": {"type": "string", "pattern": _ID.pattern,
+        "key": {"type": "string", "pattern": KEY.pattern,
                 "description": "The stable project key: it seeds every Anki id. Never change it."},
         "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}],
                    "description": "Optional: the subdecks, in this order (none: a flat deck)"},
@@ -305,8 +308,8 @@ def note_type_schema() -> Schema:
     """The schema of a project's own Anki note type (the same for every project)."""
     field_name = {"type": "string", "pattern": r'^(?![#/^\s])[^:{}"]*[^:{}"\s]$',
                   "description": "A field name Anki keeps as written"}
-    template = {"type": "object", "required": list(_TEMPLATE_KEYS), "additionalProperties": False,
-                "properties": {key: TEXT for key in _TEMPLATE_KEYS},
+    template = {"type": "object", "required": list(TEMPLATE_KEYS), "additionalProperties": False,
+                "properties": {key: TEXT for key in TEMPLATE_KEYS},
                 "description": "A card template, in Anki's own template language ({{Field}}, {{FrontSide}})"}
     known: dict[str, Schema] = {
         "name": _described(TEXT, "The name learners see (default: '<deck> (<key>)')"),

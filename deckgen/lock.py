@@ -20,7 +20,7 @@ from typing import Iterable, NamedTuple
 
 import orjson
 
-from .notetypes import NoteType
+from .notetypes import MAX_ID, NoteType
 from .confine import read_inside
 from .problems import NOTE, Problem, ProjectError
 from .scratch import unique_temporary
@@ -123,7 +123,7 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
                                     hint="'deckgen build' writes the merged lock: commit it"))
             return lock
         data = orjson.loads(raw)
-        return _lock_from(data)
+        return lock_from_data(data)
     except LockValueError as exc:
         problems.append(Problem(LOCK_FILE, _line_of(raw, exc.key), 0, f"the lock's entry '{exc.key}' {exc}",
                                 hint="restore deckgen.lock from version control"))
@@ -145,10 +145,6 @@ def _merged_lock(data: bytes) -> Lock:
 
 def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
-    return _lock_from(data)
-
-
-def _lock_from(data: dict) -> Lock:  # type: ignore[type-arg]
     if data.get("format") == 1:  # deckgen 0.1's first locks: one object per card; read, then rewritten
         rows = {key: [v["hash"], v["mtime"], v["added"], v["group"], v["type"]] for key, v in data["cards"].items()}
     elif data.get("format") == LOCK_FORMAT and data.get("card_columns") == CARD_COLUMNS:
@@ -197,7 +193,7 @@ def _hash(key: str, value: object) -> str:
 
 def _pinned_id(key: str, value: object) -> int | None:
     """A note type's pinned Anki id, if its file gives one."""
-    if value is not None and (type(value) is not int or not 1 <= value < 1 << 63):  # noqa: E721 (not a bool)
+    if value is not None and (type(value) is not int or not 1 <= value <= MAX_ID):  # noqa: E721 (not a bool)
         raise LockValueError(key, "has an id that is not a whole number from 1 to 2^63-1")
     return value
 

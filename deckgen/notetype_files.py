@@ -13,20 +13,18 @@ from pathlib import Path
 from typing import Callable
 
 from .anki_render import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
-from .notetypes import NOTE_TYPES, CardTemplate, NoteType, block_name
+from .notetypes import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
 from .problems import Problem, did_you_mean
 from .confine import read_inside
 from .names import REMOTE_HINT, remote_problem
-from .schema import Reader, describe, parse_document
+from .schema import KEY, Reader, describe, parse_document
 from .yamlsource import Implicit, Pos, YamlList, YamlMap
 
 NOTE_TYPES_DIR = "note_types"
 KINDS = ("standard", "cloze")
-_SETTINGS = ("name", "id", "kind", "fields", "sort_field", "sources_field", "css", "templates")
-_TEMPLATE_KEYS = ("name", "front", "back")
-_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "sort_field", "sources_field", "css", "templates")
+TEMPLATE_KEYS = ("name", "front", "back")
 _STRIPPED = re.compile(r'[:{}"]')
-MAX_ID = (1 << 63) - 1  # Anki's ids are signed 64-bit integers
 _CLOZE_NUMBER = re.compile(r"c\d+")
 UNSHOWN_FIELDS = ("CardID",)  # Anki's special fields the preview cannot show
 
@@ -109,7 +107,7 @@ def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteTyp
         return None
     if not _key_ok(key, read):
         return None
-    read.unknown_keys(document, _SETTINGS, "note type setting")
+    read.unknown_keys(document, NOTE_TYPE_KEYS, "note type setting")
     note_type = _note_type(key, shown, document, read, _Locator(data))
     return note_type if len(problems) == before else None
 
@@ -119,7 +117,7 @@ def _key_ok(key: str, read: Reader) -> bool:
         read.report(Pos(1, 1), f"'{key}' is one of deckgen's built-in note types and cannot be redefined",
                     f"name the file after a key of your own, e.g. note_types/my-{key}.yaml")
         return False
-    if not _KEY.match(key):
+    if not KEY.match(key):
         read.report(Pos(1, 1), f"note type key '{key}' (the file name) must be letters, digits, '-', '_' or '.'")
         return False
     return True
@@ -204,8 +202,8 @@ def _templates(spec: YamlMap, read: Reader) -> list[tuple[CardTemplate, YamlMap]
         if not isinstance(item, YamlMap):
             read.report(pos, f"a card template must be a mapping with name, front and back, not {describe(item)}")
             continue
-        read.unknown_keys(item, _TEMPLATE_KEYS, "card template setting")
-        name, front, back = (read.text(item, key, required=True) for key in _TEMPLATE_KEYS)
+        read.unknown_keys(item, TEMPLATE_KEYS, "card template setting")
+        name, front, back = (read.text(item, key, required=True) for key in TEMPLATE_KEYS)
         if name is not None and name.casefold() in (n.casefold() for n in names):
             read.report(item.value_pos["name"], f"card template name '{name}' is used twice (Anki ignores case)",
                         "Anki tells a note's cards apart by their template names")

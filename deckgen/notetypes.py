@@ -14,6 +14,7 @@ from dataclasses import dataclass
 BASIC = "basic"
 REVERSED = "reversed"
 CLOZE = "cloze"
+MAX_ID = (1 << 63) - 1  # Anki's ids are signed 64-bit integers
 
 _EXTRA_AND_SOURCES = (
     '{{#Extra}}\n<div class="extra">{{Extra}}</div>\n{{/Extra}}\n'

@@ -64,10 +64,9 @@ class _NoteType(genanki.Model):
 
 
 def build_models(config: ProjectConfig, lock: Lock, css: str, kinds: set[str],
-                 note_types: dict[str, NoteType] | None = None) -> dict[str, _NoteType]:
+                 note_types: dict[str, NoteType]) -> dict[str, _NoteType]:
     """The genanki models for the note types the deck uses, fresh dicts every time."""
-    known = note_types or NOTE_TYPES
-    return {kind: _model(config, known[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
+    return {kind: _model(config, note_types[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
 
 
 def note_type_id(key: str, note_type: NoteType) -> int:

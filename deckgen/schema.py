@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Iterable
 
 from yaml import Mark
@@ -22,6 +21,7 @@ from .yamlsource import (
 )
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project's or note type's key: safe in file names and ids
 
 
 def describe(value: Value) -> str:
@@ -149,15 +149,6 @@ class Reader:
         for key in mapping:
             if key not in allowed:
                 self.report(mapping.key_pos[key], f"unknown {what} '{key}'", did_you_mean(key, allowed) or hint)
-
-
-def read_file(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
-    """A file's bytes, or None with a problem when it cannot be read (permissions, a folder, gone)."""
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        problems.append(Problem(shown, message=f"cannot read the file: {exc.strerror or exc}"))
-        return None
 
 
 def decode(data: bytes, path: str, problems: list[Problem], kind: str = "YAML") -> str | None:

@@ -77,6 +77,21 @@ def import_package(col: Collection, apkg_path: Path | str, **options: Any) -> Im
     return col.import_anki_package(request)
 
 
+def review_everything(col: Collection) -> dict[int, int]:
+    """Answer 'good' on every card, as a learner would; the number of reviews per card id."""
+    for card_id in col.find_cards(""):
+        card = col.get_card(card_id)
+        card.start_timer()
+        col.sched.answerCard(card, 3)
+    return review_counts(col)
+
+
+def review_counts(col: Collection) -> dict[int, int]:
+    """The number of reviews per card id: the history an update must keep."""
+    assert col.db is not None, "collection is closed"
+    return dict(col.db.all("select cid, count() from revlog group by cid"))
+
+
 def rendered_cards(col: Collection) -> list[AnkiCard]:
     """Every card of the collection, ordered by note then ord, rendered by Anki."""
     assert col.db is not None, "collection is closed"

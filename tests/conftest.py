@@ -7,12 +7,15 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Union
 
 import pytest
 from click.testing import CliRunner
 
 from deckgen.cli import main
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
 
 PROJECTS = Path(__file__).parent / "projects"
 REPO = Path(__file__).parent.parent
@@ -25,6 +28,17 @@ def sample_project(tmp_path: Path) -> Path:
     shutil.copytree(PROJECTS / "sample", target, ignore=shutil.ignore_patterns("deckgen.lock", "dist"))
     return target
 
+
+
+@pytest.fixture
+def learner(tmp_path: Path) -> Iterator[Collection]:
+    """A learner's empty Anki collection (tmp_path/learner), closed after the test."""
+    from ankitools import open_collection  # anki is imported only by the tests that use a collection
+
+    (tmp_path / "learner").mkdir()
+    col = open_collection(tmp_path / "learner")
+    yield col
+    col.close()
 
 # ---------------------------------------------------------------------------------------------
 # Projects written from text, and the CLI run on them in-process

@@ -10,7 +10,7 @@ from typing import Callable
 
 import pytest
 
-from ankitools import import_package, open_collection
+from ankitools import import_package, review_everything
 from conftest import write_project
 from deckgen.build import BuildOptions, build, prepare
 from deckgen.lock import LOCK_FILE
@@ -46,21 +46,6 @@ def release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., ob
     return make
 
 
-@pytest.fixture
-def learner(tmp_path: Path):  # type: ignore[no-untyped-def]
-    (tmp_path / "learner").mkdir()
-    col = open_collection(tmp_path / "learner")
-    yield col
-    col.close()
-
-
-def _review_everything(col) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    for card_id in col.find_cards(""):
-        card = col.get_card(card_id)
-        card.start_timer()
-        col.sched.answerCard(card, 3)
-    return dict(col.db.all("select cid, count() from revlog group by cid"))
-
 
 def _lock(result) -> dict:  # type: ignore[no-untyped-def,type-arg]
     return json.loads((result.project.config.root / LOCK_FILE).read_text(encoding="utf-8"))
@@ -69,7 +54,7 @@ def _lock(result) -> dict:  # type: ignore[no-untyped-def,type-arg]
 def test_a_renamed_card_keeps_its_note_and_review_history(release, learner) -> None:  # type: ignore[no-untyped-def]
     v1 = release(1, _cards(TRAUMA, NECROSIS))
     assert len(import_package(learner, v1.output, with_scheduling=True).log.new) == 2
-    reviews = _review_everything(learner)
+    reviews = review_everything(learner)
     first = _lock(v1)["cards"]["trauma"]
 
     v2 = release(2, _cards(_injury(), NECROSIS))  # renamed, content as before
@@ -139,7 +124,7 @@ def test_a_released_card_cannot_take_former_ids(release) -> None:  # type: ignor
 def test_a_removed_card_is_restored_on_purpose(release, learner) -> None:  # type: ignore[no-untyped-def]
     v1 = release(1, _cards(TRAUMA, NECROSIS))
     import_package(learner, v1.output, with_scheduling=True)
-    reviews = _review_everything(learner)
+    reviews = review_everything(learner)
     v2 = release(2, _cards(TRAUMA))
     assert v2.project.report.removed == ["necrosis"] and "necrosis" in _lock(v2)["removed"]
 

@@ -12,6 +12,7 @@ import sqlite3
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -138,31 +139,32 @@ def test_package_format_too_new(tmp_path: Path) -> None:
     assert "package format (version 4) is newer than deckgen understands" in _refused(source, tmp_path / "p")
 
 
-def test_collection_schema_too_new(samples, tmp_path: Path) -> None:
-    source = tmp_path / "new.apkg"
+def _edited_legacy(samples, tmp_path: Path, name: str, edit: Callable[[sqlite3.Connection], object]) -> Path:  # type: ignore[no-untyped-def]
+    """The legacy sample's collection, edited, alone in a new package: a source Anki's exporter would not write."""
+    source = tmp_path / name
     database = tmp_path / "collection.anki21"
     with zipfile.ZipFile(formats(samples)["legacy"].source) as original:
         database.write_bytes(original.read("collection.anki21"))
     with contextlib.closing(sqlite3.connect(database)) as connection:
-        connection.execute("update col set ver = 19")
+        edit(connection)
         connection.commit()
     with zipfile.ZipFile(source, "w") as archive:
         archive.write(database, "collection.anki21")
+    return source
+
+
+def test_collection_schema_too_new(samples, tmp_path: Path) -> None:
+    source = _edited_legacy(samples, tmp_path, "new.apkg", lambda db: db.execute("update col set ver = 19"))
     assert "the collection has schema 19, newer than deckgen understands (up to 18)" in _refused(source, tmp_path / "p")
 
 
 def test_note_type_that_cannot_be_expressed(samples, tmp_path: Path) -> None:
-    source = tmp_path / "odd.apkg"
-    database = tmp_path / "collection.anki21"
-    with zipfile.ZipFile(formats(samples)["legacy"].source) as original:
-        database.write_bytes(original.read("collection.anki21"))
-    with contextlib.closing(sqlite3.connect(database)) as connection:
+    def rename_class(connection: sqlite3.Connection) -> None:
         models = connection.execute("select models from col").fetchone()[0]
         connection.execute("update col set models = ?", (models.replace('"name": "Class"', '"name": "Side-effects"')
                                                           .replace('"name":"Class"', '"name":"Side-effects"'),))
-        connection.commit()
-    with zipfile.ZipFile(source, "w") as archive:
-        archive.write(database, "collection.anki21")
+
+    source = _edited_legacy(samples, tmp_path, "odd.apkg", rename_class)
     message = _refused(source, tmp_path / "p")
     assert "note type 'Drug' cannot be expressed: fields 'Side-effects' and 'Side effects' both give the " \
            "Jinja block name 'Side_effects'" in message
@@ -414,18 +416,13 @@ def test_card_file_yaml_reads_back_the_same_text(text: str) -> None:
 
 def test_note_type_the_project_syntax_refuses_is_named(samples, tmp_path: Path) -> None:
     """A rule of deckgen's note types (here: two templates with one front, which Anki refuses) said of the note type."""
-    source = tmp_path / "same-front.apkg"
-    database = tmp_path / "collection.anki21"
-    with zipfile.ZipFile(formats(samples)["legacy"].source) as original:
-        database.write_bytes(original.read("collection.anki21"))
-    with contextlib.closing(sqlite3.connect(database)) as connection:
+    def same_front(connection: sqlite3.Connection) -> None:
         models = json.loads(connection.execute("select models from col").fetchone()[0])
         drug = next(model for model in models.values() if model["name"] == "Drug")
         drug["tmpls"][1]["qfmt"] = drug["tmpls"][0]["qfmt"]
         connection.execute("update col set models = ?", (json.dumps(models),))
-        connection.commit()
-    with zipfile.ZipFile(source, "w") as archive:
-        archive.write(database, "collection.anki21")
+
+    source = _edited_legacy(samples, tmp_path, "same-front.apkg", same_front)
     message = _refused(source, tmp_path / "p")
     assert f"{source}: note type 'Drug' cannot be expressed: " in message and "same front" in message
 

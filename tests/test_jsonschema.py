@@ -13,7 +13,7 @@ from conftest import PROJECTS, REPO, CliRun
 from test_checks import CASES
 
 from deckgen.cardtypes import CARD_KEYS
-from deckgen.config import _KEYS as CONFIG_KEYS
+from deckgen.config import CONFIG_KEYS
 from deckgen.jsonschema import CARDS_SCHEMA, CONFIG_SCHEMA, TAG, _card_key_schemas, _config_key_schemas, project_schemas
 from deckgen.load import find_card_files
 from deckgen.validate import tag_problem

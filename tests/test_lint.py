@@ -472,3 +472,10 @@ def test_giveaway_finds_every_answer_that_all_pairs_would(seed: int) -> None:
     found = {(f.card.card_id, f.related[0], answer_words(f.message.split("'")[1]))
              for f in giveaway.check(notes, {"min_words": 2, "min_letters": 4})}
     assert found == expected and expected
+
+
+def test_github_format_annotates_a_project_that_cannot_be_built(make_project: Make) -> None:
+    result = lint(make_project(cards("  - id: broken\n    front: Which?\n    backk: x\n")), "--format", "github")
+    assert result.exit_code == 1
+    annotations = [line for line in result.stdout.splitlines() if line.startswith("::error ")]
+    assert any("unknown field 'backk'" in line and "cards/causes.yaml,line=" in line for line in annotations)

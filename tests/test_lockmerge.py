@@ -236,7 +236,7 @@ def test_conflict_markers_of_many_random_merges(tmp_path: Path, style: str) -> N
                 elif roll < 0.35:
                     del cards[card_id]
                     removed[card_id] = time
-            for n in range(rng.randint(0, 2)):
+            for _ in range(rng.randint(0, 2)):
                 cards[f"c{rng.randint(0, 15):02d}{'ab'[time == 300]}"] = Entry(f"new@{time}", time, time, "", "basic")
             sides.append((cards, removed))
         paths = [tmp_path / name for name in ("ours", "base", "theirs")]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -134,13 +133,6 @@ EXPECTED_ORDS = {  # which templates have something to ask, note by note
 def drug_project(make_project: Callable[..., Path]) -> Path:
     return make_project(DRUG_FILES)
 
-
-@pytest.fixture
-def learner(tmp_path: Path) -> Iterator[Collection]:
-    (tmp_path / "learner").mkdir()
-    col = open_collection(tmp_path / "learner")
-    yield col
-    col.close()
 
 
 def _notes_by_guid(col: Collection) -> dict[str, list]:  # type: ignore[type-arg]
@@ -531,3 +523,19 @@ def test_a_card_type_naming_a_broken_note_type_is_not_reported_twice(
     project = make_project({**DRUG_FILES, "note_types/drug.yaml": DRUG_NOTE_TYPE.replace("{{Mechanism}}", "{{Mechansim}}")})
     run = deckgen("check", project)
     assert [line.split(": ")[0] for line in run.problems] == ["note_types/drug.yaml:10:39"]  # type: ignore[attr-defined]
+
+
+def test_cards_of_a_project_note_type_come_from_the_cache(drug_project: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache judges an entry by the build's note types, the project's among them, not only deckgen's own."""
+    from deckgen import compiler
+
+    first = build(drug_project, BuildOptions(output=tmp_path / "a.apkg"))
+    compiled: list[str] = []
+    compile_and_keep = compiler.Compiler.compile_and_keep
+    monkeypatch.setattr(compiler.Compiler, "compile_and_keep",
+                        lambda self, path, data: compiled.append(path) or compile_and_keep(self, path, data))
+    again = build(drug_project, BuildOptions(output=tmp_path / "b.apkg"))
+    assert compiled == []
+    assert again.project.notes == first.project.notes
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes()

@@ -14,26 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ankitools import import_package, open_collection
+from ankitools import import_package, review_counts, review_everything
 from deckgen.build import BuildOptions, build
 from deckgen.cli import main
 from deckgen.lock import LOCK_FILE
 from deckgen.problems import ProjectError
 
 NEW_CSS = ".card { color: rebeccapurple; }\n"
-
-
-def _review_everything(col) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """Answer 'good' on every card; the number of reviews per card id."""
-    for card_id in col.find_cards(""):
-        card = col.get_card(card_id)
-        card.start_timer()
-        col.sched.answerCard(card, 3)
-    return _reviews(col)
-
-
-def _reviews(col) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    return dict(col.db.all("select cid, count() from revlog group by cid"))
 
 
 def _note_by_guid(col, guid: str):  # type: ignore[no-untyped-def]
@@ -44,18 +31,11 @@ def _guid(col, first_field: str) -> str:  # type: ignore[no-untyped-def]
     return next(col.get_note(n).guid for n in col.find_notes("") if col.get_note(n).fields[0] == first_field)
 
 
-@pytest.fixture
-def learner(tmp_path: Path):  # type: ignore[no-untyped-def]
-    (tmp_path / "learner").mkdir()
-    col = open_collection(tmp_path / "learner")
-    yield col
-    col.close()
-
 
 def test_release_updates_only_what_the_author_changed(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
     v1 = build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output
     assert len(import_package(learner, v1, with_scheduling=True).log.new) == 6
-    reviews = _review_everything(learner)
+    reviews = review_everything(learner)
     scheduled = {cid: (learner.get_card(cid).ivl, learner.get_card(cid).due) for cid in learner.find_cards("")}
     note_types_before = len(learner.models.all_names_and_ids())
 
@@ -80,7 +60,7 @@ def test_release_updates_only_what_the_author_changed(sample_project: Path, tmp_
     updated = _note_by_guid(learner, _guid(learner, "What is <em>one</em>?"))
     assert "the first counting number" in updated["Back"]
     assert _note_by_guid(learner, mine.guid)["Extra"] == "my own mnemonic"
-    assert _reviews(learner) == reviews
+    assert review_counts(learner) == reviews
     assert {cid: (learner.get_card(cid).ivl, learner.get_card(cid).due) for cid in learner.find_cards("")} == scheduled
     learner.models._clear_cache()
     for model in learner.models.all():

@@ -241,7 +241,7 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
     (root / "note_types").mkdir(exist_ok=True)
     (root / "note_types" / f"{plan.key}.yaml").write_text(
-        f"# Imported from Anki: field and template names and the id are what learners' notes are tied to.\n"
+        "# Imported from Anki: field and template names and the id are what learners' notes are tied to.\n"
         + dump(spec), encoding="utf-8")
     fields = {key: ({"markdown": False} if mode == RAW else {}) for key, mode in zip(plan.data_keys, plan.modes)}
     (root / "templates").mkdir(exist_ok=True)

@@ -7,8 +7,6 @@ import json
 from .findings import LintFinding
 from .run import LintReport
 
-FORMATS = ("text", "json", "github")
-
 
 def text_lines(report: LintReport, explained: bool = False) -> list[str]:
     """One line per finding to fix (and per explained one, if asked), then unused lint_ignore entries, then the summary."""

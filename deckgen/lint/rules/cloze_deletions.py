@@ -33,8 +33,8 @@ def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Find
             if len(card.answers) > per_card:
                 yield Finding(NAME, card, card.answer_field,
                               f"{card.which}hides {len(card.answers)} deletions at once (more than {per_card})",
-                              f"deletions with the same number are asked together; give them their own "
-                              f"numbers, or hide only the one that tests the fact")
+                              "deletions with the same number are asked together; give them their own "
+                              "numbers, or hide only the one that tests the fact")
 
 
 RULE = Rule(NAME, "a cloze card or text with too many deletions", {"per_card": 3, "per_note": 5}, check)
