@@ -144,7 +144,7 @@ def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress:
         rows.append(row)
     allow_html = any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes)
     if allow_html:
-        rows = _recheck_markdown(deck, plans, rows, with_html)
+        rows = _recheck_markdown(deck, plans, rows, cache, with_html)
     return _with_ids(deck, plans, rows, with_html if allow_html else markdown), allow_html
 
 
@@ -154,20 +154,24 @@ def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) ->
 
 
 def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
-                      with_html: FieldConverter) -> list[list[Converted]]:
-    """Markdown values as an html: true project renders them; a value that changes keeps its HTML."""
+                      cache: dict[str, Converted], with_html: FieldConverter) -> list[list[Converted]]:
+    """Markdown values as an html: true project renders them; a value that changes keeps its HTML.
+
+    Judged once per distinct value (a note's converted value is the cache's); the notes are gone
+    through only if some value changes, which is rare.
+    """
     from .htmltext import equivalent
 
-    verdict: dict[str, bool] = {}
+    changed = {value for value, converted in cache.items()
+               if converted.mode == MARKDOWN and converted.text and converted.text != value
+               and not with_html.keeps_markdown(converted, value)}
+    if not changed:
+        return rows
     for note, row in zip(deck.notes, rows):
         plan = plans[note.note_type]
         for position, converted in enumerate(row):
             original = note.fields[position]
-            if converted.mode != MARKDOWN or not converted.text or converted.text == original:
-                continue
-            if original not in verdict:
-                verdict[original] = with_html.keeps_markdown(converted, original)
-            if not verdict[original]:
+            if original in changed:
                 found = converted.shape
                 row[position] = Converted(original, HTML, found, found.skeleton if found else None)
                 if plan.modes[position] != RAW and not equivalent(with_html.rendered(original), original):
