@@ -87,14 +87,14 @@ def _current_decks(connection: sqlite3.Connection) -> dict[int, str]:
 def _notes(connection: sqlite3.Connection, note_types: dict[str, ImportedNoteType], decks: dict[int, str],
            source: Path) -> list[ImportedNote]:
     """Each note with the deck of its first card (deckgen puts all of a note's cards in one deck)."""
-    first_deck: dict[int, int] = {}
     home = "case when odid != 0 then odid else did end"  # a card in a filtered deck: its home deck
-    for nid, did in connection.execute(f"select nid, {home} from cards order by nid, ord desc"):
-        first_deck[nid] = did
+    # the cards by note, the first (lowest ord) last: dict() keeps the last value for each note
+    first_deck: dict[int, int] = dict(connection.execute(f"select nid, {home} from cards order by nid, ord desc"))
     notes = []
+    name = source.name
     for nid, guid, mid, mtime, tags, flds in connection.execute(
             "select id, guid, mid, mod, tags, flds from notes order by id"):
         deck = decks.get(first_deck.get(nid, 1), "Default")
         notes.append(ImportedNote(guid, str(mid), tuple(flds.split("\x1f")), tuple(tags.split()), deck,
-                                  int(mtime), f"{source.name}: note {nid}"))
+                                  int(mtime), f"{name}: note {nid}"))
     return notes
