@@ -9,7 +9,6 @@ map whose entries name the zip members "0", "1", ... holding zstd-compressed fil
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,13 @@ from ..problems import Problem, ProjectError
 from . import protobuf
 
 LEGACY_1, LEGACY_2, LATEST = 1, 2, 3  # PackageMetadata.Version
+MAX_COLLECTION_BYTES = 4 << 30  # unpacked: a package from a stranger may be a decompression bomb
+MAX_MEDIA_BYTES = 256 << 20  # one media file, unpacked (AnkiWeb syncs none over 100 MB)
+_CHUNK = 1 << 20
+
+
+class PackageTooBig(Exception):
+    """A part of the package unpacks to more than deckgen will hold."""
 COLLECTIONS = {LATEST: "collection.anki21b", LEGACY_2: "collection.anki21", LEGACY_1: "collection.anki2"}
 
 
@@ -36,10 +42,13 @@ class Archive:
     def extract_collection(self, target: Path) -> Path:
         """The collection as a plain SQLite file at target."""
         with self.zip.open(self.collection_name) as member, open(target, "wb") as out:
-            if self.version == LATEST:
-                _decompressor().copy_stream(member, out)
-            else:
-                shutil.copyfileobj(member, out, 1 << 20)
+            stream = _decompressor().stream_reader(member) if self.version == LATEST else member
+            written = 0
+            while chunk := stream.read(_CHUNK):
+                written += len(chunk)
+                if written > MAX_COLLECTION_BYTES:
+                    raise PackageTooBig(f"the collection unpacks to more than {MAX_COLLECTION_BYTES >> 30} GiB")
+                out.write(chunk)
         return target
 
     def media_map(self) -> dict[str, str]:
@@ -60,9 +69,12 @@ class Archive:
     def read_media(self, member: str) -> bytes | None:
         """A media file's content, or None if the package lacks it."""
         try:
-            data = self.zip.read(member)
+            info = self.zip.getinfo(member)
         except KeyError:
             return None
+        if info.file_size > MAX_MEDIA_BYTES:
+            raise PackageTooBig(f"media file {member} is larger than {MAX_MEDIA_BYTES >> 20} MiB")
+        data = self.zip.read(info)
         return _decompress(data) if self.version == LATEST else data
 
 
@@ -109,4 +121,8 @@ def _decompressor():  # type: ignore[no-untyped-def]
 
 
 def _decompress(data: bytes) -> bytes:
-    return _decompressor().decompressobj().decompress(data)
+    """A zstd frame unpacked, refused past MAX_MEDIA_BYTES (its header may not say its size)."""
+    unpacked = _decompressor().stream_reader(data).read(MAX_MEDIA_BYTES + 1)
+    if len(unpacked) > MAX_MEDIA_BYTES:
+        raise PackageTooBig(f"a part of the package unpacks to more than {MAX_MEDIA_BYTES >> 20} MiB")
+    return unpacked

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import tempfile
+import zipfile
+import zlib
 from pathlib import Path
 
-from .archive import open_archive
+from ..problems import Problem, ProjectError
+from .archive import PackageTooBig, open_archive
 from .collection import read_collection
 from .model import ImportedDeck
 
 
 def read_package(path: Path) -> ImportedDeck:
-    """Notes, note types, decks and every media file of an .apkg or .colpkg."""
+    """Notes, note types, decks and every media file of an .apkg or .colpkg; a damaged one is a located error."""
+    try:
+        return _read(path)
+    except PackageTooBig as exc:
+        raise ProjectError([Problem(str(path), message=f"refused: {exc}",
+                                    hint="a package this large is likely damaged or hostile")]) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, _zstd_error()) as exc:
+        raise ProjectError([Problem(str(path), message=f"the package is damaged ({exc})",
+                                    hint="export it from Anki again")]) from None
+
+
+def _zstd_error() -> type[Exception]:
+    import zstandard
+
+    return zstandard.ZstdError
+
+
+def _read(path: Path) -> ImportedDeck:
     archive = open_archive(path)
     with archive.zip, tempfile.TemporaryDirectory(prefix="deckgen-import-") as scratch:
         database = archive.extract_collection(Path(scratch) / "collection.sqlite")
