@@ -240,6 +240,20 @@ def test_a_read_only_project_says_truthfully_what_was_written(built: Path, tmp_p
     assert not (tmp_path / "elsewhere.apkg").exists()
 
 
+
+def test_a_lock_that_cannot_be_written_leaves_nothing_written(built: Path, tmp_path: Path, monkeypatch,
+                                                             deckgen: Callable[..., CliRun]) -> None:
+    """The read-only case above as root can run it: the project refuses the lock's temporary file."""
+    def refuse(root: Path, lock: object) -> Path:
+        raise PermissionError(13, "Permission denied", str(root / "deckgen.lock.tmp"))
+
+    monkeypatch.setattr("deckgen.build.prepare_lock", refuse)
+    (built / CARDS).write_text(MINIMAL_CARDS.replace("Trauma", "Trauma, changed"), encoding="utf-8")
+    run = deckgen("build", built, "-o", tmp_path / "elsewhere.apkg")
+    assert run.exit_code == 1 and not run.crashed
+    assert "Permission denied" in run.stderr and run.stderr.splitlines()[-1].endswith("nothing was written")
+    assert not (tmp_path / "elsewhere.apkg").exists()
+
 # Untrusted state: the cache, the stamp and the lock
 # -------------------------------------------------------------------------------------------------
 

@@ -139,7 +139,6 @@ def test_package_format_too_new(tmp_path: Path) -> None:
     assert "package format (version 4) is newer than deckgen understands" in _refused(source, tmp_path / "p")
 
 
-
 def test_damaged_zstd_collection(tmp_path: Path) -> None:
     source = tmp_path / "deck.apkg"
     with zipfile.ZipFile(source, "w") as archive:
@@ -155,6 +154,7 @@ def test_a_part_that_unpacks_past_the_limit_is_refused(samples, tmp_path: Path, 
     monkeypatch.setattr(archive, "MAX_COLLECTION_BYTES" if part == "collection" else "MAX_MEDIA_BYTES", 64)
     message = _refused(samples[1].current, tmp_path / "p")
     assert "current.apkg: refused:" in message and ("unpacks to more than" in message or "larger than" in message)
+
 
 def _edited_legacy(samples, tmp_path: Path, name: str, edit: Callable[[sqlite3.Connection], object]) -> Path:  # type: ignore[no-untyped-def]
     """The legacy sample's collection, edited, alone in a new package: a source Anki's exporter would not write."""
