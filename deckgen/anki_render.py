@@ -117,7 +117,7 @@ def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
     """The ords of the cards Anki generates for a note; empty when the note would have none."""
     if not note_type.is_cloze:
         _check_names(note_type, fields)
-        filled = frozenset(name for name, value in fields.items() if _filled(value))
+        filled = frozenset(itertools.compress(fields, map(_filled, fields.values())))  # the filled fields
         known = note_type.generated_cards
         if filled not in known:
             known[filled] = _front_back_ords(note_type, filled)
@@ -128,7 +128,7 @@ def generated_ords(note_type: NoteType, fields: dict[str, str]) -> list[int]:
 
 def _filled(value: str) -> bool:
     """Whether a field counts as filled; text that starts with a letter or digit always does."""
-    return value[:1].isalnum() or not _is_empty(_stored_value(value))
+    return value[:1].isalnum() or (bool(value) and not _is_empty(_stored_value(value)))
 
 
 def _front_back_ords(note_type: NoteType, nonempty: frozenset[str]) -> tuple[int, ...]:

@@ -294,21 +294,19 @@ def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
 
 
 @contextlib.contextmanager
-def _import_progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar over the field values an import converts, shown once it knows their number."""
+def _import_progress() -> Iterator[Callable[[str, int], Callable[[int], None]] | None]:
+    """A progress bar for each long stage of an import (converting the fields, writing the card files)."""
     if not sys.stderr.isatty():
         yield None
         return
     with contextlib.ExitStack() as stack:
-        bars: list = []  # type: ignore[type-arg]
 
-        def advance(done: int, total: int) -> None:
-            if not bars:
-                bars.append(stack.enter_context(click.progressbar(length=total, label="Converting fields",
-                                                                  file=sys.stderr)))
-            bars[0].update(done)
+        def stage(label: str, length: int) -> Callable[[int], None]:
+            stack.close()  # the previous stage's bar ends where the next one starts
+            bar = stack.enter_context(click.progressbar(length=length, label=label, file=sys.stderr))
+            return bar.update
 
-        yield advance
+        yield stage
 
 
 def _echo_warnings(project: Project) -> None:
@@ -340,9 +338,11 @@ def _echo_summary(project: Project, output: Path) -> None:
               help="Plain CSV: fill FIELD (or tags, deck, guid; '-' ignores it) from COLUMN (repeatable).")
 @click.option("--deck-name", help="Plain CSV or text export without a deck column: the deck name.")
 @click.option("--delimiter", help="Plain CSV: the separator. [default: guessed]")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Processes that share the work of a big import. [default: one per CPU core]")
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
                    note_types_from: Path | None, note_type: str, columns: tuple[str, ...], deck_name: str | None,
-                   delimiter: str | None) -> None:
+                   delimiter: str | None, jobs: int | None) -> None:
     """Turn an Anki package (.apkg, .colpkg), Anki text export or CSV into a deckgen project.
 
     PROJECT_DIR (default: a new folder named after SOURCE) must be new or empty. The project
@@ -354,7 +354,8 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
     mapping = tuple(tuple(item.split("=", 1)) for item in columns if "=" in item)
     if len(mapping) != len(columns):
         raise click.UsageError("--column takes COLUMN=FIELD")
-    options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter)  # type: ignore[arg-type]
+    options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter,  # type: ignore[arg-type]
+                            jobs)
     target = project_dir or Path(source.stem)
     with _import_progress() as progress:
         result = import_deck(source, target, options, progress)

@@ -189,7 +189,7 @@ class Renderer:
     def note(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> RenderedNote | None:
         """The note of a card whose fields are rendered (by its card type, or known already), checked as Anki would take it."""
         note_type = card.card_type.note_type
-        values = tuple(fields[name] for name in note_type.fields)
+        values = tuple(map(fields.__getitem__, note_type.fields))
         unfit = note_problem(values)
         if unfit:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, unfit[0], card.id, unfit[1]))

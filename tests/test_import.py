@@ -427,8 +427,9 @@ def test_plain_csv_becomes_a_flat_deck_of_built_in_cards(tmp_path: Path) -> None
 def test_card_file_yaml_reads_back_the_same_text(text: str) -> None:
     from deckgen.importer.writer import _card_yaml
 
-    document = "cards:\n" + _card_yaml({"id": "x", "front": text, "tags": [text]})
-    assert yaml.safe_load(document)["cards"][0] == {"id": "x", "front": text, "tags": [text]}
+    document = "cards:\n" + _card_yaml("x", None, text or None, (text,), {"front": text})[0]
+    assert yaml.safe_load(document)["cards"][0] == {"id": "x", **({"guid": text} if text else {}), "tags": [text],
+                                                    "front": text}
 
 
 def test_note_type_the_project_syntax_refuses_is_named(samples, tmp_path: Path) -> None:

@@ -13,10 +13,8 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
 from ..problems import Problem, ProjectError
-from .model import ImportedDeck, ImportOptions
+from .model import ImportedDeck, ImportOptions, Progress
 
 PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
 
@@ -63,7 +61,7 @@ def _is_zip(path: Path) -> bool:
 
 
 def import_deck(source: Path, target: Path, options: ImportOptions | None = None,
-                progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                progress: Progress | None = None) -> ImportResult:
     """Read the source, write the project into target (new or empty), build it once, write its lock."""
     from ..compiler import gc_paused
 

@@ -184,7 +184,7 @@ class FieldConverter:
         self.allow_html = allow_html
         self._shapes: dict[str, Converted | None] = {}  # None: the shape does not keep its runs in order
         self._verdicts: dict[tuple[str, str], bool] = {}
-        self._forms: dict[str, str | None] = {}
+        self._forms: dict[str, str | None] = {}  # a form -> its rendering as a format string (None: render each value)
         self._renderer = Renderer(SimpleNamespace(html=allow_html), None)  # type: ignore[arg-type]
 
     def keeps_markdown(self, converted: Converted, original: str) -> bool:
@@ -203,10 +203,13 @@ class FieldConverter:
 
     def rendered_value(self, text: str, form: str | None, texts: tuple[str, ...]) -> str:
         """What deckgen renders a written value to: from its form, rendered once for every value of that form."""
-        if form is not None and form not in self._forms:
-            self._forms[form] = _marked(self.rendered(_numbered(form)), len(texts))
-        rendered_form = self._forms.get(form) if form is not None else None
-        return self.rendered(text) if rendered_form is None else fill(rendered_form, texts)
+        if form is None:
+            return self.rendered(text)
+        if form not in self._forms:
+            marked = _marked(self.rendered(_numbered(form)), len(texts))
+            self._forms[form] = None if marked is None else _template(marked)
+        template = self._forms[form]
+        return self.rendered(text) if template is None else template.format(*texts)
 
     def convert(self, value: str) -> Converted:
         """The most readable form of a field value that renders back to equivalent HTML."""

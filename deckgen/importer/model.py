@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from ..problems import Problem
 
+Progress = Callable[[str, int], Callable[[int], None]]  # (what, how many items) -> advance(by)
 UNKNOWN_TIME = 315532800  # 1980-01-01: for notes whose source has no time; older than any Anki note
 
 
@@ -80,3 +81,4 @@ class ImportOptions:
     columns: tuple[tuple[str, str], ...] = ()  # plain CSV: (column, field or '-')
     deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
     delimiter: str | None = None  # plain CSV: the separator; default: sniffed
+    jobs: int | None = None  # processes that share the work; default: one per CPU core

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from ..lock import Entry, write_lock
 from ..problems import WARNING, Problem, ProjectError, blocking, warnings
 from ..render import media_references
 from . import ImportResult
+from .cards import Compiled, write_cards
+from .htmltext import FieldConverter
 from .layout import Layout, plan_layout, slug
-from .model import ImportedDeck, ImportedNoteType, ImportOptions
-from .writer import (
-    CardFile,
-    CardTypePlan,
-    block_name,
-    convert_fields,
-    dump,
-    plan_card_types,
-    write_cards,
-    write_note_type,
-)
+from .model import ImportedDeck, ImportedNoteType, ImportOptions, Progress
+from .writer import CardFile, CardTypePlan, block_name, card_ids, dump, plan_card_files, plan_card_types, write_note_type
 
 if TYPE_CHECKING:
     from ..build import Project
@@ -31,22 +24,25 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
-                  progress: Callable[[int, int], None] | None) -> ImportResult:
+                  progress: Progress | None = None) -> ImportResult:
     """Write every file of the project into root (an empty scratch folder) and its lock."""
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
     media, missing, problems = _media_files(deck, plans)
-    notes, allow_html = convert_fields(deck, plans, progress)
     key = options.key or slug(layout.root.split("::")[-1]) or "deck"
-    _write_config(root, deck, layout, key, allow_html)
-    for plan in plans.values():
-        write_note_type(root, plan)
-    card_files = write_cards(root, layout, plans, notes)
     _write_media(root / "media", deck.media, media)
-    problems += seed_lock(root, card_files, plans, missing, str(deck.source))
-    return ImportResult(root, len(notes), [p.key for p in plans.values()], len(media), layout.root, allow_html,
-                        warnings(problems))
+    files = plan_card_files(layout, plans, card_ids(deck, plans))
+
+    def write_settings(allow_html: bool) -> None:
+        _write_config(root, deck, layout, key, allow_html)
+        for plan in plans.values():
+            write_note_type(root, plan)
+
+    compiled = write_cards(root, files, plans, write_settings, options.jobs, progress)
+    problems += seed_lock(root, (compiled, files, plans), missing, str(deck.source), options.jobs)
+    return ImportResult(root, len(deck.notes), [p.key for p in plans.values()], len(media), layout.root,
+                        compiled.converter.allow_html, warnings(problems))
 
 
 def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[list[str], set[str], list[Problem]]:
@@ -120,8 +116,6 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allo
         config["groups"] = layout.tree()
     description = deck.deck_descriptions.get(layout.root, "")
     if description:
-        from .htmltext import FieldConverter
-
         config["description"] = FieldConverter(False).convert(description).text
     config["html"] = allow_html
     config["media"] = "media"
@@ -130,14 +124,19 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allo
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
 
 
-def seed_lock(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan], missing: set[str],
-              source: str) -> list[Problem]:
-    """Work out the project's next lock as a build would, and write it with the notes' and note types' original times."""
+Written = tuple[Compiled, list[CardFile], dict[str, CardTypePlan]]  # the card files compiled, the files, and
+# how each note type is written
+
+
+def seed_lock(root: Path, written: Written, missing: set[str], source: str, jobs: int | None = None) -> list[Problem]:
+    """Work out the project's next lock as a build would, and write it with the notes' and note types'
+    original times."""
+    compiled, files, plans = written
     placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
     for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
         path.write_bytes(b"")
     try:
-        project = _built(root, files, plans)
+        project = _built(root, compiled, jobs)
     except ProjectError as exc:
         names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
         raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
@@ -145,7 +144,7 @@ def seed_lock(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan],
         for path in placeholders:
             path.unlink()
     lock = project.lock
-    times = {written.card_id: written.note.mtime for card_file in files for written, _, _ in card_file.cards
+    times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
              if written.note.guid}
     _set_times(lock.cards, times)
     _set_times(lock.note_types, {plan.key: plan.note_type.mtime for plan in plans.values() if not plan.note_type.builtin})
@@ -162,24 +161,16 @@ def _set_times(entries: dict[str, Entry], times: dict[str, int]) -> None:
             entries[key] = Entry(entry.hash, time, time, *entry[3:])
 
 
-def _built(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan]) -> Project:
-    """The project as `deckgen build` finds it: compiled from what the import knows, or else by the pipeline."""
+def _built(root: Path, compiled: Compiled, jobs: int | None) -> Project:
+    """The project as `deckgen build` finds it: from the card files compiled while they were written, or
+    else by the pipeline, whose messages say what is wrong."""
     from ..build import prepare
-    from ..cardtypes import load_templates
-    from ..compiler import gc_paused
-    from ..config import load_config
     from ..options import BuildOptions
     from .seed import compiled_project
 
-    problems: list[Problem] = []
-    with gc_paused():
-        config = load_config(root, problems)
-        templates = load_templates(root, problems, config.css) if config is not None else None
-        if config is not None and templates is not None and not blocking(problems, False):
-            project = compiled_project(config, templates, files, plans, problems)
-            if project is not None:
-                return project
-    return prepare(root, BuildOptions(use_cache=False))
+    if compiled.complete:
+        return compiled_project(compiled.config, compiled.templates, compiled.results, compiled.problems)  # type: ignore[arg-type]
+    return prepare(root, BuildOptions(use_cache=False, jobs=jobs))
 
 
 def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:

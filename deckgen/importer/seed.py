@@ -15,6 +15,7 @@ whose messages say exactly what is wrong.
 from __future__ import annotations
 
 import functools
+from typing import Any, NamedTuple
 
 from ..build import Project, assemble
 from ..cardtypes import CardType, Templates
@@ -26,7 +27,7 @@ from ..lock import Lock
 from ..names import merge_key
 from ..options import BuildOptions
 from ..problems import Problem
-from ..render import Renderer
+from ..render import RenderedNote, Renderer
 from ..schema import CONTROL
 from ..validate import GUID_SPACE, Identity, ValidCard, tag_problem
 from ..yamlsource import Pos
@@ -36,20 +37,27 @@ CARD_COLUMN = 3  # a card starts after "- "
 GUID_COLUMN = 9  # "  guid: " comes before its value
 
 
-def compiled_project(config: ProjectConfig, templates: Templates, files: list[CardFile],
-                     plans: dict[str, CardTypePlan], problems: list[Problem]) -> Project | None:
-    """The imported project as `deckgen.build.prepare` would find it, or None where only it can say."""
+class Compiling(NamedTuple):
+    """What compiling the imported card files needs: the project as loaded, and its card types."""
+
+    config: ProjectConfig
+    plans: dict[str, CardTypePlan]
+    card_types: dict[str, CardType]
+    renderer: Renderer
+
+
+def compiling(config: ProjectConfig, templates: Templates, plans: dict[str, CardTypePlan]) -> Compiling | None:
+    """The set-up for compiling card files, or None if a card type is not one the importer wrote."""
     card_types = {plan.key: templates.card_types[plan.key] for plan in plans.values()
                   if plan.key in templates.card_types}
     if not all(_fits(card_types.get(plan.key), plan, templates) for plan in plans.values()):
         return None
-    renderer = Renderer(config, templates)
-    results = []
-    for card_file in files:
-        result = _compiled_file(card_file, plans, card_types, renderer, config)
-        if result is None:
-            return None
-        results.append(result)
+    return Compiling(config, plans, card_types, Renderer(config, templates))
+
+
+def compiled_project(config: ProjectConfig, templates: Templates, results: list[FileResult],
+                     problems: list[Problem]) -> Project:
+    """The imported project as `deckgen.build.prepare` would find it, from its compiled card files."""
     return assemble(config, templates, results, Lock(), BuildOptions(use_cache=False), problems)
 
 
@@ -60,11 +68,11 @@ def _fits(card_type: CardType | None, plan: CardTypePlan, templates: Templates) 
             and card_type.note_type.fields == plan.note_type.fields)
 
 
-def _compiled_file(card_file: CardFile, plans: dict[str, CardTypePlan], card_types: dict[str, CardType],
-                   renderer: Renderer, config: ProjectConfig) -> FileResult | None:
-    """One card file's result, or None if one of its cards needs the validate stage's word."""
+def compiled_file(card_file: CardFile, setup: Compiling) -> FileResult | None:
+    """One written card file's result, or None if one of its cards needs the validate stage's word."""
     problems: list[Problem] = []
     notes, ids, identities = [], [], {}
+    config, plans, card_types, renderer = setup
     group = _group(card_file.group, config)
     if group is None:
         return None
@@ -80,6 +88,26 @@ def _compiled_file(card_file: CardFile, plans: dict[str, CardTypePlan], card_typ
             if card.identity is not None:
                 identities[note.card_id] = card.identity
     return FileResult(card_file.path, notes, ids, problems, first_cards(notes), identities)
+
+
+def file_data(result: FileResult | None) -> tuple[Any, ...] | None:
+    """A file's result as plain tuples, to send from a helper process."""
+    if result is None:
+        return None
+    identities = [(card_id, i.former_ids, i.guid, i.guid_pos and tuple(i.guid_pos), i.restore)
+                  for card_id, i in result.identities.items()]
+    return result.path, [tuple(note) for note in result.notes], result.ids, result.problems, identities
+
+
+def file_result(data: tuple[Any, ...] | None) -> FileResult | None:
+    """The result back from `file_data`."""
+    if data is None:
+        return None
+    path, notes, ids, problems, identities = data
+    rendered = [RenderedNote._make(note) for note in notes]
+    pinned = {card_id: Identity(former, guid, pos and Pos(*pos), restore)
+              for card_id, former, guid, pos, restore in identities}
+    return FileResult(path, rendered, ids, problems, first_cards(rendered), pinned)
 
 
 def _group(group: str, config: ProjectConfig) -> str | None:
@@ -116,5 +144,6 @@ def _clean_tags(tags: tuple[str, ...]) -> tuple[str, ...] | None:
 def _clean_values(values: tuple[str, ...], html: bool, cloze: bool) -> bool:
     """Values the validate stage takes without a word: text, short enough, nothing it would warn about."""
     joined = "\n".join(values)  # one search for the whole card (the pattern has no line breaks)
-    return (all(len(value) <= MAX_FIELD_CHARS for value in values) and not CONTROL.search(joined)
+    return ((len(joined) <= MAX_FIELD_CHARS or all(len(value) <= MAX_FIELD_CHARS for value in values))
+            and not CONTROL.search(joined)
             and ("{{" not in joined or cloze) and (html or "<" not in joined))

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import yaml
 
@@ -60,6 +60,8 @@ def yaml_text(text: str, indent: str) -> str:
     if (_PLAIN_YAML.fullmatch(text) and not text.endswith(" ") and text.lower() not in _YAML_WORDS
             and ": " not in text and " #" not in text):
         return text
+    if "\n" not in text and text.isprintable():  # most values: one line, quoted
+        return _QUOTE(text)
     if not text.replace("\n", "").replace("\t", "").isprintable():
         return yaml.dump(text, Dumper=_Dumper, allow_unicode=False, width=100000).rstrip("\n").removesuffix("\n...")
     lines = text.split("\n")
@@ -111,41 +113,82 @@ def _data_key(field_name: str) -> str:
 
 @dataclass
 class WrittenNote:
-    """A note as its card file has it, with the card id it got and its fields as the project renders them."""
+    """A note with the card id it got; once converted, its fields in their written form; once its card file
+    is written, its values by data key as the file has them and its fields as the project renders them."""
 
     card_id: str
     note: ImportedNote
-    values: dict[str, str]
+    row: list[Converted] = field(default_factory=list)  # one per field the note type has
+    values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
 
 
-def convert_fields(deck: ImportedDeck, plans: dict[str, CardTypePlan], progress: Callable[[int, int], None] | None
-                   ) -> tuple[list[WrittenNote], bool]:
-    """Every note's field values in their most readable form; whether the project needs html: true.
+Modes = dict[str, list[str]]  # for each note type (by source key): how each field is written
+Agree = Callable[[Modes, Callable[[list[Modes]], Modes]], Modes]  # every process's modes, merged
+NOTES_PER_STEP = 500  # notes converted between two reports of progress
+_STRENGTH = {MARKDOWN: 0, HTML: 1, RAW: 2}  # a field is written in the strongest mode any of its values needs
+
+
+def card_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> list[WrittenNote]:
+    """Each note with its card id: from its sort field, readable, unique."""
+    taken: set[str] = set()
+    written = []
+    for note in deck.notes:
+        fields = note.fields
+        sort_value = fields[min(plans[note.note_type].note_type.sort_field, len(fields) - 1)] if fields else ""
+        written.append(WrittenNote(unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken), note))
+    return written
+
+
+def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree = lambda own, merge: merge([own]),
+                   advance: Callable[[int], None] | None = None) -> FieldConverter:
+    """These notes' field values in their most readable form (each note's `row`), every field's mode in
+    `plans` (agreed with the other processes' notes), and the converter of the project they need (its
+    `allow_html`: whether the project needs html: true).
 
     One pass: each distinct value is tried as Markdown, then as HTML under the sanitizer; only if
     some field needs HTML are the Markdown values checked again as an html: true project renders them.
     """
     markdown, with_html = FieldConverter(False), FieldConverter(True)
-    values = list({value: None for note in deck.notes for value in note.fields if value})
-    cache = {value: _convert(value, markdown, with_html) for value in values}
-    if progress:
-        progress(len(values), len(values))
-    cache[""] = Converted("", MARKDOWN)
-    rows = []
-    for note in deck.notes:
-        plan = plans[note.note_type]
-        row = []
-        for position, value in enumerate(note.fields[:len(plan.data_keys)]):
-            converted = cache[value]
-            if converted.mode != MARKDOWN and plan.modes[position] != RAW:
-                plan.modes[position] = converted.mode
-            row.append(converted)
-        rows.append(row)
-    allow_html = any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes)
-    if allow_html:
-        rows = _recheck_markdown(deck, plans, rows, cache, with_html)
-    return _with_ids(deck, plans, rows, with_html if allow_html else markdown), allow_html
+    cache: dict[str, Converted] = {"": Converted("", MARKDOWN)}
+    for start in range(0, len(notes), NOTES_PER_STEP):
+        step = notes[start:start + NOTES_PER_STEP]
+        for value in dict.fromkeys(value for written in step for value in written.note.fields):
+            if value not in cache:
+                cache[value] = _convert(value, markdown, with_html)
+        if advance:
+            advance(len(step))
+    _set_modes(plans, agree(_rows(notes, plans, cache), _strongest))
+    if not any(mode != MARKDOWN for plan in plans.values() for mode in plan.modes):
+        return markdown
+    _set_modes(plans, agree(_recheck_markdown(notes, plans, cache, with_html), _strongest))
+    return with_html
+
+
+def _rows(notes: list[WrittenNote], plans: dict[str, CardTypePlan], cache: dict[str, Converted]) -> Modes:
+    """Each note's converted fields (its `row`), and the modes its fields need: the strongest of their values'."""
+    modes: Modes = {source: [MARKDOWN] * len(plan.data_keys) for source, plan in plans.items()}
+    special = {value for value, converted in cache.items() if converted.mode != MARKDOWN}  # few, if any
+    for written in notes:
+        fields = written.note.fields
+        field_modes = modes[written.note.note_type]
+        written.row = [cache[value] for value in fields[:len(field_modes)]]
+        if special and not special.isdisjoint(fields):
+            for position, converted in enumerate(written.row):
+                if _STRENGTH[converted.mode] > _STRENGTH[field_modes[position]]:
+                    field_modes[position] = converted.mode
+    return modes
+
+
+def _strongest(all_modes: list[Modes]) -> Modes:
+    """The modes of several processes' notes merged: each field's strongest."""
+    return {source: [max(column, key=_STRENGTH.__getitem__) for column in zip(*(modes[source] for modes in all_modes))]
+            for source in all_modes[0]}
+
+
+def _set_modes(plans: dict[str, CardTypePlan], modes: Modes) -> None:
+    for source, plan in plans.items():
+        plan.modes = list(modes[source])
 
 
 def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) -> Converted:
@@ -153,66 +196,52 @@ def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) ->
     return with_html.convert(value) if result.mode == RAW else result
 
 
-def _recheck_markdown(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
-                      cache: dict[str, Converted], with_html: FieldConverter) -> list[list[Converted]]:
-    """Markdown values as an html: true project renders them; a value that changes keeps its HTML.
+def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], cache: dict[str, Converted],
+                      with_html: FieldConverter) -> Modes:
+    """Markdown values as an html: true project renders them: a value that changes keeps its HTML (in its
+    notes' rows), and a field where that HTML does not render back the same is written raw.
 
-    Judged once per distinct value (a note's converted value is the cache's); the notes are gone
-    through only if some value changes, which is rare.
+    Judged once per distinct value; the notes are gone through only if some value changes, which is rare.
+    Returns the field modes with those raw fields.
     """
     from .htmltext import equivalent
 
+    modes = {source: list(plan.modes) for source, plan in plans.items()}
     changed = {value for value, converted in cache.items()
                if converted.mode == MARKDOWN and converted.text and converted.text != value
                and not with_html.keeps_markdown(converted, value)}
     if not changed:
-        return rows
-    for note, row in zip(deck.notes, rows):
-        plan = plans[note.note_type]
-        for position, converted in enumerate(row):
-            original = note.fields[position]
+        return modes
+    for written in notes:
+        field_modes = modes[written.note.note_type]
+        for position, converted in enumerate(written.row):
+            original = written.note.fields[position]
             if original in changed:
                 found = converted.shape
-                row[position] = Converted(original, HTML, found, found.skeleton if found else None)
-                if plan.modes[position] != RAW and not equivalent(with_html.rendered(original), original):
-                    plan.modes[position] = RAW
-    return rows
+                written.row[position] = Converted(original, HTML, found, found.skeleton if found else None)
+                if field_modes[position] != RAW and not equivalent(with_html.rendered(original), original):
+                    field_modes[position] = RAW
+    return modes
 
 
-def _with_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan], rows: list[list[Converted]],
-              renderer: FieldConverter) -> list[WrittenNote]:
-    """Each note with its card id and its values as written and as the project renders them."""
-    taken: set[str] = set()
-    rendered: dict[str, str] = {"": ""}  # a written value -> what the project renders it to (values repeat)
-    written = []
-    for note, row in zip(deck.notes, rows):
-        plan = plans[note.note_type]
-        values, shown = _note_values(note, row, plan, rendered, renderer)
-        fields = note.fields
-        sort_value = fields[min(plan.note_type.sort_field, len(fields) - 1)] if fields else ""
-        card_id = unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken)
-        written.append(WrittenNote(card_id, note, values, shown))
-    return written
-
-
-def _note_values(note: ImportedNote, row: list[Converted], plan: CardTypePlan, rendered: dict[str, str],
+def _note_values(written: WrittenNote, plan: CardTypePlan, rendered: dict[str, str],
                  renderer: FieldConverter) -> tuple[dict[str, str], tuple[str, ...]]:
     """A note's values by data key as its card file has them, and each field as the project renders it."""
     values = {}
     shown = [""] * len(plan.note_type.fields)
     keys, modes = plan.data_keys, plan.modes
-    for position, (original, converted) in enumerate(zip(note.fields, row)):
+    for position, (original, converted) in enumerate(zip(written.note.fields, written.row)):
         if not original:
             continue
         if modes[position] == RAW:  # printed with |safe, as the original has it
             values[keys[position]] = original
             shown[position] = original.strip()
             continue
-        text = converted.text
+        text, _, found, form = converted
         values[keys[position]] = text
         html = rendered.get(text)
         if html is None:
-            html = rendered[text] = _rendered(converted, renderer)
+            html = rendered[text] = renderer.rendered_value(text, form, found.texts if found else ())
         shown[position] = html
     return values, tuple(shown)
 
@@ -220,14 +249,6 @@ def _note_values(note: ImportedNote, row: list[Converted], plan: CardTypePlan, r
 def _card_text(text: str) -> str:
     """The text a card id is made from: cloze answers without their braces."""
     return _CLOZE_MARKER.sub(r"\1", text) if "{{c" in text else text
-
-
-def _rendered(converted: Converted, renderer: FieldConverter) -> str:
-    """What the project's card type renders a written Markdown or HTML value to ({{ key }}, stripped)."""
-    if not converted.text:
-        return ""
-    texts = converted.shape.texts if converted.shape is not None else ()
-    return renderer.rendered_value(converted.text, converted.form, texts)
 
 
 def write_note_type(root: Path, plan: CardTypePlan) -> None:
@@ -260,68 +281,83 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(blocks) + "\n", encoding="utf-8")
 
 
+MAX_CARDS_PER_FILE = 1000  # a bigger subdeck is written as several files: easier to read and diff, and
+# the build compiles, caches and rebuilds a project file by file
+
+
 @dataclass
 class CardFile:
-    """A card file as written: its path in the project, its group, and where each card starts and has its GUID."""
+    """A card file: its path in the project, its group, its notes, and once written where each card starts
+    and has its GUID."""
 
     path: str
     group: str
-    cards: list[tuple[WrittenNote, int, int]]  # the note, the line its card starts on, its 'guid:' line (or 0)
+    notes: list[WrittenNote]
+    default_type: str
+    cards: list[tuple[WrittenNote, int, int]] = field(default_factory=list)  # the note, its first line, its 'guid:' line (or 0)
 
 
-def write_cards(root: Path, layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]
-                ) -> list[CardFile]:
-    """One card file per subdeck (cards/<group path>.yaml; the root deck's in cards/<deck>.yaml)."""
+def plan_card_files(layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]) -> list[CardFile]:
+    """One card file per subdeck (cards/<group path>.yaml; the root deck's in cards/<deck>.yaml), several
+    numbered ones (cards/<group path>.1.yaml, ...) for a subdeck of more than MAX_CARDS_PER_FILE notes."""
     by_group: dict[str, list[WrittenNote]] = {}
     for written in notes:
         by_group.setdefault(layout.paths[written.note.deck], []).append(written)
     files = []
     for group, members in by_group.items():
-        path = root / "cards" / f"{group or slug(layout.root.split('::')[-1]) or 'deck'}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        base = f"cards/{group or slug(layout.root.split('::')[-1]) or 'deck'}"
         types = [plans[w.note.note_type].key for w in members]
         default_type = max(dict.fromkeys(types), key=types.count)  # the first of the most used: deterministic
-        head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
-        cards = [_card(w, plans[w.note.note_type].key, default_type) for w in members]
-        texts = [_card_yaml(card) for card in cards]
-        path.write_text(head + "cards:\n" + "".join(texts), encoding="utf-8")
-        files.append(CardFile(path.relative_to(root).as_posix(), group,
-                              list(_lines(members, cards, texts, head.count("\n") + 2))))
+        parts = -(-len(members) // MAX_CARDS_PER_FILE)
+        for number in range(parts):
+            name = f"{base}.{number + 1:0{len(str(parts))}d}.yaml" if parts > 1 else f"{base}.yaml"
+            chunk = members[number * MAX_CARDS_PER_FILE:(number + 1) * MAX_CARDS_PER_FILE]
+            files.append(CardFile(name, group, chunk, default_type))
     return files
 
 
-def _lines(members: list[WrittenNote], cards: list[dict[str, object]], texts: list[str], line: int
-           ) -> Iterator[tuple[WrittenNote, int, int]]:
-    """Each card's note, first line and GUID line (its keys before 'guid:', id and type, take a line each)."""
-    for written, card, text in zip(members, cards, texts):
-        yield written, line, line + list(card).index("guid") if "guid" in card else 0
+def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePlan], renderer: FieldConverter,
+                    rendered: dict[str, str]) -> None:
+    """The card file written; its notes' values and rendered fields and its cards' lines filled in.
+
+    `rendered` maps a written value to what the project renders it to (values repeat across files).
+    """
+    group, default_type = card_file.group, card_file.default_type
+    head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
+    texts, cards = [], []
+    line = head.count("\n") + 2  # after the head and 'cards:'
+    for written in card_file.notes:
+        plan = plans[written.note.note_type]
+        written.values, written.rendered = _note_values(written, plan, rendered, renderer)
+        note = written.note
+        text, guid_line = _card_yaml(written.card_id, plan.key if plan.key != default_type else None, note.guid,
+                                     note.tags, written.values)
+        texts.append(text)
+        cards.append((written, line, line + guid_line if guid_line else 0))
         line += text.count("\n")
+    path = root / card_file.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(head + "cards:\n" + "".join(texts), encoding="utf-8")
+    card_file.cards = cards
 
 
-def _card_yaml(card: dict[str, object]) -> str:
-    """One card as a YAML list item (keys are plain words; values text or lists of text)."""
-    lines = []
-    for key, value in card.items():
-        if isinstance(value, list):
-            lines.append(f"{key}:\n" + "".join(map(_tag_line, value)))
-        else:
-            lines.append(f"{key}: {yaml_text(str(value), '    ')}\n")
-    return "- " + "  ".join(lines)
+def _card_yaml(card_id: str, card_type: str | None, guid: str | None, tags: tuple[str, ...],
+               values: dict[str, str]) -> tuple[str, int]:
+    """One card as a YAML list item (its data keys are plain words), and the line of its 'guid:' in it (0: none)."""
+    lines = [f"- id: {yaml_text(card_id, '    ')}\n"]
+    if card_type is not None:
+        lines.append(f"  type: {yaml_text(card_type, '    ')}\n")
+    guid_line = 0
+    if guid:
+        guid_line = len(lines)
+        lines.append(f"  guid: {yaml_text(guid, '    ')}\n")
+    if tags:
+        lines.append("  tags:\n" + "".join(map(_tag_line, tags)))
+    lines += [f"  {key}: {yaml_text(value, '    ')}\n" for key, value in values.items()]
+    return "".join(lines), guid_line
 
 
 @functools.lru_cache(maxsize=4096)
 def _tag_line(item: str) -> str:
-    """One item of a list (a card's tags: the same few, over and over)."""
+    """One item of a card's tags (the same few, over and over)."""
     return f"  - {yaml_text(item, '    ')}\n"
-
-
-def _card(written: WrittenNote, card_type: str, default_type: str) -> dict[str, object]:
-    card: dict[str, object] = {"id": written.card_id}
-    if card_type != default_type:
-        card["type"] = card_type
-    if written.note.guid:
-        card["guid"] = written.note.guid
-    if written.note.tags:
-        card["tags"] = list(written.note.tags)
-    card.update(written.values)
-    return card
