@@ -138,9 +138,14 @@ def media_references(fragment: str) -> list[str]:
     return found + [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]
 
 
+def media_hint(values: tuple[str, ...]) -> bool:
+    """Whether any of these values may refer to a media file (if not, none does)."""
+    return _MEDIA_HINT.search("\x1f".join(values)) is not None
+
+
 def _media(values: tuple[str, ...]) -> list[str]:
     """The media files a note's fields refer to, sorted, each once."""
-    if not _MEDIA_HINT.search("\x1f".join(values)):
+    if not media_hint(values):
         return []
     return sorted({name for value in values for name in media_references(value)})
 

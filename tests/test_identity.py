@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ankitools import import_package, review_everything
 from conftest import write_project
@@ -231,3 +233,12 @@ def test_a_former_id_the_lock_does_not_know_is_warned(release) -> None:  # type:
         "cards/causes.yaml:4:18: warning: card 'injury': no card 'trauam' was released (it is not in deckgen.lock) "
         "(did you mean 'trauma'?)"
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=12), min_size=1, max_size=8))
+def test_the_locks_guid_table_is_the_json_it_stands_for(guids: dict[str, str]) -> None:
+    """The lock's guids table, formatted directly, is byte for byte the JSON json.dumps(indent=4) writes."""
+    from deckgen.lock import _guid_table
+
+    assert _guid_table(guids) == json.dumps(dict(sorted(guids.items())), indent=4)[:-1] + "  }"

@@ -7,7 +7,9 @@ The round trip (a, b, c of issue 13) needs the issue-11 project syntax (note_typ
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
+import os
 import sqlite3
 import zipfile
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from deckgen.importer import ImportOptions, import_deck, read_source
 from deckgen.importer.htmltext import FieldConverter
 from deckgen.importer.project import _used_media
 from deckgen.importer.writer import plan_card_types
-from deckgen.problems import ProjectError
+from deckgen.problems import Problem, ProjectError
 from deckgen.render import media_references, visible_text
 
 
@@ -534,6 +536,103 @@ def test_a_shape_stands_for_each_of_its_values(template: str, runs: list[str], a
     assert rendered == converter.rendered(converted.text)
     if converted.mode == MARKDOWN:
         assert equivalent(rendered, value)
+
+
+_IMAGE_SHAPES = ['<img src="{}">', '{}<br><img src="{}">', '<div><img src="{}"></div>', '<img alt="" src="{}"> {}',
+                 '<b>{}</b><img src="{}" width="80">', '<IMG SRC="{}">{}']
+_NAMES = st.text(alphabet="aZ09._-_ é%()'\"", min_size=1, max_size=12)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.sampled_from(_IMAGE_SHAPES), st.lists(_NAMES, min_size=2, max_size=2), st.lists(_NAMES, min_size=2, max_size=2),
+       st.booleans())
+def test_a_shape_learnt_from_one_value_stands_for_another(template: str, first: list[str], second: list[str],
+                                                        allow_html: bool) -> None:
+    """A shape converted for one value (here with an image's file name as a run) gives another value of it
+    what that value converted on its own renders to."""
+    from deckgen.importer.htmltext import RAW, equivalent
+
+    converter = FieldConverter(allow_html)
+    converter.convert(template.format(*first))  # learns the shape
+    value = template.format(*second)
+    converted = converter.convert(value)
+    texts = converted.shape.texts if converted.shape else ()
+    if converted.mode != RAW:  # (a raw value is written as the deck has it, not rendered)
+        assert converter.rendered_value(converted.text, converted.form, texts) == converter.rendered(converted.text)
+        assert equivalent(converter.rendered(converted.text), value)
+
+
+def _project_files(root: Path) -> dict[str, bytes]:
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
+def _shared_small(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Share even a small import with helpers, in card files of two cards; each compiling process leaves its pid."""
+    from deckgen.importer import cards, writer
+
+    monkeypatch.setattr(writer, "MAX_CARDS_PER_FILE", 2)
+    monkeypatch.setattr(cards, "SHARED_FROM_NOTES", 0)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    compiled_file = cards.compiled_file
+
+    def noted(*args):  # type: ignore[no-untyped-def]
+        (pids / str(os.getpid())).touch()
+        return compiled_file(*args)
+
+    monkeypatch.setattr(cards, "compiled_file", noted)
+    return pids
+
+
+@pytest.mark.parametrize("name", ["legacy", "text"])
+def test_an_import_shared_with_helper_processes_writes_the_same_project(samples, tmp_path: Path, name: str,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three processes (two forked helpers) write byte for byte the project one process writes, lock included,
+    and the build finds that lock current."""
+    from deckgen import build
+
+    fmt = formats(samples)[name]
+    pids = _shared_small(monkeypatch, tmp_path)
+    monkeypatch.setattr(build, "build_time", lambda: 2_000_000_000)  # a time no note of the source has
+    import_deck(fmt.source, tmp_path / "alone", dataclasses.replace(fmt.options, jobs=1))
+    assert len(list(pids.iterdir())) == 1
+    import_deck(fmt.source, tmp_path / "shared", dataclasses.replace(fmt.options, jobs=3))
+    assert len(list(pids.iterdir())) == 3, "two helpers compiled card files"
+    shared = _project_files(tmp_path / "shared")
+    assert sum(name.startswith("cards/") for name in shared) >= 3
+    assert shared == _project_files(tmp_path / "alone")
+    times = {row[1] for row in json.loads(shared["deckgen.lock"])["cards"].values()}
+    assert times <= {note.mtime for note in read_source(fmt.source, fmt.options).notes}, "every note's own time"
+    frozen = CliRunner().invoke(main, ["build", str(tmp_path / "shared"), "--frozen", "-o", str(tmp_path / "x.apkg")])
+    assert frozen.exit_code == 0, frozen.output
+
+
+@pytest.mark.parametrize("failure", ["bug", "problem"])
+def test_a_helper_process_that_fails_stops_the_import_and_nothing_is_written(samples, tmp_path: Path, failure: str,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper's located problem is reported as this process's; a helper's bug, with its traceback."""
+    from deckgen.importer import cards
+    from deckgen.importer.sharing import HelperFailed
+
+    fmt = formats(samples)["legacy"]
+    _shared_small(monkeypatch, tmp_path)
+    parent, compiled_file = os.getpid(), cards.compiled_file
+
+    def failing(*args):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            if failure == "bug":
+                raise ZeroDivisionError("in a helper")
+            raise ProjectError([Problem("cards/x.yaml", 3, 5, "found by a helper")])
+        return compiled_file(*args)
+
+    monkeypatch.setattr(cards, "compiled_file", failing)
+    expected = HelperFailed if failure == "bug" else ProjectError
+    with pytest.raises(expected) as raised:
+        import_deck(fmt.source, tmp_path / "project", dataclasses.replace(fmt.options, jobs=2))
+    assert ("ZeroDivisionError: in a helper" if failure == "bug" else "cards/x.yaml:3:5: found by a helper") \
+        in str(raised.value)
+    assert not (tmp_path / "project").exists()
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".deckgen-import")] == []
 
 
 def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_path: Path) -> None:

@@ -2,10 +2,11 @@
 
 This is most of an import's work, and it divides by card file: each process (`sharing.Split`)
 converts the values of its own files' notes, writes those files and compiles them as the build
-would. Two things are agreed on across all notes on the way: how each field is written (Markdown,
-HTML or raw: a field takes the strongest mode any of its values needs), and only then, once this
-process has written the project's settings that depend on it (html: true, the card types), do
-the files get written against them.
+would, and writes its share of the media files. Some things are agreed on across all notes on
+the way: how each field is written (Markdown, HTML or raw: a field takes the strongest mode any
+of its values needs), the card ids (numbered where they would clash, in deck order) and the
+media files the notes use; and once this process has written the project's settings that depend
+on them (html: true, the card types), the files are written against them.
 """
 
 from __future__ import annotations
@@ -14,16 +15,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 from ..problems import Problem, blocking
+from ..render import media_hint, media_references
 from .htmltext import FieldConverter
 from .model import Progress
 from .seed import Compiling, compiled_file, compiling, file_data, file_result
 from .sharing import Split
-from .writer import CardFile, CardTypePlan, convert_fields, write_card_file
+from .writer import (
+    CardFile,
+    CardTypePlan,
+    WrittenNote,
+    card_id_bases,
+    convert_fields,
+    numbered_card_ids,
+    write_card_file,
+)
 
 if TYPE_CHECKING:
     from ..cardtypes import Templates
     from ..compiler import FileResult
     from ..config import ProjectConfig
+
+
+SHARED_FROM_NOTES = 2000  # a smaller deck takes less time than starting a helper saves
+
+
+class Writers(NamedTuple):
+    """The project's other files, written by the caller's functions when the shared part knows enough."""
+
+    settings: Callable[[bool], None]  # settings(allow_html): deckgen.yaml and the card types, by this process
+    media: Callable[[set[str], int, int], None]  # media(used, part, parts): one of `parts` shares of the files
 
 
 class Compiled(NamedTuple):
@@ -32,6 +52,7 @@ class Compiled(NamedTuple):
 
     results: list[FileResult | None]
     converter: FieldConverter  # its allow_html: whether the project needs html: true
+    media: set[str]  # the media files the notes refer to
     config: ProjectConfig | None
     templates: Templates | None
     problems: list[Problem]  # the config's and templates'
@@ -42,28 +63,53 @@ class Compiled(NamedTuple):
         return self.config is not None and self.templates is not None and None not in self.results
 
 
-def write_cards(root: Path, files: list[CardFile], plans: dict[str, CardTypePlan],
-                write_settings: Callable[[bool], None], jobs: int | None = None,
-                progress: Progress | None = None) -> Compiled:
-    """Convert, write and compile every card file; `write_settings(allow_html)` writes what the files are
-    compiled against (deckgen.yaml, the card types) as soon as the fields' modes are agreed."""
+def write_cards(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]], writers: Writers,
+                jobs: int | None = None, progress: Progress | None = None) -> Compiled:
+    """Convert, write and compile every card file, and have the other files written when they can be."""
+    files, plans = cards
     notes = sum(len(card_file.notes) for card_file in files)
-    with Split([len(card_file.notes) for card_file in files], jobs) as split:
+    with Split([len(card_file.notes) for card_file in files], jobs if notes >= SHARED_FROM_NOTES else 1) as split:
         leader = split.rank == 0
         if progress and leader:
             split.advance = progress(f"Converting the fields of {notes:,} notes", notes)
-        mine = [files[index] for index in split.mine]
-        converter = convert_fields([written for card_file in mine for written in card_file.notes], plans,
-                                   split.agree, split.progress)
+        mine = [written for index in split.mine for written in files[index].notes]
+        converter = convert_fields(mine, plans, split.agree, split.progress)
+        agreed = _Agreed(card_id_bases(mine, plans))
+        numbered, media = split.agree((agreed.bases, _media_references(mine)), agreed.merge)
+        for written in (written for card_file in files for written in card_file.notes if written.index in agreed.bases):
+            written.card_id = numbered.get(written.index) or agreed.bases[written.index]  # here: every note's
         if leader:
-            write_settings(converter.allow_html)
+            writers.settings(converter.allow_html)
         split.agree(None, lambda _: None)  # the helpers wait until the settings are written
         config, templates, problems, setup = _loaded(root, plans)
         if progress and leader:
             split.advance = progress(f"Writing {len(files):,} card files", len(files))
-        results = split.gather(_written(root, (files, split.mine), plans, converter, setup, split.progress),
-                               file_data, file_result)
-    return Compiled([results[index] for index in range(len(files))], converter, config, templates, problems)
+        _write(root, (files, plans), converter, setup, split)
+        writers.media(media, split.rank, split.size)
+        results = split.collect(file_result)
+    return Compiled([results[index] for index in range(len(files))], converter, media, config, templates, problems)
+
+
+def _media_references(notes: list[WrittenNote]) -> set[str]:
+    """The media files these notes' fields refer to."""
+    used: set[str] = set()
+    for written in notes:
+        if media_hint(written.note.fields):  # most notes have none: one search for all their fields
+            for value in written.note.fields:
+                used.update(media_references(value))
+    return used
+
+
+class _Agreed:
+    """The card id bases this process knows (this process, once merged: every note's), and the merge."""
+
+    def __init__(self, bases: dict[int, str]) -> None:
+        self.bases = bases
+
+    def merge(self, shares: list[tuple[dict[int, str], set[str]]]) -> tuple[dict[int, str], set[str]]:
+        """From every process's card id bases and media: the card ids that are numbered, and all media used."""
+        self.bases = {index: base for share, _ in shares for index, base in share.items()}
+        return numbered_card_ids(self.bases), set().union(*(media for _, media in shares))
 
 
 def _loaded(root: Path, plans: dict[str, CardTypePlan]
@@ -81,15 +127,12 @@ def _loaded(root: Path, plans: dict[str, CardTypePlan]
     return config, templates, problems, compiling(config, templates, plans)
 
 
-def _written(root: Path, share: tuple[list[CardFile], list[int]], plans: dict[str, CardTypePlan],
-             converter: FieldConverter, setup: Compiling | None, advance: Callable[[int], None]
-             ) -> dict[int, FileResult | None]:
-    """This process's card files written, and compiled where `setup` allows, by index."""
-    files, mine = share
+def _write(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]], converter: FieldConverter,
+           setup: Compiling | None, split: Split) -> None:
+    """This process's card files written, and compiled where `setup` allows; each result delivered at once."""
+    files, plans = cards
     rendered: dict[str, str] = {"": ""}  # a written value -> what the project renders it to (values repeat)
-    results = {}
-    for index in mine:
+    for index in split.mine:
         write_card_file(root, files[index], plans, converter, rendered)
-        results[index] = compiled_file(files[index], setup) if setup is not None else None
-        advance(1)
-    return results
+        split.deliver(index, compiled_file(files[index], setup) if setup is not None else None, file_data)
+        split.progress(1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 from html.parser import HTMLParser
 from types import SimpleNamespace
@@ -126,30 +127,45 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
 # ('1.', '2)'), not inside a tag and not where a tag would start ('<b', '</b', '<!').
 _INERT = re.compile(r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
 _INERT_SPLIT = re.compile(f"({_INERT.pattern})")  # one pass gives the runs and what lies between them
-_MARK = "\ue010"  # stands for one inert run in a shape
+# An image's file name of ASCII letters, digits, '.' and '-' (as Anki names pasted images) goes
+# into Markdown's ![](...) and back into src="..." as it is, and is inert text where a broken tag
+# leaves it as text: it stands for a run too, so that a field holding an image has one shape
+# whichever image it holds.
+_IMAGE_NAME = re.compile(r'(<img\s(?:[^<>"]*\s)?src=")([A-Za-z0-9][A-Za-z0-9.-]*)(?=")', re.IGNORECASE)
+_MARK, _IMAGE = "\ue010", "\ue013"  # stand for one inert run, one image name, in a shape
+_MARKS = re.compile(f"[{_MARK}{_IMAGE}]")
 _OPEN, _CLOSE = "\ue011", "\ue012"  # around a run's number, while a shape is converted and checked
-_NUMBERED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
+_OURS = re.compile(f"[{_MARK}{_IMAGE}{_OPEN}{_CLOSE}]|dgimg[0-9]")
+_NUMBERED = re.compile(f"{_OPEN}([0-9]+){_CLOSE}|dgimg([0-9]+)x")  # an image name's number: plain ASCII for a URL
 
 
 class Shape(NamedTuple):
-    """A value with each inert text run replaced by a mark, and the runs in order."""
+    """A value with each inert text run and image name replaced by a mark, and those in order."""
 
     skeleton: str
     texts: tuple[str, ...]
 
 
 def shape(value: str) -> Shape | None:
-    """The value's shape, or None if it has no inert run to stand for.
+    """The value's shape, or None if it has nothing to stand for.
 
     Fields of one deck repeat a few shapes ('<b>term</b>: definition'); converting and checking a
     shape once stands for every value of that shape, since inert text renders as itself in both
     HTML and Markdown, and next to markup behaves as a placeholder does. A value with an entity
     (`&`) is converted whole.
     """
-    if "&" in value or _MARK in value or _OPEN in value or _CLOSE in value:
+    if "&" in value or _OURS.search(value):
         return None
+    images: list[str] = []
+    if "src=" in value or "SRC=" in value.upper():
+        images = [name for _, name in _IMAGE_NAME.findall(value)]
+        value = _IMAGE_NAME.sub(f"\\g<1>{_IMAGE}", value) if images else value
     parts = _INERT_SPLIT.split(value)  # text between runs, a run, text between runs, ...
-    return Shape(_MARK.join(parts[0::2]), tuple(parts[1::2])) if len(parts) > 1 else None
+    skeleton, runs = _MARK.join(parts[0::2]), parts[1::2]
+    if images:
+        texts, names = iter(runs), iter(images)
+        return Shape(skeleton, tuple(next(texts) if mark == _MARK else next(names) for mark in _MARKS.findall(skeleton)))
+    return Shape(skeleton, tuple(runs)) if runs else None
 
 
 def fill(form: str, texts: tuple[str, ...]) -> str:
@@ -160,20 +176,21 @@ def fill(form: str, texts: tuple[str, ...]) -> str:
 @functools.lru_cache(maxsize=65536)
 def _template(form: str) -> str:
     """The form as a format string: one '{}' for each mark (the runs hold no mark)."""
-    return form.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}")
+    return form.replace("{", "{{").replace("}", "}}").replace(_MARK, "{}").replace(_IMAGE, "{}")
 
 
 def _numbered(form: str) -> str:
     """The marks numbered, so that a conversion that drops or reorders runs shows it."""
-    parts = form.split(_MARK)
-    return parts[0] + "".join(f"{_OPEN}{number}{_CLOSE}{part}" for number, part in enumerate(parts[1:]))
+    numbers = itertools.count()
+    return _MARKS.sub(lambda mark: f"{_OPEN}{next(numbers)}{_CLOSE}" if mark.group() == _MARK
+                      else f"dgimg{next(numbers)}x", form)
 
 
 def _marked(numbered: str, runs: int) -> str | None:
     """Numbered placeholders back to marks, if each run is there once and in order (else None)."""
-    if [int(n) for n in _NUMBERED.findall(numbered)] != list(range(runs)):
+    if [int(text or image) for text, image in _NUMBERED.findall(numbered)] != list(range(runs)):
         return None
-    marked = _NUMBERED.sub(_MARK, numbered)
+    marked = _NUMBERED.sub(lambda found: _MARK if found.group(1) is not None else _IMAGE, numbered)
     return None if _OPEN in marked or _CLOSE in marked else marked
 
 

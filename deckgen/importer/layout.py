@@ -26,6 +26,9 @@ def slug(text: str, limit: int = 48) -> str:
 def card_slug(text: str, limit: int = 48) -> str:
     """A readable card id from any script: lowercase letters, digits and marks in words joined by '-'."""
     words = _ASCII_WORD.findall(text.lower()) if text.isascii() else _words(text)
+    joined = "-".join(words)
+    if len(joined) <= limit:
+        return joined  # most card texts: short enough whole
     kept = ""
     for word in words:
         candidate = f"{kept}-{word}" if kept else word

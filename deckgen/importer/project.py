@@ -7,14 +7,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..lock import Entry, write_lock
-from ..problems import WARNING, Problem, ProjectError, blocking, warnings
+from ..problems import WARNING, Problem, ProjectError, warnings
 from ..render import media_references
 from . import ImportResult
-from .cards import Compiled, write_cards
+from .cards import Compiled, Writers, write_cards
 from .htmltext import FieldConverter
 from .layout import Layout, plan_layout, slug
 from .model import ImportedDeck, ImportedNoteType, ImportOptions, Progress
-from .writer import CardFile, CardTypePlan, block_name, card_ids, dump, plan_card_files, plan_card_types, write_note_type
+from .writer import (
+    CardFile,
+    CardTypePlan,
+    block_name,
+    dump,
+    plan_card_files,
+    plan_card_types,
+    write_note_type,
+    written_notes,
+)
 
 if TYPE_CHECKING:
     from ..build import Project
@@ -29,25 +38,32 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
-    media, missing, problems = _media_files(deck, plans)
     key = options.key or slug(layout.root.split("::")[-1]) or "deck"
-    _write_media(root / "media", deck.media, media)
-    files = plan_card_files(layout, plans, card_ids(deck, plans))
+    files = plan_card_files(layout, plans, written_notes(deck))
+    (root / "media").mkdir()
 
     def write_settings(allow_html: bool) -> None:
         _write_config(root, deck, layout, key, allow_html)
         for plan in plans.values():
             write_note_type(root, plan)
 
-    compiled = write_cards(root, files, plans, write_settings, options.jobs, progress)
+    def write_media(used: set[str], part: int, parts: int) -> None:
+        media, _, _ = _media_files(deck, plans, used)
+        for name in media[part::parts]:
+            (root / "media" / name).write_bytes(deck.media[name])
+
+    compiled = write_cards(root, (files, plans), Writers(write_settings, write_media), options.jobs, progress)
+    media, missing, problems = _media_files(deck, plans, compiled.media)
     problems += seed_lock(root, (compiled, files, plans), missing, str(deck.source), options.jobs)
     return ImportResult(root, len(deck.notes), [p.key for p in plans.values()], len(media), layout.root,
                         compiled.converter.allow_html, warnings(problems))
 
 
-def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[list[str], set[str], list[Problem]]:
-    """The media files to copy, the missing ones, and warnings about both (after the reader's warnings)."""
-    media, missing = _used_media(deck, plans)
+def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str]
+                 ) -> tuple[list[str], set[str], list[Problem]]:
+    """The media files to copy (of those the notes use, and those the templates name), the missing ones, and
+    warnings about both (after the reader's warnings)."""
+    media, missing = _used_media(deck, plans, used)
     problems = list(deck.problems)
     unsafe = sorted(name for name in media if not _plain_file_name(name))
     if unsafe:  # a package from elsewhere: its names must not reach outside media/
@@ -59,12 +75,6 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[li
                                 "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
                                 hint="put them into the project's media/ folder before building"))
     return media, missing, problems
-
-
-def _write_media(folder: Path, content: dict[str, bytes], names: list[str]) -> None:
-    folder.mkdir()
-    for name in names:
-        (folder / name).write_bytes(content[name])
 
 
 def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
@@ -98,12 +108,12 @@ def _inexpressible(note_type: ImportedNoteType) -> list[str]:
     return reasons
 
 
-def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> tuple[list[str], set[str]]:
-    """The media files the notes and templates use (present ones), and the missing ones notes use."""
-    used: set[str] = set()
-    for note in deck.notes:
-        for value in note.fields:
-            used.update(media_references(value))
+def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str] | None = None
+                ) -> tuple[list[str], set[str]]:
+    """The media files the notes (`used`: those they refer to, if known) and templates use (present ones), and
+    the missing ones notes use."""
+    used = set(used if used is not None else (name for note in deck.notes for value in note.fields
+                                              for name in media_references(value)))
     template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
     template_text += "\n".join(p.note_type.css for p in plans.values())
     used.update(name for name in deck.media if name in template_text)

@@ -4,14 +4,16 @@ Helpers are forked at the start of the shared part, so they begin with everythin
 knows (the deck, the note types, the card files planned) and run the same code on their own
 share of the card files: converting the values of their notes, writing the files, compiling
 them. What must be decided across all notes (how each field is written) is agreed on through
-this process, in a few small messages; at the end each helper sends its files' results (plain
-tuples, which pickle fast) and exits. Nothing else crosses between processes, and each
-process keeps the caches it builds (the shapes of the fields it has seen).
+this process, in a few small messages; each helper sends every file's result as soon as it has
+it (plain tuples, which pickle fast), and exits at the end. Nothing else crosses between
+processes, and each process keeps the caches it builds (the shapes of the fields it has seen).
 
     with Split(sizes, jobs) as split:
-        mine = split.mine               # the indices of this process's items
-        merged = split.agree(local, merge)
-        everything = split.gather(results)  # this process: every process's results; a helper: exits after
+        for index in split.mine:                # this process's items
+            ...
+        merged = split.agree(local, merge)      # every process's `local`, merged, in every process
+        split.deliver(index, result, send)      # as each item is done
+        results = split.collect(receive)        # this process: all results; a helper leaves here
 
 Where processes cannot be forked, or one process is asked for, this process is the only one,
 and the same code runs with no helper.
@@ -46,6 +48,7 @@ class Split:
         self.channels: list[Any] = []  # this process: one per helper; a helper: the one to this process
         self.pids: list[int] = []
         self.pending: list[list[tuple[str, Any]]] = []  # this process: messages read early, by helper
+        self.results: dict[int, Any] = {}  # this process: the items' results, by index
         self.advance: Advance | None = None  # this process: told of every process's progress
 
     @property
@@ -120,23 +123,31 @@ class Split:
         """Every process's `local` merged (in this process, in rank order), and the result given to all."""
         if self.rank:
             self._send(("local", local))
-            return self._receive_from(self.channels[0], "merged")
-        merged = merge([local, *(self._receive_from(channel, "local") for channel in self.channels)])
+            return self._receive_from(self.channels[0], ("merged",))[1]
+        merged = merge([local, *(self._receive_from(channel, ("local",))[1] for channel in self.channels)])
         for channel in self.channels:
             channel.send(("merged", merged))
         return merged
 
-    def gather(self, results: dict[int, Any], send: Callable[[Any], Any], receive: Callable[[Any], Any]
-               ) -> dict[int, Any]:
-        """In this process: every process's results, by item. A helper sends its own (`send(result)`
-        each, made again here with `receive`) and leaves the shared part."""
+    def deliver(self, index: int, result: Any, send: Callable[[Any], Any]) -> None:
+        """An item's result: kept here, or sent here at once by a helper (as `send(result)`), so that the
+        sending and receiving go on while the processes still work."""
         if self.rank:
-            self._send(("results", {index: send(result) for index, result in results.items()}))
+            self._send(("result", (index, send(result))))
+        else:
+            self.results[index] = result
+
+    def collect(self, receive: Callable[[Any], Any]) -> dict[int, Any]:
+        """In this process: every process's results, by item (a helper's made again with `receive`).
+        A helper says it is done, and leaves the shared part here."""
+        if self.rank:
+            self._send(("done", None))
             raise _Done()
         for channel in self.channels:
-            sent = self._receive_from(channel, "results")
-            results.update((index, receive(result)) for index, result in sent.items())
-        return results
+            while (found := self._receive_from(channel, ("result", "done")))[0] == "result":
+                index, sent = found[1]
+                self.results[index] = receive(sent)
+        return self.results
 
     def _send(self, message: tuple[str, Any]) -> None:
         self.channels[0].send(message)
@@ -145,16 +156,16 @@ class Split:
         if self.advance:
             self.advance(count)
 
-    def _receive_from(self, channel: Any, wanted: str) -> Any:
-        """The next message of that kind, counting progress on the way; a helper's failure raised here."""
+    def _receive_from(self, channel: Any, wanted: tuple[str, ...]) -> tuple[str, Any]:
+        """The next message of one of these kinds, counting progress on the way; a helper's failure raised here."""
         pending = self.pending[self.channels.index(channel)]
         while True:
             try:
                 kind, content = pending.pop(0) if pending else channel.recv()
             except (EOFError, OSError):
                 raise HelperFailed("a helper process of the import stopped without a word") from None
-            if kind == wanted:
-                return content
+            if kind in wanted:
+                return kind, content
             if kind == "advance":
                 self._advance(content)
             elif kind == "problems":
@@ -167,10 +178,14 @@ class _Done(BaseException):
     """A helper has sent its results: it leaves the shared part (and exits) without an error."""
 
 
+LEADER_HANDICAP = 0.0  # of a fair share: this process also receives the helpers' results, so it takes less
+
+
 def _balanced(sizes: list[int], processes: int) -> list[list[int]]:
     """The items shared out by size, the biggest first, each to the process with the least so far."""
     shares: list[list[int]] = [[] for _ in range(processes)]
-    loads = [0] * processes
+    loads = [0.0] * processes
+    loads[0] = LEADER_HANDICAP * sum(sizes) / processes if processes > 1 else 0.0
     for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
         least = loads.index(min(loads))
         shares[least].append(index)

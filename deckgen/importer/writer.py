@@ -116,8 +116,9 @@ class WrittenNote:
     """A note with the card id it got; once converted, its fields in their written form; once its card file
     is written, its values by data key as the file has them and its fields as the project renders them."""
 
-    card_id: str
+    card_id: str  # "" until the processes have agreed on every note's
     note: ImportedNote
+    index: int  # the note's place in the deck: card ids that would clash are numbered in this order
     row: list[Converted] = field(default_factory=list)  # one per field the note type has
     values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
@@ -129,15 +130,33 @@ NOTES_PER_STEP = 500  # notes converted between two reports of progress
 _STRENGTH = {MARKDOWN: 0, HTML: 1, RAW: 2}  # a field is written in the strongest mode any of its values needs
 
 
-def card_ids(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> list[WrittenNote]:
-    """Each note with its card id: from its sort field, readable, unique."""
+def written_notes(deck: ImportedDeck) -> list[WrittenNote]:
+    """Every note of the deck, its card id to be found."""
+    return [WrittenNote("", note, index) for index, note in enumerate(deck.notes)]
+
+
+def card_id_bases(notes: list[WrittenNote], plans: dict[str, CardTypePlan]) -> dict[int, str]:
+    """What each note's card id is made from, by its place in the deck: its sort field, readable."""
+    sort_fields = {source: plan.note_type.sort_field for source, plan in plans.items()}
+    bases = {}
+    for written in notes:
+        fields = written.note.fields
+        sort_value = fields[min(sort_fields[written.note.note_type], len(fields) - 1)] if fields else ""
+        bases[written.index] = card_slug(_card_text(plain_text(sort_value))) or "note"
+    return bases
+
+
+def numbered_card_ids(bases: dict[int, str]) -> dict[int, str]:
+    """The card ids that differ from their base, by the note's place: the second 'aspirin' in the deck
+    is 'aspirin-2', and so on."""
     taken: set[str] = set()
-    written = []
-    for note in deck.notes:
-        fields = note.fields
-        sort_value = fields[min(plans[note.note_type].note_type.sort_field, len(fields) - 1)] if fields else ""
-        written.append(WrittenNote(unique(card_slug(_card_text(plain_text(sort_value))) or "note", taken), note))
-    return written
+    numbered = {}
+    for index in sorted(bases):
+        base = bases[index]
+        card_id = unique(base, taken)
+        if card_id != base:
+            numbered[index] = card_id
+    return numbered
 
 
 def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree = lambda own, merge: merge([own]),
