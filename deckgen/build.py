@@ -54,13 +54,15 @@ class Project:
     now: int  # the build's time: what changed gets it in the next lock
     media: dict[str, Path] = field(default_factory=dict)
     identities: Identities = field(default_factory=Identities)  # renames, pinned GUIDs, restores
+    first_times: dict[str, int] = field(default_factory=dict)  # card id -> the time a new card gets instead of
+    # `now` (an imported deck's notes keep their own)
 
     @functools.cached_property
     def lock(self) -> Lock:
         """The lock after this build: new times only for what changed."""
         ids = self.identities
         lock = update_lock(self.old_lock, self.notes, self.note_types, self.now,
-                           renames=ids.renames, guids=ids.guids, restored=ids.restored)
+                           renames=ids.renames, guids=ids.guids, restored=ids.restored, first_times=self.first_times)
         options = self.config.options
         lock.deck_options = update_deck_options(self.old_lock, options.digest() if options else None, self.now)
         return lock

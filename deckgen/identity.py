@@ -10,7 +10,7 @@ so that dropping a former id or a pin later is caught before it gives learners a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from .compiler import FileResult
 from .config import ProjectConfig
@@ -30,8 +30,7 @@ class Identities:
     restored: frozenset[str] = frozenset()  # removed ids brought back with 'restore: true'
 
 
-@dataclass(frozen=True)
-class _Card:
+class _Card(NamedTuple):  # a tuple: an imported deck pins the GUIDs of its thousands of cards
     path: str
     identity: Identity
 
@@ -44,14 +43,17 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     if not cards and not old.guids:
         return Identities(), []  # the common case: every GUID comes from its card's id
     ids = {card_id: (result.path, line, column) for result in results for card_id, line, column in result.ids}
-    problems = _former_id_problems(cards, ids)
-    guids = {card_id: guid for card_id, card in cards.items() if (guid := _guid(config.key, card_id, card.identity))}
+    renamed = {card_id: card for card_id, card in cards.items() if card.identity.former_ids}  # few, if any
+    problems = _former_id_problems(renamed, ids)
+    guids = {card_id: guid for card_id, (_, identity) in cards.items()  # pinned, or a renamed card's first id's
+             if (guid := identity.guid if identity.guid is not None else _guid(config.key, card_id, identity))}
     problems += _shared_guids(config.key, cards, guids, ids)
-    renames = {card_id: old_id for card_id, card in cards.items()
+    renames = {card_id: old_id for card_id, card in renamed.items()
                if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
     problems += _changed_guids(config.key, ids, cards, guids, renames, old)
-    problems += _unknown_former_ids(cards, renames, old)
-    restored, restore_problems = _restores(cards, old)
+    problems += _unknown_former_ids(renamed, renames, old)
+    restored, restore_problems = _restores({card_id: card for card_id, card in cards.items()
+                                            if card.identity.restore is not None}, old)
     return Identities(renames, guids, restored), problems + restore_problems
 
 

@@ -292,20 +292,22 @@ def update_deck_options(old: Lock, digest: str | None, now: int) -> dict[str, En
 
 def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int, *,
                 renames: dict[str, str] | None = None, guids: dict[str, str] | None = None,
-                restored: frozenset[str] = frozenset()) -> Lock:
+                restored: frozenset[str] = frozenset(), first_times: dict[str, int] | None = None) -> Lock:
     """The lock after this build: new times only for what changed (`note_types` from `update_note_types`).
 
     A renamed card (`renames`: new id -> old id) takes over its old id's entry, times and all; a
-    restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids.
+    restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids;
+    a new card in `first_times` gets its time there instead of `now`.
     """
     renames = renames or {}
+    first_times = first_times or {}
     new = Lock(note_types=dict(note_types))
     for note in notes:
         before = old.cards.get(note.card_id) or old.cards.get(renames.get(note.card_id, ""))
         if before is not None and before.hash == note.hash and before.group == note.group:
             new.cards[note.card_id] = before
             continue
-        mtime, added = _next(before, note.hash, now)
+        mtime, added = _next(before, note.hash, now if before is not None else first_times.get(note.card_id, now))
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
     new.removed = {card_id: time for card_id, time in old.removed.items() if card_id not in restored}
     for card_id in old.cards.keys() - new.cards.keys() - set(renames.values()):

@@ -45,6 +45,8 @@ def collect_media(
     for note in notes:
         for name in note.media:
             referenced.add(name)
+            if name in found:
+                continue  # used by an earlier note too
             path = (_plain_file(media_dir, name) if plain_files else None) or _resolve(
                 config, media_dir, name, note, problems)
             if path is not None:
@@ -115,7 +117,8 @@ def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Probl
     """Files whose names start with '_': Anki keeps them for templates even when no note uses them."""
     if not media_dir.is_dir():
         return []
-    files = sorted(p for p in media_dir.iterdir() if p.name.startswith("_") and p.is_file())
+    with os.scandir(media_dir) as entries:
+        files = sorted(media_dir / entry.name for entry in entries if entry.name.startswith("_") and entry.is_file())
     usable = []
     for path in files:
         shown = f"{config.media}/{shown_name(path.name)}"
@@ -132,7 +135,9 @@ def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Probl
 def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem]) -> None:
     if not media_dir.is_dir():
         return
-    for path in sorted(media_dir.iterdir()):
-        if path.is_file() and path.name not in used and not path.name.startswith((".", "_")):
-            problems.append(Problem(f"{config.media}/{shown_name(path.name)}", message="media file is not used by any card",
-                                    severity=WARNING, hint="it is left out of the package"))
+    with os.scandir(media_dir) as entries:  # names first: most files are used, and need no system call
+        unused = sorted(entry.name for entry in entries
+                        if entry.name not in used and not entry.name.startswith((".", "_")) and entry.is_file())
+    for name in unused:
+        problems.append(Problem(f"{config.media}/{shown_name(name)}", message="media file is not used by any card",
+                                severity=WARNING, hint="it is left out of the package"))
