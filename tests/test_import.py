@@ -518,7 +518,9 @@ def test_a_field_passed_through_with_safe_is_not_warned_about(tmp_path: Path, pr
 
 _SHAPES = ["<b>{}</b> {}", "{}<br>{}", "<i>{}</i>: {}", "<p>{}</p><p>{}</p>", "<ul><li>{}</li><li>{}</li></ul>",
            "{} <b>{}</b>.", '<a href="x.html">{}</a> {}', "<h2>{}</h2>{}", "<b>{}</b>{}", "{}<b>{}</b>",
-           '<span class="c">{}</span>{}', "<div>{}</div>{}", "{}<sub>{}</sub>", '{}<img src="a.png"> {}']
+           '<span class="c">{}</span>{}', "<div>{}</div>{}", "{}<sub>{}</sub>", '{}<img src="a.png"> {}',
+           '<div class="a b"><span style="color: rgb(0, 0, 255); font-weight: bold;">{}</span> {}</div>',
+           "<a href='x y.html' title=\"t: 1\">{}</a>{}", '{} > {}', '<p>{}</p><p title="x">{} < 3</p>']
 
 
 @settings(max_examples=1500, deadline=None)

@@ -125,8 +125,11 @@ def equivalent(rendered: str, original: str, target: list[tuple[str, ...]] | Non
 # plain punctuation, starting and ending with a letter or digit (so that emphasis next to it opens
 # and closes as next to a placeholder), single spaces only, not the start of a numbered list
 # ('1.', '2)'), not inside a tag and not where a tag would start ('<b', '</b', '<!').
-_INERT = re.compile(r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?(?![^<]*>)")
-_INERT_SPLIT = re.compile(f"({_INERT.pattern})")  # one pass gives the runs and what lies between them
+_RUN = r"(?<!<)(?<!</)(?<!<!)(?![0-9]+[.)])[^\W_](?:(?:[^\W_]|[,;:?'%/=@.()-]| (?! ))*[^\W_])?"
+_INERT_SPLIT = re.compile(f"({_RUN}(?![^<]*>))")  # one pass gives the runs and what lies between them
+# The same runs where tags have attributes: each tag is taken whole, so that no run is tried inside
+# it (trying them, each failing at the tag's '>', takes time that grows with the square of its length).
+_TAG_OR_RUN = re.compile(f"(<[^<>]*>)|({_RUN})")
 # An image's file name of ASCII letters, digits, '.' and '-' (as Anki names pasted images) goes
 # into Markdown's ![](...) and back into src="..." as it is, and is inert text where a broken tag
 # leaves it as text: it stands for a run too, so that a field holding an image has one shape
@@ -160,12 +163,25 @@ def shape(value: str) -> Shape | None:
     if "src=" in value or "SRC=" in value.upper():
         images = [name for _, name in _IMAGE_NAME.findall(value)]
         value = _IMAGE_NAME.sub(f"\\g<1>{_IMAGE}", value) if images else value
-    parts = _INERT_SPLIT.split(value)  # text between runs, a run, text between runs, ...
-    skeleton, runs = _MARK.join(parts[0::2]), parts[1::2]
+    skeleton, runs = _runs(value)
     if images:
         texts, names = iter(runs), iter(images)
         return Shape(skeleton, tuple(next(texts) if mark == _MARK else next(names) for mark in _MARKS.findall(skeleton)))
     return Shape(skeleton, tuple(runs)) if runs else None
+
+
+def _runs(value: str) -> tuple[str, list[str]]:
+    """The value with each inert run replaced by a mark, and the runs in order."""
+    if '="' not in value and "='" not in value:
+        parts = _INERT_SPLIT.split(value)  # text between runs, a run, text between runs, ...
+        return _MARK.join(parts[0::2]), parts[1::2]
+    parts = _TAG_OR_RUN.split(value)  # text, a tag or None, a run or None, text, ...
+    skeleton, runs = [parts[0]], []
+    for tag, run, text in zip(parts[1::3], parts[2::3], parts[3::3]):
+        if tag is None:
+            runs.append(run)
+        skeleton += (_MARK if tag is None else tag, text)
+    return "".join(skeleton), runs
 
 
 def fill(form: str, texts: tuple[str, ...]) -> str:
