@@ -609,6 +609,26 @@ def test_an_import_shared_with_helper_processes_writes_the_same_project(samples,
     assert frozen.exit_code == 0, frozen.output
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_progress_counts_every_note_and_card_file(samples, tmp_path: Path, jobs: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each stage's bar reaches its end exactly, with the helpers' work counted in this process."""
+    fmt = formats(samples)["legacy"]
+    _shared_small(monkeypatch, tmp_path)
+    stages: list[list] = []  # type: ignore[type-arg]
+
+    def progress(label: str, total: int) -> Callable[[int], None]:
+        stage = [label, total, 0]
+        stages.append(stage)
+        return lambda count: stage.__setitem__(2, stage[2] + count)
+
+    import_deck(fmt.source, tmp_path / "p", dataclasses.replace(fmt.options, jobs=jobs), progress)
+    notes = len(read_source(fmt.source, fmt.options).notes)
+    files = len(list((tmp_path / "p" / "cards").rglob("*.yaml")))
+    assert stages == [[f"Converting the fields of {notes} notes", notes, notes],
+                      [f"Writing {files} card files", files, files]]
+
+
 @pytest.mark.parametrize("failure", ["bug", "problem"])
 def test_a_helper_process_that_fails_stops_the_import_and_nothing_is_written(samples, tmp_path: Path, failure: str,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
