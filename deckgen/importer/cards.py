@@ -69,25 +69,37 @@ def write_cards(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]
     files, plans = cards
     notes = sum(len(card_file.notes) for card_file in files)
     with Split([len(card_file.notes) for card_file in files], jobs if notes >= SHARED_FROM_NOTES else 1) as split:
-        leader = split.rank == 0
-        if progress and leader:
-            split.advance = progress(f"Converting the fields of {notes:,} notes", notes)
         mine = [written for index in split.mine for written in files[index].notes]
+        _stage(split, progress, f"Converting the fields of {notes:,} notes", notes)
         converter = convert_fields(mine, plans, split.agree, split.progress)
-        agreed = _Agreed(card_id_bases(mine, plans))
-        numbered, media = split.agree((agreed.bases, _media_references(mine)), agreed.merge)
-        for written in (written for card_file in files for written in card_file.notes if written.index in agreed.bases):
-            written.card_id = numbered.get(written.index) or agreed.bases[written.index]  # here: every note's
-        if leader:
+        media = _agree_ids_and_media(split, files, mine, plans)
+        if split.rank == 0:
             writers.settings(converter.allow_html)
         split.agree(None, lambda _: None)  # the helpers wait until the settings are written
         config, templates, problems, setup = _loaded(root, plans)
-        if progress and leader:
-            split.advance = progress(f"Writing {len(files):,} card files", len(files))
+        _stage(split, progress, f"Writing {len(files):,} card files", len(files))
         _write(root, (files, plans), converter, setup, split)
         writers.media(media, split.rank, split.size)
         results = split.collect(file_result)
     return Compiled([results[index] for index in range(len(files))], converter, media, config, templates, problems)
+
+
+def _stage(split: Split, progress: Progress | None, label: str, total: int) -> None:
+    """A progress bar for the next stage, shown by this process (the helpers' progress is told to it)."""
+    if progress and split.rank == 0:
+        split.advance = progress(label, total)
+
+
+def _agree_ids_and_media(split: Split, files: list[CardFile], mine: list[WrittenNote],
+                         plans: dict[str, CardTypePlan]) -> set[str]:
+    """Card ids for this process's notes (and in this process, every note's, for the lock's times), and the
+    media files all notes use."""
+    agreed = _Agreed(card_id_bases(mine, plans))
+    numbered, media = split.agree((agreed.bases, _media_references(mine)), agreed.merge)
+    known = agreed.bases  # this process: every note's, once merged
+    for written in (written for card_file in files for written in card_file.notes if written.index in known):
+        written.card_id = numbered.get(written.index) or known[written.index]
+    return media
 
 
 def _media_references(notes: list[WrittenNote]) -> set[str]:

@@ -166,7 +166,8 @@ def shape(value: str) -> Shape | None:
     skeleton, runs = _runs(value)
     if images:
         texts, names = iter(runs), iter(images)
-        return Shape(skeleton, tuple(next(texts) if mark == _MARK else next(names) for mark in _MARKS.findall(skeleton)))
+        ordered = (next(texts) if mark == _MARK else next(names) for mark in _MARKS.findall(skeleton))
+        return Shape(skeleton, tuple(ordered))
     return Shape(skeleton, tuple(runs)) if runs else None
 
 

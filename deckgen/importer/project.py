@@ -157,7 +157,8 @@ def seed_lock(root: Path, written: Written, missing: set[str], source: str, jobs
     first_times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
                    if written.note.guid}
     lock = dataclasses.replace(project, first_times=first_times).lock
-    _set_times(lock.note_types, {plan.key: plan.note_type.mtime for plan in plans.values() if not plan.note_type.builtin})
+    _set_times(lock.note_types, {plan.key: plan.note_type.mtime for plan in plans.values()
+                                 if not plan.note_type.builtin})
     write_lock(root, lock)
     return list(project.problems)
 

@@ -3,10 +3,11 @@
 Helpers are forked at the start of the shared part, so they begin with everything this process
 knows (the deck, the note types, the card files planned) and run the same code on their own
 share of the card files: converting the values of their notes, writing the files, compiling
-them. What must be decided across all notes (how each field is written) is agreed on through
-this process, in a few small messages; each helper sends every file's result as soon as it has
-it (plain tuples, which pickle fast), and exits at the end. Nothing else crosses between
-processes, and each process keeps the caches it builds (the shapes of the fields it has seen).
+them. What must be decided across all notes (how each field is written, which card ids clash,
+which media files are used) is agreed on through this process, in a few small messages; each
+helper sends every file's result as soon as it has it (plain tuples, which pickle fast), and
+exits at the end. Nothing else crosses between processes, and each process keeps the caches it
+builds (the shapes of the fields it has seen).
 
     with Split(sizes, jobs) as split:
         for index in split.mine:                # this process's items
@@ -106,8 +107,7 @@ class Split:
         if self.rank:
             self._send(("advance", count))
             return
-        if self.advance:
-            self.advance(count)
+        self._advance(count)
         for channel, pending in zip(self.channels, self.pending):
             try:
                 while channel.poll():
@@ -178,14 +178,10 @@ class _Done(BaseException):
     """A helper has sent its results: it leaves the shared part (and exits) without an error."""
 
 
-LEADER_HANDICAP = 0.0  # of a fair share: this process also receives the helpers' results, so it takes less
-
-
 def _balanced(sizes: list[int], processes: int) -> list[list[int]]:
     """The items shared out by size, the biggest first, each to the process with the least so far."""
     shares: list[list[int]] = [[] for _ in range(processes)]
-    loads = [0.0] * processes
-    loads[0] = LEADER_HANDICAP * sum(sizes) / processes if processes > 1 else 0.0
+    loads = [0] * processes
     for index in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
         least = loads.index(min(loads))
         shares[least].append(index)

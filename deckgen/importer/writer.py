@@ -159,7 +159,12 @@ def numbered_card_ids(bases: dict[int, str]) -> dict[int, str]:
     return numbered
 
 
-def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree = lambda own, merge: merge([own]),
+def _alone(own: Modes, merge: Callable[[list[Modes]], Modes]) -> Modes:
+    """One process: its notes are all the notes."""
+    return merge([own])
+
+
+def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree = _alone,
                    advance: Callable[[int], None] | None = None) -> FieldConverter:
     """These notes' field values in their most readable form (each note's `row`), every field's mode in
     `plans` (agreed with the other processes' notes), and the converter of the project they need (its
@@ -313,7 +318,8 @@ class CardFile:
     group: str
     notes: list[WrittenNote]
     default_type: str
-    cards: list[tuple[WrittenNote, int, int]] = field(default_factory=list)  # the note, its first line, its 'guid:' line (or 0)
+    cards: list[tuple[WrittenNote, int, int]] = field(default_factory=list)  # once written: each note, its
+    # first line and its 'guid:' line (or 0)
 
 
 def plan_card_files(layout: Layout, plans: dict[str, CardTypePlan], notes: list[WrittenNote]) -> list[CardFile]:
