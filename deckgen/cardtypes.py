@@ -466,7 +466,8 @@ def _check_variables(
         lines = _source(template, env).split("\n")
         outside = _names_outside_blocks(template, env)
         for variable in sorted(meta.find_undeclared_variables(body) - known):
-            line = next(n.lineno for n in block.find_all(nodes.Name) if n.name == variable)
+            line = next((n.lineno for n in block.find_all(nodes.Name) if n.name == variable),
+                        block.lineno)  # no name node: a macro defined under an {% if %}, say
             where = (shown, line, _name_column(lines[line - 1], variable, _block_start(block, lines, line)))
             problems.append(_variable_problem(name, spec_shown, variable, block_key, fields, outside, where, own_file))
         problems.extend(_card_attribute_problems(block, shown, lines))

@@ -246,6 +246,11 @@ CASES = [
                              "{% block Back %}{{ cause }}{% endblock %}"),
          ["templates/cause.html.j2:2:21: 'label' is defined outside the blocks, where block 'Front' cannot see it "
           "(deckgen renders only the blocks: define or import it inside the block)"]),
+    Case("template-macro-defined-under-an-if",  # found by test_fuzz: it crashed check
+         cause_type(template="{% block Front %}{{ scope }}{% if example %}{% macro m() %}x{% endmacro %}{% endif %}"
+                             "{% endblock %}{% block Back %}{{ cause }}{% endblock %}"),
+         ["templates/cause.html.j2:1:54: template uses 'm', which card type 'cause' does not declare "
+          "(declare it under 'fields:' in templates/cause.yaml)"]),
     Case("template-extends-loop",
          cause_type(template="{% extends 'cause.html.j2' %}{% block Front %}{{ scope }}{% endblock %}"),
          ["templates/cause.html.j2:1: templates extend each other in a loop: cause.html.j2 -> cause.html.j2"]),
