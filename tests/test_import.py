@@ -609,6 +609,31 @@ def test_an_import_shared_with_helper_processes_writes_the_same_project(samples,
     assert frozen.exit_code == 0, frozen.output
 
 
+def test_clashing_card_ids_are_numbered_in_deck_order_across_processes(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Notes with the same sort field in files of different processes get the same ids as in one process:
+    'aspirin', 'aspirin-2', ... in the deck's order, whichever process wrote them."""
+    import genanki
+
+    model = genanki.Model(1607392331, "Drug card", fields=[{"name": "Drug"}, {"name": "Use"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Drug}}", "afmt": "{{Use}}"}])
+    decks = [genanki.Deck(2059400140 + i, f"Pharm::Part {i}") for i in range(3)]
+    for i in range(12):
+        decks[i % 3].add_note(genanki.Note(model, ["Aspirin" if i % 2 else f"Drug {i}", f"use <b>{i}</b>"],
+                                           guid=f"clash-{i}"))
+    source = tmp_path / "clash.apkg"
+    genanki.Package(decks).write_to_file(str(source), timestamp=1_700_000_000)
+    _shared_small(monkeypatch, tmp_path)
+    import_deck(source, tmp_path / "alone", ImportOptions(jobs=1))
+    import_deck(source, tmp_path / "shared", ImportOptions(jobs=3))
+    shared = _project_files(tmp_path / "shared")
+    assert shared == _project_files(tmp_path / "alone")
+    ids = [card["id"] for name, text in sorted(shared.items()) if name.startswith("cards/")
+           for card in yaml.safe_load(text)["cards"]]
+    assert sorted(card_id for card_id in ids if card_id.startswith("aspirin")) == \
+        ["aspirin", "aspirin-2", "aspirin-3", "aspirin-4", "aspirin-5", "aspirin-6"]
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_progress_counts_every_note_and_card_file(samples, tmp_path: Path, jobs: int,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
