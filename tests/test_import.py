@@ -682,6 +682,27 @@ def test_a_helper_process_that_fails_stops_the_import_and_nothing_is_written(sam
     assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".deckgen-import")] == []
 
 
+_PIECES = ["<b>", "</b>", "<br>", "<div>", "</div>", '<span style="color: red;">', "</span>", '<a href="x" title="t">',
+           '<a href="x" target="_blank">', "</a>", '<img src="a b.png" alt="x">', '<img src="p.jpg" width="80">',
+           '<ol start="3"><li>', "</li></ol>", '<p id="x">', "</p>", '<font color="red">', "</font>", "word", " more ", "*"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=8), st.booleans())
+def test_markdown_is_not_tried_only_where_it_cannot_give_the_value_back(pieces: list[str], allow_html: bool) -> None:
+    """A value with an attribute cmark never writes (style, width, id, ...) is not converted to Markdown:
+    what markdownify makes of it never renders back to the same tokens."""
+    from deckgen.importer.htmltext import _CONVERTERS, _markdown_may_keep, canonical
+
+    value = "".join(pieces)
+    if _markdown_may_keep(canonical(value)):
+        return
+    converter = FieldConverter(allow_html)
+    for markdown in _CONVERTERS:
+        rendered = converter.rendered(markdown.convert(value).replace("  \n", "\n").strip())
+        assert canonical(rendered) != canonical(value)
+
+
 def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_path: Path) -> None:
     """The lock is seeded without the pipeline only for cards it would take without a word: a tag
     Anki would split differently sends the import through the build, whose message says why."""

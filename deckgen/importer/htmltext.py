@@ -266,8 +266,8 @@ class FieldConverter:
         return None if text is None else Converted(text, converted.mode)
 
     def _convert(self, value: str) -> Converted:
-        target = None
-        for converter in _CONVERTERS:
+        target = canonical(value) if "=" in value else None
+        for converter in _CONVERTERS if target is None or _markdown_may_keep(target) else ():
             text = converter.convert(value).replace("  \n", "\n").strip()
             rendered = self.rendered(text)
             if rendered == value or _quick_form(rendered) == _quick_form(value):
@@ -278,6 +278,18 @@ class FieldConverter:
         if self.allow_html and equivalent(self.rendered(value), value, target):
             return Converted(value, HTML)
         return Converted(value, RAW)
+
+
+# The attributes cmark-gfm writes, with deckgen's options: links and images, a fenced code block's
+# language, an ordered list's start, a table cell's alignment. A value with any other attribute
+# (style, width, id, ...) cannot come back from Markdown the same, so Markdown is not tried.
+_MARKDOWN_ATTRIBUTES = frozenset({"href", "title", "src", "alt", "class", "start", "align"})
+
+
+def _markdown_may_keep(tokens: list[tuple[str, ...]]) -> bool:
+    """Whether Markdown can give back these tokens' attributes (a quick test before converting)."""
+    return all(attribute.split("=", 1)[0] in _MARKDOWN_ATTRIBUTES
+               for token in tokens if token[0] == "<" for attribute in token[2:])
 
 
 def plain_text(fragment: str) -> str:
