@@ -3,8 +3,9 @@
 The project keeps updating the original deck's learners: it pins every note's GUID and every
 note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
 original modification time, so that building it unchanged gives Anki nothing newer to update.
-Readers produce the neutral model (`model`); `layout` and `writer` turn it into files; the
-project is built once with deckgen's own pipeline before it is moved into place.
+Readers produce the neutral model (`model`); `project` turns it into files, with `layout`,
+`writer` and `cards` (which shares the work between processes); the project is compiled once as
+deckgen's own pipeline would before it is moved into place.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Writing the project: deckgen.yaml, note types, card types, card files and media.
+"""Writing the project's files: the field values converted, card ids, note types, card types, card files.
 
 Everything goes into a fresh folder beside the target; `deckgen.importer` moves it into place
 only once the project builds and its lock is written, so a failed import leaves nothing behind.
