@@ -54,6 +54,24 @@ class FileResult:
             summary["identities"] = {card_id: _identity_row(identity) for card_id, identity in self.identities.items()}
         return summary, [[n.fields, n.tags, n.ords, n.guid] for n in self.notes]
 
+    def to_rows(self) -> tuple[Any, ...]:
+        """What `to_json` keeps without `details` (what checks need: notes without their fields), as plain
+        tuples for another process of the same run to send; trusted, so `from_rows` checks nothing."""
+        notes = [(n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash) for n in self.notes]
+        identities = [(card_id, i.former_ids, i.guid, i.guid_pos and tuple(i.guid_pos), i.restore)
+                      for card_id, i in self.identities.items()]
+        return self.path, notes, self.ids, self.problems, self.tags, identities
+
+    @classmethod
+    def from_rows(cls, rows: tuple[Any, ...]) -> FileResult:
+        """The result back from `to_rows`: what `from_json` gives without details (tests compare them)."""
+        path, notes, ids, problems, tags, identities = rows
+        rendered = [RenderedNote(card_id, kind, (), (), group, media, path, line, column, (), content, "")
+                    for card_id, kind, group, media, line, column, content in notes]
+        pinned = {card_id: Identity(former, guid, pos and Pos(*pos), restore)
+                  for card_id, former, guid, pos, restore in identities}
+        return cls(path, rendered, ids, problems, tags, pinned)
+
     @classmethod
     def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
         """The result back from a cache entry whose checksums matched.

@@ -192,7 +192,8 @@ def test_note_type_that_cannot_be_expressed(samples, tmp_path: Path) -> None:
 def test_media_used_but_missing_are_listed(samples) -> None:
     deck = read_source(formats(samples)["legacy"].source, ImportOptions())
     del deck.media["crystal.png"]
-    present, missing = _used_media(deck, plan_card_types(deck))
+    used = {name for note in deck.notes for value in note.fields for name in media_references(value)}
+    present, missing = _used_media(deck, plan_card_types(deck), used)
     assert missing == {"crystal.png"} and "beep.mp3" in present
 
 
@@ -329,6 +330,9 @@ def test_seeded_lock_is_what_a_build_computes(samples, tmp_path: Path, name: str
     assert built.lock == built.old_lock and not built.problems
     pipeline = Compiler(built.config, built.templates)
     assert compiled == [pipeline.compile(result.path, (project / result.path).read_bytes()) for result in compiled]
+    # what a helper process sends of a result is what the cache keeps for checks
+    assert [FileResult.from_rows(result.to_rows()) for result in compiled] == \
+        [FileResult.from_json(result.path, result.to_json()[0], None) for result in compiled]
     runner = CliRunner()
     frozen = runner.invoke(main, ["build", str(project), "--frozen", "-o", str(tmp_path / "frozen.apkg")])
     assert frozen.exit_code == 0, frozen.output

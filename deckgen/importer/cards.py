@@ -14,11 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
+from ..compiler import FileResult
 from ..problems import Problem, blocking
 from ..render import media_hint, media_references
 from .htmltext import FieldConverter
 from .model import Progress
-from .seed import Compiling, compiled_file, compiling, file_data, file_result
+from .seed import Compiling, compiled_file, compiling
 from .sharing import Split
 from .writer import (
     CardFile,
@@ -32,7 +33,6 @@ from .writer import (
 
 if TYPE_CHECKING:
     from ..cardtypes import Templates
-    from ..compiler import FileResult
     from ..config import ProjectConfig
 
 
@@ -80,7 +80,7 @@ def write_cards(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]
         _stage(split, progress, f"Writing {len(files):,} card files", len(files))
         _write(root, (files, plans), converter, setup, split)
         writers.media(media, split.rank, split.size)
-        results = split.collect(file_result)
+        results = split.collect(_received)
     return Compiled([results[index] for index in range(len(files))], converter, media, config, templates, problems)
 
 
@@ -146,5 +146,14 @@ def _write(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]], co
     rendered: dict[str, str] = {"": ""}  # a written value -> what the project renders it to (values repeat)
     for index in split.mine:
         write_card_file(root, files[index], plans, converter, rendered)
-        split.deliver(index, compiled_file(files[index], setup) if setup is not None else None, file_data)
+        split.deliver(index, compiled_file(files[index], setup) if setup is not None else None, _sent)
         split.progress(1)
+
+
+def _sent(result: FileResult | None) -> object:
+    """What a helper sends of a file's result: what the checks across files and the lock need."""
+    return None if result is None else result.to_rows()
+
+
+def _received(rows: tuple[object, ...] | None) -> FileResult | None:
+    return None if rows is None else FileResult.from_rows(rows)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ..lock import Entry, write_lock
 from ..problems import WARNING, Problem, ProjectError, warnings
-from ..render import media_references
 from . import ImportResult
 from .cards import Compiled, Writers, write_cards
 from .htmltext import FieldConverter
@@ -109,12 +108,10 @@ def _inexpressible(note_type: ImportedNoteType) -> list[str]:
     return reasons
 
 
-def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str] | None = None
-                ) -> tuple[list[str], set[str]]:
-    """The media files the notes (`used`: those they refer to, if known) and templates use (present ones), and
-    the missing ones notes use."""
-    used = set(used if used is not None else (name for note in deck.notes for value in note.fields
-                                              for name in media_references(value)))
+def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str]) -> tuple[list[str], set[str]]:
+    """The media files the notes (`used`: those they refer to) and templates use (present ones), and the
+    missing ones notes use."""
+    used = set(used)
     template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
     template_text += "\n".join(p.note_type.css for p in plans.values())
     used.update(name for name in deck.media if name in template_text)

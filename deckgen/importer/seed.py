@@ -15,7 +15,7 @@ whose messages say exactly what is wrong.
 from __future__ import annotations
 
 import functools
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from ..build import Project, assemble
 from ..cardtypes import CardType, Templates
@@ -27,7 +27,7 @@ from ..lock import Lock
 from ..names import merge_key
 from ..options import BuildOptions
 from ..problems import Problem
-from ..render import RenderedNote, Renderer
+from ..render import Renderer
 from ..schema import CONTROL
 from ..validate import GUID_SPACE, Identity, ValidCard, tag_problem
 from ..yamlsource import Pos
@@ -88,29 +88,6 @@ def compiled_file(card_file: CardFile, setup: Compiling) -> FileResult | None:
             if card.identity is not None:
                 identities[note.card_id] = card.identity
     return FileResult(card_file.path, notes, ids, problems, first_cards(notes), identities)
-
-
-def file_data(result: FileResult | None) -> tuple[Any, ...] | None:
-    """What a helper process sends of a file's result: what the checks across files and the lock need (as
-    `deckgen check` has it from the build cache: notes without their fields), as plain tuples."""
-    if result is None:
-        return None
-    notes = [(n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash) for n in result.notes]
-    identities = [(card_id, i.former_ids, i.guid, i.guid_pos and tuple(i.guid_pos), i.restore)
-                  for card_id, i in result.identities.items()]
-    return result.path, notes, result.ids, result.problems, result.tags, identities
-
-
-def file_result(data: tuple[Any, ...] | None) -> FileResult | None:
-    """The result back from `file_data`."""
-    if data is None:
-        return None
-    path, notes, ids, problems, tags, identities = data
-    rendered = [RenderedNote(card_id, kind, (), (), group, media, path, line, column, (), content, "")
-                for card_id, kind, group, media, line, column, content in notes]
-    pinned = {card_id: Identity(former, guid, pos and Pos(*pos), restore)
-              for card_id, former, guid, pos, restore in identities}
-    return FileResult(path, rendered, ids, problems, tags, pinned)
 
 
 def _group(group: str, config: ProjectConfig) -> str | None:

@@ -159,12 +159,7 @@ def numbered_card_ids(bases: dict[int, str]) -> dict[int, str]:
     return numbered
 
 
-def _alone(own: Modes, merge: Callable[[list[Modes]], Modes]) -> Modes:
-    """One process: its notes are all the notes."""
-    return merge([own])
-
-
-def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree = _alone,
+def convert_fields(notes: list[WrittenNote], plans: dict[str, CardTypePlan], agree: Agree,
                    advance: Callable[[int], None] | None = None) -> FieldConverter:
     """These notes' field values in their most readable form (each note's `row`), every field's mode in
     `plans` (agreed with the other processes' notes), and the converter of the project they need (its
