@@ -72,7 +72,7 @@ def time_anki(package: Path, scratch: Path) -> float:
 def phases(package: Path, scratch: Path) -> dict[str, float]:
     """One more deckgen import, timed by stage: where the time goes (in this process: helpers' work overlaps)."""
     from deckgen import importer
-    from deckgen.importer import cards, project
+    from deckgen.importer import conversion as cards, make_project as project
 
     labels = ["read the package (zip, SQLite, media)",
               "convert the fields, write and compile the card files (shared with helpers)",

@@ -1,4 +1,4 @@
-"""The command line: a thin click layer over deckgen.build, deckgen.preview and deckgen.serve.
+"""The command line: a thin click layer over the packages that do the work (build, preview, import, lint, ...).
 
 The pipeline's modules (Jinja, genanki, the YAML reader, ...) are imported inside the commands
 that use them, so that `deckgen build` with nothing to do answers at once.
@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import click
 
 from . import __version__
-from .cache import current_package
-from .options import BuildOptions
+from .build.cache import current_package
+from .build.build_options import BuildOptions
 from .problems import ERROR, Problem, ProjectError, github_annotation, summary
 
 if TYPE_CHECKING:
-    from .build import Project
-    from .serve import Rebuild
+    from .build.pipeline import Project
+    from .preview.server import Rebuild
 
 PROJECT_DIR = click.argument(
     "project_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -67,10 +67,12 @@ def build_command(project_dir: Path, output: Path | None, frozen: bool, report: 
     if current is not None:
         click.echo(f"{current} is up to date: nothing changed since the last build")
         return
-    from .build import build
+    from .build.pipeline import build
+    from .editor.schemas import refresh_schemas  # they read deckgen's definitions, lint's among them
 
     with _progress(project_dir) as progress:
         result = build(project_dir, options, progress)
+    refresh_schemas(project_dir)
     _echo_warnings(result.project)
     _echo_summary(result.project, result.output)
 
@@ -85,7 +87,7 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
 
     Exits 0 when the project is clean, 1 when it has problems.
     """
-    from .build import prepare
+    from .build.pipeline import prepare
 
     try:
         with _progress(project_dir) as progress:
@@ -147,8 +149,8 @@ def preview_command(project_dir: Path, output: Path | None, serve: bool, port: i
     The site has filters by subdeck and tag, a search box and a night-mode switch, and works
     offline from a file:// URL. Nothing is written if the project has errors.
     """
-    from .build import prepare
-    from .preview import default_output, write_preview
+    from .build.pipeline import prepare
+    from .preview.site import default_output, write_preview
 
     out_dir = output or default_output(project_dir)
     if serve:
@@ -174,7 +176,7 @@ def new_command(project_dir: Path, deck: str | None, key: str | None, flat: bool
     card of each card type, a card type of the project's own, .gitignore, a GitHub Actions
     workflow, editor schemas and settings, and sets up git to merge deckgen.lock.
     """
-    from .scaffold import new_project
+    from .scaffold.starter import new_project
 
     made = new_project(project_dir, deck, key, flat, git=not no_git)
     click.echo(f"created {project_dir}: the deck '{made.deck}' with {len(made.files)} files")
@@ -194,7 +196,7 @@ def schema_command(project_dir: Path, output: Path | None) -> None:
     Editors that use yaml-language-server (VS Code's YAML extension, Neovim, Helix, JetBrains)
     then complete and check card files while you type. `deckgen build` keeps them up to date.
     """
-    from .jsonschema import write_schemas
+    from .editor.schemas import write_schemas
 
     for path in write_schemas(project_dir, output):
         click.echo(f"wrote {path}")
@@ -211,7 +213,7 @@ def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
     git config merge.deckgen-lock.driver "deckgen lock-merge %O %A %B"
     with 'deckgen.lock merge=deckgen-lock' in .gitattributes.
     """
-    from .lockmerge import LockMergeError, merge_files
+    from .build.lock_merge import LockMergeError, merge_files
 
     try:
         merged = merge_files(base, ours, theirs)
@@ -221,7 +223,7 @@ def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
 
 
 def _serve(project_dir: Path, out_dir: Path, port: int, strict: bool) -> None:
-    from .serve import PreviewServer
+    from .preview.server import PreviewServer
 
     server = PreviewServer(project_dir, out_dir, port, on_rebuild=_echo_rebuild, strict=strict)
     server.start()
@@ -280,8 +282,8 @@ def _json_report(problems: list[Problem], ok: bool) -> str:
 @contextlib.contextmanager
 def _progress(project_dir: Path) -> Iterator[Callable[[int], None] | None]:
     """A progress bar over card files on a terminal, for projects big enough to wait for."""
-    from .load import find_card_files
-    from .yamlsource import HAS_C_LOADER
+    from .project.card_files import find_card_files
+    from .project.yaml_reader import HAS_C_LOADER
 
     if not HAS_C_LOADER:
         click.echo("note: PyYAML has no C loader (libyaml) here, so reading cards is slower", err=True)

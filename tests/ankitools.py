@@ -25,7 +25,7 @@ from anki.collection import (
 from anki.consts import MODEL_CLOZE, MODEL_STD
 from anki.models import NotetypeDict, NotetypeId
 
-from deckgen.notetypes import NoteType
+from deckgen.anki.builtin_note_types import NoteType
 
 _LEADING_STYLE = re.compile(r"\A<style>.*?</style>", re.DOTALL)
 _WHITESPACE = re.compile(r"\s+")

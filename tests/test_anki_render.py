@@ -21,8 +21,8 @@ from ankitools import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deckgen.anki_render import RenderedCard, render_cards
-from deckgen.notetypes import BASIC, CLOZE, NOTE_TYPES, REVERSED
+from deckgen.anki.template_engine import RenderedCard, render_cards
+from deckgen.anki.builtin_note_types import BASIC, CLOZE, NOTE_TYPES, REVERSED
 
 CSS = ".card { font-family: serif; }\n.cloze { color: blue; }"
 

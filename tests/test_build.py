@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from ankitools import import_package, normalize_html, open_collection, rendered_cards, strip_style
-from deckgen.build import BuildOptions, build
+from deckgen.build.pipeline import BuildOptions, build
 from deckgen.cli import main
-from deckgen.render import visible_text
+from deckgen.build.render import visible_text
 
 SOURCES_BOOK = '<div class="sources"><ul class="source-list"> <li><em>The Sample Book</em>, 2024</li> </ul></div>'
 
@@ -198,6 +198,6 @@ def test_wheel_ships_builtin_templates(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in ("basic.yaml", "basic.html.j2", "cloze.yaml", "cloze.html.j2", "reversed.yaml",
                  "_sources.html.j2", "style.css"):
-        assert f"deckgen/templates/{name}" in names
+        assert f"deckgen/project/builtin_card_types/{name}" in names
     modules = {path.relative_to(repo).as_posix() for path in (repo / "deckgen").rglob("*.py")}
     assert modules - names == set(), "modules the wheel leaves out: an installed deckgen would fail to import them"

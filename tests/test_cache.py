@@ -7,10 +7,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from deckgen.build import build
-from deckgen.cache import CACHE_DIR
+from deckgen.build.pipeline import build
+from deckgen.build.cache import CACHE_DIR
 from deckgen.cli import main
-from deckgen.options import BuildOptions
+from deckgen.build.build_options import BuildOptions
 
 REPO = Path(__file__).parent.parent
 

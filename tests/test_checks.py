@@ -14,7 +14,7 @@ from typing import Callable
 import pytest
 from conftest import CAUSE_SPEC, SUMMARY_LINE, CliRun, FileContent
 
-from deckgen.build import prepare
+from deckgen.build.pipeline import prepare
 from deckgen.problems import Problem, ProjectError
 
 CARDS = "cards/causes.yaml"

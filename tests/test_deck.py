@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ankitools import import_package, open_collection, rendered_cards, strip_style
-from deckgen.build import BuildOptions, build
+from deckgen.build.pipeline import BuildOptions, build
 from deckgen.lint import lint_project
-from deckgen.render import visible_text
+from deckgen.build.render import visible_text
 
 REPO = Path(__file__).parent.parent
 PROJECT_FILES = ("deckgen.yaml", "deckgen.lock", "cards", "templates")

@@ -15,8 +15,8 @@ import pytest
 
 from ankitools import import_package, open_collection
 from conftest import CliRun
-from deckgen.build import BuildOptions, build
-from deckgen.package import stable_id
+from deckgen.build.pipeline import BuildOptions, build
+from deckgen.build.package import stable_id
 
 CONFIG = """\
 deck: Medicine::Gout

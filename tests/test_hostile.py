@@ -19,10 +19,10 @@ import pytest
 from conftest import MINIMAL_CARDS, CliRun
 from hostile import PACKAGE, SECRET, Outside, dead_pid, link, make_outside
 
-from deckgen.cache import CACHE_DIR
-from deckgen.preview import write_preview
-from deckgen.build import prepare
-from deckgen.serve import PreviewServer
+from deckgen.build.cache import CACHE_DIR
+from deckgen.preview.site import write_preview
+from deckgen.build.pipeline import prepare
+from deckgen.preview.server import PreviewServer
 
 CARDS = "cards/causes.yaml"
 SPEC = "note_type: basic\nfields:\n  cause: {required: true}\n"
@@ -247,7 +247,7 @@ def test_a_lock_that_cannot_be_written_leaves_nothing_written(built: Path, tmp_p
     def refuse(root: Path, lock: object) -> Path:
         raise PermissionError(13, "Permission denied", str(root / "deckgen.lock.tmp"))
 
-    monkeypatch.setattr("deckgen.build.prepare_lock", refuse)
+    monkeypatch.setattr("deckgen.build.pipeline.prepare_lock", refuse)
     (built / CARDS).write_text(MINIMAL_CARDS.replace("Trauma", "Trauma, changed"), encoding="utf-8")
     run = deckgen("build", built, "-o", tmp_path / "elsewhere.apkg")
     assert run.exit_code == 1 and not run.crashed
@@ -289,7 +289,7 @@ def test_a_cache_entry_signed_on_another_machine_is_never_used(make_project: Cal
                                                                 deckgen: Callable[..., CliRun],
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """The stranger signs a crafted entry with their own secret; this machine's secret differs."""
-    from deckgen import cache
+    from deckgen.build import cache
 
     project = make_project()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "stranger"))
@@ -317,8 +317,8 @@ def test_a_crafted_stamp_never_keeps_a_shipped_package(built: Path, deckgen: Cal
     shipped = built / PACKAGE
     shipped.write_bytes(b"a package the stranger shipped")
     stat = shipped.stat()
-    from deckgen.cache import input_stamp
-    from deckgen.options import BuildOptions
+    from deckgen.build.cache import input_stamp
+    from deckgen.build.build_options import BuildOptions
 
     record = {"stamp": input_stamp(built, None, BuildOptions().stamp_settings(), "media"),
               "output": str(shipped.resolve()), "package": [stat.st_size, stat.st_mtime_ns], "media": "media",

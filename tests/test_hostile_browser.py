@@ -10,8 +10,8 @@ from typing import Any, Callable
 
 from test_preview_browser import browser_page  # noqa: F401  (the fixture)
 
-from deckgen.build import prepare
-from deckgen.preview import write_preview
+from deckgen.build.pipeline import prepare
+from deckgen.preview.site import write_preview
 
 ATTACK = "parent.document.title='pwned';top.document.title='pwned';document.body.dataset.ran='yes'"
 SVG = ('<svg xmlns="http://www.w3.org/2000/svg" onload="top.document.title=\'svg\'">'
@@ -49,7 +49,7 @@ def test_served_card_script_never_runs_and_deckgen_s_does(make_project: Callable
                                                            browser_page: Any) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
-    from deckgen.serve import PreviewServer
+    from deckgen.preview.server import PreviewServer
 
     project = make_project({"templates/basic.html.j2": TEMPLATE, "media/_evil.svg": SVG})
     page = browser_page

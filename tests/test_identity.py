@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from ankitools import import_package, review_everything
 from conftest import write_project
-from deckgen.build import BuildOptions, build, prepare
-from deckgen.lock import LOCK_FILE
+from deckgen.build.pipeline import BuildOptions, build, prepare
+from deckgen.build.lock import LOCK_FILE
 from deckgen.problems import ProjectError
-from deckgen.render import note_guid
+from deckgen.build.render import note_guid
 
 KEY = "test-deck"
 T0 = 1_800_000_000
@@ -239,6 +239,6 @@ def test_a_former_id_the_lock_does_not_know_is_warned(release) -> None:  # type:
 @given(st.dictionaries(st.text(max_size=12), st.text(max_size=12), min_size=1, max_size=8))
 def test_the_locks_guid_table_is_the_json_it_stands_for(guids: dict[str, str]) -> None:
     """The lock's guids table, formatted directly, is byte for byte the JSON json.dumps(indent=4) writes."""
-    from deckgen.lock import _guid_table
+    from deckgen.build.lock_file import _guid_table
 
     assert _guid_table(guids) == json.dumps(dict(sorted(guids.items())), indent=4)[:-1] + "  }"

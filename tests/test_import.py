@@ -28,11 +28,11 @@ from anki.collection import Collection
 
 from deckgen.cli import main
 from deckgen.importer import ImportOptions, import_deck, read_source
-from deckgen.importer.htmltext import FieldConverter
-from deckgen.importer.project import _used_media
+from deckgen.importer.html_to_markdown import FieldConverter
+from deckgen.importer.make_project import _used_media
 from deckgen.importer.writer import plan_card_types
 from deckgen.problems import Problem, ProjectError
-from deckgen.render import media_references, visible_text
+from deckgen.build.render import media_references, visible_text
 
 
 @pytest.fixture(scope="module")
@@ -311,8 +311,8 @@ def test_round_trip(samples, tmp_path: Path, name: str) -> None:
 def test_seeded_lock_is_what_a_build_computes(samples, tmp_path: Path, name: str, monkeypatch) -> None:
     """The lock the import seeds without the pipeline is exactly current: the card files compiled
     from what the importer knows equal the pipeline's, build --frozen passes, a build changes nothing."""
-    from deckgen import build as build_module
-    from deckgen.compiler import Compiler, FileResult
+    from deckgen.build import pipeline as build_module
+    from deckgen.build.compiler import Compiler, FileResult
     from deckgen.importer import seed
 
     fmt = formats(samples)[name]
@@ -368,8 +368,8 @@ def test_import_writes_readable_project(samples, tmp_path: Path) -> None:
 
 
 def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
-    from deckgen.importer.layout import plan_layout
-    from deckgen.importer.model import ImportedDeck, ImportedNote
+    from deckgen.importer.deck_plan import plan_layout
+    from deckgen.importer.source_deck import ImportedDeck, ImportedNote
 
     def deck(*names: str) -> ImportedDeck:
         return ImportedDeck(tmp_path / "x.apkg", notes=[ImportedNote("g", "1", ("a",), (), name) for name in names])
@@ -494,7 +494,7 @@ def test_media_names_cannot_leave_the_media_folder(samples, tmp_path: Path) -> N
 
 
 def test_card_ids_read_like_the_sort_field_in_any_script() -> None:
-    from deckgen.importer.layout import card_slug
+    from deckgen.importer.deck_plan import card_slug
     from deckgen.importer.writer import _CLOZE_MARKER
 
     assert card_slug("What is <gout>?") == "what-is-gout"
@@ -532,7 +532,7 @@ _SHAPES = ["<b>{}</b> {}", "{}<br>{}", "<i>{}</i>: {}", "<p>{}</p><p>{}</p>", "<
        st.booleans())
 def test_a_shape_stands_for_each_of_its_values(template: str, runs: list[str], allow_html: bool) -> None:
     """Converting and rendering a shape once gives, for every value of it, what converting and rendering that value gives."""
-    from deckgen.importer.htmltext import MARKDOWN, equivalent
+    from deckgen.importer.html_to_markdown import MARKDOWN, equivalent
 
     value = template.format(*runs)
     converter = FieldConverter(allow_html)
@@ -556,7 +556,7 @@ def test_a_shape_learnt_from_one_value_stands_for_another(template: str, first: 
                                                         allow_html: bool) -> None:
     """A shape converted for one value (here with an image's file name as a run) gives another value of it
     what that value converted on its own renders to."""
-    from deckgen.importer.htmltext import RAW, equivalent
+    from deckgen.importer.html_to_markdown import RAW, equivalent
 
     converter = FieldConverter(allow_html)
     converter.convert(template.format(*first))  # learns the shape
@@ -574,7 +574,7 @@ def _project_files(root: Path) -> dict[str, bytes]:
 
 def _shared_small(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Share even a small import with helpers, in card files of two cards; each compiling process leaves its pid."""
-    from deckgen.importer import cards, writer
+    from deckgen.importer import conversion as cards, writer
 
     monkeypatch.setattr(writer, "MAX_CARDS_PER_FILE", 2)
     monkeypatch.setattr(cards, "SHARED_FROM_NOTES", 0)
@@ -595,7 +595,7 @@ def test_an_import_shared_with_helper_processes_writes_the_same_project(samples,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Three processes (two forked helpers) write byte for byte the project one process writes, lock included,
     and the build finds that lock current."""
-    from deckgen import build
+    from deckgen.build import pipeline as build
 
     fmt = formats(samples)[name]
     pids = _shared_small(monkeypatch, tmp_path)
@@ -662,7 +662,7 @@ def test_progress_counts_every_note_and_card_file(samples, tmp_path: Path, jobs:
 def test_a_helper_process_that_fails_stops_the_import_and_nothing_is_written(samples, tmp_path: Path, failure: str,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A helper's located problem is reported as this process's; a helper's bug, with its traceback."""
-    from deckgen.importer import cards
+    from deckgen.importer import conversion as cards
     from deckgen.importer.sharing import HelperFailed
 
     fmt = formats(samples)["legacy"]
@@ -696,7 +696,7 @@ _PIECES = ["<b>", "</b>", "<br>", "<div>", "</div>", '<span style="color: red;">
 def test_markdown_is_not_tried_only_where_it_cannot_give_the_value_back(pieces: list[str], allow_html: bool) -> None:
     """A value with an attribute cmark never writes (style, width, id, ...) is not converted to Markdown:
     what markdownify makes of it never renders back to the same tokens."""
-    from deckgen.importer.htmltext import _CONVERTERS, _markdown_may_keep, canonical
+    from deckgen.importer.html_to_markdown import _CONVERTERS, _markdown_may_keep, canonical
 
     value = "".join(pieces)
     if _markdown_may_keep(canonical(value)):

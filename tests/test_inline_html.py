@@ -9,8 +9,8 @@ import pytest
 
 from ankitools import import_package, open_collection, rendered_cards, strip_style
 from conftest import CAUSE_SPEC, MINIMAL_CONFIG, write_project
-from deckgen.build import BuildOptions, build, prepare
-from deckgen.cardtypes import BUILTIN_DIR
+from deckgen.build.pipeline import BuildOptions, build, prepare
+from deckgen.project.card_types import BUILTIN_DIR
 
 CSS = ".card { color: rebeccapurple; }\n"
 
@@ -161,9 +161,9 @@ def test_css_must_be_add_or_replace(tmp_path: Path) -> None:
     ("\ue010<sub>a</sub>", "<sub>a</sub>", []),  # the placeholders cannot be forged
 ])
 def test_what_is_kept_is_well_formed(text: str, html: str, shown: list[str]) -> None:
-    from deckgen.config import ProjectConfig
-    from deckgen.inline_html import tags_shown_as_text
-    from deckgen.render import Renderer
+    from deckgen.project.config import ProjectConfig
+    from deckgen.build.inline_html import tags_shown_as_text
+    from deckgen.build.render import Renderer
 
     renderer = Renderer(ProjectConfig(root=Path("."), deck="D", key="k"), None)  # type: ignore[arg-type]
     assert renderer.markdown_html(text) == html

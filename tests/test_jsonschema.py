@@ -12,12 +12,12 @@ import pytest
 from conftest import PROJECTS, REPO, CliRun
 from test_checks import CASES
 
-from deckgen.cardtypes import CARD_KEYS
-from deckgen.config import CONFIG_KEYS
-from deckgen.jsonschema import CARDS_SCHEMA, CONFIG_SCHEMA, TAG, _card_key_schemas, _config_key_schemas, project_schemas
-from deckgen.load import find_card_files
-from deckgen.validate import tag_problem
-from deckgen.yamlsource import Implicit, YamlError, YamlList, YamlMap, parse
+from deckgen.project.card_types import CARD_KEYS
+from deckgen.project.config import CONFIG_KEYS
+from deckgen.editor.schemas import CARDS_SCHEMA, CONFIG_SCHEMA, TAG, _card_key_schemas, _config_key_schemas, project_schemas
+from deckgen.project.card_files import find_card_files
+from deckgen.build.validate import tag_problem
+from deckgen.project.yaml_reader import Implicit, YamlError, YamlList, YamlMap, parse
 
 # The mistakes of test_checks.py a schema can say: the shape of files, keys, types, choices, ids,
 # groups, sources and tags. (Not: YAML syntax, encodings, duplicate ids, templates, media, rendering.)
@@ -121,8 +121,8 @@ def test_schema_command_writes_both(sample_project: Path, deckgen: Callable[...,
 @pytest.mark.parametrize("card_id", ["trauma", "a.b-c_d", "X1", "ünï-cödé", "症状", "my card", "-lead", "_x", "a/b",
                                      "a:b", "", "a b", "tab\there", "ok."])
 def test_id_pattern_accepts_every_id_check_accepts(card_id: str) -> None:
-    from deckgen.jsonschema import ID_PATTERN
-    from deckgen.load import card_key
+    from deckgen.editor.schemas import ID_PATTERN
+    from deckgen.project.card_files import card_key
 
     valid = jsonschema.Draft7Validator({"type": "string", "pattern": ID_PATTERN}).is_valid(card_id)
     accepted = card_key(card_id) == card_id
@@ -132,7 +132,7 @@ def test_id_pattern_accepts_every_id_check_accepts(card_id: str) -> None:
 
 
 def test_deck_layout_and_options(make_project: Callable[..., Path]) -> None:
-    """Nested groups named by path, '::' deck paths and the deck-options preset (deckgen.layout, deckgen.deckoptions)."""
+    """Nested groups named by path, '::' deck paths and the deck-options preset (deckgen.project.deck_tree, deckgen.project.deck_options)."""
     config = ("deck: Medicine::Gout\nkey: gout\ngroups:\n  cause: Causes\n  treatment:\n    title: Treatment\n"
               "    groups:\n      acute: Acute flare\noptions:\n  new_per_day: 15\n  learning_steps: [1m, 10m]\n"
               "  desired_retention: 0.9\n  new_card_order: random\n")
@@ -158,7 +158,7 @@ def test_schemas_are_never_written_through_a_link(sample_project: Path, tmp_path
 def test_note_type_schema_accepts_real_note_types_and_rejects_what_it_can_say(tmp_path: Path) -> None:
     from test_note_types import BAD_NOTE_TYPES, DRUG_NOTE_TYPE, PASSAGE_NOTE_TYPE
 
-    from deckgen.jsonschema import note_type_schema
+    from deckgen.editor.schemas import note_type_schema
 
     schema = note_type_schema()
     jsonschema.Draft7Validator.check_schema(schema)

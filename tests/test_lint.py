@@ -17,14 +17,14 @@ import pytest
 from ankitools import add_deckgen_note_type, open_collection
 from conftest import CliRun, run_deckgen
 
-from deckgen.anki_render import cloze_deletions
-from deckgen.build import prepare
+from deckgen.anki.template_engine import cloze_deletions
+from deckgen.build.pipeline import prepare
 from deckgen.lint import RULE_NAMES, lint_project
-from deckgen.lint.cards import LearnerNote, learner_notes
+from deckgen.lint.learner_cards import LearnerNote, learner_notes
 from deckgen.lint.rules import giveaway, near_duplicate
-from deckgen.lint.text import answer_words, contains, letters, visible
-from deckgen.notetypes import BASIC, CLOZE, NOTE_TYPES
-from deckgen.render import RenderedNote
+from deckgen.lint.words import answer_words, contains, letters, visible
+from deckgen.anki.builtin_note_types import BASIC, CLOZE, NOTE_TYPES
+from deckgen.build.render import RenderedNote
 
 Make = Callable[..., Path]
 

@@ -16,8 +16,8 @@ import orjson
 import pytest
 from conftest import REPO, run_deckgen, write_project
 
-from deckgen.lock import Entry, Lock, lock_from_data
-from deckgen.lockmerge import merge_texts, split_conflict
+from deckgen.build.lock import Entry, Lock, lock_from_data
+from deckgen.build.lock_merge import merge_texts, split_conflict
 
 CONFIG = "deck: Merge Test\nkey: merge-test\ngroups:\n  cause: Causes\n"
 BASE_TIME, OURS_TIME, THEIRS_TIME, MERGE_TIME = 1_700_000_000, 1_700_001_000, 1_700_002_000, 1_700_003_000
@@ -173,7 +173,7 @@ def test_unknown_top_level_tables_are_merged_entry_by_entry() -> None:
         return _lock({})[:-2] + ', "renamed": ' + json.dumps(table) + "\n}"
 
     base, ours, theirs = side({}), side({"x": {"to": "y", "mtime": 4}}), side({"z": {"to": "w", "mtime": 5}})
-    from deckgen.lockmerge import _data, _Merger
+    from deckgen.build.lock_merge import _data, _Merger
 
     merged = _Merger(_data(base), _data(ours), _data(theirs)).run()
     assert merged["renamed"] == {"x": {"to": "y", "mtime": 4}, "z": {"to": "w", "mtime": 5}}

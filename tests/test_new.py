@@ -20,8 +20,8 @@ from ankitools import import_package, open_collection, rendered_cards
 from conftest import REPO, CliRun
 from test_jsonschema import errors
 
-from deckgen.jsonschema import CARDS_SCHEMA, CONFIG_SCHEMA, SCHEMA_DIR
-from deckgen.load import find_card_files
+from deckgen.editor.schemas import CARDS_SCHEMA, CONFIG_SCHEMA, SCHEMA_DIR
+from deckgen.project.card_files import find_card_files
 
 
 @pytest.fixture
@@ -179,6 +179,6 @@ def test_wheel_ships_the_scaffold(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(tmp_path), str(source)], check=True, capture_output=True)
     names = set(zipfile.ZipFile(next(tmp_path.glob("deckgen-*.whl"))).namelist())
-    scaffold = REPO / "deckgen" / "scaffold"
-    expected = {f"deckgen/scaffold/{p.relative_to(scaffold).as_posix()}" for p in scaffold.rglob("*") if p.is_file()}
+    scaffold = REPO / "deckgen" / "scaffold" / "files"
+    expected = {f"deckgen/scaffold/files/{p.relative_to(scaffold).as_posix()}" for p in scaffold.rglob("*") if p.is_file()}
     assert expected and expected <= names

@@ -15,11 +15,11 @@ from ankitools import add_deckgen_note_type, import_package, open_collection, st
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deckgen.anki_render import NoteContext, RenderedCard, render_cards, typed_answer_sides, typed_comparison
-from deckgen.build import BuildOptions, build
-from deckgen.notetypes import CardTemplate, NoteType
-from deckgen.package import stable_id
-from deckgen.preview import read_preview_data, write_preview
+from deckgen.anki.template_engine import NoteContext, RenderedCard, render_cards, typed_answer_sides, typed_comparison
+from deckgen.build.pipeline import BuildOptions, build
+from deckgen.anki.builtin_note_types import CardTemplate, NoteType
+from deckgen.build.package import stable_id
+from deckgen.preview.site import read_preview_data, write_preview
 from deckgen.problems import ProjectError
 from test_preview_browser import browser_page  # noqa: F401  (a fixture: headless Chromium, or a skip)
 
@@ -528,7 +528,7 @@ def test_a_card_type_naming_a_broken_note_type_is_not_reported_twice(
 def test_cards_of_a_project_note_type_come_from_the_cache(drug_project: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache judges an entry by the build's note types, the project's among them, not only deckgen's own."""
-    from deckgen import compiler
+    from deckgen.build import compiler
 
     first = build(drug_project, BuildOptions(output=tmp_path / "a.apkg"))
     compiled: list[str] = []

@@ -23,11 +23,11 @@ from click.testing import CliRunner
 
 from ankitools import import_package, normalize_html, open_collection, rendered_cards
 from conftest import REPO
-from deckgen.build import BuildOptions, build, prepare
+from deckgen.build.pipeline import BuildOptions, build, prepare
 from deckgen.cli import main
-from deckgen.preview import read_preview_data, write_preview
+from deckgen.preview.site import read_preview_data, write_preview
 from deckgen.problems import ProjectError
-from deckgen.serve import EVENTS_PATH, PreviewServer, ServeError
+from deckgen.preview.server import EVENTS_PATH, PreviewServer, ServeError
 
 WAIT_SECONDS = 20.0
 DECK_SOURCES = ("deckgen.yaml", "deckgen.lock", "cards", "templates", "media")
@@ -268,4 +268,4 @@ def test_wheel_ships_the_preview_assets(tmp_path: Path) -> None:
     )
     names = set(zipfile.ZipFile(next(tmp_path.glob("deckgen-*.whl"))).namelist())
     for name in ("index.html.j2", "problems.html.j2", "preview.js", "preview.css", "anki-reviewer.css"):
-        assert f"deckgen/preview_assets/{name}" in names
+        assert f"deckgen/preview/assets/{name}" in names

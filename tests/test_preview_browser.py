@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from deckgen.build import prepare
-from deckgen.preview import write_preview
-from deckgen.serve import PreviewServer
+from deckgen.build.pipeline import prepare
+from deckgen.preview.site import write_preview
+from deckgen.preview.server import PreviewServer
 from pngtools import distinct_colours
 
 CHROMIUM_ARGS = [

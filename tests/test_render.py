@@ -12,9 +12,9 @@ import genanki
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckgen.cardtypes import load_templates
-from deckgen.config import ProjectConfig
-from deckgen.render import Renderer, content_hash, is_plain, note_guid
+from deckgen.project.card_types import load_templates
+from deckgen.project.config import ProjectConfig
+from deckgen.build.render import Renderer, content_hash, is_plain, note_guid
 
 PLAINISH = st.text(alphabet=string.ascii_letters + string.digits + " .,;:'\"-+=(){}/?%$@^é–\u00a0\u00e9*_<&#",
                    min_size=1, max_size=40)

@@ -15,7 +15,7 @@ import yaml
 from ankitools import import_package, open_collection, rendered_cards
 from conftest import MINIMAL_CARDS, CliRun, FileContent
 
-from deckgen.yamlsource import YamlError, parse
+from deckgen.project.yaml_reader import YamlError, parse
 
 CARDS = "cards/causes.yaml"
 CAUSE_SPEC = "note_type: basic\nfields:\n  cause: {required: true}\n  scope: {required: true}\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from ankitools import import_package, open_collection, rendered_cards
-from deckgen.build import BuildOptions, build
+from deckgen.build.pipeline import BuildOptions, build
 
 UNNUMBERED = """\
 deck: Test Deck

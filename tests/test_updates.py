@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from ankitools import import_package, review_counts, review_everything
-from deckgen.build import BuildOptions, build
+from deckgen.build.pipeline import BuildOptions, build
 from deckgen.cli import main
-from deckgen.lock import LOCK_FILE
+from deckgen.build.lock import LOCK_FILE
 from deckgen.problems import ProjectError
 
 NEW_CSS = ".card { color: rebeccapurple; }\n"

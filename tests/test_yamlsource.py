@@ -6,7 +6,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckgen.yamlsource import _BaseLoader, _Loader
+from deckgen.project.yaml_reader import _BaseLoader, _Loader
 
 WORDS = ["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
          "ON", "off", "Off", "OFF", "null", "Null", "NULL", "~", "y", "n", "Nothing", "office", "onward", "Falsey",

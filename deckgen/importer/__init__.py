@@ -3,9 +3,13 @@
 The project keeps updating the original deck's learners: it pins every note's GUID and every
 note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
 original modification time, so that building it unchanged gives Anki nothing newer to update.
-Readers produce the neutral model (`model`); `project` turns it into files, with `layout`,
-`writer` and `cards` (which shares the work between processes); the project is compiled once as
-deckgen's own pipeline would before it is moved into place.
+Readers (`packages` with `archive`, `collection` and `protobuf`; `text_export`) produce the neutral
+model (`source_deck`); `make_project` turns it into files, with `deck_plan` (groups, card ids),
+`writer` and `conversion` (fields converted, files written and compiled, shared between processes
+by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
+before it is moved into place.
+
+May import: `deckgen.build` and everything below it.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from ..problems import Problem, ProjectError
-from .model import ImportedDeck, ImportOptions, Progress
+from .source_deck import ImportedDeck, ImportOptions, Progress
 
 PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
 
@@ -42,10 +46,10 @@ def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
 
         deck = read_package(source)
     else:
-        from .textfile import read_text_file
+        from .text_export import read_text_file
 
         deck = read_text_file(source, options)
-    from .layout import select_decks
+    from .deck_plan import select_decks
 
     select_decks(deck, options.decks)
     if not deck.notes:
@@ -64,13 +68,13 @@ def _is_zip(path: Path) -> bool:
 def import_deck(source: Path, target: Path, options: ImportOptions | None = None,
                 progress: Progress | None = None) -> ImportResult:
     """Read the source, write the project into target (new or empty), build it once, write its lock."""
-    from ..compiler import gc_paused
+    from ..build.compiler import gc_paused
 
     options = options or ImportOptions()
     _check_target(target)
     with gc_paused():  # many small acyclic objects: the collector would run again and again over them
         deck = read_source(source, options)
-        from .project import write_project
+        from .make_project import write_project
 
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".deckgen-import-", dir=target.parent))

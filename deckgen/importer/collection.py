@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..problems import Problem, ProjectError
 from . import protobuf
-from .model import ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate
+from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate
 
 NEWEST_SCHEMA = 18
 LEGACY_SCHEMA = 11

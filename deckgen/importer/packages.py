@@ -10,7 +10,7 @@ from pathlib import Path
 from ..problems import Problem, ProjectError
 from .archive import PackageTooBig, open_archive
 from .collection import read_collection
-from .model import ImportedDeck
+from .source_deck import ImportedDeck
 
 
 def read_package(path: Path) -> ImportedDeck:

@@ -17,20 +17,20 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-from ..build import Project, assemble
-from ..cardtypes import CardType, Templates
-from ..compiler import FileResult, first_cards
-from ..config import ProjectConfig
-from ..limits import MAX_FIELD_CHARS, MAX_TAGS
-from ..load import card_key
-from ..lock import Lock
-from ..names import merge_key
-from ..options import BuildOptions
+from ..build.pipeline import Project, assemble
+from ..project.card_types import CardType, Templates
+from ..build.compiler import FileResult, first_cards
+from ..project.config import ProjectConfig
+from ..safety.limits import MAX_FIELD_CHARS, MAX_TAGS
+from ..project.card_files import card_key
+from ..build.lock_file import Lock
+from ..anki.name_rules import merge_key
+from ..build.build_options import BuildOptions
 from ..problems import Problem
-from ..render import Renderer
-from ..schema import CONTROL
-from ..validate import GUID_SPACE, Identity, ValidCard, tag_problem
-from ..yamlsource import Pos
+from ..build.render import Renderer
+from ..project.yaml_values import CONTROL
+from ..build.validate import GUID_SPACE, Identity, ValidCard, tag_problem
+from ..project.yaml_reader import Pos
 from .writer import CardFile, CardTypePlan, WrittenNote
 
 CARD_COLUMN = 3  # a card starts after "- "
@@ -57,7 +57,7 @@ def compiling(config: ProjectConfig, templates: Templates, plans: dict[str, Card
 
 def compiled_project(config: ProjectConfig, templates: Templates, results: list[FileResult],
                      problems: list[Problem]) -> Project:
-    """The imported project as `deckgen.build.prepare` would find it, from its compiled card files."""
+    """The imported project as `deckgen.build.pipeline.prepare` would find it, from its compiled card files."""
     return assemble(config, templates, results, Lock(), BuildOptions(use_cache=False), problems)
 
 

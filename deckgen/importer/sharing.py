@@ -28,7 +28,7 @@ import traceback
 from typing import Any, Callable, TypeVar
 
 from ..problems import ProjectError
-from ..scratch import die_with_parent
+from ..safety.scratch import die_with_parent
 
 T = TypeVar("T")
 Advance = Callable[[int], None]

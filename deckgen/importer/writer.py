@@ -15,10 +15,10 @@ from typing import Any, Callable
 
 import yaml
 
-from ..cardtypes import CARD_KEYS, CONTEXT_NAMES
-from .htmltext import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
-from .layout import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
-from .model import ImportedDeck, ImportedNote, ImportedNoteType
+from ..project.card_types import CARD_KEYS, CONTEXT_NAMES
+from .html_to_markdown import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
+from .deck_plan import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
+from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
 _BLOCK_CHAR = re.compile(r"[^A-Za-z0-9_]")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")  # for card ids: the answer without the braces
@@ -223,7 +223,7 @@ def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], 
     Judged once per distinct value; the notes are gone through only if some value changes, which is rare.
     Returns the field modes with those raw fields.
     """
-    from .htmltext import equivalent
+    from .html_to_markdown import equivalent
 
     modes = {source: list(plan.modes) for source, plan in plans.items()}
     changed = {value for value, converted in cache.items()

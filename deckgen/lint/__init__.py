@@ -1,8 +1,10 @@
 """`deckgen lint`: the formulation defects a program can see in a deck's cards.
 
-Lint judges the cards as learners meet them (`cards.py`): each rule (`rules/`, one module each)
+Lint judges the cards as learners meet them (`learner_cards.py`): each rule (`rules/`, one module each)
 reports findings on those cards; `run.py` locates them in the card files and matches them with
 the author's `lint_ignore:` reasons (`ignores.py`); `settings.py` reads the `lint:` settings.
+
+May import: `deckgen.build` and everything below it.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from .cards import LearnerCard, LearnerNote
+from .learner_cards import LearnerCard, LearnerNote
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..load import CardSource, load_card_file
+from ..project.card_files import CardSource, load_card_file
 from ..problems import Problem, did_you_mean
-from ..confine import read_inside
-from ..schema import Reader, describe
-from ..yamlsource import Pos, YamlMap
+from ..safety.confine import read_inside
+from ..project.yaml_values import Reader, describe
+from ..project.yaml_reader import Pos, YamlMap
 from .rules import RULE_NAMES
 
 IGNORE_KEY = "lint_ignore"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import prepare
-from ..load import CardSource
-from ..options import BuildOptions
+from ..build.pipeline import prepare
+from ..project.card_files import CardSource
+from ..build.build_options import BuildOptions
 from ..problems import Problem, ProjectError
-from .cards import learner_notes
+from .learner_cards import learner_notes
 from .findings import Finding, LintFinding
 from .ignores import Explanations, card_sources, explanations, key_position
 from .rules import RULES

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..config import CONFIG_FILE
+from ..project.config import CONFIG_FILE
 from ..problems import Problem
-from ..confine import read_inside
-from ..schema import Reader, describe, parse_document
-from ..yamlsource import Implicit, Pos, Value, YamlList, YamlMap
+from ..safety.confine import read_inside
+from ..project.yaml_values import Reader, describe, parse_document
+from ..project.yaml_reader import Implicit, Pos, Value, YamlList, YamlMap
 from .findings import Rule
 from .rules import RULES, RULE_NAMES
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..cards import LearnerNote
+from ..learner_cards import LearnerNote
 from ..findings import Finding, Rule
-from ..text import contains, letters, quoted
+from ..words import contains, letters, quoted
 
 NAME = "answer_in_front"
 

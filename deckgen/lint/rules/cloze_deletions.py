@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..cards import LearnerNote
+from ..learner_cards import LearnerNote
 from ..findings import Finding, Rule
 
 NAME = "cloze_deletions"

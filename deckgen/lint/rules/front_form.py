@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Mapping
 
-from ..cards import LearnerCard, LearnerNote
+from ..learner_cards import LearnerCard, LearnerNote
 from ..findings import Finding, Rule
-from ..text import quoted, words
+from ..words import quoted, words
 
 NAME = "front_form"
 VERBS = (

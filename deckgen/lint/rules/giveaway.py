@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..cards import Answer, LearnerCard, LearnerNote, field_words
+from ..learner_cards import Answer, LearnerCard, LearnerNote, field_words
 from ..findings import Finding, Rule
-from ..text import contains, letters, quoted
+from ..words import contains, letters, quoted
 
 NAME = "giveaway"
 _Entry = tuple[Answer, LearnerCard]

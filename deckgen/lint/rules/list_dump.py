@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterator, Mapping
 
-from ..cards import Answer, LearnerNote
+from ..learner_cards import Answer, LearnerNote
 from ..findings import Finding, Rule
 
 NAME = "list_dump"

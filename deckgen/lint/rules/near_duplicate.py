@@ -16,7 +16,7 @@ import math
 from collections import Counter, defaultdict
 from typing import Any, Iterator, Mapping
 
-from ..cards import LearnerCard, LearnerNote
+from ..learner_cards import LearnerCard, LearnerNote
 from ..findings import Finding, Rule
 
 NAME = "near_duplicate"

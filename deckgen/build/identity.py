@@ -1,0 +1,193 @@
+"""Card identity across releases: renamed cards, pinned GUIDs and restored cards, checked project-wide.
+
+Anki matches notes by GUID, so a note's GUID must never change once learners have it. A card's
+GUID comes from its id (`note_guid(key, id)`); a renamed card keeps the GUID of its first id
+(`former_ids`, oldest first), and a card continued from a deck made elsewhere pins its GUID
+(`guid:`). The lock's `guids` table remembers every GUID that is not the one from the card's id,
+so that dropping a former id or a pin later is caught before it gives learners a second note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, NamedTuple
+
+from .compiler import FileResult
+from ..project.config import ProjectConfig
+from .lock_file import Lock
+from ..problems import WARNING, Problem, did_you_mean
+from .render import note_guid
+from .validate import Identity
+from ..project.yaml_reader import Pos
+
+
+@dataclass(frozen=True)
+class Identities:
+    """What the project's identity keys mean for this build."""
+
+    renames: dict[str, str] = field(default_factory=dict)  # new id -> the old id whose lock entry it takes over
+    guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
+    restored: frozenset[str] = frozenset()  # removed ids brought back with 'restore: true'
+
+
+class _Card(NamedTuple):  # a tuple: an imported deck pins the GUIDs of its thousands of cards
+    path: str
+    identity: Identity
+
+
+def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> tuple[Identities, list[Problem]]:
+    """The build's renames, GUIDs and restores, with every located problem they have."""
+    results = list(results)
+    cards = {card_id: _Card(result.path, identity) for result in results
+             for card_id, identity in result.identities.items()}
+    if not cards and not old.guids:
+        return Identities(), []  # the common case: every GUID comes from its card's id
+    ids = {card_id: (result.path, line, column) for result in results for card_id, line, column in result.ids}
+    renamed = {card_id: card for card_id, card in cards.items() if card.identity.former_ids}  # few, if any
+    problems = _former_id_problems(renamed, ids)
+    guids = {card_id: guid for card_id, (_, identity) in cards.items()  # pinned, or a renamed card's first id's
+             if (guid := identity.guid if identity.guid is not None else _guid(config.key, card_id, identity))}
+    problems += _shared_guids(config.key, cards, guids, ids)
+    renames = {card_id: old_id for card_id, card in renamed.items()
+               if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
+    problems += _changed_guids(config.key, ids, cards, guids, renames, old)
+    problems += _unknown_former_ids(renamed, renames, old)
+    restored, restore_problems = _restores({card_id: card for card_id, card in cards.items()
+                                            if card.identity.restore is not None}, old)
+    return Identities(renames, guids, restored), problems + restore_problems
+
+
+def _guid(key: str, card_id: str, identity: Identity) -> str | None:
+    """The card's GUID where it is not the one from its id: pinned, or its first id's."""
+    if identity.guid is not None:
+        return identity.guid
+    if identity.former_ids:
+        return note_guid(key, identity.former_ids[0][0])
+    return None
+
+
+def _problem(card: _Card, card_id: str, pos: Pos | None, message: str, hint: str, severity: str = "error") -> Problem:
+    pos = pos or Pos(0, 0)
+    return Problem(card.path, pos.line, pos.column, message, card_id, hint, severity)
+
+
+def _former_id_problems(cards: dict[str, _Card], ids: dict[str, tuple[str, int, int]]) -> list[Problem]:
+    """A former id is another card's current id, or two cards claim it: both would be one note."""
+    problems = []
+    claimed: dict[str, str] = {}
+    for card_id, card in cards.items():
+        for former, pos in card.identity.former_ids:
+            if former in ids:
+                where = ":".join(map(str, ids[former]))
+                problems.append(_problem(card, card_id, pos, f"former id '{former}' is the id of another card at {where}",
+                                         "a card renamed from it keeps its note; two cards cannot share one note"))
+            elif claimed.get(former) == card_id:
+                problems.append(_problem(card, card_id, pos, f"former id '{former}' is listed twice",
+                                         "list each earlier id once, oldest first"))
+            elif former in claimed:
+                problems.append(_problem(card, card_id, pos, f"former id '{former}' is also listed by card '{claimed[former]}'",
+                                         "only one card can keep the note of a renamed card"))
+            else:
+                claimed[former] = card_id
+    return problems
+
+
+def _shared_guids(key: str, cards: dict[str, _Card], guids: dict[str, str],
+                  ids: dict[str, tuple[str, int, int]]) -> list[Problem]:
+    """Two cards with one GUID would be one note in Anki: a pinned GUID must be no other card's."""
+    problems = []
+    owner: dict[str, str] = {}
+    for card_id, guid in guids.items():
+        card = cards[card_id]
+        if guid in owner and (card.identity.guid is not None or cards[owner[guid]].identity.guid is not None):
+            problems.append(_problem(card, card_id, card.identity.guid_pos,
+                                     f"GUID '{guid}' is also the GUID of card '{owner[guid]}'",
+                                     "every note needs its own GUID"))
+        else:  # two cards sharing a former id are reported as such
+            owner.setdefault(guid, card_id)
+    if any(card.identity.guid is not None for card in cards.values()):
+        for card_id in ids.keys() - guids.keys():
+            other = owner.get(note_guid(key, card_id))
+            if other is not None and cards[other].identity.guid is not None:
+                card = cards[other]
+                problems.append(_problem(card, other, card.identity.guid_pos,
+                                         f"GUID '{guids[other]}' is also the GUID of card '{card_id}' (from its id)",
+                                         "every note needs its own GUID"))
+    return problems
+
+
+def _old_guid(key: str, card_id: str, old: Lock) -> str:
+    """The GUID learners have for a card of the lock."""
+    return old.guids.get(card_id) or note_guid(key, card_id)
+
+
+def _renamed_from(key: str, card_id: str, identity: Identity, guids: dict[str, str], old: Lock) -> str | None:
+    """The id in the lock whose entry a renamed card takes over: the former id with the card's GUID."""
+    if card_id in old.cards:
+        return None  # renamed in an earlier release (or not renamed)
+    candidates = [former for former, _ in identity.former_ids if former in old.cards]
+    if not candidates:
+        return None
+    guid = guids.get(card_id)
+    matching = [former for former in candidates if _old_guid(key, former, old) == guid]
+    return (matching or candidates)[-1]
+
+
+def _changed_guids(key: str, ids: dict[str, tuple[str, int, int]], cards: dict[str, _Card], guids: dict[str, str],
+                   renames: dict[str, str], old: Lock) -> list[Problem]:
+    """A card learners have whose GUID would change: Anki would give them a second note."""
+    problems = []
+    for card_id, (path, line, column) in ids.items():
+        was = renames.get(card_id, card_id)
+        if was not in old.cards and was not in old.removed:
+            continue  # a new card
+        if was == card_id and card_id not in guids and card_id not in old.guids:
+            continue  # the GUID from its id, before and now
+        before, now = _old_guid(key, was, old), guids.get(card_id) or note_guid(key, card_id)
+        if before == now:
+            continue
+        whose = "its GUID" if was == card_id else f"renamed from '{was}', its GUID"
+        problems.append(Problem(path, line, column, f"{whose} would change from '{before}' to '{now}'",
+                                card_id, _guid_hint(card_id, was, old)))
+    return problems
+
+
+def _unknown_former_ids(cards: dict[str, _Card], renames: dict[str, str], old: Lock) -> list[Problem]:
+    """A renamed card none of whose former ids the lock knows: most often a typo, and then a new note."""
+    problems = []
+    for card_id, card in cards.items():
+        former = card.identity.former_ids
+        if not former or not old.cards or card_id in old.cards or card_id in renames:
+            continue
+        if any(former_id in old.removed for former_id, _ in former):
+            continue
+        latest, pos = former[-1]
+        problems.append(_problem(card, card_id, pos, f"no card '{latest}' was released (it is not in deckgen.lock)",
+                                 did_you_mean(latest, old.cards) or "learners have no note for it to keep: "
+                                 "list the id the card had in the last release", WARNING))
+    return problems
+
+
+def _guid_hint(card_id: str, was: str, old: Lock) -> str:
+    if was in old.guids:
+        return ("learners would get a second note; keep the card's 'former_ids' (oldest first) "
+                "or 'guid' as they were in the release learners have")
+    if was == card_id:
+        return "learners would get a second note; a card that learners have cannot take former ids or a GUID"
+    return "learners would get a second note; the first of 'former_ids' must be the id the card was released under"
+
+
+def _restores(cards: dict[str, _Card], old: Lock) -> tuple[frozenset[str], list[Problem]]:
+    """Cards brought back on purpose; 'restore: true' on a card that was not removed is a slip."""
+    restored, problems = set(), []
+    for card_id, card in cards.items():
+        if card.identity.restore is None:
+            continue
+        if card_id in old.removed:
+            restored.add(card_id)
+        else:
+            problems.append(_problem(card, card_id, card.identity.restore,
+                                     "'restore: true', but no card with this id was removed",
+                                     "remove 'restore: true' (after the release that restored the card, "
+                                     "it has done its work)", WARNING))
+    return frozenset(restored), problems

@@ -1,0 +1,245 @@
+"""Stage 6: write the .apkg, with every id, time and order decided here.
+
+genanki leaves ids, GUIDs and timestamps to its callers (and by default uses the build time and
+field contents). deckgen derives them instead: ids and GUIDs from the project key and card ids,
+times from the lock, so the same sources and lock give the same bytes on any machine, any day.
+
+genanki writes the collection: its schema, the collection row, the decks and the note types.
+The note and card rows are written here, in genanki's own row layout, in two batched inserts:
+genanki's one-note-at-a-time writer (a Python object, a tag check and an HTML check per note)
+costs as much as the whole of a plain genanki script, and would make every rebuild of a big
+deck slower than it. The cards written are exactly those Anki itself generates (`ords`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import genanki
+
+from ..project.config import ProjectConfig
+from .lock_file import DECK_OPTIONS_KEY, Lock
+from ..anki.builtin_note_types import NOTE_TYPES, NoteType
+from .render import RenderedNote
+from ..safety.scratch import scratch_folder, unique_temporary
+
+_ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
+
+
+def stable_id(key: str, *parts: str) -> int:
+    """An Anki id in genanki's suggested range [2**30, 2**31), derived from names only."""
+    digest = hashlib.sha256("\x1f".join((key, *parts)).encode("utf-8")).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+@dataclass(frozen=True)
+class PackageInput:
+    """Everything the package holds, already checked."""
+
+    config: ProjectConfig
+    notes: list[RenderedNote]
+    lock: Lock
+    css: str
+    description: str
+    media: dict[str, Path]
+    note_types: dict[str, NoteType] = field(default_factory=lambda: dict(NOTE_TYPES))  # the built-ins and the project's
+
+
+class _NoteType(genanki.Model):
+    """A genanki model that carries its own change time from the lock."""
+
+    def __init__(self, mtime: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mtime = mtime
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict:  # type: ignore[type-arg]
+        return super().to_json(self.mtime, deck_id)
+
+
+def build_models(config: ProjectConfig, lock: Lock, css: str, kinds: set[str],
+                 note_types: dict[str, NoteType]) -> dict[str, _NoteType]:
+    """The genanki models for the note types the deck uses, fresh dicts every time."""
+    return {kind: _model(config, note_types[kind], lock.note_types[kind].mtime, css) for kind in sorted(kinds)}
+
+
+def note_type_id(key: str, note_type: NoteType) -> int:
+    """The Anki id of a note type: pinned in its file, or derived from the project key and its key."""
+    return note_type.id if note_type.id is not None else stable_id(key, "note type", note_type.kind)
+
+
+def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> _NoteType:
+    return _NoteType(
+        mtime,
+        model_id=note_type_id(config.key, note_type),
+        name=note_type.display_name(config.deck),
+        fields=[{"name": name} for name in note_type.fields],
+        templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in note_type.templates],
+        css=note_type.style(css),
+        model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=note_type.sort_field_index,
+    )
+
+
+def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, range]]:
+    """Note and card ids in the millisecond range of when each card was first added.
+
+    Assigned in first-added order, so the ids of existing notes do not move when cards are added.
+    A note's cards get consecutive ids.
+    """
+    ids: list[tuple[int, range]] = [(0, range(0))] * len(notes)
+    last_note = last_card = 0
+    for i in sorted(range(len(notes)), key=added.__getitem__):  # a stable sort: ties stay in file order
+        base = added[i] * 1000
+        last_note = last_note + 1 if last_note >= base else base
+        first_card = last_card + 1 if last_card >= base else base
+        last_card = first_card + len(notes[i].ords) - 1
+        ids[i] = (last_note, range(first_card, last_card + 1))
+    return ids
+
+
+def _decks(data: PackageInput, models: dict[str, _NoteType]) -> dict[str, genanki.Deck]:
+    """The root deck ('': it carries the note types) and one subdeck per group, by group path."""
+    config = data.config
+    root = genanki.Deck(stable_id(config.key, "deck"), config.deck, data.description)
+    for model in models.values():
+        root.add_model(model)
+    groups = {
+        path: genanki.Deck(stable_id(config.key, "deck", path), config.group_deck(path), "")
+        for path in config.group_paths()
+    }
+    return {"": root, **groups}
+
+
+def _written_decks(data: PackageInput, decks: dict[str, genanki.Deck]) -> list[genanki.Deck]:
+    """The decks the package holds: the root's parents (Anki reuses a learner's deck of the same name),
+    the root, and every group's subdeck that holds notes itself or in a subgroup."""
+    key = data.config.key
+    parents = [genanki.Deck(stable_id(key, "parent deck", name), name, "") for name in data.config.parent_decks()]
+    present = {note.group for note in data.notes}
+    used = [decks[path] for path in data.config.group_paths()
+            if any(group == path or group.startswith(path + "/") for group in present)]
+    return [*parents, decks[""], *used]
+
+
+def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
+    """Note and card rows: the columns of genanki's Note and Card rows that differ between notes."""
+    entries = [data.lock.cards[note.card_id] for note in data.notes]
+    ids = _assign_ids(data.notes, [entry.added for entry in entries])
+    model_ids = {kind: model.model_id for kind, model in models.items()}
+    sort_fields = {kind: model.sort_field_index for kind, model in models.items()}
+    deck_ids = {group: deck.deck_id for group, deck in decks.items()}
+    notes, cards = [], []
+    add_note, add_card = notes.append, cards.append
+    for due, (note, entry, (note_id, card_ids)) in enumerate(zip(data.notes, entries, ids), start=1):
+        mtime, deck_id = entry.mtime, deck_ids[note.group]
+        fields = note.fields
+        add_note((note_id, note.guid, model_ids[note.note_type], mtime, f" {' '.join(note.tags)} ",
+                  "\x1f".join(fields), fields[sort_fields[note.note_type]]))
+        for card_id, ord_ in zip(card_ids, note.ords):
+            add_card((card_id, note_id, deck_id, ord_, mtime, due))
+    return notes, cards
+
+
+# The rows' other columns are the same for every note and card of a new package, as genanki
+# writes them: they go into the statement rather than into each of the many rows.
+_INSERT_NOTE = "INSERT INTO notes VALUES(?, ?, ?, ?, -1, ?, ?, ?, 0, 0, '')"  # usn, csum, flags, data
+_INSERT_CARD = "INSERT INTO cards VALUES(?, ?, ?, ?, ?, -1, 0, 0, ?, 0, 0, 0, 0, 0, 0, 0, 0, '')"  # new, unscheduled
+
+
+def _insert_rows(connection: sqlite3.Connection, notes: list, cards: list) -> None:  # type: ignore[type-arg]
+    """Bulk inserts, with the collection's indexes built once afterwards rather than row by row."""
+    indexes = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                 "ORDER BY name").fetchall()
+    for name, _ in indexes:
+        connection.execute(f'DROP INDEX "{name}"')
+    connection.executemany(_INSERT_NOTE, notes)
+    connection.executemany(_INSERT_CARD, cards)
+    for _, sql in indexes:
+        connection.execute(sql)
+
+
+def newest_time(lock: Lock) -> int:
+    """The latest change time in the deck: the time stamped on the package itself."""
+    times = [e.mtime for table in (lock.cards, lock.note_types, lock.deck_options) for e in table.values()]
+    return max(times, default=_ZIP_EPOCH)
+
+
+def write_package(data: PackageInput, output: Path) -> None:
+    """Write the package to a temporary file beside `output`, then move it into place."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = unique_temporary(output)  # pid and random: simultaneous builds never share it
+    try:
+        with scratch_folder() as workdir:
+            database = workdir / "collection.anki2"
+            _write_collection(data, database)
+            _write_zip(Path(temporary), database, data.media, newest_time(data.lock))
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a package is for sharing
+        os.replace(temporary, output)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _write_collection(data: PackageInput, database: Path) -> None:
+    connection = sqlite3.connect(database)
+    connection.execute("PRAGMA synchronous = OFF")  # a scratch file: no need to survive a power cut
+    connection.execute("PRAGMA journal_mode = MEMORY")
+    try:
+        cursor = connection.cursor()
+        models = build_models(data.config, data.lock, data.css, {note.note_type for note in data.notes},
+                              data.note_types)
+        decks = _decks(data, models)
+        written = _written_decks(data, decks)
+        genanki.Package(written).write_to_db(cursor, newest_time(data.lock), iter(()))
+        if data.config.options is not None:
+            own = written[len(data.config.parent_decks()):]  # the parents keep the learner's preset
+            _set_deck_options(connection, data, [deck.deck_id for deck in own])
+        _insert_rows(connection, *_rows(data, models, decks))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _set_deck_options(connection: sqlite3.Connection, data: PackageInput, deck_ids: list[int]) -> None:
+    """Add the project's preset to the collection's presets (`dconf`) and make the deck and its subdecks use it.
+
+    Its id comes from the key and the time the options last changed: Anki's importer adds a preset
+    only under an id it does not have yet, so changed options must arrive under a new id.
+    """
+    assert data.config.options is not None
+    entry = data.lock.deck_options[DECK_OPTIONS_KEY]
+    preset_id = stable_id(data.config.key, "deck options", str(entry.mtime))
+    presets_json, decks_json = connection.execute("SELECT dconf, decks FROM col").fetchone()
+    presets, decks = json.loads(presets_json), json.loads(decks_json)
+    presets[str(preset_id)] = data.config.options.schema11(preset_id, entry.mtime, presets["1"])
+    for deck_id in deck_ids:
+        decks[str(deck_id)]["conf"] = preset_id
+    connection.execute("UPDATE col SET dconf = ?, decks = ?", (json.dumps(presets), json.dumps(decks)))
+
+
+def _write_zip(target: Path, database: Path, media: dict[str, Path], mtime: int) -> None:
+    date_time = _zip_date(mtime)
+    names = sorted(media)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        _add(archive, "collection.anki2", database.read_bytes(), date_time)
+        _add(archive, "media", json.dumps({str(i): n for i, n in enumerate(names)}).encode(), date_time)
+        for i, name in enumerate(names):
+            _add(archive, str(i), media[name].read_bytes(), date_time)
+
+
+def _add(archive: zipfile.ZipFile, name: str, payload: bytes, date_time: tuple[int, ...]) -> None:
+    info = zipfile.ZipInfo(name, date_time=date_time)  # type: ignore[arg-type]
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, payload, compresslevel=1)  # 4x smaller than stored, 3x faster than the default
+
+
+def _zip_date(mtime: int) -> tuple[int, ...]:
+    return tuple(time.gmtime(max(mtime, _ZIP_EPOCH))[:6])

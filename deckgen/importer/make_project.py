@@ -1,0 +1,194 @@
+"""The whole project from the neutral model: checks, files, media, and the lock seeded with original times."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..build.lock import Entry, write_lock
+from ..problems import WARNING, Problem, ProjectError, warnings
+from . import ImportResult
+from .conversion import Compiled, Writers, write_cards
+from .html_to_markdown import FieldConverter
+from .deck_plan import Layout, plan_layout, slug
+from .source_deck import ImportedDeck, ImportedNoteType, ImportOptions, Progress
+from .writer import (
+    CardFile,
+    CardTypePlan,
+    block_name,
+    dump,
+    plan_card_files,
+    plan_card_types,
+    write_note_type,
+    written_notes,
+)
+
+if TYPE_CHECKING:
+    from ..build.pipeline import Project
+
+NOTE_TYPES_DIR = "note_types"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
+                  progress: Progress | None = None) -> ImportResult:
+    """Write every file of the project into root (an empty scratch folder) and its lock."""
+    plans = plan_card_types(deck)
+    _check_note_types(deck, plans)
+    layout = plan_layout(deck)
+    key = options.key or slug(layout.root.split("::")[-1]) or "deck"
+    files = plan_card_files(layout, plans, written_notes(deck))
+    (root / "media").mkdir()
+
+    def write_settings(allow_html: bool) -> None:
+        _write_config(root, deck, layout, key, allow_html)
+        for plan in plans.values():
+            write_note_type(root, plan)
+
+    def write_media(used: set[str], part: int, parts: int) -> None:
+        media, _, _ = _media_files(deck, plans, used)
+        for name in media[part::parts]:
+            (root / "media" / name).write_bytes(deck.media[name])
+
+    compiled = write_cards(root, (files, plans), Writers(write_settings, write_media), options.jobs, progress)
+    media, missing, problems = _media_files(deck, plans, compiled.media)
+    problems += seed_lock(root, (compiled, files, plans), missing, str(deck.source), options.jobs)
+    return ImportResult(root, len(deck.notes), [p.key for p in plans.values()], len(media), layout.root,
+                        compiled.converter.allow_html, warnings(problems))
+
+
+def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str]
+                 ) -> tuple[list[str], set[str], list[Problem]]:
+    """The media files to copy (of those the notes use, and those the templates name), the missing ones, and
+    warnings about both (after the reader's warnings)."""
+    media, missing = _used_media(deck, plans, used)
+    problems = list(deck.problems)
+    unsafe = sorted(name for name in media if not _plain_file_name(name))
+    if unsafe:  # a package from elsewhere: its names must not reach outside media/
+        media = [name for name in media if name not in unsafe]
+        problems.append(Problem(str(deck.source), message="media files with names that are not plain file names "
+                                "were left out: " + ", ".join(map(repr, unsafe[:20])), severity=WARNING))
+    if missing:
+        problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
+                                "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
+                                hint="put them into the project's media/ folder before building"))
+    return media, missing, problems
+
+
+def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
+    """Refuse, naming it and saying why, a note type that a project cannot declare."""
+    problems = [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: {why}")
+                for plan in plans.values() if not plan.note_type.builtin
+                for why in _inexpressible(plan.note_type)]
+    if problems:
+        raise ProjectError(problems)
+
+
+def _inexpressible(note_type: ImportedNoteType) -> list[str]:
+    reasons = []
+    if not note_type.fields:
+        reasons.append("it has no fields")
+    if not note_type.templates:
+        reasons.append("it has no card templates")
+    if note_type.is_cloze and len(note_type.templates) != 1:
+        reasons.append(f"it is a cloze note type with {len(note_type.templates)} templates (Anki allows one)")
+    blocks: dict[str, str] = {}
+    for name in note_type.fields:
+        block = block_name(name)
+        if not _IDENTIFIER.match(block):
+            reasons.append(f"field '{name}' gives the Jinja block name '{block}', which cannot start with a digit")
+        elif block in blocks:
+            reasons.append(f"fields '{blocks[block]}' and '{name}' both give the Jinja block name '{block}'")
+        blocks.setdefault(block, name)
+    names = [t.name for t in note_type.templates]
+    if len(set(names)) != len(names):
+        reasons.append("two of its card templates share a name")
+    return reasons
+
+
+def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[str]) -> tuple[list[str], set[str]]:
+    """The media files the notes (`used`: those they refer to) and templates use (present ones), and the
+    missing ones notes use."""
+    used = set(used)
+    template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
+    template_text += "\n".join(p.note_type.css for p in plans.values())
+    used.update(name for name in deck.media if name in template_text)
+    return sorted(used & deck.media.keys()), used - deck.media.keys()
+
+
+def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allow_html: bool) -> None:
+    config: dict[str, object] = {"deck": layout.root, "key": key}
+    if layout.groups:
+        config["groups"] = layout.tree()
+    description = deck.deck_descriptions.get(layout.root, "")
+    if description:
+        config["description"] = FieldConverter(False).convert(description).text
+    config["html"] = allow_html
+    config["media"] = "media"
+    header = (f"# Imported by 'deckgen import' from {deck.source.name}. Never change 'key', the note types'\n"
+              "# ids, field or template names, or the cards' guid: learners' notes are tied to them.\n")
+    (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
+
+
+Written = tuple[Compiled, list[CardFile], dict[str, CardTypePlan]]  # the card files compiled, the files, and
+# how each note type is written
+
+
+def seed_lock(root: Path, written: Written, missing: set[str], source: str, jobs: int | None = None) -> list[Problem]:
+    """Work out the project's next lock as a build would, and write it with the notes' and note types'
+    original times."""
+    compiled, files, plans = written
+    placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
+    for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
+        path.write_bytes(b"")
+    try:
+        project = _built(root, compiled, jobs)
+    except ProjectError as exc:
+        names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
+        raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
+    finally:
+        for path in placeholders:
+            path.unlink()
+    first_times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
+                   if written.note.guid}
+    lock = dataclasses.replace(project, first_times=first_times).lock
+    _set_times(lock.note_types, {plan.key: plan.note_type.mtime for plan in plans.values()
+                                 if not plan.note_type.builtin})
+    write_lock(root, lock)
+    return list(project.problems)
+
+
+def _set_times(entries: dict[str, Entry], times: dict[str, int]) -> None:
+    """The entries' modification and creation times set to the source's."""
+    for key, time in times.items():
+        entry = entries.get(key)
+        if entry is not None:
+            entries[key] = Entry(entry.hash, time, time, *entry[3:])
+
+
+def _built(root: Path, compiled: Compiled, jobs: int | None) -> Project:
+    """The project as `deckgen build` finds it: from the card files compiled while they were written, or
+    else by the pipeline, whose messages say what is wrong."""
+    from ..build.pipeline import prepare
+    from ..build.build_options import BuildOptions
+    from .seed import compiled_project
+
+    if compiled.complete:
+        return compiled_project(compiled.config, compiled.templates, compiled.results, compiled.problems)  # type: ignore[arg-type]
+    return prepare(root, BuildOptions(use_cache=False, jobs=jobs))
+
+
+def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:
+    """A problem of the written project, said of the source: a note type's by its name."""
+    if problem.path in note_types:
+        return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
+                       + problem.message, hint=problem.hint, severity=problem.severity)
+    return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
+                   + problem.message, problem.card, problem.hint, problem.severity)
+
+
+def _plain_file_name(name: str) -> bool:
+    """A name that stays a file inside media/: no folders, no '..', nothing Anki's flat media names lack."""
+    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name

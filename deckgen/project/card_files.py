@@ -1,0 +1,135 @@
+"""Stage 3: card files, read into located card sources (shape only; meaning is checked later)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from ..safety.confine import is_inside
+from ..problems import Problem
+from .yaml_values import Reader, describe, parse_document
+from .yaml_reader import Pos, YamlList, YamlMap
+
+CARDS_DIR = "cards"
+CARD_SUFFIXES = (".yaml", ".yml")
+FILE_KEYS = ("cards", "group", "type", "tags")
+DEFAULT_TYPE = "basic"
+CARD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # the ASCII ids most decks use: checked first
+_ID_PUNCTUATION = frozenset("-_.")
+
+
+@dataclass(frozen=True)
+class FileDefaults:
+    """What a card file says for all its cards."""
+
+    group: str | None = None
+    type: str = DEFAULT_TYPE
+    tags: tuple[tuple[str, Pos], ...] = ()
+    positions: dict[str, Pos] = field(default_factory=dict, compare=False)  # of 'group' and 'type'
+    unreadable: frozenset[str] = frozenset()  # settings given but unreadable (already reported)
+
+
+class CardSource(NamedTuple):
+    """One card as written: its id, where it stands, and its raw located mapping (a tuple: a big deck has many)."""
+
+    id: str
+    path: str
+    pos: Pos
+    data: YamlMap
+    defaults: FileDefaults
+
+
+def find_card_files(root: Path) -> list[Path]:
+    """Every card file under cards/, in the order learners will see their cards."""
+    cards_dir = root / CARDS_DIR
+    if not cards_dir.is_dir():
+        return []
+    if not is_inside(cards_dir, root):
+        return [cards_dir]  # refused, located, when read: never walk a tree outside the project
+    files = [p for p in cards_dir.rglob("*") if p.suffix.lower() in CARD_SUFFIXES and p.is_file()]
+    return sorted(files, key=lambda p: p.relative_to(cards_dir).as_posix())
+
+
+def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[CardSource]:
+    """The cards of one file; shape problems are recorded, and readable cards still returned."""
+    before = len(problems)
+    document = parse_document(data, path, problems)
+    if len(problems) > before:
+        return []
+    read = Reader(path, problems)
+    if document is None:
+        read.report(Pos(1, 1), "the file is empty", "a card file starts with 'cards:'")
+        return []
+    if not isinstance(document, YamlMap):
+        read.report(Pos(1, 1), f"a card file must be a mapping with 'cards:', not {describe(document)}")
+        return []
+    read.unknown_keys(document, FILE_KEYS, "file setting", "a card's fields go under its '- id:', lined up with 'id'")
+    defaults = _defaults(document, read)
+    return _cards(document, defaults, read)
+
+
+def _defaults(document: YamlMap, read: Reader) -> FileDefaults:
+    values = {key: read.text(document, key, required=key in document) for key in ("group", "type")}
+    return FileDefaults(
+        group=values["group"],
+        type=values["type"] or DEFAULT_TYPE,
+        tags=tuple(read.text_list(document, "tags")),
+        positions={key: document.value_pos[key] for key in values if key in document},
+        unreadable=frozenset(key for key, value in values.items() if key in document and value is None),
+    )
+
+
+def _cards(document: YamlMap, defaults: FileDefaults, read: Reader) -> list[CardSource]:
+    if "cards" not in document:
+        read.report(document.pos, "missing 'cards:' (the list of cards)")
+        return []
+    items = document["cards"]
+    if items is None:
+        return []
+    if not isinstance(items, YamlList):
+        read.report(document.value_pos["cards"], f"'cards' must be a list, not {describe(items)}",
+                    "start each card with '- id: ...'")
+        return []
+    cards = []
+    for item, pos in zip(items, items.item_pos):
+        card = _card(item, pos, defaults, read)
+        if card is not None:
+            cards.append(card)
+    return cards
+
+
+def _card(item: object, pos: Pos, defaults: FileDefaults, read: Reader) -> CardSource | None:
+    if not isinstance(item, YamlMap):
+        read.report(pos, f"a card must be a mapping of fields, not {describe(item)}",  # type: ignore[arg-type]
+                    "write each card as '- id: ...' followed by its fields")
+        return None
+    if "id" not in item:
+        read.report(pos, "card has no 'id'", "every card needs a unique id that never changes")
+        return None
+    card_id = read.text(item, "id", required=True)
+    if card_id is None:
+        return None
+    if not CARD_ID.match(card_id):
+        card_id = card_key(card_id)  # not a plain ASCII id: any script's letters and digits
+    if card_id is None:
+        read.report(item.value_pos["id"], f"card id '{item['id']}' must be letters, digits, '-', '_' or '.'",
+                    "no spaces")
+        return None
+    return CardSource(card_id, read.path, pos, item, defaults)
+
+
+def card_key(text: str) -> str | None:
+    """A card id as deckgen keeps it (NFC-normalised, so that however an editor wrote 'é' it is one
+    id), or None if it is not one: any script's letters and digits (with their combining marks), '-', '_', '.'."""
+    if CARD_ID.match(text):
+        return text
+    text = unicodedata.normalize("NFC", text)
+    if not text or not text[0].isalnum() or text != text.strip():
+        return None
+    for char in text:
+        if not (char in _ID_PUNCTUATION or unicodedata.category(char)[0] in "LNM"):
+            return None
+    return text

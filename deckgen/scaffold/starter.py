@@ -1,0 +1,113 @@
+"""`deckgen new`: a project that builds at once, with CI, editor support and lock merging set up.
+
+The files are package data (deckgen/scaffold/files/); names that start with a dot are stored without it
+(a wheel's package-data globs skip dotfiles) and get it back here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..editor.schemas import write_schemas
+from ..problems import Problem, ProjectError
+
+SCAFFOLD_DIR = Path(__file__).parent / "files"
+DOTTED = ("gitignore", "gitattributes", "github", "vscode")  # stored without their leading dot
+STANDARD_GROUPS = "groups:  # group key: subdeck title, in this order\n  cause: Causes\n  mechanism: Mechanism\n" \
+                  "  treatment: Treatment\n"
+MERGE_DRIVER = "merge.deckgen-lock.driver"
+_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass
+class NewProject:
+    """What `deckgen new` made."""
+
+    root: Path
+    deck: str
+    files: list[Path] = field(default_factory=list)
+    git: str = ""  # what was done with git, for the person who ran it
+
+
+def new_project(root: Path, deck: str | None = None, key: str | None = None, flat: bool = False,
+                git: bool = True) -> NewProject:
+    """Write a new project into `root` (new or empty); raise ProjectError for a folder in use or a bad name."""
+    deck = (deck or _title(root.resolve().name)).strip()
+    key = key or _slug(deck)
+    _check(root, deck, key)
+    root.mkdir(parents=True, exist_ok=True)
+    made = NewProject(root, deck)
+    values = {"__DECK__": json.dumps(deck, ensure_ascii=False), "__KEY__": key, "__VERSION__": __version__,
+              "__GROUPS__": "" if flat else STANDARD_GROUPS, "__DECK_TEXT__": deck, "__SLUG__": _slug(deck)}
+    for source in sorted(SCAFFOLD_DIR.rglob("*")):
+        if source.is_file() and "__pycache__" not in source.parts:
+            made.files.append(_copy(source, root, values, flat))
+    made.files += write_schemas(root)
+    made.git = _set_up_git(root) if git else "git: not set up (--no-git)"
+    return made
+
+
+def _check(root: Path, deck: str, key: str) -> None:
+    problems = []
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        problems.append(Problem(str(root), message="the folder is not empty",
+                                hint="deckgen new starts a project in a new or empty folder"))
+    if not deck or "\n" in deck:
+        problems.append(Problem(str(root), message="the deck name is empty", hint="pass --deck 'My Deck'"))
+    if not _KEY.match(key):
+        problems.append(Problem(str(root), message=f"key '{key}' must be letters, digits, '-', '_' or '.'",
+                                hint="pass --key my-deck"))
+    if problems:
+        raise ProjectError(problems)
+
+
+def _title(folder: str) -> str:
+    """A deck name from a folder name: 'gout-deck' -> 'Gout Deck'."""
+    words = re.split(r"[-_\s]+", folder.strip())
+    return " ".join(word[:1].upper() + word[1:] for word in words if word)
+
+
+def _slug(deck: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", deck.lower()).strip("-") or "deck"
+
+
+def _copy(source: Path, root: Path, values: dict[str, str], flat: bool) -> Path:
+    parts = list(source.relative_to(SCAFFOLD_DIR).parts)
+    if parts[0] in DOTTED:
+        parts[0] = "." + parts[0]
+    target = root.joinpath(*parts)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = source.read_text(encoding="utf-8")
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    if flat and parts[0] == "cards":
+        text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("group: "))
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
+def _set_up_git(root: Path) -> str:
+    """A git repository (unless the folder is in one already) with deckgen's merge driver for deckgen.lock."""
+    if shutil.which("git") is None:
+        return "git: not found, so the lock's merge driver is not set up (see README.md)"
+    inside = _git(root, "rev-parse", "--is-inside-work-tree").returncode == 0
+    if not inside and _git(root, "init", "-q").returncode != 0:
+        return "git: 'git init' failed, so the lock's merge driver is not set up (see README.md)"
+    # the interpreter running now, which has deckgen; if it is gone one day, git's own merge leaves
+    # conflict markers, and deckgen build merges those instead
+    driver = f"{shlex.quote(sys.executable)} -m deckgen lock-merge %O %A %B || git merge-file %A %O %B"
+    if _git(root, "config", MERGE_DRIVER, driver).returncode != 0:
+        return "git: could not set up the lock's merge driver (see README.md)"
+    return ("git: " + ("" if inside else "new repository; ") + "deckgen.lock merges with deckgen's merge driver")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
