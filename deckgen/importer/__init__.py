@@ -14,11 +14,16 @@ May import: `deckgen.build` and everything below it.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
+
 from ..problems import Problem, ProjectError
+from ..safety.scratch import SCRATCH_PREFIX, clean_stale_scratch
 from .source_deck import ImportedDeck, ImportOptions, Progress
 
 PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
@@ -41,6 +46,7 @@ class ImportResult:
 
 def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     """The source, read into the neutral model by the reader its kind needs."""
+    _check_source(source)
     if source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
         from .packages import read_package
 
@@ -57,6 +63,18 @@ def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     return deck
 
 
+def _check_source(source: Path) -> None:
+    """Refuse what is not a regular file before opening it (a FIFO or a device would block or never end)."""
+    try:
+        regular = source.is_file()
+        present = regular or source.exists()
+    except OSError as exc:
+        raise ProjectError([Problem(str(source), message=f"cannot be read ({exc.strerror or exc})")]) from None
+    if not regular:
+        raise ProjectError([Problem(str(source), message="not a regular file" if present else "no such file",
+                                    hint="deckgen import reads .apkg, .colpkg, Anki text exports and CSV files")])
+
+
 def _is_zip(path: Path) -> bool:
     try:
         with open(path, "rb") as handle:
@@ -71,29 +89,54 @@ def import_deck(source: Path, target: Path, options: ImportOptions | None = None
     from ..build.compiler import gc_paused
 
     options = options or ImportOptions()
-    _check_target(target)
+    with _target_problems(target):
+        _check_target(target)
     with gc_paused():  # many small acyclic objects: the collector would run again and again over them
         deck = read_source(source, options)
         from .make_project import write_project
 
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(prefix=".deckgen-import-", dir=target.parent))
+        with _target_problems(target):
+            scratch = _scratch_beside(target)
         try:
             result = write_project(deck, scratch, options, progress)
-            _move_into_place(scratch, target)
+            with _target_problems(target):
+                _move_into_place(scratch, target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     result.project = target
     return result
 
 
+@contextlib.contextmanager
+def _target_problems(target: Path) -> Iterator[None]:
+    """The project folder that cannot be made or written (a path too long, no permission), said of it."""
+    try:
+        yield
+    except OSError as exc:
+        raise ProjectError([Problem(str(target), message=f"the project folder cannot be written "
+                                    f"({exc.strerror or exc})", hint="name a folder you can write to")]) from None
+
+
 def _check_target(target: Path) -> None:
+    if target.is_symlink():
+        raise ProjectError([Problem(str(target), message="the project folder is a link",
+                                    hint="deckgen import writes a new folder: name the folder itself, not a link")])
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise ProjectError([Problem(str(target), message="the project folder is not empty",
                                     hint="deckgen import never overwrites: name a new or empty folder")])
 
 
+def _scratch_beside(target: Path) -> Path:
+    """A hidden folder beside the target, named after this process: what a killed import left is removed
+    by the next one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale_scratch(target.parent)
+    return Path(tempfile.mkdtemp(prefix=f".{SCRATCH_PREFIX}{os.getpid()}-import-", dir=target.parent))
+
+
 def _move_into_place(scratch: Path, target: Path) -> None:
+    if target.is_symlink():  # made while the import ran
+        raise ProjectError([Problem(str(target), message="the project folder became a link during the import")])
     if target.exists():
         target.rmdir()
     scratch.rename(target)

@@ -4,6 +4,9 @@ Legacy packages hold `collection.anki2` (or `collection.anki21`) and a JSON medi
 ones hold a zstd-compressed `collection.anki21b` (with a dummy `collection.anki2` beside it for
 old Anki versions), a `meta` message giving the version, and a zstd-compressed protobuf media
 map whose entries name the zip members "0", "1", ... holding zstd-compressed files.
+
+Everything is read within the ceilings of `deckgen.safety.package_limits`, counted as it is
+unpacked: the collection goes to a scratch file, and a media file is read only when asked for.
 """
 
 from __future__ import annotations
@@ -12,18 +15,32 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from ..problems import Problem, ProjectError
+from ..safety.package_limits import (
+    MAX_COLLECTION_BYTES,
+    MAX_MEDIA_BYTES,
+    MAX_MEDIA_FILES,
+    MAX_MEDIA_MAP_BYTES,
+    MAX_MEDIA_TOTAL,
+    MAX_ZIP_MEMBERS,
+)
 from . import protobuf
 
 LEGACY_1, LEGACY_2, LATEST = 1, 2, 3  # PackageMetadata.Version
-MAX_COLLECTION_BYTES = 4 << 30  # unpacked: a package from a stranger may be a decompression bomb
-MAX_MEDIA_BYTES = 256 << 20  # one media file, unpacked (AnkiWeb syncs none over 100 MB)
 _CHUNK = 1 << 20
+_META_BYTES = 1 << 16
 
 
 class PackageTooBig(Exception):
     """A part of the package unpacks to more than deckgen will hold."""
+
+
+class Damaged(ValueError):
+    """A part of the package is not what Anki writes: the message names the part."""
+
+
 COLLECTIONS = {LATEST: "collection.anki21b", LEGACY_2: "collection.anki21", LEGACY_1: "collection.anki2"}
 
 
@@ -34,6 +51,7 @@ class Archive:
     path: Path
     zip: zipfile.ZipFile
     version: int
+    media_read: int = 0  # bytes of media unpacked so far
 
     @property
     def collection_name(self) -> str:
@@ -55,27 +73,89 @@ class Archive:
         """Media file name -> zip member holding it."""
         if "media" not in self.zip.namelist():
             return {}
-        raw = self.zip.read("media")
-        if self.version != LATEST:
-            return {name: member for member, name in json.loads(raw or b"{}").items()}
-        entries = protobuf.parse(_decompress(raw)).get(1, [])
-        found = {}
-        for index, entry in enumerate(entries):
-            fields = protobuf.parse(entry) if isinstance(entry, bytes) else {}
-            legacy_name = fields.get(255)
-            found[protobuf.text(fields, 1)] = str(legacy_name[-1] if legacy_name else index)
-        return found
+        with self.zip.open("media") as member:
+            if self.version != LATEST:
+                return _legacy_media_map(_bounded(member, MAX_MEDIA_MAP_BYTES, "the media map"))
+            return _current_media_map(_bounded(_decompressor().stream_reader(member), MAX_MEDIA_MAP_BYTES,
+                                               "the media map"))
 
-    def read_media(self, member: str) -> bytes | None:
-        """A media file's content, or None if the package lacks it."""
+    def read_media(self, member: str, name: str) -> bytes | None:
+        """A media file's content, or None if the package lacks it; counted against the media budgets."""
         try:
             info = self.zip.getinfo(member)
         except KeyError:
             return None
-        if info.file_size > MAX_MEDIA_BYTES:
-            raise PackageTooBig(f"media file {member} is larger than {MAX_MEDIA_BYTES >> 20} MiB")
-        data = self.zip.read(info)
-        return _decompress(data) if self.version == LATEST else data
+        self.media_fits(name, info.file_size)
+        with self.zip.open(info) as stream:
+            reader = _decompressor().stream_reader(stream) if self.version == LATEST else stream
+            data = _read_up_to(reader, min(MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL - self.media_read) + 1)
+        self.media_fits(name, len(data))
+        self.media_read += len(data)
+        return data
+
+    def media_fits(self, name: str, size: int) -> None:
+        """Refuse a media file past its own ceiling or the ceiling of all media read."""
+        if size > MAX_MEDIA_BYTES:
+            raise PackageTooBig(f"media file {name!r} is larger than {MAX_MEDIA_BYTES >> 20} MiB")
+        if self.media_read + size > MAX_MEDIA_TOTAL:
+            raise PackageTooBig(f"the media files that notes use come to more than {MAX_MEDIA_TOTAL >> 20} MiB")
+
+
+def _bounded(stream: IO[bytes], cap: int, what: str) -> bytes:
+    """At most `cap` bytes of a stream; refused past them."""
+    data = _read_up_to(stream, cap + 1)
+    if len(data) > cap:
+        raise PackageTooBig(f"{what} unpacks to more than {cap >> 20} MiB")
+    return data
+
+
+def _read_up_to(stream: IO[bytes], size: int) -> bytes:
+    """Up to `size` bytes, however few each read of the stream gives."""
+    parts, left = [], size
+    while left > 0 and (chunk := stream.read(min(left, _CHUNK))):
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def _legacy_media_map(raw: bytes) -> dict[str, str]:
+    """The JSON map of a legacy package: {"0": "name.png", ...}."""
+    try:
+        entries = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise Damaged(f"the media map is not JSON ({exc})") from None
+    if not isinstance(entries, dict):
+        raise Damaged(f"the media map is a JSON {type(entries).__name__}, not an object of member: name")
+    _count_media(len(entries))
+    found = {}
+    for member, name in entries.items():
+        if not isinstance(name, str):
+            raise Damaged(f"the media map gives member {member!r} the name {name!r}, which is not text")
+        found[name] = member
+    return found
+
+
+def _current_media_map(raw: bytes) -> dict[str, str]:
+    """The protobuf map of a current package: MediaEntries, read entry by entry and stopped at the ceiling."""
+    found = {}
+    try:
+        for index, (number, entry) in enumerate(protobuf.fields(raw)):
+            _count_media(index + 1)
+            if number != 1:
+                continue
+            fields = protobuf.parse(entry) if isinstance(entry, bytes) else {}
+            legacy = fields.get(255)  # MediaEntry.legacy_zip_filename, a uint32
+            if legacy and not isinstance(legacy[-1], int):
+                raise Damaged(f"entry {index} of the media map names its zip member in the wrong type")
+            found[protobuf.text(fields, 1)] = str(legacy[-1] if legacy else index)
+    except (protobuf.WireError, UnicodeDecodeError) as exc:
+        raise Damaged(f"the media map is damaged ({exc})") from None
+    return found
+
+
+def _count_media(entries: int) -> None:
+    if entries > MAX_MEDIA_FILES:
+        raise PackageTooBig(f"the media map lists more than {MAX_MEDIA_FILES:,} files")
 
 
 def open_archive(path: Path) -> Archive:
@@ -86,6 +166,7 @@ def open_archive(path: Path) -> Archive:
     if not zipfile.is_zipfile(path):
         raise ProjectError([Problem(where, message="not an Anki package: the file is not a zip archive",
                                     hint="deckgen import reads .apkg, .colpkg, Anki text exports and CSV files")])
+    _check_member_count(path)
     archive = zipfile.ZipFile(path)
     names = set(archive.namelist())
     version = _meta_version(archive, names, where)
@@ -99,12 +180,21 @@ def open_archive(path: Path) -> Archive:
     return Archive(path, archive, version)
 
 
+def _check_member_count(path: Path) -> None:
+    """Refuse a zip whose directory lists more members than a package has, before reading that directory."""
+    with open(path, "rb") as handle:
+        end = zipfile._EndRecData(handle)  # type: ignore[attr-defined]  # the end record: where zipfile starts
+    if end and end[zipfile._ECD_ENTRIES_TOTAL] > MAX_ZIP_MEMBERS:  # type: ignore[attr-defined]
+        raise PackageTooBig(f"the zip lists more than {MAX_ZIP_MEMBERS:,} members")
+
+
 def _meta_version(archive: zipfile.ZipFile, names: set[str], where: str) -> int | None:
     if "meta" not in names:
         return None
     try:
-        version = protobuf.integer(protobuf.parse(archive.read("meta")), 1)
-    except protobuf.WireError:
+        with archive.open("meta") as member:
+            version = protobuf.integer(protobuf.parse(_bounded(member, _META_BYTES, "meta")), 1)
+    except (protobuf.WireError, PackageTooBig):
         version = -1
     if version > LATEST or version < 0:
         archive.close()
@@ -118,11 +208,3 @@ def _decompressor():  # type: ignore[no-untyped-def]
     import zstandard
 
     return zstandard.ZstdDecompressor()
-
-
-def _decompress(data: bytes) -> bytes:
-    """A zstd frame unpacked, refused past MAX_MEDIA_BYTES (its header may not say its size)."""
-    unpacked = _decompressor().stream_reader(data).read(MAX_MEDIA_BYTES + 1)
-    if len(unpacked) > MAX_MEDIA_BYTES:
-        raise PackageTooBig(f"a part of the package unpacks to more than {MAX_MEDIA_BYTES >> 20} MiB")
-    return unpacked

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..build.lock import Entry, write_lock
 from ..problems import WARNING, Problem, ProjectError, warnings
+from ..safety.package_limits import MAX_MEDIA_NAME_BYTES
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
 from .html_to_markdown import FieldConverter
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ..build.pipeline import Project
 
 NOTE_TYPES_DIR = "note_types"
+_SURROGATE = re.compile("[\ud800-\udfff]")  # no file name holds one
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -69,7 +71,8 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[s
     if unsafe:  # a package from elsewhere: its names must not reach outside media/
         media = [name for name in media if name not in unsafe]
         problems.append(Problem(str(deck.source), message="media files with names that are not plain file names "
-                                "were left out: " + ", ".join(map(repr, unsafe[:20])), severity=WARNING))
+                                f"(or longer than {MAX_MEDIA_NAME_BYTES} bytes) were left out: "
+                                + ", ".join(repr(name[:80]) for name in unsafe[:20]), severity=WARNING))
     if missing:
         problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
                                 "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
@@ -190,5 +193,7 @@ def _imported_problem(problem: Problem, note_types: dict[str, str], source: str)
 
 
 def _plain_file_name(name: str) -> bool:
-    """A name that stays a file inside media/: no folders, no '..', nothing Anki's flat media names lack."""
-    return bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name
+    """A name that stays a file inside media/: no folders, no '..', nothing Anki's flat media names lack, and
+    short enough for a file system."""
+    return (bool(name) and "/" not in name and "\\" not in name and name not in (".", "..") and "\x00" not in name
+            and len(name.encode("utf-8", "replace")) <= MAX_MEDIA_NAME_BYTES and not _SURROGATE.search(name))

@@ -1,28 +1,57 @@
-"""The .apkg and .colpkg reader: the zip, the collection inside (either schema), the media."""
+"""The .apkg and .colpkg reader: the zip, the collection inside (either schema), the media notes use.
+
+The collection is read first; of the media, only the files its notes refer to or its note types'
+templates and CSS name are read, each once, within the package's budgets.
+"""
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
+import re
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Iterable, Iterator
 
+from ..build.render import media_hint, media_references
 from ..problems import Problem, ProjectError
-from .archive import PackageTooBig, open_archive
+from ..safety.scratch import scratch_folder
+from .archive import Archive, Damaged, PackageTooBig, open_archive
 from .collection import read_collection
-from .source_deck import ImportedDeck
+from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
 
-def read_package(path: Path) -> ImportedDeck:
-    """Notes, note types, decks and every media file of an .apkg or .colpkg; a damaged one is a located error."""
+def read_package(path: Path, with_media: bool = True) -> ImportedDeck:
+    """Notes, note types, decks and the media files they use of an .apkg or .colpkg; a damaged or oversized
+    one is a located error."""
+    with _located(path):
+        return _read(path, with_media)
+
+
+def read_media(path: Path, notes: Iterable[ImportedNote], note_types: dict[str, ImportedNoteType]
+               ) -> dict[str, bytes]:
+    """The media files of a package that these notes (of another source) and note types use."""
+    with _located(path):
+        archive = open_archive(path)
+        with archive.zip:
+            return _used_media(archive, notes, note_types)
+
+
+@contextlib.contextmanager
+def _located(path: Path) -> Iterator[None]:
+    """What goes wrong reading a package, said of the package."""
     try:
-        return _read(path)
+        yield
     except PackageTooBig as exc:
         raise ProjectError([Problem(str(path), message=f"refused: {exc}",
                                     hint="a package this large is likely damaged or hostile")]) from None
+    except Damaged as exc:
+        raise ProjectError([Problem(str(path), message=str(exc), hint="export it from Anki again")]) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, _zstd_error()) as exc:
         raise ProjectError([Problem(str(path), message=f"the package is damaged ({exc})",
                                     hint="export it from Anki again")]) from None
+    except OSError as exc:
+        raise ProjectError([Problem(str(path), message=f"cannot be read ({exc.strerror or exc})")]) from None
 
 
 def _zstd_error() -> type[Exception]:
@@ -31,13 +60,54 @@ def _zstd_error() -> type[Exception]:
     return zstandard.ZstdError
 
 
-def _read(path: Path) -> ImportedDeck:
+def _read(path: Path, with_media: bool) -> ImportedDeck:
     archive = open_archive(path)
-    with archive.zip, tempfile.TemporaryDirectory(prefix="deckgen-import-") as scratch:
-        database = archive.extract_collection(Path(scratch) / "collection.sqlite")
-        deck = read_collection(database, path)
-        for name, member in archive.media_map().items():
-            content = archive.read_media(member)
-            if content is not None:
-                deck.media[name] = content
+    with archive.zip, scratch_folder() as scratch:
+        database = archive.extract_collection(scratch / "collection.sqlite")
+        deck = read_collection(database, path, archive.collection_name)
+        database.unlink()
+        if with_media:
+            deck.media = _used_media(archive, deck.notes, deck.note_types)
     return deck
+
+
+def _used_media(archive: Archive, notes: Iterable[ImportedNote], note_types: dict[str, ImportedNoteType]
+                ) -> dict[str, bytes]:
+    """The media files the notes refer to and the templates or CSS name, read now, and only those (a member
+    that several names share, once)."""
+    members = archive.media_map()
+    wanted = sorted((referenced_media(notes) | template_words(note_types)) & members.keys())
+    archive.media_fits("the media files notes use", sum(archive.zip.NameToInfo[members[name]].file_size
+                                                       for name in wanted if members[name] in archive.zip.NameToInfo))
+    found, read = {}, {}
+    for name in wanted:
+        member = members[name]
+        if member not in read:
+            read[member] = archive.read_media(member, name)
+        if read[member] is not None:
+            found[name] = read[member]
+    return found
+
+
+_WORDS = re.compile(r"""[^\s"'()<>\[\]:;,=]+|"([^"]*)"|'([^']*)'|\(([^()]*)\)""")
+
+
+def template_words(note_types: dict[str, ImportedNoteType]) -> set[str]:
+    """Every word, quoted text or parenthesised text of the templates and CSS: the names they may use, found
+    in one pass (a name's own search through the templates for each of 300,000 names would not be)."""
+    words: set[str] = set()
+    for note_type in note_types.values():
+        for text in (note_type.css, *(t.front + "\n" + t.back for t in note_type.templates)):
+            for match in _WORDS.finditer(text):
+                words.update(part.strip().strip("\"'") for part in match.groups(match[0]))
+    return words
+
+
+def referenced_media(notes: Iterable[ImportedNote]) -> set[str]:
+    """The media files these notes' values refer to."""
+    used: set[str] = set()
+    for note in notes:
+        if media_hint(note.fields):
+            for value in note.fields:
+                used.update(media_references(value))
+    return used

@@ -7,6 +7,8 @@ wire format directly instead of depending on generated code.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 VARINT, FIXED64, LENGTH, FIXED32 = 0, 1, 2, 5
 
 
@@ -31,7 +33,16 @@ def _varint(data: bytes, at: int) -> tuple[int, int]:
 
 def parse(data: bytes) -> dict[int, list[int | bytes]]:
     """Field number -> its values in order (varints and fixed numbers as int, the rest as bytes)."""
-    fields: dict[int, list[int | bytes]] = {}
+    parsed: dict[int, list[int | bytes]] = {}
+    for number, value in fields(data):
+        parsed.setdefault(number, []).append(value)
+    return parsed
+
+
+def fields(data: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """Each (field number, value) in order, one at a time: a caller can stop at a ceiling of its own."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise WireError(f"a {type(data).__name__}, not bytes")
     at = 0
     while at < len(data):
         key, at = _varint(data, at)
@@ -46,17 +57,18 @@ def parse(data: bytes) -> dict[int, list[int | bytes]]:
             value, at = data[at:at + size], at + size
         elif wire in (FIXED64, FIXED32):
             width = 8 if wire == FIXED64 else 4
+            if at + width > len(data):
+                raise WireError("truncated field")
             value, at = int.from_bytes(data[at:at + width], "little"), at + width
         else:
             raise WireError(f"unsupported wire type {wire}")
-        fields.setdefault(number, []).append(value)
-    return fields
+        yield number, value
 
 
 def text(fields: dict[int, list[int | bytes]], number: int, default: str = "") -> str:
     """The last value of a string field."""
     values = fields.get(number)
-    return values[-1].decode("utf-8") if values and isinstance(values[-1], bytes) else default
+    return bytes(values[-1]).decode("utf-8") if values and isinstance(values[-1], bytes) else default
 
 
 def integer(fields: dict[int, list[int | bytes]], number: int, default: int = 0) -> int:

@@ -9,12 +9,15 @@ deckgen's built-in card types, its columns mapped to the card type's fields by n
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
-import io
 from pathlib import Path
+from typing import IO, Iterator
 
 from ..problems import Problem, ProjectError
+from ..safety.limits import MAX_FIELD_CHARS
+from ..safety.package_limits import MAX_CSV_LINE_CHARS, MAX_TEXT_CHARS
 from .source_deck import UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportOptions
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
@@ -26,38 +29,106 @@ READS = "deckgen import reads .apkg, .colpkg, Anki text exports and CSV files"
 
 
 def read_text_file(path: Path, options: ImportOptions) -> ImportedDeck:
-    """A text export or a plain CSV, by whether it starts with Anki's '#' headers."""
+    """A text export or a plain CSV, by whether it starts with Anki's '#' headers; read line by line, within
+    the ceilings on a line, a value and the whole text."""
     where = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with _field_limit(MAX_FIELD_CHARS), open(path, encoding="utf-8-sig", newline="") as handle:
+            lines = _bounded_lines(handle, where)
+            headers, first_line = _headers(lines)
+            if headers:
+                return _text_export(path, headers, lines, first_line, options)
+            return _plain_csv(path, lines, options)
     except FileNotFoundError:
         raise ProjectError([Problem(where, message="no such file")]) from None
     except UnicodeDecodeError as exc:
         raise ProjectError([Problem(where, message=f"not a text file in UTF-8 ({exc.reason} at byte {exc.start})",
                                     hint=READS)]) from None
-    headers, body, first_line = _headers(text)
-    if headers:
-        return _text_export(path, headers, body, first_line, options)
-    return _plain_csv(path, text, options)
+    except OSError as exc:
+        raise ProjectError([Problem(where, message=f"cannot be read ({exc.strerror or exc})")]) from None
 
 
-def _headers(text: str) -> tuple[dict[str, str], str, int]:
+@contextlib.contextmanager
+def _field_limit(limit: int) -> Iterator[None]:
+    """The csv module's ceiling on one value, for this read only (it is the module's, not the reader's)."""
+    previous = csv.field_size_limit(limit)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+class _Lines:
+    """The file's lines, each read with a ceiling, the whole counted; one line can be put back."""
+
+    def __init__(self, handle: IO[str], where: str) -> None:
+        self.handle, self.where = handle, where
+        self.number = self.total = 0
+        self.back: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            return self.back.pop()
+        line = self.handle.readline(MAX_CSV_LINE_CHARS + 1)
+        if not line:
+            raise StopIteration
+        self.number += 1
+        self.total += len(line)
+        if len(line) > MAX_CSV_LINE_CHARS:
+            raise ProjectError([Problem(self.where, self.number, message=f"the line is longer than "
+                                        f"{MAX_CSV_LINE_CHARS:,} characters, the most deckgen reads")])
+        if self.total > MAX_TEXT_CHARS:
+            raise ProjectError([Problem(self.where, self.number, message=f"the file is longer than "
+                                        f"{MAX_TEXT_CHARS:,} characters, the most deckgen reads")])
+        return line
+
+
+def _bounded_lines(handle: IO[str], where: str) -> _Lines:
+    return _Lines(handle, where)
+
+
+def _headers(lines: _Lines) -> tuple[dict[str, str], int]:
+    """Anki's '#name:value' headers at the top, and the number of the first line after them."""
     headers = {}
-    lines = text.splitlines(keepends=True)
-    count = 0
     for line in lines:
         if not line.startswith("#") or ":" not in line:
+            lines.back.append(line)
             break
         name, _, value = line[1:].rstrip("\r\n").partition(":")
         headers[name.strip().lower()] = value.strip()
-        count += 1
-    return headers, "".join(lines[count:]), count + 1
+    return headers, len(headers) + 1
 
 
-def _separator(value: str | None, sample: str) -> str:
+def _rows(lines: _Lines, separator: str, where: str, offset: int) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV row with the number of the line it ends on; a malformed one (a value past the ceiling) located."""
+    reader = csv.reader(lines, delimiter=separator)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            too_long = "field limit" in str(exc)
+            raise ProjectError([Problem(where, offset + reader.line_num, message=(
+                f"a value has more than {MAX_FIELD_CHARS:,} characters, the most a value may have" if too_long
+                else f"not a CSV row ({exc})"))]) from None
+        yield offset + reader.line_num, row
+
+
+def _peek(lines: _Lines) -> str:
+    """The next line, left to be read again."""
+    line = next(lines, "")
+    if line:
+        lines.back.append(line)
+    return line
+
+
+def _separator(value: str | None, first_line: str) -> str:
     if value:
         return SEPARATORS.get(value.lower(), value[:1])
-    first_line = sample.split("\n", 1)[0]
     return max("\t,;|", key=first_line.count)  # the header row's most frequent candidate
 
 
@@ -70,24 +141,27 @@ def _column(headers: dict[str, str], name: str, where: str) -> int | None:
     return int(value) - 1
 
 
-def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int,
+def _text_export(path: Path, headers: dict[str, str], lines: _Lines, first_line: int,
                  options: ImportOptions) -> ImportedDeck:
     where = str(path)
-    separator = _separator(headers.get("separator"), body)
+    separator = _separator(headers.get("separator"), _peek(lines))
     columns = {name: _column(headers, name, where) for name in ("guid", "notetype", "deck", "tags")}
     as_text = headers.get("html", "true").lower() == "false"  # plain text: '<' means '<'
     package = _package(options)
     note_types = {nt.name: nt for nt in package.note_types.values()} if package else {}
-    deck = ImportedDeck(path, media=package.media if package else {})
+    deck = ImportedDeck(path)
     problems = []
-    for offset, row in enumerate(csv.reader(io.StringIO(body), delimiter=separator)):
+    for line, row in _rows(lines, separator, where, first_line - 1):
         if not row:
             continue
-        line = first_line + offset
         special = {name: (row[index] if index is not None and index < len(row) else None)
                    for name, index in columns.items()}
         values = tuple(html.escape(value, quote=False) if as_text else value
                        for index, value in enumerate(row) if index not in columns.values())
+        if any(len(value) > MAX_FIELD_CHARS for value in values):
+            problems.append(Problem(where, line, message=f"a value has more than {MAX_FIELD_CHARS:,} characters "
+                                    "once its '<' and '&' are written as HTML, the most a value may have"))
+            continue
         type_name = special["notetype"] or headers.get("notetype") or ""
         note_type = note_types.get(type_name)
         if note_type is None:
@@ -107,16 +181,21 @@ def _text_export(path: Path, headers: dict[str, str], body: str, first_line: int
                                        UNKNOWN_TIME, f"{path.name}:{line}"))
     if problems:
         raise ProjectError(problems[:20])
+    if package is not None and options.note_types_from is not None:
+        from .packages import read_media
+
+        deck.media = read_media(options.note_types_from, deck.notes, deck.note_types)
     return deck
 
 
 def _package(options: ImportOptions) -> ImportedDeck | None:
-    """The package of the same collection that a text export's note types and media come from."""
+    """The package of the same collection that a text export's note types come from (its media: once the
+    notes say which)."""
     if options.note_types_from is None:
         return None
     from .packages import read_package
 
-    return read_package(options.note_types_from)
+    return read_package(options.note_types_from, with_media=False)
 
 
 def _unknown_note_type(where: str, line: int, name: str, options: ImportOptions,
@@ -129,27 +208,28 @@ def _unknown_note_type(where: str, line: int, name: str, options: ImportOptions,
                    hint="note types there: " + ", ".join(sorted(known)))
 
 
-def _plain_csv(path: Path, text: str, options: ImportOptions) -> ImportedDeck:
+def _plain_csv(path: Path, lines: _Lines, options: ImportOptions) -> ImportedDeck:
     where = str(path)
     kind = options.note_type
     if kind not in BUILTIN_FIELDS:
         raise ProjectError([Problem(where, message=f"--note-type '{kind}': a CSV fills one of deckgen's "
                                     "built-in card types", hint="one of: " + ", ".join(BUILTIN_FIELDS))])
-    rows = list(csv.reader(io.StringIO(text), delimiter=options.delimiter or _separator(None, text)))
-    if not rows:
+    rows = _rows(lines, options.delimiter or _separator(None, _peek(lines)), where, 0)
+    _, header = next(rows, (0, None))
+    if header is None:
         raise ProjectError([Problem(where, message="the CSV file is empty")])
-    targets = _map_columns(where, rows[0], kind, dict(options.columns))
+    targets = _map_columns(where, header, kind, dict(options.columns))
     fields = BUILTIN_FIELDS[kind]
     deck = ImportedDeck(path)
     deck.note_types[kind] = ImportedNoteType(kind, None, kind == "cloze", fields, (), builtin=kind)
     problems = []
     default_deck = options.deck or path.stem.replace("_", " ").replace("-", " ").strip().title() or "Imported"
-    for number, row in enumerate(rows[1:], start=2):
+    for number, row in rows:
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(rows[0]):
+        if len(row) != len(header):
             problems.append(Problem(where, number,
-                                    message=f"{len(row)} columns, but the header row has {len(rows[0])}"))
+                                    message=f"{len(row)} columns, but the header row has {len(header)}"))
             continue
         by_target = {target: row[index] for index, target in enumerate(targets)}
         for required in REQUIRED[kind]:

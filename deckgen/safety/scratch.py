@@ -21,7 +21,7 @@ from typing import Iterator
 
 SCRATCH_PREFIX = "deckgen-"
 _OURS = re.compile(r"^\.?(?P<name>.*?)\.(?P<pid>\d+)\.[A-Za-z0-9_-]+\.tmp$")
-_SCRATCH = re.compile(rf"^{SCRATCH_PREFIX}(?P<pid>\d+)-")
+_SCRATCH = re.compile(rf"^\.?{SCRATCH_PREFIX}(?P<pid>\d+)-")
 _PR_SET_PDEATHSIG = 1
 
 
@@ -70,9 +70,9 @@ def clean_stale(target: Path) -> None:
                 os.unlink(entry.path)
 
 
-def clean_stale_scratch() -> None:
-    """Remove scratch folders of killed deckgen processes from the system's temporary folder."""
-    folder = Path(tempfile.gettempdir())
+def clean_stale_scratch(folder: Path | None = None) -> None:
+    """Remove scratch folders of killed deckgen processes from a folder (the system's temporary folder)."""
+    folder = folder or Path(tempfile.gettempdir())
     try:
         entries = list(os.scandir(folder))
     except OSError:
