@@ -45,7 +45,7 @@ def read_collection(database: Path, source: Path, name: str = "the collection") 
     """Everything deckgen needs from a collection file (`name`: the member of the package it came from)."""
     try:
         with opened(database) as connection:
-            return _read(connection, source)
+            return _read(connection, source, name)
     except Malformed as exc:
         raise ProjectError([Problem(str(source), message=f"{name}: {exc}",
                                     hint="Anki does not write this: the package is damaged or was made by hand")]) from None
@@ -53,7 +53,7 @@ def read_collection(database: Path, source: Path, name: str = "the collection") 
         raise ProjectError([Problem(str(source), message=f"the collection inside is damaged ({exc})")]) from None
 
 
-def _read(connection: sqlite3.Connection, source: Path) -> ImportedDeck:
+def _read(connection: sqlite3.Connection, source: Path, name: str) -> ImportedDeck:
     check_schema(connection, ("col",))
     schema = _schema_version(connection)
     if schema > NEWEST_SCHEMA:
@@ -66,7 +66,7 @@ def _read(connection: sqlite3.Connection, source: Path) -> ImportedDeck:
         deck.note_types, decks = _current_note_types(connection), _current_decks(connection)
     else:
         deck.note_types, decks, deck.deck_descriptions = _legacy_note_types_and_decks(connection)
-    deck.notes = _notes(connection, deck, decks)
+    deck.notes = _notes(connection, deck, decks, name)
     return deck
 
 
@@ -195,7 +195,8 @@ def _check_notes(connection: sqlite3.Connection) -> None:
         raise Malformed(f"its notes' values and tags come to {total:,} characters, more than {MAX_TEXT_CHARS:,}")
 
 
-def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, str]) -> list[ImportedNote]:
+def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, str], member: str
+           ) -> list[ImportedNote]:
     """Each note with the deck of its first card (deckgen puts all of a note's cards in one deck)."""
     _check_notes(connection)
     home = "case when odid != 0 then odid else did end"  # a card in a filtered deck: its home deck
@@ -209,7 +210,7 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
         if note_type is None:
             raise Malformed(f"note {nid} has note type {mid}, which the collection does not hold")
         values = tuple(flds.split("\x1f"))
-        problems += _too_long(nid, values, note_type, deck.source)
+        problems += _too_long(f"{member}: note {nid}", values, note_type, deck.source)
         if len(values) != len(note_type.fields):
             extra += [nid] if any(values[len(note_type.fields):]) else []
             values = values[:len(note_type.fields)] + ("",) * (len(note_type.fields) - len(values))
@@ -220,15 +221,15 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
     if extra:
         deck.problems.append(Problem(str(deck.source), severity=WARNING, message=(
             f"{len(extra)} notes have more values than their note type has fields; the values past the last field "
-            f"were left out, as Anki shows none of them: note {', '.join(map(str, extra[:MAX_LISTED]))}")))
+            f"were left out, as Anki shows none of them: {member}: note {', '.join(map(str, extra[:MAX_LISTED]))}")))
     return notes
 
 
-def _too_long(nid: int, values: tuple[str, ...], note_type: ImportedNoteType, source: Path) -> list[Problem]:
+def _too_long(note: str, values: tuple[str, ...], note_type: ImportedNoteType, source: Path) -> list[Problem]:
     """A value longer than a card file may hold, named, before anything converts it."""
     if not any(len(value) > MAX_FIELD_CHARS for value in values):
         return []
     names = note_type.fields + tuple(f"#{n + 1}" for n in range(len(note_type.fields), len(values)))
-    return [Problem(str(source), message=f"note {nid}, field '{field}': {len(value):,} characters, more than the "
+    return [Problem(str(source), message=f"{note}, field '{field}': {len(value):,} characters, more than the "
                     f"{MAX_FIELD_CHARS:,} a value may have", hint="shorten it in Anki, then export again")
             for field, value in zip(names, values) if len(value) > MAX_FIELD_CHARS]
