@@ -103,6 +103,7 @@ def import_deck(source: Path, target: Path, options: ImportOptions | None = None
                 _move_into_place(scratch, target)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            getattr(deck.media, "close", lambda: None)()  # a package's zip, read until now
     result.project = target
     return result
 

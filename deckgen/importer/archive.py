@@ -11,11 +11,13 @@ unpacked: the collection goes to a scratch file, and a media file is read only w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Iterator
 
 from ..problems import Problem, ProjectError
 from ..safety.package_limits import (
@@ -202,6 +204,25 @@ def _meta_version(archive: zipfile.ZipFile, names: set[str], where: str) -> int 
                                     "deckgen understands (up to 3)",
                                     hint="export it again from Anki with 'Support older Anki versions' ticked")])
     return version or None
+
+
+@contextlib.contextmanager
+def package_problems(path: Path) -> Iterator[None]:
+    """What goes wrong reading a package, said of the package."""
+    import zstandard
+
+    try:
+        yield
+    except PackageTooBig as exc:
+        raise ProjectError([Problem(str(path), message=f"refused: {exc}",
+                                    hint="a package this large is likely damaged or hostile")]) from None
+    except Damaged as exc:
+        raise ProjectError([Problem(str(path), message=str(exc), hint="export it from Anki again")]) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, zstandard.ZstdError) as exc:
+        raise ProjectError([Problem(str(path), message=f"the package is damaged ({exc})",
+                                    hint="export it from Anki again")]) from None
+    except OSError as exc:
+        raise ProjectError([Problem(str(path), message=f"cannot be read or unpacked ({exc.strerror or exc})")]) from None
 
 
 def _decompressor():  # type: ignore[no-untyped-def]

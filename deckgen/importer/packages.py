@@ -6,17 +6,14 @@ templates and CSS name are read, each once, within the package's budgets.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import zipfile
-import zlib
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from ..build.render import media_hint, media_references
-from ..problems import Problem, ProjectError
 from ..safety.scratch import scratch_folder
-from .archive import Archive, Damaged, PackageTooBig, open_archive
+from .archive import Archive, open_archive, package_problems
+from .package_media import PackageMedia, package_media
 from .collection import read_collection
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
@@ -24,40 +21,17 @@ from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 def read_package(path: Path, with_media: bool = True) -> ImportedDeck:
     """Notes, note types, decks and the media files they use of an .apkg or .colpkg; a damaged or oversized
     one is a located error."""
-    with _located(path):
+    with package_problems(path):
         return _read(path, with_media)
 
 
 def read_media(path: Path, notes: Iterable[ImportedNote], note_types: dict[str, ImportedNoteType]
-               ) -> dict[str, bytes]:
+               ) -> PackageMedia:
     """The media files of a package that these notes (of another source) and note types use."""
-    with _located(path):
+    with package_problems(path):
         archive = open_archive(path)
         with archive.zip:
             return _used_media(archive, notes, note_types)
-
-
-@contextlib.contextmanager
-def _located(path: Path) -> Iterator[None]:
-    """What goes wrong reading a package, said of the package."""
-    try:
-        yield
-    except PackageTooBig as exc:
-        raise ProjectError([Problem(str(path), message=f"refused: {exc}",
-                                    hint="a package this large is likely damaged or hostile")]) from None
-    except Damaged as exc:
-        raise ProjectError([Problem(str(path), message=str(exc), hint="export it from Anki again")]) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, _zstd_error()) as exc:
-        raise ProjectError([Problem(str(path), message=f"the package is damaged ({exc})",
-                                    hint="export it from Anki again")]) from None
-    except OSError as exc:
-        raise ProjectError([Problem(str(path), message=f"cannot be read ({exc.strerror or exc})")]) from None
-
-
-def _zstd_error() -> type[Exception]:
-    import zstandard
-
-    return zstandard.ZstdError
 
 
 def _read(path: Path, with_media: bool) -> ImportedDeck:
@@ -72,21 +46,9 @@ def _read(path: Path, with_media: bool) -> ImportedDeck:
 
 
 def _used_media(archive: Archive, notes: Iterable[ImportedNote], note_types: dict[str, ImportedNoteType]
-                ) -> dict[str, bytes]:
-    """The media files the notes refer to and the templates or CSS name, read now, and only those (a member
-    that several names share, once)."""
-    members = archive.media_map()
-    wanted = sorted((referenced_media(notes) | template_words(note_types)) & members.keys())
-    archive.media_fits("the media files notes use", sum(archive.zip.NameToInfo[members[name]].file_size
-                                                       for name in wanted if members[name] in archive.zip.NameToInfo))
-    found, read = {}, {}
-    for name in wanted:
-        member = members[name]
-        if member not in read:
-            read[member] = archive.read_media(member, name)
-        if read[member] is not None:
-            found[name] = read[member]
-    return found
+                ) -> PackageMedia:
+    """The media files the notes refer to and the templates or CSS name (read when they are written)."""
+    return package_media(archive, referenced_media(notes) | template_words(note_types))
 
 
 _WORDS = re.compile(r"""[^\s"'()<>\[\]:;,=]+|"([^"]*)"|'([^']*)'|\(([^()]*)\)""")

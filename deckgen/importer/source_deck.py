@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, MutableMapping, NamedTuple
 
 from ..problems import Problem
 
@@ -65,7 +65,8 @@ class ImportedDeck:
     source: Path
     note_types: dict[str, ImportedNoteType] = field(default_factory=dict)
     notes: list[ImportedNote] = field(default_factory=list)
-    media: dict[str, bytes] = field(default_factory=dict)  # file name -> content
+    media: MutableMapping[str, bytes] = field(default_factory=dict)  # file name -> content (a package's: read
+    # when asked for)
     deck_descriptions: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # warnings found while reading
 

@@ -13,7 +13,8 @@ MAX_MEDIA_MAP_BYTES = 32 << 20  # the media map, unpacked
 MAX_MEDIA_FILES = 300_000  # entries of the media map
 MAX_ZIP_MEMBERS = MAX_MEDIA_FILES + 16  # members the zip's directory lists (each costs memory to open it)
 MAX_MEDIA_BYTES = 256 << 20  # one media file, unpacked (AnkiWeb syncs none over 100 MB)
-MAX_MEDIA_TOTAL = 1 << 30  # every media file read, together (only those notes and templates use are read)
+MAX_MEDIA_TOTAL = 4 << 30  # the media files notes and templates use, together (the only ones read; each is
+# read when written into the project, one at a time, so memory holds one file at most)
 MAX_UNPACKED_BYTES = MAX_COLLECTION_BYTES + MAX_MEDIA_MAP_BYTES + MAX_MEDIA_TOTAL  # all a package gives
 MAX_MEDIA_NAME_BYTES = 255  # a media name, in UTF-8: what a file system takes
 
