@@ -121,7 +121,7 @@ class Package:
 
     collection: Path
     current: bool = False
-    media: object = None  # the legacy JSON map (any JSON), or for a current package its protobuf bytes
+    media: object = None  # the legacy JSON map (any JSON, or bytes as they are), or a current package's protobuf
     members: dict[str, bytes] | None = None
 
     def write(self, target: Path) -> Path:
@@ -136,7 +136,8 @@ class Package:
                 members = self.members if self.members is not None else {"0": zstandard.compress(PNG)}
             else:
                 archive.write(self.collection, "collection.anki21")
-                archive.writestr("media", json.dumps(self.media if self.media is not None else {"0": "crystal.png"}))
+                media = self.media if self.media is not None else {"0": "crystal.png"}
+                archive.writestr("media", media if isinstance(media, bytes) else json.dumps(media))
                 members = self.members if self.members is not None else {"0": PNG}
             for name, data in members.items():
                 archive.writestr(name, data)

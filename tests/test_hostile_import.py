@@ -151,3 +151,227 @@ def _refused_with(run: Run, expected: str) -> None:
     assert not run.stopped and not run.traceback, run.output
     assert run.code == 1 and expected in run.output, run.output
     assert run.peak_bytes < PEAK
+
+
+def _current_with_media(tmp_path: Path, media: bytes, members: dict[str, bytes]) -> Path:
+    collection = current_collection(tmp_path / "collection")
+    return Package(collection, current=True, media=media, members=members).write(tmp_path / "hostile.apkg")
+
+
+def _zstd_of_zeros(size: int, entry: bytes = b"\0") -> bytes:
+    """A zstd frame of `size` bytes of repeated `entry`, made a mebibyte at a time."""
+    compressor = zstandard.ZstdCompressor(level=1).compressobj()
+    chunk = entry * ((1 << 20) // len(entry))
+    parts = [compressor.compress(chunk) for _ in range(size // len(chunk))]
+    return b"".join(parts) + compressor.flush()
+
+
+def test_a_media_map_of_134_million_empty_entries_is_refused_at_once(tmp_path: Path) -> None:
+    source = _current_with_media(tmp_path, b"", {})
+    with zipfile.ZipFile(source, "a") as archive:  # the map, replaced: 268 MB of empty MediaEntry messages
+        archive.writestr("media2", _zstd_of_zeros(268 << 20, b"\x0a\x00"))
+    _rename_member(source, "media2", "media")
+    _refused_with(run_import(source, tmp_path / "project", cwd=tmp_path),
+                  "hostile.apkg: refused: the media map unpacks to more than 32 MiB")
+
+
+def _rename_member(source: Path, old: str, new: str) -> None:
+    """The package with member `old` taking the place of `new`."""
+    copy = source.with_suffix(".tmp")
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(copy, "w") as renamed:
+        for info in original.infolist():
+            if info.filename != new:
+                renamed.writestr(new if info.filename == old else info.filename, original.read(info))
+    copy.replace(source)
+
+
+def test_a_media_map_past_its_entries_is_refused(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.importer import archive
+
+    monkeypatch.setattr(archive, "MAX_MEDIA_FILES", 1000)
+    entries = message(*((1, message((1, f"{n}.png"))) for n in range(1001)))
+    source = _current_with_media(tmp_path, entries, {})
+    assert "hostile.apkg: refused: the media map lists more than 1,000 files" in _refused(source, tmp_path)
+
+
+def test_unused_members_of_a_gibibyte_are_never_read(tmp_path: Path) -> None:
+    big = _zstd_of_zeros(250 << 20)
+    entries = message((1, message((1, "crystal.png"))), *((1, message((1, f"big{n}.bin"))) for n in range(4)))
+    source = _current_with_media(tmp_path, entries, {"0": zstandard.compress(PNG), **{str(n): big for n in range(1, 5)}})
+    run = run_import(source, tmp_path / "project", cwd=tmp_path)
+    assert run.code == 0 and not run.traceback, run.output
+    assert sorted(path.name for path in (tmp_path / "project" / "media").iterdir()) == ["crystal.png"]
+    assert run.peak_bytes < PEAK
+
+
+def test_a_thousand_names_of_one_member_are_refused(tmp_path: Path) -> None:
+    """A legacy zip name given as bytes (MediaEntry.legacy_zip_filename is a number) is not read as "b'z'"."""
+    entries = message(*((1, message((1, f"{n}.png"), (255, b"z"))) for n in range(1000)))
+    source = _current_with_media(tmp_path, entries, {"b'z'": zstandard.compress(PNG)})
+    assert "hostile.apkg: entry 0 of the media map names its zip member in the wrong type" in _refused(source, tmp_path)
+
+
+def test_names_that_share_a_member_count_against_the_budget_each(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.importer import package_media
+
+    monkeypatch.setattr(package_media, "MAX_MEDIA_TOTAL", 3 * len(PNG))
+    entries = message(*((1, message((1, f"{n}.png"), (255, 7))) for n in range(4)))
+    collection = current_collection(tmp_path / "collection", _sql(
+        "update notes set flds = flds || '<img src=\"0.png\"><img src=\"1.png\"><img src=\"2.png\"><img src=\"3.png\">'"))
+    source = Package(collection, current=True, media=entries, members={"7": zstandard.compress(PNG)}).write(
+        tmp_path / "hostile.apkg")
+    assert "hostile.apkg: refused: the media files that notes use come to more than 0 MiB" in _refused(source, tmp_path)
+
+
+@pytest.mark.parametrize("media", [[1, 2], {"0": 5}, "not json"])
+def test_a_legacy_media_map_that_is_not_an_object_of_names(media: object, tmp_path: Path) -> None:
+    source = Package(legacy_collection(tmp_path / "collection"), media=media).write(tmp_path / "hostile.apkg")
+    if media == "not json":
+        with zipfile.ZipFile(source, "a") as archive:
+            archive.writestr("media2", "{not json")
+        _rename_member(source, "media2", "media")
+    assert "hostile.apkg: the media map " in _refused(source, tmp_path)
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_a_300_byte_media_name_is_located(present: bool, tmp_path: Path) -> None:
+    """No file system takes the name: never written (nor a stand-in for it), and the card that uses it is named."""
+    name = "é" * 150 + ".png"  # 304 bytes in UTF-8
+    collection = legacy_collection(tmp_path / "collection", _sql(f"update notes set flds = flds || '<img src=\"{name}\">' "
+                                                                 "where id = 2"))
+    media, members = ({"0": "crystal.png", "1": name}, {"0": PNG, "1": PNG}) if present else (None, None)
+    source = Package(collection, media=media, members=members).write(tmp_path / "hostile.apkg")
+    message_ = _refused(source, tmp_path)
+    assert f"card 'necrosis': the imported project does not build: media name '{name}' is longer than Anki's 120 " \
+           "bytes" in message_
+
+
+def test_extra_note_values_are_reported(tmp_path: Path) -> None:
+    collection = legacy_collection(tmp_path / "collection", _sql("update notes set flds = flds || char(31) || "
+                                                                 "'lost?' where id = 2"))
+    result = import_deck(Package(collection).write(tmp_path / "hostile.apkg"), tmp_path / "project")
+    assert [str(w) for w in result.warnings if "more values" in str(w)] == [
+        f"{tmp_path / 'hostile.apkg'}: warning: 1 notes have more values than their note type has fields; the values "
+        "past the last field were left out, as Anki shows none of them: collection.anki21: note 2"]
+
+
+def test_a_link_to_an_empty_folder_is_refused(tmp_path: Path) -> None:
+    source = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "hostile.apkg")
+    (tmp_path / "empty").mkdir()
+    os.symlink(tmp_path / "empty", tmp_path / "project")
+    with pytest.raises(ProjectError) as caught:
+        import_deck(source, tmp_path / "project")
+    assert "project: the project folder is a link" in str(caught.value)
+    assert not any((tmp_path / "empty").iterdir())
+
+
+def test_a_folder_chain_past_the_path_limit_is_refused(tmp_path: Path) -> None:
+    source = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "hostile.apkg")
+    deep = tmp_path.joinpath(*["d" * 200] * 25)
+    with pytest.raises(ProjectError) as caught:
+        import_deck(source, deep)
+    assert "the project folder cannot be written (File name too long)" in str(caught.value)
+
+
+def test_a_fifo_as_source_is_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "deck.apkg")
+    assert "deck.apkg: not a regular file" in _refused(tmp_path / "deck.apkg", tmp_path)
+
+
+def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.importer import archive
+
+    monkeypatch.setattr(archive, "MAX_ZIP_MEMBERS", 2)
+    source = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "hostile.apkg")
+    assert "hostile.apkg: refused: the zip lists more than 2 members" in _refused(source, tmp_path)
+
+
+def test_a_csv_cell_past_the_ceiling_is_located(tmp_path: Path) -> None:
+    source = tmp_path / "cards.csv"
+    source.write_text("front,back\nshort,fine\nlong," + "x" * 131_073 + "\n", encoding="utf-8")
+    message_ = _refused(source, tmp_path)
+    assert f"{source}:3: a value has more than 100,000 characters, the most a value may have" in message_
+
+
+def test_a_text_export_value_past_the_ceiling_once_escaped_is_located(tmp_path: Path) -> None:
+    package = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "types.apkg")
+    source = tmp_path / "notes.txt"
+    source.write_text("#separator:tab\n#html:false\n#notetype:Basic\nfront\t" + "<" * 60_000 + "\n", encoding="utf-8")
+    message_ = _refused(source, tmp_path, ImportOptions(note_types_from=package))
+    assert f"{source}:4: a value has more than 100,000 characters once its '<' and '&' are written" in message_
+
+
+def test_a_gigabyte_line_of_csv_is_refused_without_reading_it(tmp_path: Path) -> None:
+    source = tmp_path / "cards.csv"
+    with open(source, "wb") as out:
+        out.write(b"front,back\n")
+        out.truncate(1 << 30)  # sparse: a second line of a gigabyte of NUL characters
+    _refused_with(run_import(source, tmp_path / "project", cwd=tmp_path),
+                  f"{source}:2: the line is longer than 2,000,000 characters, the most deckgen reads")
+
+
+def test_scratch_of_killed_imports_is_removed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from hostile import dead_pid
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    pid = dead_pid()
+    (temporary / f"deckgen-{pid}-abc").mkdir()
+    (tmp_path / f".deckgen-{pid}-import-abc").mkdir()
+    source = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "hostile.apkg")
+    import_deck(source, tmp_path / "project")
+    assert not list(temporary.iterdir())
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(".deckgen-")]
+
+
+def test_ctrl_c_during_an_import_leaves_nothing_behind(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import tempfile
+
+    from deckgen.importer import packages
+
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+
+    def interrupted(database: Path, *_: object) -> None:
+        assert database.is_file()  # the collection was unpacked into scratch
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(packages, "read_collection", interrupted)
+    source = Package(legacy_collection(tmp_path / "collection")).write(tmp_path / "hostile.apkg")
+    with pytest.raises(KeyboardInterrupt):
+        import_deck(source, tmp_path / "project")
+    assert not list(temporary.iterdir()) and not (tmp_path / "project").exists()
+
+
+ENDLESS_QUERY = "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n"
+
+
+def test_ctrl_c_stops_a_query_at_once(tmp_path: Path) -> None:
+    """SIGINT while SQLite works is noted by the step budget's handler, which stops the query: KeyboardInterrupt."""
+    import signal
+    import threading
+
+    from deckgen.importer.collection_db import opened
+
+    database = legacy_collection(tmp_path / "collection")
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        with opened(database) as connection:
+            timer.start()
+            connection.execute(ENDLESS_QUERY).fetchone()
+    timer.join()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_query_past_the_step_budget_is_stopped(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.importer import collection_db
+
+    monkeypatch.setattr(collection_db, "MAX_SQL_STEPS", 1_000_000)
+    database = legacy_collection(tmp_path / "collection")
+    with pytest.raises(collection_db.Malformed, match="reading it takes more than 1,000,000 SQLite steps"):
+        with collection_db.opened(database) as connection:
+            connection.execute(ENDLESS_QUERY).fetchone()

@@ -3,8 +3,9 @@
 The project keeps updating the original deck's learners: it pins every note's GUID and every
 note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
 original modification time, so that building it unchanged gives Anki nothing newer to update.
-Readers (`packages` with `archive`, `collection` and `protobuf`; `text_export`) produce the neutral
-model (`source_deck`); `make_project` turns it into files, with `deck_plan` (groups, card ids),
+Readers (`packages` with `archive`, `package_media`, `collection` with `collection_db` and
+`legacy_json`, and `protobuf`; `text_export`) produce the neutral model (`source_deck`), each within
+the budgets of `deckgen.safety.package_limits`; `make_project` turns it into files, with `deck_plan` (groups, card ids),
 `writer` and `conversion` (fields converted, files written and compiled, shared between processes
 by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
 before it is moved into place.

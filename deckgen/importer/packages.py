@@ -1,7 +1,8 @@
 """The .apkg and .colpkg reader: the zip, the collection inside (either schema), the media notes use.
 
 The collection is read first; of the media, only the files its notes refer to or its note types'
-templates and CSS name are read, each once, within the package's budgets.
+templates and CSS name are taken (`package_media`), and read only when the project's media folder is
+written, within the package's budgets.
 """
 
 from __future__ import annotations
