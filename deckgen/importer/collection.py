@@ -178,21 +178,23 @@ _NOTE_CHECKS = (
 
 
 def _check_notes(connection: sqlite3.Connection) -> None:
-    """Refuse, before any note is read, too many notes or cards, and a note of the wrong types or too long."""
+    """Refuse, before any note is read, too many notes or cards, and a note of the wrong types or too long (one
+    pass over the notes counts them all; only a refusal looks for the notes to name)."""
     for table, most in (("notes", MAX_NOTES), ("cards", MAX_CARDS)):
         count = connection.execute(f"select count(*) from (select 1 from {table} limit ?)", (most + 1,)).fetchone()[0]
         if count > most:
             raise Malformed(f"table {table!r} has more than {most:,} rows")
+    counts = connection.execute("select " + ", ".join(f"coalesce(sum({condition}), 0)" for condition, _ in _NOTE_CHECKS)
+                                + ", coalesce(sum(length(flds) + length(tags)), 0) from notes").fetchone()
     problems = []
-    for condition, what in _NOTE_CHECKS:
-        ids = [str(row[0])[:40] for row in connection.execute(f"select id from notes where {condition} limit 4")]
-        if ids:
-            problems.append(f"note {', '.join(ids)}{' and more' if len(ids) > 3 else ''}: {what}")
+    for (condition, what), count in zip(_NOTE_CHECKS, counts):
+        if count:
+            ids = [str(row[0])[:40] for row in connection.execute(f"select id from notes where {condition} limit 3")]
+            problems.append(f"note {', '.join(ids)}{' and more' if count > 3 else ''}: {what}")
     if problems:
         raise Malformed("; ".join(problems))
-    total = connection.execute("select coalesce(sum(length(flds) + length(tags)), 0) from notes").fetchone()[0]
-    if total > MAX_TEXT_CHARS:
-        raise Malformed(f"its notes' values and tags come to {total:,} characters, more than {MAX_TEXT_CHARS:,}")
+    if counts[-1] > MAX_TEXT_CHARS:
+        raise Malformed(f"its notes' values and tags come to {counts[-1]:,} characters, more than {MAX_TEXT_CHARS:,}")
 
 
 def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, str], member: str
@@ -210,7 +212,8 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
         if note_type is None:
             raise Malformed(f"note {nid} has note type {mid}, which the collection does not hold")
         values = tuple(flds.split("\x1f"))
-        problems += _too_long(f"{member}: note {nid}", values, note_type, deck.source)
+        if len(flds) > MAX_FIELD_CHARS:  # else no value can be
+            problems += _too_long(f"{member}: note {nid}", values, note_type, deck.source)
         if len(values) != len(note_type.fields):
             extra += [nid] if any(values[len(note_type.fields):]) else []
             values = values[:len(note_type.fields)] + ("",) * (len(note_type.fields) - len(values))
@@ -227,8 +230,6 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
 
 def _too_long(note: str, values: tuple[str, ...], note_type: ImportedNoteType, source: Path) -> list[Problem]:
     """A value longer than a card file may hold, named, before anything converts it."""
-    if not any(len(value) > MAX_FIELD_CHARS for value in values):
-        return []
     names = note_type.fields + tuple(f"#{n + 1}" for n in range(len(note_type.fields), len(values)))
     return [Problem(str(source), message=f"{note}, field '{field}': {len(value):,} characters, more than the "
                     f"{MAX_FIELD_CHARS:,} a value may have", hint="shorten it in Anki, then export again")
