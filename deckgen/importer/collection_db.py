@@ -41,8 +41,10 @@ class StepBudget:
         return int(self.interrupted or self.steps > MAX_SQL_STEPS)
 
     def stop(self, *_: Any) -> None:
-        """SIGINT while SQLite works: noted, and the query stopped at its next check."""
+        """SIGINT: noted, and raised as KeyboardInterrupt. Inside a query it is raised in the progress handler,
+        where SQLite's caller swallows it and stops the query: `opened` raises it again."""
         self.interrupted = True
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager

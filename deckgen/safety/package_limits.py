@@ -15,7 +15,6 @@ MAX_ZIP_MEMBERS = MAX_MEDIA_FILES + 16  # members the zip's directory lists (eac
 MAX_MEDIA_BYTES = 256 << 20  # one media file, unpacked (AnkiWeb syncs none over 100 MB)
 MAX_MEDIA_TOTAL = 4 << 30  # the media files notes and templates use, together (the only ones read; each is
 # read when written into the project, one at a time, so memory holds one file at most)
-MAX_UNPACKED_BYTES = MAX_COLLECTION_BYTES + MAX_MEDIA_MAP_BYTES + MAX_MEDIA_TOTAL  # all a package gives
 MAX_MEDIA_NAME_BYTES = 255  # a media name, in UTF-8: what a file system takes
 
 MAX_NOTES = 500_000  # rows of `notes`
