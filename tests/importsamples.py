@@ -182,3 +182,28 @@ def _crowdanki_model(model: dict, uuid_: str) -> dict[str, object]:  # type: ign
     return {"__type__": "NoteModel", "crowdanki_uuid": uuid_, **{k: model[k] for k in keys},
             "flds": [{"name": f["name"], "ord": f["ord"]} for f in model["flds"]],
             "tmpls": [{"name": t["name"], "ord": t["ord"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in model["tmpls"]]}
+
+
+def make_package(folder: Path, fields: tuple[str, ...], front: str, back: str, notes: list[tuple[str, ...]],
+                 deck: str = "Words", note_type: str = "Vocab") -> Path:
+    """A legacy .apkg exported by the official backend: one note type with these fields and one template."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(Collection(str(folder / "collection.anki2"))) as col:
+        models = col.models
+        model = models.new(note_type)
+        for name in fields:
+            models.add_field(model, models.new_field(name))
+        template = models.new_template("Card 1")
+        template["qfmt"], template["afmt"] = front, back
+        models.add_template(model, template)
+        models.add_dict(model)
+        for values in notes:
+            note = col.new_note(col.models.by_name(note_type))  # type: ignore[arg-type]
+            for index, value in enumerate(values):
+                note.fields[index] = value
+            col.add_note(note, DeckId(col.decks.id(deck)))  # type: ignore[arg-type]
+        path = folder / "deck.apkg"
+        col.export_anki_package(out_path=str(path), limit=DeckIdLimit(DeckId(col.decks.id(deck))),  # type: ignore[arg-type]
+                                options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                                                 with_media=True, legacy=True))
+    return path

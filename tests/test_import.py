@@ -14,7 +14,7 @@ import sqlite3
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import yaml
 from click.testing import CliRunner
 
-from importsamples import NOTES, Exports, export_all, export_crowdanki, make_collection, make_genanki_package
+from importsamples import NOTES, Exports, export_all, export_crowdanki, make_collection, make_genanki_package, make_package
 from ankitools import import_package, rendered_cards, strip_style
 from anki.collection import Collection
 
@@ -180,16 +180,19 @@ def test_collection_schema_too_new(samples, tmp_path: Path) -> None:
     assert "the collection has schema 19, newer than deckgen understands (up to 18)" in _refused(source, tmp_path / "p")
 
 
-def test_note_type_that_cannot_be_expressed(samples, tmp_path: Path) -> None:
+def test_fields_that_make_the_same_block_get_blocks_of_their_own(samples, tmp_path: Path) -> None:
     def rename_class(connection: sqlite3.Connection) -> None:
         models = connection.execute("select models from col").fetchone()[0]
         connection.execute("update col set models = ?", (models.replace('"name": "Class"', '"name": "Side-effects"')
-                                                          .replace('"name":"Class"', '"name":"Side-effects"'),))
+                                                          .replace('"name":"Class"', '"name":"Side-effects"')
+                                                          .replace("Class}}", "Side-effects}}"),))
 
     source = _edited_legacy(samples, tmp_path, "odd.apkg", rename_class)
-    message = _refused(source, tmp_path / "p")
-    assert "note type 'Drug' cannot be expressed: fields 'Side-effects' and 'Side effects' both give the " \
-           "Jinja block name 'Side_effects'" in message
+    import_deck(source, tmp_path / "p")
+    note_type = yaml.safe_load((tmp_path / "p" / "note_types" / "drug.yaml").read_text(encoding="utf-8"))
+    assert note_type["blocks"] == {"Side effects": "Side_effects_2"}
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "p")])
+    assert built.exit_code == 0, built.output
 
 
 def test_media_used_but_missing_are_listed(samples) -> None:
@@ -397,9 +400,19 @@ def test_missing_media_is_a_warning_and_the_lock_is_still_seeded(samples, tmp_pa
     result = import_deck(source, tmp_path / "p")
     assert [str(w) for w in result.warnings if "media files are used" in str(w)] == [
         f"{source}: warning: 1 media files are used by notes but not in the source: crystal.png "
-        "(put them into the project's media/ folder before building)"]
+        "(deckgen.yaml lists them under missing_media, so the project builds as the deck is; put a file into "
+        "media/ and drop its name there to ship it)"]
     lock = json.loads((tmp_path / "p" / "deckgen.lock").read_text())
     assert lock["cards"]["what-is-gout"][1] == read_source(source, ImportOptions()).notes[0].mtime
+    assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["missing_media"] == ["crystal.png"]
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "p"), "--frozen"])
+    assert built.exit_code == 0, built.output
+    assert "warning: card 'what-is-gout': media file 'crystal.png' is missing (listed under missing_media)" in built.output
+    (tmp_path / "p" / "deckgen.yaml").write_text((tmp_path / "p" / "deckgen.yaml").read_text()
+                                                 .replace("missing_media:\n- crystal.png\n", ""))
+    refused = CliRunner().invoke(main, ["check", str(tmp_path / "p")])
+    assert refused.exit_code == 1 and "media file 'crystal.png' not found in media/ (put it into media/, or list " \
+        "it under missing_media in deckgen.yaml to build without it)" in refused.output
     assert not (tmp_path / "p" / "media" / "crystal.png").exists() and (tmp_path / "p" / "media" / "beep.mp3").exists()
 
 
@@ -787,3 +800,31 @@ def test_a_folder_without_deck_json_says_what_deckgen_imports(tmp_path: Path) ->
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["import", str(tmp_path / "empty"), str(tmp_path / "p")])
     assert result.exit_code == 1 and "a folder without a CrowdAnki deck.json" in result.output
+
+
+def _learner_round_trip(package: Path, tmp_path: Path) -> tuple[Path, Any]:
+    """Import the package, build the project; a learner of the package imports the build: its log."""
+    project, rebuilt = tmp_path / "project", tmp_path / "rebuilt.apkg"
+    result = CliRunner().invoke(main, ["import", str(package), str(project)])
+    assert result.exit_code == 0, result.output
+    built = CliRunner().invoke(main, ["build", str(project), "-o", str(rebuilt)])
+    assert built.exit_code == 0, built.output
+    for folder in ("original", "learner"):
+        (tmp_path / folder).mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "original" / "c.anki2"))) as original, \
+            contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
+        import_package(original, package)
+        import_package(learner, rebuilt)
+        assert _cards(learner) == _cards(original)
+        return project, import_package(original, rebuilt).log
+
+
+def test_fields_named_in_any_script_or_with_a_leading_digit(tmp_path: Path) -> None:
+    fields = ("汉字", "拼音", "1SG", "Side effects")
+    package = make_package(tmp_path / "src", fields, "{{汉字}} {{1SG}}", "{{FrontSide}}<hr id=answer>{{拼音}} {{Side effects}}",
+                           [("学", "xué", "я учу", "none"), ("生", "shēng", "он", "")])
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    note_type = yaml.safe_load((project / "note_types" / "vocab.yaml").read_text(encoding="utf-8"))
+    assert note_type["blocks"] == {"汉字": "汉字", "拼音": "拼音", "1SG": "f_1SG"}
+    assert "{% block Side_effects %}" in (project / "templates" / "vocab.html.j2").read_text(encoding="utf-8")

@@ -15,12 +15,13 @@ from typing import Any, Callable
 
 import yaml
 
+from ..anki.builtin_note_types import block_name
 from ..project.card_types import CARD_KEYS, CONTEXT_NAMES
+from ..project.note_type_files import suggest_block
 from .html_to_markdown import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
 from .deck_plan import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
-_BLOCK_CHAR = re.compile(r"[^A-Za-z0-9_]")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")  # for card ids: the answer without the braces
 _RESERVED_DATA = set(CARD_KEYS) | set(CONTEXT_NAMES) | {"guid", "former_ids", "restore", "lint_ignore"}
 try:
@@ -71,9 +72,18 @@ def yaml_text(text: str, indent: str) -> str:
     return _QUOTE(text)
 
 
-def block_name(field_name: str) -> str:
-    """The Jinja block that fills an Anki field (DESIGN: every other character becomes '_')."""
-    return _BLOCK_CHAR.sub("_", field_name)
+def field_blocks(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The Jinja block that fills each field: deckgen's default where it is a readable, unique name, else one of
+    its own (`blocks:` in the note type file) that keeps the letters of any script (`汉字`, `f_1SG`)."""
+    taken: set[str] = set()
+    blocks = []
+    for name in fields:
+        default = block_name(name)
+        block = default if name.isascii() and default.isidentifier() and default not in taken else \
+            suggest_block(name, taken)
+        taken.add(block)
+        blocks.append(block)
+    return tuple(blocks)
 
 
 @dataclass
@@ -280,6 +290,10 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
         spec["id"] = note_type.id
     spec["kind"] = "cloze" if note_type.is_cloze else "standard"
     spec["fields"] = list(note_type.fields)
+    blocks = field_blocks(note_type.fields)
+    given = {name: block for name, block in zip(note_type.fields, blocks) if block != block_name(name)}
+    if given:
+        spec["blocks"] = given
     spec["sort_field"] = note_type.fields[min(note_type.sort_field, len(note_type.fields) - 1)]
     spec["css"] = note_type.css
     spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
@@ -292,12 +306,12 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates" / f"{plan.key}.yaml").write_text(
         dump({"description": f"Fills the imported note type '{note_type.name}'.", "note_type": plan.key,
               "fields": fields}), encoding="utf-8")
-    blocks = [
-        f"{{% block {block_name(name)} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
+    filled = [
+        f"{{% block {block} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
         "{% endif %}{% endblock %}"
-        for name, key, mode in zip(note_type.fields, plan.data_keys, plan.modes)
+        for block, key, mode in zip(blocks, plan.data_keys, plan.modes)
     ]
-    (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(filled) + "\n", encoding="utf-8")
 
 
 MAX_CARDS_PER_FILE = 1000  # a bigger subdeck is written as several files: easier to read and diff, and
