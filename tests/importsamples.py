@@ -185,8 +185,9 @@ def _crowdanki_model(model: dict, uuid_: str) -> dict[str, object]:  # type: ign
 
 
 def make_package(folder: Path, fields: tuple[str, ...], front: str, back: str, notes: list[tuple[str, ...]],
-                 deck: str = "Words", note_type: str = "Vocab") -> Path:
-    """A legacy .apkg exported by the official backend: one note type with these fields and one template."""
+                 deck: str = "Words", note_type: str = "Vocab", decks: list[str] | None = None) -> Path:
+    """A legacy .apkg exported by the official backend: one note type with these fields and one template; each
+    note in `deck`, or in its deck of `decks` (under `deck`)."""
     folder.mkdir(parents=True, exist_ok=True)
     with contextlib.closing(Collection(str(folder / "collection.anki2"))) as col:
         models = col.models
@@ -197,11 +198,11 @@ def make_package(folder: Path, fields: tuple[str, ...], front: str, back: str, n
         template["qfmt"], template["afmt"] = front, back
         models.add_template(model, template)
         models.add_dict(model)
-        for values in notes:
+        for number, values in enumerate(notes):
             note = col.new_note(col.models.by_name(note_type))  # type: ignore[arg-type]
             for index, value in enumerate(values):
                 note.fields[index] = value
-            col.add_note(note, DeckId(col.decks.id(deck)))  # type: ignore[arg-type]
+            col.add_note(note, DeckId(col.decks.id(decks[number] if decks else deck)))  # type: ignore[arg-type]
         path = folder / "deck.apkg"
         col.export_anki_package(out_path=str(path), limit=DeckIdLimit(DeckId(col.decks.id(deck))),  # type: ignore[arg-type]
                                 options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,

@@ -382,8 +382,8 @@ def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
 
     layout = plan_layout(deck("Med::Pharm", "Med::Pharm::Drugs"))
     assert (layout.root, layout.paths) == ("Med", {"Med": "", "Med::Pharm": "pharm", "Med::Pharm::Drugs": "pharm/drugs"})
-    with pytest.raises(ProjectError, match="deck 'Pharm' holds notes of its own beside its subdecks"):
-        plan_layout(deck("Pharm", "Pharm::Drugs"))
+    beside = plan_layout(deck("Pharm", "Pharm::Drugs"))  # a top-level deck's own notes stay in it: group ''
+    assert (beside.root, beside.paths) == ("Pharm", {"Pharm": "", "Pharm::Drugs": "drugs"})
     with pytest.raises(ProjectError, match=r"several unrelated decks: Default, Pharm \(pick one with --deck NAME"):
         plan_layout(deck("Pharm::Drugs", "Default"))
     assert plan_layout(deck("Pharm")).groups == {}  # one deck: a flat project
@@ -828,3 +828,18 @@ def test_fields_named_in_any_script_or_with_a_leading_digit(tmp_path: Path) -> N
     note_type = yaml.safe_load((project / "note_types" / "vocab.yaml").read_text(encoding="utf-8"))
     assert note_type["blocks"] == {"汉字": "汉字", "拼音": "拼音", "1SG": "f_1SG"}
     assert "{% block Side_effects %}" in (project / "templates" / "vocab.html.j2").read_text(encoding="utf-8")
+
+
+def test_a_top_level_deck_with_notes_beside_its_subdecks(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "src", ("Front", "Back"), "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}",
+                           [("Root note", "r"), ("Sub note", "s"), ("Deeper note", "d")], deck="Top",
+                           decks=["Top", "Top::Sub", "Top::Sub::Deeper"])
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    root_file = next(path for path in (project / "cards").glob("*.yaml") if "Root note" in path.read_text("utf-8"))
+    assert root_file.read_text("utf-8").startswith('group: ""\n')
+    (tmp_path / "fresh").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "fresh" / "c.anki2"))) as fresh:
+        import_package(fresh, tmp_path / "rebuilt.apkg")
+        decks = {card.fields["Front"]: card.deck for card in rendered_cards(fresh)}
+    assert decks == {"Root note": "Top", "Sub note": "Top::Sub", "Deeper note": "Top::Sub::Deeper"}

@@ -128,7 +128,8 @@ def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) 
 def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
     data = card.data
     if "group" in data:
-        group, pos, report = read.text(data, "group", required=True), data.value_pos.mark("group"), read.report
+        group = read.text(data, "group", required=data["group"] != "")  # '': the deck itself
+        pos, report = data.value_pos.mark("group"), read.report
         if group is None:
             return None
     elif "group" in card.defaults.unreadable:
@@ -142,7 +143,7 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         read.report(card.pos, "card has no group",
                     "add 'group:' to the card or at the top of the file: " + ", ".join(paths))
         return None
-    if group not in paths:
+    if group not in paths and group != "":  # '': the deck itself, beside its groups
         report(pos or card.pos, f"unknown group '{group}'", _group_hint(group, paths))
         return None
     return group

@@ -327,6 +327,7 @@ class CardFile:
     group: str
     notes: list[WrittenNote]
     default_type: str
+    root_beside_groups: bool = False  # the root deck's own notes in a deck with groups: written `group: ''`
     cards: list[tuple[WrittenNote, int, int]] = field(default_factory=list)  # once written: each note, its
     # first line and its 'guid:' line (or 0)
 
@@ -346,7 +347,7 @@ def plan_card_files(layout: Layout, plans: dict[str, CardTypePlan], notes: list[
         for number in range(parts):
             name = f"{base}.{number + 1:0{len(str(parts))}d}.yaml" if parts > 1 else f"{base}.yaml"
             chunk = members[number * MAX_CARDS_PER_FILE:(number + 1) * MAX_CARDS_PER_FILE]
-            files.append(CardFile(name, group, chunk, default_type))
+            files.append(CardFile(name, group, chunk, default_type, not group and bool(layout.groups)))
     return files
 
 
@@ -357,7 +358,8 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
     `rendered` maps a written value to what the project renders it to (values repeat across files).
     """
     group, default_type = card_file.group, card_file.default_type
-    head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
+    named = group or card_file.root_beside_groups
+    head = (f"group: {yaml_text(group, '  ')}\n" if named else "") + f"type: {yaml_text(default_type, '  ')}\n"
     texts, cards = [], []
     line = head.count("\n") + 2  # after the head and 'cards:'
     for written in card_file.notes:
