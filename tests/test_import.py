@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from importsamples import NOTES, Exports, export_all, export_crowdanki, make_collection, make_genanki_package, make_package
 from ankitools import import_package, rendered_cards, strip_style
-from anki.collection import Collection
+from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+from anki.decks import DeckId
 
 from deckgen.cli import main
 from deckgen.importer import ImportOptions, import_deck, read_source
@@ -843,3 +844,31 @@ def test_a_top_level_deck_with_notes_beside_its_subdecks(tmp_path: Path) -> None
         import_package(fresh, tmp_path / "rebuilt.apkg")
         decks = {card.fields["Front"]: card.deck for card in rendered_cards(fresh)}
     assert decks == {"Root note": "Top", "Sub note": "Top::Sub", "Deeper note": "Top::Sub::Deeper"}
+
+
+def test_notes_anki_keeps_with_an_empty_card_come_through(tmp_path: Path) -> None:
+    """A cloze note without a marker and a note whose every front is empty: Anki keeps each with one empty card."""
+    package = make_package(tmp_path / "src", ("Image", "Label"), "{{Image}}", "{{FrontSide}}<hr id=answer>{{Label}}",
+                           [("", "an occlusion whose image is on the back only"), ("front", "back")])
+    with contextlib.closing(Collection(str(tmp_path / "src" / "collection.anki2"))) as col:
+        note = col.new_note(col.models.by_name("Cloze"))  # type: ignore[arg-type]
+        note["Text"] = "A cloze note without a marker"
+        col.add_note(note, DeckId(col.decks.id("Words")))  # type: ignore[arg-type]
+        col.export_anki_package(out_path=str(package), limit=DeckIdLimit(DeckId(col.decks.id("Words"))),  # type: ignore[arg-type]
+                                options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                                                 with_media=True, legacy=True))
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    written = "".join(path.read_text("utf-8") for path in (project / "cards").rglob("*.yaml"))
+    assert written.count("keep_empty: true") == 2
+    (tmp_path / "fresh").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "fresh" / "c.anki2"))) as fresh:
+        import_package(fresh, tmp_path / "rebuilt.apkg")
+        assert fresh.card_count() == 3
+
+
+def test_keep_empty_on_a_card_that_has_cards_is_a_warning(make_project, deckgen) -> None:  # type: ignore[no-untyped-def]
+    project = make_project({"cards/c.yaml": "group: cause\ncards:\n  - id: a\n    type: basic\n    front: F\n    back: B\n"
+                            "    keep_empty: true\n"})
+    run = deckgen("check", project)
+    assert run.exit_code == 0 and "warning: card 'a': 'keep_empty: true' on a card that is not empty" in run.stderr

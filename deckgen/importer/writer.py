@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import yaml
 
-from ..anki.builtin_note_types import block_name
+from ..anki.builtin_note_types import CardTemplate, NoteType, block_name
+from ..anki.template_engine import generated_ords
 from ..project.card_types import CARD_KEYS, CONTEXT_NAMES
 from ..project.note_type_files import suggest_block
 from .html_to_markdown import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
@@ -95,6 +96,13 @@ class CardTypePlan:
     data_keys: tuple[str, ...]  # one per Anki field, in field order
     modes: list[str] = field(default_factory=list)  # per field: MARKDOWN, HTML or RAW
 
+    @functools.cached_property
+    def anki_note_type(self) -> NoteType:
+        """The note type as Anki's card generation sees it (which cards a note gets)."""
+        templates = tuple(CardTemplate(t.name, t.front, t.back) for t in self.note_type.templates)
+        return NoteType(self.key, self.note_type.fields, templates, self.note_type.is_cloze, sources_field=None,
+                        path=f"note_types/{self.key}.yaml")
+
 
 def plan_card_types(deck: ImportedDeck) -> dict[str, CardTypePlan]:
     """A key for every note type the notes use, and a data key for every field."""
@@ -132,6 +140,7 @@ class WrittenNote:
     row: list[Converted] = field(default_factory=list)  # one per field the note type has
     values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
+    keep_empty: bool = False  # Anki gives the note no card of its own (an empty card 1): written `keep_empty: true`
 
 
 Modes = dict[str, list[str]]  # for each note type (by source key): how each field is written
@@ -365,9 +374,11 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
     for written in card_file.notes:
         plan = plans[written.note.note_type]
         written.values, written.rendered = _note_values(written, plan, rendered, renderer)
+        written.keep_empty = not plan.note_type.builtin and not generated_ords(
+            plan.anki_note_type, dict(zip(plan.note_type.fields, written.rendered)))
         note = written.note
         text, guid_line = _card_yaml(written.card_id, plan.key if plan.key != default_type else None, note.guid,
-                                     note.tags, written.values)
+                                     note.tags, written.values, written.keep_empty)
         texts.append(text)
         cards.append((written, line, line + guid_line if guid_line else 0))
         line += text.count("\n")
@@ -378,7 +389,7 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
 
 
 def _card_yaml(card_id: str, card_type: str | None, guid: str | None, tags: tuple[str, ...],
-               values: dict[str, str]) -> tuple[str, int]:
+               values: dict[str, str], keep_empty: bool = False) -> tuple[str, int]:
     """One card as a YAML list item (its data keys are plain words), and the line of its 'guid:' in it (0: none)."""
     lines = [f"- id: {yaml_text(card_id, '    ')}\n"]
     if card_type is not None:
@@ -389,6 +400,8 @@ def _card_yaml(card_id: str, card_type: str | None, guid: str | None, tags: tupl
         lines.append(f"  guid: {yaml_text(guid, '    ')}\n")
     if tags:
         lines.append("  tags:\n" + "".join(map(_tag_line, tags)))
+    if keep_empty:
+        lines.append("  keep_empty: true\n")
     lines += [f"  {key}: {yaml_text(value, '    ')}\n" for key, value in values.items()]
     return "".join(lines), guid_line
 
