@@ -271,8 +271,9 @@ class Renderer:
             if not ords:
                 problems.append(Problem(*where, "Anki would make no card of this note: the front of every "
                                         f"card template of note type '{note_type.kind}' would be empty", card.id,
-                                        f"card type '{card.card_type.name}' left the fields they show empty (Anki "
-                                        "keeps such a note with one empty card: keep_empty: true keeps it so)"))
+                                        f"card type '{card.card_type.name}' left the fields they show empty; Anki "
+                                        "keeps such a note with a single empty card (keep_empty: true keeps one on "
+                                        "purpose)"))
             return bool(ords)
         for ord_ in range(len(note_type.templates)):
             side = "Front" if ord_ == 0 else "Back"
@@ -293,7 +294,8 @@ class Renderer:
         if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text
             problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
                                     "mark what to hide with {{c1::...}}: a small c, numbers from 1, closed with }}; "
-                                    "without one Anki gives the note one empty card (keep_empty: true keeps it so)"))
+                                    "without one Anki gives the note a single empty card (keep_empty: true keeps one "
+                                    "on purpose)"))
             return False
         if numbers[-1] > MAX_CLOZE:
             problems.append(Problem(*where, f"cloze number c{numbers[-1]} is above Anki's limit of {MAX_CLOZE}",

@@ -142,6 +142,8 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
         "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
+        "keep_empty": {"type": "boolean",
+                       "description": "Keep a note that has no card of its own with the one empty card Anki gives it"},
         "lint_ignore": {"type": "object", "propertyNames": {"enum": list(RULE_NAMES)}, "additionalProperties": TEXT,
                         "description": "Lint rule -> why it does not apply to this card"},
     }
