@@ -11,6 +11,7 @@ optional extra, imported only here.
 from __future__ import annotations
 
 import contextlib
+import importlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
@@ -122,8 +123,9 @@ class Rehearsal:
     def lines(self) -> list[str]:
         """The report for the author, one finding a line, what the learner loses last."""
         return [
-            f"A learner of {self.old_package} who studied all {self.cards_studied} cards and edited a note of "
-            f"their own imports {self.new_package} (Anki's default import options):",
+            f"A learner of {self.old_package} who studied all {self.cards_studied} cards"
+            f"{'' if self.own_edit is None else ' and edited a note of their own'} imports {self.new_package} "
+            "(Anki's default import options):",
             *_listed("new notes", self.new, limit=_SHOWN),
             f"  updated: {len(self.updated)}",
             f"  unchanged: {len(self.unchanged)}",
@@ -191,7 +193,7 @@ def rehearse(old_package: Path, new_package: Path) -> Rehearsal:
 def _backend() -> None:
     """Make sure the official backend is there (it is imported only by a rehearsal)."""
     try:
-        import anki.collection  # noqa: F401
+        importlib.import_module("anki.collection")
     except ImportError as exc:
         raise RehearsalUnavailable() from exc
 
