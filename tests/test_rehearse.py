@@ -277,3 +277,19 @@ def test_a_file_anki_cannot_import_is_a_located_problem(released: tuple[Path, Pa
     run = deckgen("rehearse", broken, project)
     assert run.exit_code == 1 and not run.crashed
     assert run.stderr.startswith(f"{broken}: Anki cannot import this package: ")
+
+
+def test_cards_put_back_to_new_or_deleted_are_scheduling_lost(released: tuple[Path, Path], learner) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.release.rehearse import _scheduling_lost, _State
+
+    _, v1 = released
+    import_package(learner, v1)
+    review_everything(learner)
+    before = _State.of(learner)
+    reset, deleted = sorted(learner.find_cards(""))[:2]
+    learner.sched.schedule_cards_as_new([reset], reset_counts=True)
+    learner.remove_notes_by_card([deleted])
+    lost = _scheduling_lost(learner, before, _State.of(learner))
+    assert [card.card for card in lost] == ["Card 1", f"card {deleted}"]
+    assert lost[0].note.first_field == learner.get_card(reset).note().fields[0]
+    assert _scheduling_lost(learner, before, before) == []
