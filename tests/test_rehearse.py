@@ -128,7 +128,8 @@ def test_a_removed_cloze_deletion_is_a_card_left_empty(released: tuple[Path, Pat
     exit_code, report = _rehearse_cli(deckgen, v1, project)
     assert exit_code == 1 and report["loses_anything"] is True
     [emptied] = report["cards_emptied"]
-    assert (emptied["first_field"], emptied["card"]) == ("{{c1::Calcium}} and phosphate deposit in dead tissue", "cloze 2")
+    assert (emptied["card_id"], emptied["card"]) == ("deposits", "cloze 2")
+    assert emptied["first_field"] == "{{c1::Calcium}} and phosphate deposit in dead tissue"
     assert _first_fields(report["updated"]) == [emptied["first_field"]]
     run = deckgen("rehearse", v1, project)
     assert "  cards left empty (Anki shows them with an error; Tools > Empty Cards deletes them): 1" in run.stdout
@@ -170,6 +171,7 @@ def test_the_rehearsal_predicts_what_the_real_import_does(released: tuple[Path, 
     v2 = tmp_path / "v2.apkg"
     build_package_to(project, v2)
     rehearsal = rehearse(v1, v2)
+    assert {note.card_id for note in rehearsal.updated} == {""}  # a package alone does not know the card ids
     real = _real_import(tmp_path, v1, v2)
     assert {key: real[key] for key in _predicted(rehearsal)} == _predicted(rehearsal)
     assert (len(rehearsal.new), len(rehearsal.updated), len(rehearsal.unchanged), len(rehearsal.cards_emptied)) \
@@ -182,6 +184,7 @@ def test_a_card_renamed_without_former_ids_is_a_new_note_and_a_retired_one(relea
     _, report = _rehearse_cli(deckgen, v1, project)
     assert _first_fields(report["new"]) == ["Which injury?"]
     assert _first_fields(report["retired"]) == ["Which injury?"]
+    assert (report["new"][0]["card_id"], report["retired"][0]["card_id"]) == ("injury", "trauma")  # from the lock
     assert report["new"][0]["guid"] != report["retired"][0]["guid"]
     assert (len(report["updated"]), len(report["unchanged"])) == (0, 2)
 
@@ -194,7 +197,7 @@ def test_a_removed_card_is_retired(released: tuple[Path, Path], deckgen) -> None
     assert (report["new"], len(report["unchanged"])) == ([], 2)
     assert exit_code == 0  # the note stays with the learner, reviews and all: nothing is lost
     run = deckgen("rehearse", v1, project)
-    assert '    "What dies first?" (' in run.stdout
+    assert '    necrosis: "What dies first?"\n' in run.stdout
 
 
 def test_a_renamed_field_copies_the_note_type_and_its_notes_conflict(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from ..build.build_options import BuildOptions
 from ..problems import Problem, ProjectError
@@ -22,6 +22,8 @@ from ..safety.scratch import scratch_folder
 
 if TYPE_CHECKING:
     from anki.collection import Collection
+
+    from ..build.pipeline import Project
 
 INSTALL = "pip install 'deckgen[rehearse]'"
 OWN_EDIT = "<br>my own mnemonic (a learner's edit, deckgen rehearse)"
@@ -43,9 +45,14 @@ class NoteRef:
 
     guid: str
     first_field: str
+    card_id: str = ""  # the project's card id, where the rehearsal was given the project
 
     def __str__(self) -> str:
-        return f'"{self.first_field}" ({self.guid})'
+        return f'{self.card_id}: "{self.first_field}"' if self.card_id else f'"{self.first_field}" ({self.guid})'
+
+    def named(self, card_ids: Mapping[str, str]) -> NoteRef:
+        """The same note with its card id, if `card_ids` (GUID -> card id) knows it."""
+        return replace(self, card_id=card_ids.get(self.guid, self.card_id))
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,9 @@ class CardRef:
 
     def to_json(self) -> dict[str, str]:
         return {**asdict(self.note), "card": self.card}
+
+    def named(self, card_ids: Mapping[str, str]) -> CardRef:
+        return replace(self, note=self.note.named(card_ids))
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,13 @@ class Rehearsal:
     retired: list[NoteRef] = field(default_factory=list)  # in the old package, not in the new one
     own_edit: OwnEdit | None = None  # None: the new package changes every note, so none was edited
     own_edit_kept: bool = True
+
+    def name_cards(self, card_ids: Mapping[str, str]) -> None:
+        """Name the notes by the project's card ids (GUID -> card id), as the author knows them."""
+        for kind in ("new", "updated", "unchanged", "conflicting", "retired", "cards_emptied", "scheduling_lost"):
+            setattr(self, kind, [item.named(card_ids) for item in getattr(self, kind)])
+        if self.own_edit is not None:
+            self.own_edit = replace(self.own_edit, note=self.own_edit.note.named(card_ids))
 
     @property
     def loses_anything(self) -> bool:
@@ -176,7 +193,18 @@ def rehearse_project(old_package: Path, root: Path, options: BuildOptions | None
         project = build_package_to(root, folder / "next-release.apkg", options)
         rehearsal = rehearse(old_package, folder / "next-release.apkg")
     rehearsal.new_package = f"{project.config.output_path.name} as built now from {root}"
+    rehearsal.name_cards(_card_ids(project))
     return rehearsal
+
+
+def _card_ids(project: Project) -> dict[str, str]:
+    """GUID -> card id: the project's cards, and those its lock knows (removed ones too) that it no longer has."""
+    from ..build.render import note_guid
+
+    lock = project.old_lock
+    gone = {lock.guids.get(card_id) or note_guid(project.config.key, card_id): card_id
+            for card_id in (*lock.cards, *lock.removed)}
+    return {**gone, **{note.guid: note.card_id for note in project.notes}}
 
 
 def rehearse(old_package: Path, new_package: Path) -> Rehearsal:
