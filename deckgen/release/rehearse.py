@@ -193,11 +193,11 @@ def rehearse_project(old_package: Path, root: Path, options: BuildOptions | None
         project = build_package_to(root, folder / "next-release.apkg", options)
         rehearsal = rehearse(old_package, folder / "next-release.apkg")
     rehearsal.new_package = f"{project.config.output_path.name} as built now from {root}"
-    rehearsal.name_cards(_card_ids(project))
+    rehearsal.name_cards(card_ids(project))
     return rehearsal
 
 
-def _card_ids(project: Project) -> dict[str, str]:
+def card_ids(project: Project) -> dict[str, str]:
     """GUID -> card id: the project's cards, and those its lock knows (removed ones too) that it no longer has."""
     from ..build.render import note_guid
 
