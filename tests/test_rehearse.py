@@ -296,3 +296,15 @@ def test_cards_put_back_to_new_or_deleted_are_scheduling_lost(released: tuple[Pa
     assert [card.card for card in lost] == ["Card 1", f"card {deleted}"]
     assert lost[0].note.first_field == learner.get_card(reset).note().fields[0]
     assert _scheduling_lost(learner, before, before) == []
+
+
+def test_with_every_note_changed_no_own_edit_is_tried(released: tuple[Path, Path], tmp_path: Path) -> None:
+    project, v1 = released
+    _edit(project, "cards/causes.yaml", "back: Trauma", "back: Blunt trauma")
+    _edit(project, "cards/causes.yaml", "back: The tissue", "back: The cells")
+    _edit(project, "cards/causes.yaml", "dead tissue", "necrotic tissue")
+    build_package_to(project, tmp_path / "v2.apkg")
+    rehearsal = rehearse(v1, tmp_path / "v2.apkg")
+    assert (len(rehearsal.updated), rehearsal.own_edit, rehearsal.own_edit_kept) == (3, None, True)
+    assert "edited" not in rehearsal.lines()[0]
+    assert "  own edit: not tried (the new package changes every note the learner has)" in rehearsal.lines()
