@@ -9,6 +9,10 @@ and a package written by genanki.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,3 +143,42 @@ def make_genanki_package(folder: Path) -> Path:
     package.media_files = [str(folder / "crystal.png")]
     package.write_to_file(str(path))
     return path
+
+
+def export_crowdanki(collection: Path, folder: Path, deck: str = "Pharm") -> Path:
+    """The deck as CrowdAnki exports it: deck.json (a tree of decks by their last name part, note types by
+    uuid, no ids or times) and media/, written here from the collection through the official backend."""
+    folder.mkdir(parents=True)
+    with contextlib.closing(Collection(str(collection))) as col:
+        models = {m["id"]: m for m in col.models.all()}
+        uuids = {mid: str(uuid.uuid5(uuid.NAMESPACE_OID, str(mid))) for mid in models}
+        by_deck: dict[str, list[dict[str, object]]] = {}
+        used: set[int] = set()
+        for nid in col.find_notes(f'"deck:{deck}"'):
+            note = col.get_note(nid)
+            home = col.decks.name(note.cards()[0].did)
+            used.add(note.mid)
+            by_deck.setdefault(home, []).append({"__type__": "Note", "guid": note.guid, "fields": list(note.fields),
+                                                 "tags": list(note.tags), "note_model_uuid": uuids[note.mid]})
+        media = sorted(name for name in os.listdir(col.media.dir()))
+        (folder / "media").mkdir()
+        for name in media:
+            shutil.copy(Path(col.media.dir()) / name, folder / "media" / name)
+    tree = _crowdanki_deck(deck, deck, by_deck)
+    tree.update(note_models=[_crowdanki_model(models[mid], uuids[mid]) for mid in sorted(used)], media_files=media)
+    path = folder / "deck.json"
+    path.write_text(json.dumps(tree, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def _crowdanki_deck(full: str, name: str, by_deck: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+    children = sorted({d[len(full) + 2:].split("::")[0] for d in by_deck if d.startswith(full + "::")})
+    return {"__type__": "Deck", "name": name, "desc": f"About {name}", "notes": by_deck.get(full, []),
+            "children": [_crowdanki_deck(f"{full}::{child}", child, by_deck) for child in children]}
+
+
+def _crowdanki_model(model: dict, uuid_: str) -> dict[str, object]:  # type: ignore[type-arg]
+    keys = ("name", "type", "css", "sortf", "latexPre", "latexPost")
+    return {"__type__": "NoteModel", "crowdanki_uuid": uuid_, **{k: model[k] for k in keys},
+            "flds": [{"name": f["name"], "ord": f["ord"]} for f in model["flds"]],
+            "tmpls": [{"name": t["name"], "ord": t["ord"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in model["tmpls"]]}

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 import yaml
 from click.testing import CliRunner
 
-from importsamples import NOTES, Exports, export_all, make_collection, make_genanki_package
+from importsamples import NOTES, Exports, export_all, export_crowdanki, make_collection, make_genanki_package
 from ankitools import import_package, rendered_cards, strip_style
 from anki.collection import Collection
 
@@ -37,9 +37,10 @@ from deckgen.build.render import media_references, visible_text
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Exports, Path]:
-    """The author's collection, its exports, and a genanki package."""
+    """The author's collection, its exports (a CrowdAnki folder among them), and a genanki package."""
     folder = tmp_path_factory.mktemp("samples")
     collection = make_collection(folder / "author")
+    export_crowdanki(collection, folder / "crowdanki")
     return collection, export_all(collection, folder), make_genanki_package(folder / "genanki")
 
 
@@ -56,16 +57,18 @@ class Format:
 def formats(samples: tuple[Path, Exports, Path]) -> dict[str, Format]:
     _, exports, genanki_package = samples
     anki_edit = ("Colchicine", "Mechanism")
+    crowdanki = exports.legacy.parent / "crowdanki"
     return {
         "genanki": Format(genanki_package, genanki_package, ImportOptions(), ("Colchicine mechanism", "Back")),
         "legacy": Format(exports.legacy, exports.legacy, ImportOptions(), anki_edit),
         "current": Format(exports.current, exports.current, ImportOptions(), anki_edit),
         "colpkg": Format(exports.colpkg, exports.current, ImportOptions(decks=("Pharm",)), anki_edit),
         "text": Format(exports.text, exports.legacy, ImportOptions(note_types_from=exports.legacy), anki_edit),
+        "crowdanki": Format(crowdanki, exports.legacy, ImportOptions(note_types_from=exports.legacy), anki_edit),
     }
 
 
-FORMATS = ["genanki", "legacy", "current", "colpkg", "text"]
+FORMATS = ["genanki", "legacy", "current", "colpkg", "text", "crowdanki"]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -720,3 +723,67 @@ def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_p
     genanki.Package(deck).write_to_file(str(source))
     message = _refused(source, tmp_path / "p")
     assert "the imported project does not build: tag 'rheum:::gout' contains ':::'" in message
+
+
+# --- CrowdAnki folders ---------------------------------------------------------------------------
+
+def test_crowdanki_folder_reads_the_notes_decks_and_descriptions(samples) -> None:
+    fmt = formats(samples)["crowdanki"]
+    deck = read_source(fmt.source, fmt.options)
+    assert sorted((n.guid, n.fields, n.tags, n.deck) for n in deck.notes) == \
+        sorted((n.guid, n.fields, n.tags, n.deck) for n in read_source(fmt.learners_package, ImportOptions()).notes)
+    assert deck.deck_descriptions["Pharm::Basics::Terms"] == "About Terms"
+    assert {"crystal.png", "beep.mp3"} <= deck.media.keys()
+    package_ids = {nt.name: nt.id for nt in read_source(fmt.learners_package, ImportOptions()).note_types.values()}
+    assert {nt.name: nt.id for nt in deck.note_types.values()} == \
+        {name: package_ids[name] for name in ("Basic", "Basic (and reversed card)", "Cloze", "Drug")}
+    assert read_source(fmt.source / "deck.json", fmt.options).notes == deck.notes
+
+
+def test_crowdanki_without_a_package_derives_note_type_ids(samples, tmp_path: Path) -> None:
+    """No ids in deck.json: the project derives its own, so learners of the package get conflicting notes."""
+    fmt = formats(samples)["crowdanki"]
+    assert {nt.id for nt in read_source(fmt.source, ImportOptions()).note_types.values()} == {None}
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(fmt.source), str(tmp_path / "p")]).exit_code == 0
+    assert runner.invoke(main, ["build", str(tmp_path / "p"), "-o", str(tmp_path / "p.apkg")]).exit_code == 0
+    (tmp_path / "learner").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
+        import_package(learner, fmt.learners_package)
+        log = import_package(learner, tmp_path / "p.apkg").log
+        assert (len(log.new), len(log.conflicting)) == (0, len(NOTES))
+
+
+def test_crowdanki_default_project_folder_is_beside_the_source(samples, tmp_path: Path, monkeypatch) -> None:
+    fmt = formats(samples)["crowdanki"]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["import", str(fmt.source), "--note-types", str(fmt.learners_package)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "crowdanki-deckgen" / "deckgen.yaml").is_file()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "deck.json: not valid JSON"),
+    ('{"name": "x"}', "deck.json: not a CrowdAnki deck (no 'note_models')"),
+    ('{"name": "x", "note_models": [{"name": "m"}], "notes": []}', "deck.json: not a CrowdAnki deck: note type 1 ('m'): missing key 'flds'"),
+    ('{"name": "x", "note_models": [{"crowdanki_uuid": "u", "name": "M", "flds": [{"name": "F", "ord": 0}], '
+     '"tmpls": [{"name": "C", "ord": 0, "qfmt": "{{F}}", "afmt": "{{F}}"}]}], '
+     '"notes": [{"guid": "g1", "note_model_uuid": "u", "fields": ["a", "b"], "tags": []}]}',
+     "deck.json: deck.json: deck 'x', note 1 (GUID g1) has 2 fields where its note type 'M' has 1"),
+    ('[' * 100_000, "deck.json: not valid JSON"),
+    ('{"name": "x", "note_models": [], "children": [{"notes": []}]}',
+     "deck.json: not a CrowdAnki deck: missing key 'name'"),
+])
+def test_malformed_crowdanki_json_is_a_located_error(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "deck.json").write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "deck"), str(tmp_path / "p")])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_folder_without_deck_json_says_what_deckgen_imports(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "empty"), str(tmp_path / "p")])
+    assert result.exit_code == 1 and "a folder without a CrowdAnki deck.json" in result.output
