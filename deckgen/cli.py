@@ -103,6 +103,37 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     click.echo(f"{count} card{'' if count == 1 else 's'} checked: {summary(project.problems)}")
 
 
+@main.command("rehearse")
+@click.argument("old_package", metavar="OLD.apkg", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PROJECT_DIR
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print what the learner gets.")
+@click.option("--allow-note-type-change", is_flag=True,
+              help="Rehearse a build that forks a note type or changes a card's note type (as build allows it).")
+def rehearse_command(old_package: Path, project_dir: Path, output_format: str, allow_note_type_change: bool) -> None:
+    """Try the next release on a learner of OLD.apkg, in the real Anki backend, before sharing it.
+
+    Builds the project to a temporary package (nothing is written in the project: no lock, no
+    dist/), then, in a scratch collection, imports OLD.apkg, answers every card, edits a note of
+    the learner's own, and imports the new package with Anki's default options. Prints what the
+    learner gets: new, updated and unchanged notes, conflicts, copied note types, cards left
+    empty, reviews lost, retired notes, their own edit. Exits 1 when the learner would lose
+    anything. Needs the official Anki backend: pip install 'deckgen[rehearse]'.
+    """
+    from .release.rehearse import RehearsalUnavailable, rehearse_project
+
+    try:
+        rehearsal = rehearse_project(old_package, project_dir, BuildOptions(allow_note_type_change=allow_note_type_change))
+    except RehearsalUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(rehearsal.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(rehearsal.lines()))
+    if rehearsal.loses_anything:
+        sys.exit(1)
+
+
 @main.command("lint")
 @PROJECT_DIR
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
