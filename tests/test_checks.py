@@ -182,10 +182,10 @@ CASES = [
     # cards Anki would not make
     Case("cloze-without-marker", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: Trauma causes it\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note a single empty card (keep_empty: true keeps one on purpose))"]),
     Case("cloze-marker-anki-does-not-read", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: '{{C1::x}}'\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note a single empty card (keep_empty: true keeps one on purpose))"]),
     Case("front-renders-empty",
          cause_type(template="{% block Front %}{% if example %}{{ example }}{% endif %}{% endblock %}"
                              "{% block Back %}{{ cause }}{% endblock %}"),
@@ -261,8 +261,10 @@ CASES = [
           "templates/cause.yaml:4:10: field 'scope' must be a mapping of options, not a list"]),
     # media
     Case("media-missing", {CARDS: cards(BASIC + "    back: '![x-ray](xray.png) [sound:say.mp3]'\n")},
-         ["cards/causes.yaml:3:5: card 'trauma': media file 'say.mp3' not found in media/",
-          "cards/causes.yaml:3:5: card 'trauma': media file 'xray.png' not found in media/"]),
+         ["cards/causes.yaml:3:5: card 'trauma': media file 'say.mp3' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)",
+          "cards/causes.yaml:3:5: card 'trauma': media file 'xray.png' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
     Case("media-name-anki-renames", {CARDS: cards(BASIC + "    back: '[sound:a*b.mp3]'\n"), "media/a*b.mp3": b"ID3"},
          ["cards/causes.yaml:3:5: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
           "([]<>:\"/?*^\\| or a control character), so Anki would rename it and the card would lose it "

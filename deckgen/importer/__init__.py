@@ -1,13 +1,13 @@
-"""`deckgen import`: an Anki package, collection, text export or CSV becomes a deckgen project.
+"""`deckgen import`: an Anki package, collection, CrowdAnki folder, text export or CSV becomes a deckgen project.
 
 The project keeps updating the original deck's learners: it pins every note's GUID and every
 note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
 original modification time, so that building it unchanged gives Anki nothing newer to update.
 Readers (`packages` with `archive`, `package_media`, `collection` with `collection_db` and
-`legacy_json`, and `protobuf`; `text_export`) produce the neutral model (`source_deck`), each within
-the budgets of `deckgen.safety.package_limits`; `make_project` turns it into files, with `deck_plan` (groups, card ids),
-`writer` and `conversion` (fields converted, files written and compiled, shared between processes
-by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
+`legacy_json`, and `protobuf`; `crowdanki`; `text_export`) produce the neutral model (`source_deck`),
+the packages' within the budgets of `deckgen.safety.package_limits`; `make_project` turns it into
+files, with `deck_plan` (groups, card ids), `writer` and `conversion` (fields converted, files written
+and compiled, shared between processes by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
 before it is moved into place.
 
 May import: `deckgen.build` and everything below it.
@@ -29,7 +29,7 @@ from .source_deck import ImportedDeck, ImportOptions, Progress
 
 PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
 
-__all__ = ["ImportOptions", "ImportResult", "import_deck", "read_source"]
+__all__ = ["ImportOptions", "ImportResult", "default_target", "import_deck", "read_source"]
 
 
 @dataclass
@@ -47,21 +47,36 @@ class ImportResult:
 
 def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     """The source, read into the neutral model by the reader its kind needs."""
-    _check_source(source)
-    if source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
-        from .packages import read_package
+    from .crowdanki import deck_json, read_crowdanki
 
-        deck = read_package(source)
+    crowdanki = deck_json(source)
+    if crowdanki is not None:
+        _check_source(crowdanki)
+        deck = read_crowdanki(crowdanki, options)
+    elif source.is_dir():
+        raise ProjectError([Problem(str(source), message="a folder without a CrowdAnki deck.json",
+                                    hint="deckgen imports a CrowdAnki folder (deck.json and media/), a package, "
+                                         "an Anki text export or a CSV file")])
     else:
-        from .text_export import read_text_file
-
-        deck = read_text_file(source, options)
+        deck = _read_file(source, options)
     from .deck_plan import select_decks
 
     select_decks(deck, options.decks)
     if not deck.notes:
         raise ProjectError([Problem(str(source), message="the source holds no notes")])
     return deck
+
+
+def _read_file(source: Path, options: ImportOptions) -> ImportedDeck:
+    """A package, text export or CSV, once it is known to be a regular file."""
+    _check_source(source)
+    if source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
+        from .packages import read_package
+
+        return read_package(source)
+    from .text_export import read_text_file
+
+    return read_text_file(source, options)
 
 
 def _check_source(source: Path) -> None:
@@ -73,7 +88,19 @@ def _check_source(source: Path) -> None:
         raise ProjectError([Problem(str(source), message=f"cannot be read ({exc.strerror or exc})")]) from None
     if not regular:
         raise ProjectError([Problem(str(source), message="not a regular file" if present else "no such file",
-                                    hint="deckgen import reads .apkg, .colpkg, Anki text exports and CSV files")])
+                                    hint="deckgen import reads .apkg, .colpkg, CrowdAnki folders, Anki text exports "
+                                         "and CSV files")])
+
+
+def default_target(source: Path) -> Path:
+    """The project folder an import writes when none is named: beside the source, never the source itself."""
+    from .crowdanki import deck_json
+
+    crowdanki = deck_json(source)
+    if crowdanki is None:
+        return Path(source.stem)
+    folder = crowdanki.parent.resolve()
+    return Path(f"{folder.name}-deckgen")
 
 
 def _is_zip(path: Path) -> bool:

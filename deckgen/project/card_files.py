@@ -72,7 +72,8 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
 
 
 def _defaults(document: YamlMap, read: Reader) -> FileDefaults:
-    values = {key: read.text(document, key, required=key in document) for key in ("group", "type")}
+    values = {key: read.text(document, key, required=key in document and document[key] != "")  # group: '' is the
+              for key in ("group", "type")}  # deck itself
     return FileDefaults(
         group=values["group"],
         type=values["type"] or DEFAULT_TYPE,
