@@ -273,9 +273,21 @@ def test_a_folder_chain_past_the_path_limit_is_refused(tmp_path: Path) -> None:
     assert "the project folder cannot be written (File name too long)" in str(caught.value)
 
 
-def test_a_fifo_as_source_is_never_opened(tmp_path: Path) -> None:
-    os.mkfifo(tmp_path / "deck.apkg")
-    assert "deck.apkg: not a regular file" in _refused(tmp_path / "deck.apkg", tmp_path)
+@pytest.mark.parametrize("name", ["deck.apkg", "notes.csv", "deck.json"])
+def test_a_fifo_as_source_is_never_opened(name: str, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / name)
+    assert f"{name}: not a regular file" in _refused(tmp_path / name, tmp_path)
+
+
+def test_a_crowdanki_value_past_the_ceiling_is_refused_before_conversion(tmp_path: Path) -> None:
+    model = {"crowdanki_uuid": "u1", "name": "Basic", "flds": [{"name": "Front", "ord": 0}, {"name": "Back", "ord": 1}],
+             "tmpls": [{"name": "Card 1", "ord": 0, "qfmt": "{{Front}}", "afmt": "{{Back}}"}]}
+    note = {"note_model_uuid": "u1", "fields": ["x", "y" * 150_000], "guid": "g1", "tags": []}
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "deck.json").write_text(json.dumps({"name": "D", "note_models": [model], "notes": [note],
+                                                             "children": [], "media_files": []}), encoding="utf-8")
+    assert "deck.json: deck.json: deck 'D', note 1 (GUID g1), field 'Back': 150,000 characters, more than the " \
+           "100,000 a value may have" in _refused(tmp_path / "deck", tmp_path)
 
 
 def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -53,6 +53,7 @@ def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     if crowdanki is not None:
         _check_source(crowdanki)
         deck = read_crowdanki(crowdanki, options)
+        _check_values(deck)
     elif source.is_dir():
         raise ProjectError([Problem(str(source), message="a folder without a CrowdAnki deck.json",
                                     hint="deckgen imports a CrowdAnki folder (deck.json and media/), a package, "
@@ -65,6 +66,17 @@ def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     if not deck.notes:
         raise ProjectError([Problem(str(source), message="the source holds no notes")])
     return deck
+
+
+def _check_values(deck: ImportedDeck) -> None:
+    """Refuse a value longer than a card may hold before anything converts it (the package and text readers
+    refuse one as they read)."""
+    from ..safety.limits import MAX_FIELD_CHARS
+    from .source_deck import oversized_values
+
+    problems = oversized_values(deck, MAX_FIELD_CHARS)
+    if problems:
+        raise ProjectError(problems)
 
 
 def _read_file(source: Path, options: ImportOptions) -> ImportedDeck:

@@ -83,3 +83,18 @@ class ImportOptions:
     deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
     delimiter: str | None = None  # plain CSV: the separator; default: sniffed
     jobs: int | None = None  # processes that share the work; default: one per CPU core
+
+
+def oversized_values(deck: ImportedDeck, most: int, listed: int = 20) -> list[Problem]:
+    """Each value longer than `most` characters, by note and field (before anything converts it)."""
+    problems = []
+    for note in deck.notes:
+        if any(len(value) > most for value in note.fields):
+            names = deck.note_types[note.note_type].fields if note.note_type in deck.note_types else ()
+            problems += [Problem(str(deck.source), message=f"{note.origin}, field '{name}': {len(value):,} characters, "
+                                 f"more than the {most:,} a value may have", hint="shorten it, then import again")
+                         for name, value in zip(names or range(1, len(note.fields) + 1), note.fields)
+                         if len(value) > most]
+            if len(problems) >= listed:
+                break
+    return problems[:listed]
