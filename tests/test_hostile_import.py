@@ -52,18 +52,20 @@ def _sql(*statements: str) -> Callable[[sqlite3.Connection], None]:
     return edit
 
 
+NT = "col.models, note type 1600000000001"
 ENDLESS = "with recursive n(i) as (select 1 union all select i + 1 from n) select {} from n"
 LEGACY_CASES = {  # name: (edit of the legacy collection, what the message says)
-    "models as a list": (lambda db: db.execute("update col set models = ?", (json.dumps(list(legacy_models().values())),)),
+    "models as a list": (lambda db: db.execute("update col set models = ?",
+                                               (json.dumps(list(legacy_models().values())),)),
                          "col.models is a JSON list"),
     "models not JSON": (_sql("update col set models = '{oops'"), "col.models is not JSON"),
     "models NULL": (_sql("update col set models = NULL"), "col.models is missing (or null), not JSON text"),
-    "missing tmpls": (_models(lambda m: m.pop("tmpls")), "col.models, note type 1600000000001: 'tmpls' is missing (or null), not a list"),
-    "missing flds": (_models(lambda m: m.pop("flds")), "col.models, note type 1600000000001: 'flds' is missing (or null), not a list"),
-    "a field as text": (_models(lambda m: m.update(flds=["Front", "Back"])), "col.models, note type 1600000000001, field 0 is str 'Front', not a JSON object"),
-    "a template's qfmt a number": (_models(lambda m: m["tmpls"][0].update(qfmt=5)), "col.models, note type 1600000000001, template 0: 'qfmt' is int 5, not text"),
+    "missing tmpls": (_models(lambda m: m.pop("tmpls")), NT + ": 'tmpls' is missing (or null), not a list"),
+    "missing flds": (_models(lambda m: m.pop("flds")), NT + ": 'flds' is missing (or null), not a list"),
+    "a field as text": (_models(lambda m: m.update(flds=["Front", "Back"])), NT + ", field 0 is str 'Front', not a JSON object"),
+    "a template's qfmt a number": (_models(lambda m: m["tmpls"][0].update(qfmt=5)), NT + ", template 0: 'qfmt' is int 5, not text"),
     "an id that is no number": (_models(lambda m: m.update(id="abc")), "col.models, note type '1600000000001': 'id' is str 'abc', not a whole number"),
-    "a sort field past the fields": (_models(lambda m: m.update(sortf=7)), "col.models, note type 1600000000001: 'sortf' is int 7, not a whole number from 0 to 1"),
+    "a sort field past the fields": (_models(lambda m: m.update(sortf=7)), NT + ": 'sortf' is int 7, not a whole number from 0 to 1"),
     "decks as a list": (_sql("update col set decks = '[1, 2]'"), "col.decks is a JSON list"),
     "NULL flds": (_sql("update notes set flds = NULL where id = 2"), "note 2: its values are not text"),
     "NULL tags": (_sql("update notes set tags = NULL where id = 1"), "note 1: its tags are not text"),
@@ -77,7 +79,7 @@ LEGACY_CASES = {  # name: (edit of the legacy collection, what the message says)
     "a note time out of range": (_sql("update notes set mod = 99999999999 where id = 1"),
                                  "note 1: its modification time is not a whole number of seconds from 0 to 4294967295"),
     "a negative note time": (_sql("update notes set mod = -5 where id = 2"), "note 2: its modification time"),
-    "a note type time out of range": (_models(lambda m: m.update(mod=1 << 40)), "col.models, note type 1600000000001: 'mod' is int 1099511627776, not a whole number from 0 to 4294967295"),
+    "a note type time out of range": (_models(lambda m: m.update(mod=1 << 40)), NT + ": 'mod' is int 1099511627776, not a whole number from 0 to 4294967295"),
     "a GUID that is a blob": (_sql("update notes set guid = x'00ff' where id = 1"), "note 1: its GUID is not text"),
 }
 BUDGET_CASES = {  # the same, for those the audit saw hang or exhaust memory: each in a process of its own
@@ -100,7 +102,7 @@ BUDGET_CASES = {  # the same, for those the audit saw hang or exhaust memory: ea
                                   "100,000 a value may have"),
     "a note type of 100,000 fields": (_models(lambda m: m.update(flds=[{"name": f"F{n}", "ord": n}
                                                                        for n in range(100_000)])),
-                                      "col.models, note type 1600000000001: 'flds' has 100,000 entries, more than the 1,000 deckgen reads"),
+                                      NT + ": 'flds' has 100,000 entries, more than the 1,000 deckgen reads"),
 }
 
 
@@ -115,7 +117,8 @@ def test_a_malformed_legacy_collection_is_a_located_message(case: str, tmp_path:
 def test_a_collection_that_would_hang_or_exhaust_memory_is_refused_at_once(case: str, tmp_path: Path) -> None:
     edit, expected = BUDGET_CASES[case]
     source = Package(legacy_collection(tmp_path / "collection", edit)).write(tmp_path / "hostile.apkg")
-    _refused_with(run_import(source, tmp_path / "project", cwd=tmp_path), f"hostile.apkg: collection.anki21: {expected}")
+    run = run_import(source, tmp_path / "project", cwd=tmp_path)
+    _refused_with(run, f"hostile.apkg: collection.anki21: {expected}")
 
 
 CURRENT_CASES = {

@@ -7,8 +7,8 @@ Readers (`packages` with `archive`, `package_media`, `collection` with `collecti
 `legacy_json`, and `protobuf`; `crowdanki`; `text_export`) produce the neutral model (`source_deck`),
 the packages' within the budgets of `deckgen.safety.package_limits`; `make_project` turns it into
 files, with `deck_plan` (groups, card ids), `writer` and `conversion` (fields converted, files written
-and compiled, shared between processes by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
-before it is moved into place.
+and compiled, shared between processes by `sharing`); `seed` compiles the project once as deckgen's
+own pipeline would, for the lock, before it is moved into place.
 
 May import: `deckgen.build` and everything below it.
 """

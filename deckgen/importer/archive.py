@@ -222,7 +222,8 @@ def package_problems(path: Path) -> Iterator[None]:
         raise ProjectError([Problem(str(path), message=f"the package is damaged ({exc})",
                                     hint="export it from Anki again")]) from None
     except OSError as exc:
-        raise ProjectError([Problem(str(path), message=f"cannot be read or unpacked ({exc.strerror or exc})")]) from None
+        raise ProjectError([Problem(str(path), message=f"cannot be read or unpacked ({exc.strerror or exc})")
+                            ]) from None
 
 
 def _decompressor():  # type: ignore[no-untyped-def]

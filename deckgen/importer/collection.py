@@ -47,8 +47,8 @@ def read_collection(database: Path, source: Path, name: str = "the collection") 
         with opened(database) as connection:
             return _read(connection, source, name)
     except Malformed as exc:
-        raise ProjectError([Problem(str(source), message=f"{name}: {exc}",
-                                    hint="Anki does not write this: the package is damaged or was made by hand")]) from None
+        hint = "Anki does not write this: the package is damaged or was made by hand"
+        raise ProjectError([Problem(str(source), message=f"{name}: {exc}", hint=hint)]) from None
     except sqlite3.DatabaseError as exc:
         raise ProjectError([Problem(str(source), message=f"the collection inside is damaged ({exc})")]) from None
 
@@ -93,9 +93,10 @@ def _legacy_note_types_and_decks(connection: sqlite3.Connection
 
 
 def _current_note_types(connection: sqlite3.Connection) -> dict[str, ImportedNoteType]:
-    _check_rows(connection, "notetypes", MAX_NOTE_TYPES, "id", {"id": "integer", "name": "text", "mtime_secs": "integer",
-                                                                  "config": "blob"})
-    _check_rows(connection, "fields", MAX_NOTE_TYPES * MAX_NOTE_TYPE_FIELDS, "ntid", {"ntid": "integer", "name": "text"})
+    _check_rows(connection, "notetypes", MAX_NOTE_TYPES, "id",
+                {"id": "integer", "name": "text", "mtime_secs": "integer", "config": "blob"})
+    _check_rows(connection, "fields", MAX_NOTE_TYPES * MAX_NOTE_TYPE_FIELDS, "ntid",
+                {"ntid": "integer", "name": "text"})
     _check_rows(connection, "templates", MAX_NOTE_TYPES * MAX_TEMPLATES, "ntid", {"ntid": "integer", "name": "text",
                                                                                   "config": "blob"})
     _check_per_note_type(connection, "fields", MAX_NOTE_TYPE_FIELDS)
@@ -217,8 +218,8 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
         if len(values) != len(note_type.fields):
             extra += [nid] if any(values[len(note_type.fields):]) else []
             values = values[:len(note_type.fields)] + ("",) * (len(note_type.fields) - len(values))
-        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), decks.get(first_deck.get(nid, 1), "Default"),
-                                  int(mtime), f"{name}: note {nid}"))
+        home_deck = decks.get(first_deck.get(nid, 1), "Default")
+        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), home_deck, int(mtime), f"{name}: note {nid}"))
     if problems:
         raise ProjectError(problems[:MAX_LISTED])
     if extra:

@@ -50,12 +50,15 @@ def _note_type(model: object, where: str) -> ImportedNoteType:
     fields = _listed(item, "flds", where, MAX_NOTE_TYPE_FIELDS)
     templates = _listed(item, "tmpls", where, MAX_TEMPLATES)
     names = tuple(_text(f, "name", f"{where}, field {n}") for n, f in _by_ord(fields, where, "field"))
-    cards = tuple(ImportedTemplate(_text(t, "name", f"{where}, template {n}"), _text(t, "qfmt", f"{where}, template {n}",
-                                   None), _text(t, "afmt", f"{where}, template {n}", None))
-                  for n, t in _by_ord(templates, where, "template"))
+    cards = tuple(_template(t, f"{where}, template {n}") for n, t in _by_ord(templates, where, "template"))
     sort_field = _integer(item, "sortf", where, max(len(names) - 1, 0), 0)
+    css, mtime = _text(item, "css", where, None, ""), _integer(item, "mod", where, MAX_TIME, 0)
     return ImportedNoteType(_text(item, "name", where), ntid, _integer(item, "type", where, 1, 0) == 1, names,
-                            cards, _text(item, "css", where, None, ""), sort_field, _integer(item, "mod", where, MAX_TIME, 0))
+                            cards, css, sort_field, mtime)
+
+
+def _template(item: dict[str, Any], where: str) -> ImportedTemplate:
+    return ImportedTemplate(_text(item, "name", where), _text(item, "qfmt", where, None), _text(item, "afmt", where, None))
 
 
 def decks(value: dict[str, Any]) -> tuple[dict[int, str], dict[str, str]]:
