@@ -872,3 +872,25 @@ def test_keep_empty_on_a_card_that_has_cards_is_a_warning(make_project, deckgen)
                             "    keep_empty: true\n"})
     run = deckgen("check", project)
     assert run.exit_code == 0 and "warning: card 'a': 'keep_empty: true' on a card that is not empty" in run.stderr
+
+
+def test_crowdanki_media_are_read_only_when_written_and_within_the_ceiling(tmp_path: Path) -> None:
+    folder = tmp_path / "deck"
+    (folder / "media").mkdir(parents=True)
+    (folder / "media" / "ok.png").write_bytes(b"png")
+    os.mkfifo(folder / "media" / "pipe.png")  # never opened: it would hang a reader
+    with open(folder / "media" / "big.png", "wb") as big:  # sparse: nothing of it is read
+        big.truncate((256 << 20) + 1)
+    note_type = {"crowdanki_uuid": "u", "name": "M", "flds": [{"name": "F", "ord": 0}],
+                 "tmpls": [{"name": "C", "ord": 0, "qfmt": "{{F}}", "afmt": "{{F}}"}]}
+    notes = [{"guid": f"g{n}", "note_model_uuid": "u", "fields": [f'<img src="{name}">'], "tags": []}
+             for n, name in enumerate(["ok.png", "pipe.png", "big.png"])]
+    (folder / "deck.json").write_text(json.dumps({"name": "D", "note_models": [note_type], "notes": notes,
+                                                  "media_files": ["ok.png", "pipe.png", "big.png"]}))
+    deck = read_source(folder, ImportOptions())
+    assert sorted(deck.media) == ["ok.png"] and deck.media["ok.png"] == b"png"
+    assert [p.message for p in deck.problems] == ["left out: over 256 MiB"]
+    result = import_deck(folder, tmp_path / "p")
+    assert (tmp_path / "p" / "media" / "ok.png").read_bytes() == b"png"
+    assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["missing_media"] == ["big.png", "pipe.png"]
+    assert result.notes == 3

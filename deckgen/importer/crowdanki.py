@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, MutableMapping
 
 from ..problems import ERROR, WARNING, Problem, ProjectError
+from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL
 from .source_deck import UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
 
 DECK_FILE = "deck.json"
 MEDIA_DIR = "media"
-MAX_JSON_BYTES = 512 * 1024 * 1024  # the deck's JSON (a big deck's is tens of MB)
-MAX_MEDIA_BYTES = 256 * 1024 * 1024  # one media file, as for packages
+MAX_JSON_BYTES = MAX_LEGACY_JSON_BYTES  # the deck's JSON, parsed whole: a big real deck's is a few MB
 
 
 class _Malformed(Exception):
@@ -147,13 +149,63 @@ def _notes(node: dict[str, Any], deck_name: str, deck: ImportedDeck, path: Path)
 
 
 def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
-    """The media files the deck lists, from its media folder (names with a path in them are left out)."""
+    """The media files the deck lists and its folder holds as plain files (names with a path in them, links and
+    files over the ceiling are left out, the last reported); their content is read only when written."""
+    files = {}
     for name in map(str, names):
         file = folder / name
-        if "/" in name or "\\" in name or name in ("", ".", "..") or not file.is_file() or file.is_symlink():
+        if "/" in name or "\\" in name or name in ("", ".", "..") or file.is_symlink() or not file.is_file():
             continue
         if file.stat().st_size > MAX_MEDIA_BYTES:
             deck.problems.append(Problem(str(file), message=f"left out: over {MAX_MEDIA_BYTES >> 20} MiB",
                                          severity=WARNING))
             continue
-        deck.media[name] = file.read_bytes()
+        files[name] = file
+    deck.media = FolderMedia(files)
+
+
+class FolderMedia(MutableMapping[str, bytes]):
+    """Media file name -> content, read from the deck's media folder when asked for, within the package budgets."""
+
+    def __init__(self, files: dict[str, Path]) -> None:
+        self.files = files
+        self.replaced: dict[str, bytes] = {}
+        self.total = 0  # bytes this process has read
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self.replaced:
+            return self.replaced[name]
+        content = _read_file(self.files[name])
+        self.total += len(content)
+        if self.total > MAX_MEDIA_TOTAL:
+            raise ProjectError([Problem(str(self.files[name]), message="refused: the media files notes use come to "
+                                        f"more than {MAX_MEDIA_TOTAL >> 20} MiB")])
+        return content
+
+    def __setitem__(self, name: str, content: bytes) -> None:
+        self.replaced[name] = content
+        self.files.setdefault(name, Path(name))
+
+    def __delitem__(self, name: str) -> None:
+        del self.files[name]
+        self.replaced.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def _read_file(path: Path) -> bytes:
+    """A media file's bytes, read only if it is still a plain file within the ceiling (it may change meanwhile)."""
+    try:
+        with open(path, "rb", opener=lambda name, flags: os.open(name, flags | os.O_NOFOLLOW | os.O_NONBLOCK)) as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise OSError(f"{path.name} is not a plain file")
+            content = file.read(MAX_MEDIA_BYTES + 1)
+    except OSError as exc:
+        raise ProjectError([Problem(str(path), message=f"cannot read it ({exc})")]) from None
+    if len(content) > MAX_MEDIA_BYTES:
+        raise ProjectError([Problem(str(path), message=f"refused: over {MAX_MEDIA_BYTES >> 20} MiB")])
+    return content
