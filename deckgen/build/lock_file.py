@@ -13,8 +13,10 @@ from typing import NamedTuple
 from ..anki.builtin_note_types import MAX_ID
 
 LOCK_FILE = "deckgen.lock"
-LOCK_FORMAT = 2
+LOCK_FORMAT = 3  # 3: releases recorded (`releases`, `released`); 2 and 1 are read, and all they hold counts as released
 CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
+RELEASED_COLUMNS = ["hash", "group", "type", "cards", "note", "guid", "version", "retired"]  # a released card's row
+EARLIER = "before-releases"  # the release an older lock stands for: what it held was shared before releases were recorded
 MAX_TIME = 2**32 - 1  # 2106: zip files and Anki's ids (milliseconds) hold every time up to it
 DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
 
@@ -31,6 +33,27 @@ class Entry(NamedTuple):
     pinned_id: int | None = None  # a note type's `id:` from its file (None: derived from the keys)
 
 
+class Released(NamedTuple):
+    """What learners were given of one card, as of the last release that had it (a tuple: a big deck has many)."""
+
+    hash: str  # its content hash ("" where an older lock did not know it)
+    group: str
+    kind: str
+    ords: tuple[int, ...] | None  # the cards of its note (template ordinals, cloze numbers - 1); None: not known
+    note_id: int  # the note id the release gave it, which learners keep (0: not known)
+    guid: str  # "" where its GUID is the one from its id
+    version: str  # the last release that had it
+    retired: str = ""  # the release that retired it ("": learners still get it)
+
+
+class Release(NamedTuple):
+    """One release: when, and the note types and deck options it gave learners (their hashes)."""
+
+    time: int
+    note_types: dict[str, str]
+    deck_options: str = ""
+
+
 @dataclass
 class Lock:
     """The whole lock file."""
@@ -40,6 +63,8 @@ class Lock:
     removed: dict[str, int] = field(default_factory=dict)
     deck_options: dict[str, Entry] = field(default_factory=dict)  # the preset `options:` gives, if any
     guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
+    releases: dict[str, Release] = field(default_factory=dict)  # version -> release
+    released: dict[str, Released] = field(default_factory=dict)  # card id -> what learners were given of it
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
     merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
@@ -53,8 +78,34 @@ class Lock:
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
         if self.guids:  # renamed cards and pinned GUIDs: written only when there are any
             lines.append('  "guids": ' + _guid_table(self.guids) + ",")
+        lines.append('  "releases": ' + _json_table(self.releases, _release_json) + ",")  # type: ignore[arg-type]
+        lines.append(f'  "released_columns": {json.dumps(RELEASED_COLUMNS)},')
+        lines.append('  "released": ' + _released_table(self.released) + ",")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
         return "\n".join(lines) + "\n}\n"
+
+    def retired(self, card_id: str) -> bool:
+        """Whether a release retired this card (learners keep its note; its id is never reused)."""
+        row = self.released.get(card_id)
+        return row is not None and bool(row.retired)
+
+    def previous_release(self) -> str | None:
+        """The latest release's version, if any."""
+        return max(self.releases, key=lambda version: (self.releases[version].time, version), default=None)
+
+
+def _release_json(release: Release) -> dict[str, object]:
+    return {"time": release.time, "note_types": release.note_types, "deck_options": release.deck_options}
+
+
+def _released_table(released: dict[str, Released]) -> str:
+    """The released table, one card a line, formatted directly like the cards table."""
+    if not released:
+        return "{}"
+    encode = json.JSONEncoder(ensure_ascii=True).encode
+    rows = [f"    {_quote(key)}: {encode([r.hash, r.group, r.kind, None if r.ords is None else list(r.ords), r.note_id, r.guid, r.version, r.retired])}"
+            for key, r in sorted(released.items())]
+    return "{\n" + ",\n".join(rows) + "\n  }"
 
 
 def _note_type_json(entry: Entry) -> dict[str, object]:
@@ -102,7 +153,7 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
     if data.get("format") == 1:  # deckgen 0.1's first locks: one object per card; read, then rewritten
         rows = {key: [v["hash"], v["mtime"], v["added"], v["group"], v["type"]] for key, v in data["cards"].items()}
-    elif data.get("format") == LOCK_FORMAT and data.get("card_columns") == CARD_COLUMNS:
+    elif data.get("format") in (2, LOCK_FORMAT) and data.get("card_columns") == CARD_COLUMNS:
         rows = data["cards"]
     else:
         raise ValueError(f"unknown format {data.get('format')!r}")
@@ -116,7 +167,47 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     deck_options = {key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
     guids = {str(key): str(v) for key, v in data.get("guids", {}).items()}
-    return Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+    lock = Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+    if data["format"] == LOCK_FORMAT:
+        if data.get("released_columns") != RELEASED_COLUMNS:
+            raise ValueError("unknown released columns")
+        lock.releases = {str(key): _release(str(key), v) for key, v in data["releases"].items()}
+        lock.released = {str(key): _released_row(str(key), row) for key, row in data["released"].items()}
+    else:
+        _count_as_released(lock)
+    return lock
+
+
+def _count_as_released(lock: Lock) -> None:
+    """An older lock's cards and removed cards were all shared: they count as one release, `EARLIER`."""
+    lock.released = {card_id: Released(e.hash, e.group, e.kind, None, 0, lock.guids.get(card_id, ""), EARLIER)
+                     for card_id, e in lock.cards.items()}
+    lock.released.update({card_id: Released("", "", "", None, 0, lock.guids.get(card_id, ""), EARLIER, EARLIER)
+                          for card_id in lock.removed if card_id not in lock.cards})
+    if lock.cards or lock.removed:
+        times = [e.mtime for table in (lock.cards, lock.note_types, lock.deck_options) for e in table.values()]
+        options = next(iter(lock.deck_options.values()), None)
+        lock.releases = {EARLIER: Release(max(times, default=0), {k: e.hash for k, e in lock.note_types.items()},
+                                          options.hash if options else "")}
+
+
+def _release(key: str, value: dict) -> Release:  # type: ignore[type-arg]
+    kinds = value["note_types"]
+    if not isinstance(kinds, dict) or not all(isinstance(v, str) for v in kinds.values()):
+        raise LockValueError(key, "has note types that are not hashes")
+    return Release(_time(key, value["time"]), {str(k): v for k, v in kinds.items()}, _hash(key, value["deck_options"]))
+
+
+def _released_row(key: str, row: list[object]) -> Released:
+    content, group, kind, ords, note_id, guid, version, retired = row
+    if not all(isinstance(v, str) for v in (content, group, kind, guid, version, retired)):
+        raise TypeError(f"a released row has the wrong types: {row!r}")
+    if ords is not None and not (isinstance(ords, list) and all(type(o) is int and 0 <= o < 1000 for o in ords)):  # noqa: E721
+        raise LockValueError(key, "has cards that are not a list of card numbers")
+    if type(note_id) is not int or not 0 <= note_id <= MAX_ID:  # noqa: E721 (a bool is no id)
+        raise LockValueError(key, "has a note id that is not a whole number from 0 to 2^63-1")
+    return Released(_hash(key, content), group, kind, None if ords is None else tuple(ords), note_id,  # type: ignore[arg-type]
+                    guid, version, retired)  # type: ignore[arg-type]
 
 
 def has_conflict_markers(data: bytes) -> bool:

@@ -1,0 +1,142 @@
+"""`deckgen release VERSION`: the one step that makes a release.
+
+It checks the project like `build` (and refuses released cards an edit leaves empty unless
+allowed), writes `dist/<deck-slug>-<VERSION>.apkg`, records the release in deckgen.lock, rehearses
+the import on top of the previous release's package when that package and the `anki` extra are at
+hand, and writes the release notes for learners beside the package.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..build.build_options import BuildOptions
+from ..build.lock import build_time, prepare_lock
+from ..build.lock_file import EARLIER, LOCK_FILE, Lock
+from ..build.package import PackageInput, note_ids, write_package
+from ..build.pipeline import Project, prepare
+from ..build.released import emptied_cards, emptied_problem
+from ..build.render import Renderer
+from ..problems import ERROR, Problem, ProjectError
+from ..safety.confine import check_output
+from .notes import ReleaseNotes, release_notes
+from .record import previous_version, record_release, with_package_note_ids
+
+_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """How to release: the build's options, whether emptied cards are allowed, the previous package."""
+
+    build: BuildOptions = field(default_factory=BuildOptions)
+    allow_empty_cards: bool = False
+    previous: Path | None = None  # the previous release's package [default: dist/<slug>-<previous>.apkg]
+
+
+@dataclass
+class ReleaseResult:
+    """What a release wrote and found."""
+
+    project: Project
+    package: Path
+    notes_path: Path
+    notes: ReleaseNotes
+    previous_package: Path | None  # the package the rehearsal imported on, if it was at hand
+    rehearsal: object | None = None  # a deckgen.release.rehearse.Rehearsal, when one ran
+    rehearsal_skipped: str = ""  # why none ran
+
+
+def release(root: Path, version: str, options: ReleaseOptions | None = None) -> ReleaseResult:
+    """Check, package, record and describe release `version`; raise ProjectError, writing nothing, if it cannot be made."""
+    options = options or ReleaseOptions()
+    project = prepare(root, options.build)
+    _check_version(project.old_lock, version)
+    _refuse_emptied(project, options.allow_empty_cards)
+    config = project.config
+    package = config.output_path.parent / f"{config.slug}-{version}.apkg"
+    notes_path = package.with_suffix(".md")
+    for target, what in ((package, "the package"), (notes_path, "the release notes")):
+        check_output(root, target, config.media, what)
+    previous = previous_version(project.old_lock, config.version, version)
+    previous_package = options.previous or (package.parent / f"{config.slug}-{previous}.apkg"
+                                            if previous and previous != EARLIER else None)
+    at_hand = previous_package if previous_package is not None and previous_package.is_file() else None
+    before, after = _locks(project, version, at_hand)
+    _write(root, project, after, package)
+    notes = release_notes(project, before, after, version, previous)
+    result = ReleaseResult(project, package, notes_path, notes, at_hand)
+    _rehearse(result)
+    notes_path.write_text(notes.markdown(), encoding="utf-8")
+    return result
+
+
+def _check_version(lock: Lock, version: str) -> None:
+    if not _VERSION.match(version) or version == EARLIER:
+        raise ProjectError([Problem("VERSION", message=f"'{version[:70]}' is not a version",
+                                    hint="letters, digits, '.', '+', '-' and '_', starting with a letter or digit: 1.2.0")])
+    if version in lock.releases:
+        raise ProjectError([Problem(LOCK_FILE, message=f"version {version} was already released",
+                                    hint=f"give this release a new version; the last one is {lock.previous_release()}")])
+
+
+def _refuse_emptied(project: Project, allowed: bool) -> None:
+    """Released cards an edit leaves empty stop the release, located, unless the author allows them."""
+    if allowed:
+        return
+    note_types = project.templates.note_types
+    emptied = emptied_cards(project.config.key, project.old_lock, project.notes)
+    problems = [emptied_problem(e, note_types[e.note.note_type], ERROR) for e in emptied]
+    if problems:
+        said = {(p.path, p.line, p.message) for p in problems}  # check's warning of the same, now an error
+        raise ProjectError(problems + [p for p in project.problems
+                                       if p.severity != ERROR and (p.path, p.line, p.message) not in said])
+
+
+def _locks(project: Project, version: str, previous_package: Path | None) -> tuple[Lock, Lock]:
+    """The lock as the previous release left it (with the note ids learners have) and the lock that records this one."""
+    before = project.lock
+    if previous_package is not None:
+        before = with_package_note_ids(before, project.config.key, previous_package)
+    ids = note_ids(_package_input(project, before))
+    return before, record_release(project, before, version, ids, build_time())
+
+
+def _package_input(project: Project, lock: Lock) -> PackageInput:
+    renderer = Renderer(project.config, project.templates)
+    return PackageInput(project.config, project.notes, lock, project.templates.css, renderer.deck_description(),
+                        project.media, project.templates.note_types)
+
+
+def _write(root: Path, project: Project, lock: Lock, package: Path) -> None:
+    """The package, then the lock (prepared first, so that a full disk fails before the package is written)."""
+    next_lock = prepare_lock(root, lock)
+    try:
+        write_package(_package_input(project, lock), package)
+        os.replace(next_lock, root / LOCK_FILE)
+    except OSError as exc:
+        raise ProjectError([Problem(str(exc.filename or package), message=f"cannot write here: {exc.strerror or exc}")])
+    finally:
+        next_lock.unlink(missing_ok=True)
+
+
+def _rehearse(result: ReleaseResult) -> None:
+    """Import the new package on top of the previous one in the real Anki backend, if both are at hand."""
+    if result.previous_package is None:
+        result.rehearsal_skipped = "no previous release's package at hand (pass --previous FILE)"
+        return
+    try:
+        from .rehearse import RehearsalUnavailable, rehearse  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        result.rehearsal_skipped = "this deckgen has no rehearsal"
+        return
+    try:
+        rehearsal = rehearse(result.previous_package, result.package)
+    except RehearsalUnavailable as exc:
+        result.rehearsal_skipped = str(exc)
+        return
+    result.rehearsal = rehearsal
+    result.notes.checked = list(rehearsal.lines())

@@ -1,0 +1,197 @@
+"""Release notes for learners: what changed since the previous release, and what to do about it.
+
+They cover everything between two releases, however many builds and merges lie between, because
+they compare the project with what the previous release recorded, not with the last build. Notes
+a release retires and notes whose cards it empties stay in learners' collections (an import
+never deletes anything), so the notes give an Anki Browser search for each: `nid:` with the note
+ids the releases gave them, which Anki keeps on import.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from ..build.lock_file import EARLIER, Lock
+from ..build.pipeline import Project
+from ..build.released import Emptied, card_names, emptied_cards, released_ids
+from ..build.render import RenderedNote
+from ..build.report import deck_title
+
+_TAG = re.compile(r"<[^>]*>")
+_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
+_SPACE = re.compile(r"\s+")
+_PRESETS = 'Anki applies it only if you tick "Import any deck presets" when you import'
+
+
+@dataclass
+class ReleaseNotes:
+    """What a release changes for learners who have the previous one."""
+
+    deck: str
+    version: str
+    previous: str | None  # None: the first release
+    added: list[RenderedNote] = field(default_factory=list)
+    changed: list[RenderedNote] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (released id, id now)
+    restored: list[RenderedNote] = field(default_factory=list)
+    moved: list[tuple[RenderedNote, str]] = field(default_factory=list)  # (note, the subdeck learners have it in)
+    retired: list[str] = field(default_factory=list)  # card ids
+    retired_note_ids: list[int] = field(default_factory=list)
+    emptied: list[tuple[Emptied, str]] = field(default_factory=list)  # (emptied, which cards, in learners' words)
+    emptied_note_ids: list[int] = field(default_factory=list)
+    note_types: list[str] = field(default_factory=list)  # note types changed (names learners see)
+    deck_options: bool = False
+    fronts: dict[str, str] = field(default_factory=dict)  # card id -> its front, as plain text
+    checked: list[str] = field(default_factory=list)  # the rehearsal's lines, if one ran
+
+    @property
+    def retired_search(self) -> str:
+        """The Anki Browser search that finds the notes this release retired."""
+        return _search(self.retired_note_ids)
+
+    @property
+    def emptied_search(self) -> str:
+        """The Anki Browser search that finds the notes whose cards this release left empty."""
+        return _search(self.emptied_note_ids)
+
+    def lines(self) -> list[str]:
+        """A summary for the author's terminal."""
+        since = f"since {self.previous}" if self.previous else "first release"
+        counts = [f"{len(self.added)} new", f"{len(self.changed)} changed", f"{len(self.retired)} retired",
+                  f"{len(self.emptied)} with emptied cards"]
+        out = [f"release {self.version} ({since}): " + ", ".join(counts)]
+        out += [f"renamed: {old} → {new} (learners keep their note and its reviews)" for old, new in self.renamed]
+        out += [f"emptied: {e.note.card_id} ({names})" for e, names in self.emptied]
+        out += [f"retired: {card_id}" for card_id in self.retired]
+        return out
+
+    def markdown(self) -> str:
+        """The notes learners read, as Markdown."""
+        head = [f"# {self.deck} {self.version}", ""]
+        if self.previous is None:
+            head += [f"The first release: {len(self.added)} notes.", ""]
+        else:
+            head += [f"What changes for you if you have {self.previous} and import this release. Your reviews "
+                     "and your own edits to notes this release does not change are kept.", ""]
+        body = self._changes() + self._retired() + self._emptied() + self._checked()
+        if self.previous is not None and not body:
+            body = ["Nothing changed for learners who have the previous release.", ""]
+        return "\n".join(head + body)
+
+    def _changes(self) -> list[str]:
+        if self.previous is None:
+            return []
+        sections = [
+            ("New", [self._front(n) for n in self.added], "new notes: their cards arrive as new cards"),
+            ("Changed", [self._front(n) for n in self.changed], "notes updated in place: your reviews are kept"),
+            ("Back again", [self._front(n) for n in self.restored], "notes retired earlier and brought back: "
+             "if you kept them, they are updated; if not, they arrive as new"),
+            ("Moved", [f"{self._front(n)} (stays in {deck}: Anki never moves cards you have)" for n, deck in self.moved],
+             "notes now in another subdeck for new learners"),
+            ("Card layout", self.note_types, "note types whose templates or style changed: every card of them "
+             "looks different"),
+            ("Deck options", [f"The deck options preset changed: {_PRESETS}."] if self.deck_options else [], ""),
+        ]
+        out = []
+        for heading, items, what in sections:
+            if items:
+                out += [f"## {heading}", ""] + ([f"{len(items)} {what}:", ""] if what else [])
+                out += [f"- {item}" for item in items] + [""]
+        if self.renamed:
+            out += [f"{len(self.renamed)} notes were renamed by the author; for you they stay the same notes, "
+                    "with their reviews.", ""]
+        return out
+
+    def _retired(self) -> list[str]:
+        if not self.retired:
+            return []
+        out = ["## Retired", "", f"{len(self.retired)} notes are no longer part of the deck. Importing never deletes "
+               "notes, so they stay in your collection, scheduled as before."]
+        if self.retired_note_ids:
+            out += ["To find them, search in Anki's Browser for", "", f"`{self.retired_search}`", "",
+                    "then delete them (Notes › Delete) or, to keep them out of your reviews but keep their "
+                    "history, select all their cards and suspend them (Cards › Toggle Suspend)."]
+        missing = len(self.retired) - len(self.retired_note_ids)
+        if missing:
+            out += [f"{missing} of them were released before deckgen recorded note ids; the search cannot name them."]
+        return out + [""]
+
+    def _emptied(self) -> list[str]:
+        if not self.emptied:
+            return []
+        out = ["## Cards left empty", "", f"{len(self.emptied)} notes lost cards (a cloze deletion removed, or a "
+               "card whose side is now empty). Anki keeps those cards: they show \"No cloze found on card\" or an "
+               "empty side in your reviews.", ""]
+        out += [f"- {self._front(e.note)}: {names}" for e, names in self.emptied] + [""]
+        if self.emptied_note_ids:
+            out += ["To find these notes, search in Anki's Browser for", "", f"`{self.emptied_search}`", ""]
+        return out + ["Then delete the empty cards with Tools › Empty Cards (it lists them first), or suspend them.", ""]
+
+    def _checked(self) -> list[str]:
+        if not self.checked:
+            return []
+        return ["## Checked in Anki", "", "Imported, with the official Anki backend, on top of the previous release "
+                "as a learner who studied every card and edited a note of their own has it:", "",
+                *(f"- {line}" for line in self.checked), ""]
+
+    def _front(self, note: RenderedNote) -> str:
+        return self.fronts.get(note.card_id) or note.card_id
+
+
+def _search(note_ids: list[int]) -> str:
+    return "nid:" + ",".join(map(str, sorted(note_ids))) if note_ids else ""
+
+
+def plain_text(value: str, limit: int = 90) -> str:
+    """A field as a short line a learner recognises: no HTML, clozes as their answers."""
+    text = _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _CLOZE.sub(r"\1", value)))).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def release_notes(project: Project, before: Lock, after: Lock, version: str, previous: str | None) -> ReleaseNotes:
+    """The notes of releasing `version`: `before` holds what the previous release recorded, `after` this one."""
+    config, note_types = project.config, project.templates.note_types
+    label = "the previous release" if previous == EARLIER else previous
+    notes = ReleaseNotes(config.deck, version, label if before.releases else None)
+    ids = released_ids(config.key, before, project.notes)
+    for note in project.notes:
+        notes.fronts[note.card_id] = plain_text(note.fields[note_types[note.note_type].sort_field_index])
+        _sort(notes, note, ids.get(note.card_id), before, config)
+    notes.retired = sorted(card_id for card_id, row in after.released.items() if row.retired == version)
+    notes.retired_note_ids = [after.released[c].note_id for c in notes.retired if after.released[c].note_id]
+    emptied = emptied_cards(config.key, before, project.notes)
+    notes.emptied = [(e, card_names(note_types[e.note.note_type], e.lost)) for e in emptied]
+    notes.emptied_note_ids = [after.released[e.note.card_id].note_id for e in emptied]
+    _note_types_and_options(notes, project, before, previous)
+    return notes
+
+
+def _sort(notes: ReleaseNotes, note: RenderedNote, was: str | None, before: Lock, config) -> None:  # type: ignore[no-untyped-def]
+    """Put one note where it belongs: new, restored, renamed, changed, moved, or nowhere (unchanged)."""
+    row = before.released.get(was) if was else None
+    if row is None:
+        notes.added.append(note)
+        return
+    if row.retired:
+        notes.restored.append(note)
+        return
+    if was != note.card_id:
+        notes.renamed.append((was, note.card_id))  # type: ignore[arg-type]
+    if row.hash != note.hash:
+        notes.changed.append(note)
+    if row.group != note.group and row.kind:
+        notes.moved.append((note, deck_title(config, row.group)))
+
+
+def _note_types_and_options(notes: ReleaseNotes, project: Project, before: Lock, previous: str | None) -> None:
+    latest = before.previous_release()
+    if latest is None:
+        return
+    release, lock = before.releases[latest], project.lock
+    notes.note_types = sorted(project.templates.note_types[kind].display_name(project.config.deck)
+                              for kind, entry in lock.note_types.items()
+                              if kind in release.note_types and release.note_types[kind] != entry.hash)
+    options = next(iter(lock.deck_options.values()), None)
+    notes.deck_options = bool(options) and options.hash != release.deck_options  # type: ignore[union-attr]

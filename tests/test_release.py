@@ -1,0 +1,191 @@
+"""`deckgen release`, tried as a new author would, with the official Anki backend as the learner:
+only releases bind later builds, emptied cards and lost renames are named, the release notes'
+searches find exactly the notes a release retires or empties."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ankitools import import_package, review_counts, review_everything
+from conftest import write_project
+from deckgen.build.lock import LOCK_FILE
+from deckgen.build.pipeline import BuildOptions, build, prepare
+from deckgen.cli import main
+from deckgen.problems import ProjectError
+from deckgen.release.make import ReleaseOptions, release
+
+T0 = 1_700_000_000  # in the past: the learner edits after the releases
+CONFIG = "deck: Test Deck\nkey: test-deck\ngroups:\n  cause: Causes\n"
+CLOZE = "  - id: stages\n    type: cloze\n    text: Calcium {{c1::binds}}, then {{c2::crystals form}}, then {{c3::they grow}}\n"
+CLOZE_LESS = "  - id: stages\n    type: cloze\n    text: Calcium {{c1::binds}}, then crystals form, then {{c3::they grow}}\n"
+GONE = "  - id: gone\n    front: Which card goes?\n    back: This one\n"
+OLD_NAME = "  - id: q-b\n    front: What is renamed?\n    back: This card\n"
+NEW_NAME = "  - id: q-b2\n    front: What is renamed?\n    back: This card\n"
+RENAMED = "  - id: q-b2\n    former_ids: [q-b]\n    front: What is renamed?\n    back: This card\n"
+EDITED = "  - id: edited\n    front: What does the author edit?\n    back: {back}\n"
+KEEP = "  - id: keep\n    front: What does the learner edit?\n    back: The author leaves it\n"
+
+
+def _cards(*cards: str) -> str:
+    return "group: cause\ncards:\n" + "".join(cards)
+
+
+def _release(root: Path, version: str, day: int, monkeypatch: pytest.MonkeyPatch, **options: object):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * day))
+    return release(root, version, ReleaseOptions(BuildOptions(use_cache=False), **options))  # type: ignore[arg-type]
+
+
+def _searches(markdown: str) -> list[str]:
+    return re.findall(r"^`(nid:[0-9,]+)`$", markdown, re.MULTILINE)
+
+
+def _note_id(col, front: str) -> int:  # type: ignore[no-untyped-def]
+    [note_id] = [nid for nid in col.find_notes("") if col.get_note(nid).fields[0].startswith(front)]
+    return note_id
+
+
+def test_the_release_a_new_author_makes_keeps_learners_whole(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG,
+                         "cards/causes.yaml": _cards(CLOZE, GONE, OLD_NAME, EDITED.format(back="First"), KEEP)})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    assert v1.package == root / "dist" / "test-deck-1.0.0.apkg" and v1.notes_path.with_suffix(".apkg") == v1.package
+    assert len(import_package(learner, v1.package).log.new) == 5
+    reviews = review_everything(learner)
+    keep = learner.get_note(_note_id(learner, "What does the learner edit?"))
+    keep["Back"] = "My own words"
+    learner.update_note(keep)
+    renamed_before = _note_id(learner, "What is renamed?")
+
+    # the author removes a cloze deletion, retires a card, renames one without former_ids, edits another
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, NEW_NAME, EDITED.format(back="Second"), KEEP)})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * 2))
+    checked = prepare(root, BuildOptions(use_cache=False))
+    said = {(p.card, p.line): p for p in checked.problems}
+    assert said[("stages", 3)].severity == "warning" and "removes c2" in said[("stages", 3)].message
+    assert "keep the deletion's number" in said[("stages", 3)].hint
+    assert said[("q-b2", 6)].path == "cards/causes.yaml" and "former_ids: [q-b]" in said[("q-b2", 6)].hint
+    assert len(checked.problems) == 2
+
+    with pytest.raises(ProjectError) as refused:
+        _release(root, "1.1.0", 2, monkeypatch)
+    assert [(p.card, p.severity) for p in refused.value.problems if p.card == "stages"] == [("stages", "error")]
+    assert not (root / "dist" / "test-deck-1.1.0.apkg").exists()
+    assert "1.1.0" not in json.loads((root / LOCK_FILE).read_text())["releases"]
+
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, RENAMED, EDITED.format(back="Second"), KEEP)})
+    v2 = _release(root, "1.1.0", 2, monkeypatch, allow_empty_cards=True)
+    assert v2.notes.renamed == [("q-b", "q-b2")] and v2.notes.retired == ["gone"]
+    log = import_package(learner, v2.package).log
+    assert (len(log.new), len(log.conflicting)) == (0, 0)
+    assert sorted(note.fields[0] for note in log.updated) == [
+        "Calcium {{c1::binds}}, then crystals form, then {{c3::they grow}}", "What does the author edit?"]
+    assert _note_id(learner, "What is renamed?") == renamed_before
+    assert review_counts(learner) == reviews
+    assert learner.get_note(keep.id)["Back"] == "My own words"
+
+    retired_search, emptied_search = _searches(v2.notes_path.read_text(encoding="utf-8"))
+    assert learner.find_notes(retired_search) == [_note_id(learner, "Which card goes?")]
+    assert learner.find_notes(emptied_search) == [_note_id(learner, "Calcium")]
+    assert "Tools › Empty Cards" in v2.notes_path.read_text(encoding="utf-8")
+
+
+def test_the_searches_find_the_same_notes_for_a_learner_who_started_later(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Released notes keep their note ids in every later package, and no new card takes a released one."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(GONE, KEEP)})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    build(root, BuildOptions(use_cache=False))  # 'first' is added in the same second as the others
+    write_project(root, {"cards/causes.yaml": _cards(OLD_NAME, GONE, KEEP)})
+    _release(root, "1.0.0", 0, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(OLD_NAME, KEEP)})
+    v2 = _release(root, "2.0.0", 1, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(NEW_NAME.replace("q-b2", "fresh"), OLD_NAME, KEEP)})
+    v3 = _release(root, "3.0.0", 2, monkeypatch)
+    import_package(learner, v3.package)  # a learner who starts with 3.0.0 has no retired note
+    assert learner.find_notes(_searches(v2.notes_path.read_text(encoding="utf-8"))[0]) == []
+
+
+def test_only_a_release_binds_ids(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A draft build reserves nothing: a removed id comes back, a misspelt former id is dropped again."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(GONE, KEEP)})
+    build(root, BuildOptions(use_cache=False))
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, RENAMED.replace("[q-b]", "[gonne]"))})
+    draft = build(root, BuildOptions(use_cache=False))
+    assert [p.message for p in draft.project.problems] == []  # nothing released: nothing to warn about
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, GONE, NEW_NAME)})
+    assert build(root, BuildOptions(use_cache=False)).project.problems == []
+    _release(root, "1.0.0", 1, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, NEW_NAME)})
+    _release(root, "1.1.0", 2, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, NEW_NAME, GONE)})
+    with pytest.raises(ProjectError) as reused:
+        prepare(root, BuildOptions(use_cache=False))
+    assert "retired in an earlier release" in str(reused.value)
+    write_project(root, {"cards/causes.yaml": _cards(KEEP.replace("    front", "    former_ids: [gonne]\n    front"),
+                                                     NEW_NAME)})
+    with pytest.raises(ProjectError) as changed:  # a released card cannot take a GUID from a former id
+        prepare(root, BuildOptions(use_cache=False))
+    assert "its GUID would change" in str(changed.value)
+
+
+def test_the_starter_project_is_not_a_release(tmp_path: Path) -> None:
+    """Replacing the examples of `deckgen new`, under the same ids or others, just works."""
+    runner = CliRunner()
+    root = tmp_path / "gout"
+    assert runner.invoke(main, ["new", str(root), "--no-git"]).exit_code == 0
+    assert runner.invoke(main, ["build", str(root)]).exit_code == 0
+    treatment = root / "cards" / "treatment.yaml"
+    text = treatment.read_text(encoding="utf-8")
+    treatment.write_text(text.replace("id: allopurinol", "id: febuxostat"), encoding="utf-8")
+    assert runner.invoke(main, ["build", str(root)]).exit_code == 0
+    treatment.write_text(text.replace("Allopurinol", "Allopurinol (a xanthine oxidase inhibitor)"), encoding="utf-8")
+    result = runner.invoke(main, ["build", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+
+
+def test_the_release_command_writes_package_notes_and_lock(tmp_path: Path) -> None:
+    runner = CliRunner()
+    root = tmp_path / "gout"
+    assert runner.invoke(main, ["new", str(root), "--no-git"]).exit_code == 0
+    result = runner.invoke(main, ["release", "1.0.0", str(root)])
+    assert result.exit_code == 0, result.output
+    assert (root / "dist" / "gout-1.0.0.apkg").is_file() and (root / "dist" / "gout-1.0.0.md").is_file()
+    assert "not rehearsed: no previous release's package" in result.output
+    again = runner.invoke(main, ["release", "1.0.0", str(root)])
+    assert again.exit_code == 1 and "1.0.0 was already released" in again.output
+    bad = runner.invoke(main, ["release", "../x", str(root)])
+    assert bad.exit_code == 1 and "is not a version" in bad.output
+
+
+def test_a_release_rehearses_on_the_previous_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the previous package at hand, `rehearse` runs on it and its figures reach the notes."""
+    calls = []
+
+    class Rehearsal:
+        def lines(self) -> list[str]:
+            return ["0 new, 1 updated, 0 conflicting"]
+
+    fake = types.ModuleType("deckgen.release.rehearse")
+    fake.RehearsalUnavailable = type("RehearsalUnavailable", (Exception,), {})  # type: ignore[attr-defined]
+    fake.rehearse = lambda old, new: calls.append((old, new)) or Rehearsal()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "deckgen.release.rehearse", fake)
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(KEEP, EDITED.format(back="First"))})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    assert calls == []
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, EDITED.format(back="Second"))})
+    v2 = _release(root, "1.1.0", 2, monkeypatch)
+    assert calls == [(v1.package, v2.package)]
+    assert "- 0 new, 1 updated, 0 conflicting" in v2.notes_path.read_text(encoding="utf-8")
