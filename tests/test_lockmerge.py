@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO, run_deckgen, write_project
 
 from deckgen.build.lock import Entry, Lock, lock_from_data
+from deckgen.build.lock_file import CARD_COLUMNS, LOCK_FORMAT, RELEASED_COLUMNS
 from deckgen.build.lock_merge import merge_texts, split_conflict
 
 CONFIG = "deck: Merge Test\nkey: merge-test\ngroups:\n  cause: Causes\n"
@@ -45,7 +46,9 @@ class Repo:
         self.git("init", "-q", "-b", "main")
         if driver:
             self.git("config", "merge.deckgen-lock.driver", f"{sys.executable} -m deckgen lock-merge %O %A %B")
-        self.build(BASE_TIME)
+        self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(BASE_TIME))
+        released = run_deckgen("release", "1.0.0", self.root)  # what branches remove was released: it stays removed
+        assert released.exit_code == 0, released.stdout + released.stderr
         self.commit("base")
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -147,8 +150,9 @@ def test_check_reads_a_conflicted_lock_and_says_so(tmp_path: Path, monkeypatch: 
 
 
 def _lock(cards: dict[str, list[object]], removed: dict[str, int] | None = None) -> str:
-    return json.dumps({"format": 2, "note_types": {}, "card_columns": ["hash", "mtime", "added", "group", "type"],
-                       "cards": cards, "removed": removed or {}}, indent=1)
+    return json.dumps({"format": LOCK_FORMAT, "note_types": {}, "card_columns": CARD_COLUMNS,
+                       "cards": cards, "releases": {}, "released_columns": RELEASED_COLUMNS, "released": {},
+                       "removed": removed or {}}, indent=1)
 
 
 def test_without_a_base_the_later_time_wins_and_a_removal_beats_older_entries() -> None:

@@ -118,7 +118,8 @@ def _released_ids(data: PackageInput) -> tuple[list[int], frozenset[int]]:
     released = data.lock.released
     if not released:
         return [], frozenset()
-    ids = released_ids(data.config.key, data.lock, data.notes)  # a renamed card keeps its former id's note
+    guids = {note.card_id: note.guid for note in data.notes if note.card_id not in released}
+    ids = released_ids(data.config.key, data.lock, data.notes, guids)  # a renamed card keeps its former id's note
     pinned = [released[was].note_id if (was := ids.get(note.card_id)) else 0 for note in data.notes]
     return pinned, frozenset(row.note_id for row in released.values() if row.note_id)
 

@@ -136,7 +136,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     identities, identity_problems = resolve(config, results, old_lock)
     problems += identity_problems
     problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
-    problems += released_problems(config.key, templates.note_types, old_lock, notes)
+    problems += released_problems(config.key, templates.note_types, old_lock, notes, identities.guids)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
     if options.frozen:
         problems += _frozen_problems(project)  # the project's own list: it sees them too

@@ -27,24 +27,33 @@ class Emptied:
     lost: tuple[int, ...]
 
 
-def released_ids(key: str, lock: Lock, notes: Iterable[RenderedNote]) -> dict[str, str]:
-    """Each released note's card id -> the id it was released under: its own, or (renamed) the one whose GUID it keeps."""
+def released_ids(key: str, lock: Lock, notes: Iterable[RenderedNote], guids: dict[str, str]) -> dict[str, str]:
+    """Each released note's card id -> the id it was released under: its own, or (renamed) the one whose GUID it keeps.
+
+    `guids`: card id -> GUID of the cards whose GUID is not the one from their id (`Identities.guids`).
+    """
     released = lock.released
     if not released:
         return {}
     notes = list(notes)
     here = {note.card_id for note in notes}
     gone = {row.guid or note_guid(key, card_id): card_id for card_id, row in released.items() if card_id not in here}
-    found = {note.card_id: note.card_id if note.card_id in released else gone.get(note.guid) for note in notes}
-    return {card_id: was for card_id, was in found.items() if was is not None}
+    found = {}
+    for note in notes:
+        card_id = note.card_id
+        if card_id in released:
+            found[card_id] = card_id
+        elif card_id in guids and guids[card_id] in gone:
+            found[card_id] = gone[guids[card_id]]
+    return found
 
 
-def emptied_cards(key: str, lock: Lock, notes: list[RenderedNote]) -> list[Emptied]:
+def emptied_cards(key: str, lock: Lock, notes: list[RenderedNote], guids: dict[str, str]) -> list[Emptied]:
     """Released notes that lose cards they were released with (where the lock knows which they had)."""
     if not lock.released:
         return []
     emptied = []
-    ids = released_ids(key, lock, notes)
+    ids = released_ids(key, lock, notes, guids)
     for note in notes:
         was = ids.get(note.card_id)
         row = lock.released[was] if was is not None else None
@@ -81,7 +90,7 @@ def emptied_problem(emptied: Emptied, note_type: NoteType, severity: str = WARNI
                    "empty, in their reviews", note.card_id, hint, severity)
 
 
-def lost_renames(key: str, lock: Lock, notes: list[RenderedNote]) -> list[Problem]:
+def lost_renames(key: str, lock: Lock, notes: list[RenderedNote], guids: dict[str, str]) -> list[Problem]:
     """A new card with the content of a released card that is gone: most likely renamed without `former_ids`."""
     if not lock.released:
         return []
@@ -90,7 +99,7 @@ def lost_renames(key: str, lock: Lock, notes: list[RenderedNote]) -> list[Proble
             if not row.retired and row.hash and card_id not in here}
     if not gone:
         return []
-    kept = set(released_ids(key, lock, notes).values())
+    kept = set(released_ids(key, lock, notes, guids).values())
     return [
         Problem(note.path, note.line, note.column, f"same content as the released card '{old}', which is gone: "
                 "learners would get this card as a second note", note.card_id,
@@ -101,9 +110,10 @@ def lost_renames(key: str, lock: Lock, notes: list[RenderedNote]) -> list[Proble
     ]
 
 
-def released_problems(key: str, note_types: dict[str, NoteType], lock: Lock, notes: list[RenderedNote]) -> list[Problem]:
+def released_problems(key: str, note_types: dict[str, NoteType], lock: Lock, notes: list[RenderedNote],
+                      guids: dict[str, str]) -> list[Problem]:
     """What `check` says about released cards: those an edit empties, those renamed without `former_ids`."""
     if not lock.released:
         return []
-    emptied = [emptied_problem(e, note_types[e.note.note_type]) for e in emptied_cards(key, lock, notes)]
-    return emptied + lost_renames(key, lock, notes)
+    emptied = [emptied_problem(e, note_types[e.note.note_type]) for e in emptied_cards(key, lock, notes, guids)]
+    return emptied + lost_renames(key, lock, notes, guids)

@@ -88,7 +88,7 @@ def _refuse_emptied(project: Project, allowed: bool) -> None:
     if allowed:
         return
     note_types = project.templates.note_types
-    emptied = emptied_cards(project.config.key, project.old_lock, project.notes)
+    emptied = emptied_cards(project.config.key, project.old_lock, project.notes, project.identities.guids)
     problems = [emptied_problem(e, note_types[e.note.note_type], ERROR) for e in emptied]
     if problems:
         said = {(p.path, p.line, p.message) for p in problems}  # check's warning of the same, now an error

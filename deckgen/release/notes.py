@@ -155,13 +155,14 @@ def release_notes(project: Project, before: Lock, after: Lock, version: str, pre
     config, note_types = project.config, project.templates.note_types
     label = "the previous release" if previous == EARLIER else previous
     notes = ReleaseNotes(config.deck, version, label if before.releases else None)
-    ids = released_ids(config.key, before, project.notes)
+    guids = project.identities.guids
+    ids = released_ids(config.key, before, project.notes, guids)
     for note in project.notes:
         notes.fronts[note.card_id] = plain_text(note.fields[note_types[note.note_type].sort_field_index])
         _sort(notes, note, ids.get(note.card_id), before, config)
     notes.retired = sorted(card_id for card_id, row in after.released.items() if row.retired == version)
     notes.retired_note_ids = [after.released[c].note_id for c in notes.retired if after.released[c].note_id]
-    emptied = emptied_cards(config.key, before, project.notes)
+    emptied = emptied_cards(config.key, before, project.notes, guids)
     notes.emptied = [(e, card_names(note_types[e.note.note_type], e.lost)) for e in emptied]
     notes.emptied_note_ids = [after.released[e.note.card_id].note_id for e in emptied]
     _note_types_and_options(notes, project, before, previous)

@@ -22,8 +22,8 @@ from ..safety.scratch import scratch_folder
 
 def record_release(project: Project, lock: Lock, version: str, note_ids: dict[str, int], now: int) -> Lock:
     """The lock after releasing `version`: the build's `lock` with this release recorded (`note_ids` from the package)."""
-    ids = released_ids(project.config.key, lock, project.notes)
     guids = project.identities.guids
+    ids = released_ids(project.config.key, lock, project.notes, guids)
     released: dict[str, Released] = {}
     for note in project.notes:
         before = lock.released.get(ids.get(note.card_id, ""))
