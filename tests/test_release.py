@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import sys
 import types
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from ankitools import import_package, review_counts, review_everything
-from conftest import write_project
+from conftest import REPO, write_project
 from deckgen.build.lock import LOCK_FILE
 from deckgen.build.pipeline import BuildOptions, build, prepare
 from deckgen.cli import main
@@ -189,3 +190,35 @@ def test_a_release_rehearses_on_the_previous_package(tmp_path: Path, monkeypatch
     v2 = _release(root, "1.1.0", 2, monkeypatch)
     assert calls == [(v1.package, v2.package)]
     assert "- 0 new, 1 updated, 0 conflicting" in v2.notes_path.read_text(encoding="utf-8")
+
+
+def test_check_names_the_emptied_card_again_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`check` reads unchanged files from the cache without their fields: it still knows each note's cards."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(CLOZE, OLD_NAME)})
+    _release(root, "1.0.0", 1, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, RENAMED)})
+    runs = [CliRunner().invoke(main, ["check", str(root)]) for _ in range(2)]
+    assert runs[0].output == runs[1].output
+    assert "card 'stages': this edit removes c2" in runs[1].output and "0 errors, 1 warning" in runs[1].output
+
+
+def test_this_repositorys_deck_releases_cleanly_for_its_learners(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its lock (format 2) counts as released: a release of a copy updates a learner of the last build cleanly."""
+    copy = tmp_path / "deck"
+    copy.mkdir()
+    for name in ("deckgen.yaml", "deckgen.lock", "cards", "templates"):
+        (shutil.copytree if (REPO / name).is_dir() else shutil.copy)(REPO / name, copy / name)  # type: ignore[operator]
+    shared = build(copy, BuildOptions(output=tmp_path / "shared.apkg", use_cache=False)).output  # what learners have
+    import_package(learner, shared)
+    reviews = review_everything(learner)
+    note_types = len(learner.models.all_names_and_ids())
+    made = release(copy, "99.0.0", ReleaseOptions(BuildOptions(use_cache=False), allow_empty_cards=True,
+                                                  previous=shared))
+    log = import_package(learner, made.package).log
+    assert (len(log.new), len(log.conflicting)) == (0, 0)
+    assert len(learner.models.all_names_and_ids()) == note_types and review_counts(learner) == reviews
+    lock = json.loads((copy / LOCK_FILE).read_text(encoding="utf-8"))
+    assert sorted(lock["releases"]) == ["99.0.0", "before-releases"]
+    assert all(row[4] for row in lock["released"].values() if not row[7])  # every live note's id is recorded
