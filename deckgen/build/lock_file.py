@@ -99,12 +99,21 @@ def _release_json(release: Release) -> dict[str, object]:
 
 
 def _released_table(released: dict[str, Released]) -> str:
-    """The released table, one card a line, formatted directly like the cards table."""
+    """The released table, one card a line, formatted directly like the cards table (a big deck has many)."""
     if not released:
         return "{}"
-    encode = json.JSONEncoder(ensure_ascii=True).encode
-    rows = [f"    {_quote(key)}: {encode([r.hash, r.group, r.kind, None if r.ords is None else list(r.ords), r.note_id, r.guid, r.version, r.retired])}"
-            for key, r in sorted(released.items())]
+    shown: dict[object, str] = {"": '""', None: "null"}
+
+    def text(value: str | tuple[int, ...] | None) -> str:  # groups, kinds, versions and cards repeat: each once
+        if value not in shown:
+            shown[value] = _quote(value) if isinstance(value, str) else json.dumps(list(value))  # type: ignore[arg-type]
+        return shown[value]
+
+    rows = [
+        f'    {_quote(key)}: ["{r.hash}", {text(r.group)}, {text(r.kind)}, {text(r.ords)}, {r.note_id}, '
+        f'{_quote(r.guid) if r.guid else shown[""]}, {text(r.version)}, {text(r.retired)}]'
+        for key, r in sorted(released.items())
+    ]
     return "{\n" + ",\n".join(rows) + "\n  }"
 
 
@@ -172,7 +181,7 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
         if data.get("released_columns") != RELEASED_COLUMNS:
             raise ValueError("unknown released columns")
         lock.releases = {str(key): _release(str(key), v) for key, v in data["releases"].items()}
-        lock.released = {str(key): _released_row(str(key), row) for key, row in data["released"].items()}
+        lock.released = _released_rows(data["released"])
     else:
         _count_as_released(lock)
     return lock
@@ -198,16 +207,33 @@ def _release(key: str, value: dict) -> Release:  # type: ignore[type-arg]
     return Release(_time(key, value["time"]), {str(k): v for k, v in kinds.items()}, _hash(key, value["deck_options"]))
 
 
-def _released_row(key: str, row: list[object]) -> Released:
-    content, group, kind, ords, note_id, guid, version, retired = row
-    if not all(isinstance(v, str) for v in (content, group, kind, guid, version, retired)):
-        raise TypeError(f"a released row has the wrong types: {row!r}")
-    if ords is not None and not (isinstance(ords, list) and all(type(o) is int and 0 <= o < 1000 for o in ords)):  # noqa: E721
+def _released_rows(rows: dict[str, list[object]]) -> dict[str, Released]:
+    """The released table's rows, checked (the common case at once, as for the cards table)."""
+    checked_ords: set[tuple[int, ...]] = set()
+    released = {}
+    for key, row in rows.items():
+        content, group, kind, ords, note_id, guid, version, retired = row
+        if not (type(content) is str and type(group) is str and type(kind) is str and type(guid) is str  # noqa: E721
+                and type(version) is str and type(retired) is str):  # noqa: E721
+            raise TypeError(f"a released row has the wrong types: {row!r}")
+        if type(note_id) is not int or not 0 <= note_id <= MAX_ID:  # noqa: E721 (a bool is no id)
+            raise LockValueError(key, "has a note id that is not a whole number from 0 to 2^63-1")
+        cards = None if ords is None else _ords(key, ords, checked_ords)
+        released[key] = Released(_hash(key, content) if len(content) > 32 else content, group, kind, cards, note_id,
+                                 guid, version, retired)
+    return released
+
+
+def _ords(key: str, ords: object, checked: set[tuple[int, ...]]) -> tuple[int, ...]:
+    """A released note's cards: card numbers from 0 (most notes share a few such tuples: each checked once)."""
+    if not isinstance(ords, list):
         raise LockValueError(key, "has cards that are not a list of card numbers")
-    if type(note_id) is not int or not 0 <= note_id <= MAX_ID:  # noqa: E721 (a bool is no id)
-        raise LockValueError(key, "has a note id that is not a whole number from 0 to 2^63-1")
-    return Released(_hash(key, content), group, kind, None if ords is None else tuple(ords), note_id,  # type: ignore[arg-type]
-                    guid, version, retired)  # type: ignore[arg-type]
+    cards = tuple(ords)
+    if cards not in checked:
+        if not all(type(o) is int and 0 <= o < 1000 for o in cards):  # noqa: E721
+            raise LockValueError(key, "has cards that are not a list of card numbers")
+        checked.add(cards)
+    return cards
 
 
 def has_conflict_markers(data: bytes) -> bool:
