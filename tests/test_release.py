@@ -222,3 +222,28 @@ def test_this_repositorys_deck_releases_cleanly_for_its_learners(tmp_path: Path,
     lock = json.loads((copy / LOCK_FILE).read_text(encoding="utf-8"))
     assert sorted(lock["releases"]) == ["99.0.0", "before-releases"]
     assert all(row[4] for row in lock["released"].values() if not row[7])  # every live note's id is recorded
+
+
+def test_check_names_a_released_card_whose_template_condition_no_longer_holds(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A note type card made only for notes with an Indication: emptying the field empties the card learners have."""
+    from test_note_types import DRUG_NOTE_TYPE, DRUG_SPEC, DRUG_TEMPLATE
+
+    drug = ("group: cause\ncards:\n  - id: colchicine\n    type: drug\n    drug: Colchicine\n"
+            "    mechanism: Blocks microtubules\n{indication}")
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "note_types/drug.yaml": DRUG_NOTE_TYPE, "templates/drug.yaml": DRUG_SPEC,
+                         "templates/drug.html.j2": DRUG_TEMPLATE, "cards/causes.yaml": None,
+                         "cards/drugs.yaml": drug.format(indication="    indication: Acute flares\n")})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    import_package(learner, v1.package)
+    write_project(root, {"cards/drugs.yaml": drug.format(indication="")}, base=False)
+    [problem] = prepare(root, BuildOptions(use_cache=False)).problems
+    assert (problem.path, problem.line, problem.card, problem.severity) == ("cards/drugs.yaml", 3, "colchicine", "warning")
+    assert "no longer fills what card 'Indication' needs" in problem.message
+    v2 = _release(root, "1.1.0", 2, monkeypatch, allow_empty_cards=True)
+    import_package(learner, v2.package)
+    [search] = _searches(v2.notes_path.read_text(encoding="utf-8"))
+    assert learner.find_notes(search) == list(learner.find_notes(""))
+    empty = learner.get_empty_cards()
+    assert [len(note.card_ids) for note in empty.notes] == [1]  # Anki's own Empty Cards finds the card
