@@ -247,3 +247,14 @@ def test_check_names_a_released_card_whose_template_condition_no_longer_holds(tm
     assert learner.find_notes(search) == list(learner.find_notes(""))
     empty = learner.get_empty_cards()
     assert [len(note.card_ids) for note in empty.notes] == [1]  # Anki's own Empty Cards finds the card
+
+
+def test_an_imported_decks_notes_count_as_released(tmp_path: Path, sample_project: Path) -> None:
+    """Learners of a deck made elsewhere have its notes: the imported project's lock binds their ids and GUIDs."""
+    shared = build(sample_project, BuildOptions(output=tmp_path / "elsewhere.apkg", use_cache=False)).output
+    imported = tmp_path / "imported"
+    run = CliRunner().invoke(main, ["import", str(shared), str(imported)])
+    assert run.exit_code == 0, run.output
+    lock = json.loads((imported / LOCK_FILE).read_text(encoding="utf-8"))
+    assert list(lock["releases"]) == ["before-releases"]
+    assert sorted(lock["released"]) == sorted(lock["cards"]) and len(lock["cards"]) > 3

@@ -183,17 +183,20 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
         lock.releases = {str(key): _release(str(key), v) for key, v in data["releases"].items()}
         lock.released = _released_rows(data["released"])
     else:
-        _count_as_released(lock)
+        count_as_released(lock)
     return lock
 
 
-def _count_as_released(lock: Lock) -> None:
-    """An older lock's cards and removed cards were all shared: they count as one release, `EARLIER`."""
-    lock.released = {card_id: Released(e.hash, e.group, e.kind, None, 0, lock.guids.get(card_id, ""), EARLIER)
-                     for card_id, e in lock.cards.items()}
-    lock.released.update({card_id: Released("", "", "", None, 0, lock.guids.get(card_id, ""), EARLIER, EARLIER)
-                          for card_id in lock.removed if card_id not in lock.cards})
-    if lock.cards or lock.removed:
+def count_as_released(lock: Lock, card_ids: set[str] | None = None) -> None:
+    """Record what was shared before deckgen recorded releases as one release, `EARLIER`: an older lock's
+    cards and removed cards (all of them), or an imported deck's cards that learners have (`card_ids`)."""
+    shared = lock.cards.keys() if card_ids is None else card_ids & lock.cards.keys()
+    lock.released = {card_id: Released(lock.cards[card_id].hash, lock.cards[card_id].group, lock.cards[card_id].kind,
+                                       None, 0, lock.guids.get(card_id, ""), EARLIER) for card_id in sorted(shared)}
+    if card_ids is None:
+        lock.released.update({card_id: Released("", "", "", None, 0, lock.guids.get(card_id, ""), EARLIER, EARLIER)
+                              for card_id in lock.removed if card_id not in lock.cards})
+    if lock.released:
         times = [e.mtime for table in (lock.cards, lock.note_types, lock.deck_options) for e in table.values()]
         options = next(iter(lock.deck_options.values()), None)
         lock.releases = {EARLIER: Release(max(times, default=0), {k: e.hash for k, e in lock.note_types.items()},
