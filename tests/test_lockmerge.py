@@ -261,3 +261,20 @@ def test_conflict_markers_of_many_random_merges(tmp_path: Path, style: str) -> N
                 assert merged.cards.get(card_id) == ours
         assert all(merged.cards[c].mtime >= base[c].mtime for c in merged.cards if c in base)
     assert conflicted >= 20
+
+
+def test_the_next_release_covers_both_branches_after_the_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each branch's build moved the lock, so the merged build reports nothing; the release notes still say it all."""
+    repo = Repo(tmp_path / "deck", monkeypatch, driver=True)  # 1.0.0 released on main
+    repo.branch("one", {"cards/b.yaml": card("b", "one"), "cards/d1.yaml": card("d1")}, OURS_TIME)
+    repo.branch("two", {"cards/c.yaml": None}, THEIRS_TIME)
+    status, conflicted, report = merge(repo)
+    assert (status, conflicted, report) == (0, [], ["no changes since the lock"])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(MERGE_TIME))
+    released = run_deckgen("release", "1.1.0", repo.root)
+    assert released.exit_code == 0, released.stdout + released.stderr
+    assert "release 1.1.0 (since 1.0.0): 1 new, 1 changed, 1 retired, 0 with emptied cards" in released.stdout
+    notes = (repo.root / "dist" / "merge-test-1.1.0.md").read_text(encoding="utf-8")
+    assert "## New\n\n1 new note; its cards arrive as new cards:\n\n- Question d1?" in notes
+    assert "## Changed\n\n1 note updated in place; your reviews are kept:\n\n- Question b?" in notes
+    assert "## Retired" in notes

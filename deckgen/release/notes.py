@@ -84,49 +84,54 @@ class ReleaseNotes:
         if self.previous is None:
             return []
         sections = [
-            ("New", [self._front(n) for n in self.added], "new notes: their cards arrive as new cards"),
-            ("Changed", [self._front(n) for n in self.changed], "notes updated in place: your reviews are kept"),
-            ("Back again", [self._front(n) for n in self.restored], "notes retired earlier and brought back: "
-             "if you kept them, they are updated; if not, they arrive as new"),
+            ("New", [self._front(n) for n in self.added], "new note{s}; {its} cards arrive as new cards"),
+            ("Changed", [self._front(n) for n in self.changed], "note{s} updated in place; your reviews are kept"),
+            ("Back again", [self._front(n) for n in self.restored], "note{s} retired earlier and brought back: "
+             "if you kept {them}, {they} {are} updated, if not, {they} arrive{s1} as new"),
             ("Moved", [f"{self._front(n)} (stays in {deck}: Anki never moves cards you have)" for n, deck in self.moved],
-             "notes now in another subdeck for new learners"),
-            ("Card layout", self.note_types, "note types whose templates or style changed: every card of them "
-             "looks different"),
+             "note{s} now in another subdeck for new learners"),
+            ("Card layout", self.note_types, "note type{s} whose templates or style changed: every card of "
+             "{them} looks different"),
             ("Deck options", [f"The deck options preset changed: {_PRESETS}."] if self.deck_options else [], ""),
         ]
         out = []
         for heading, items, what in sections:
             if items:
-                out += [f"## {heading}", ""] + ([f"{len(items)} {what}:", ""] if what else [])
+                out += [f"## {heading}", ""] + ([_counted(len(items), what) + ":", ""] if what else [])
                 out += [f"- {item}" for item in items] + [""]
         if self.renamed:
-            out += [f"{len(self.renamed)} notes were renamed by the author; for you they stay the same notes, "
-                    "with their reviews.", ""]
+            out += [_counted(len(self.renamed), "note{s} {are} renamed by the author; for you {they} stay{s1} "
+                             "the same note{s}, with {its} reviews") + ".", ""]
         return out
 
     def _retired(self) -> list[str]:
         if not self.retired:
             return []
-        out = ["## Retired", "", f"{len(self.retired)} notes are no longer part of the deck. Importing never deletes "
-               "notes, so they stay in your collection, scheduled as before."]
+        out = ["## Retired", "", _counted(len(self.retired), "note{s} {are} no longer part of the deck. Importing "
+                                          "never deletes notes, so {they} stay{s1} in your collection, scheduled "
+                                          "as before."), ""]
         if self.retired_note_ids:
-            out += ["To find them, search in Anki's Browser for", "", f"`{self.retired_search}`", "",
-                    "then delete them (Notes › Delete) or, to keep them out of your reviews but keep their "
-                    "history, select all their cards and suspend them (Cards › Toggle Suspend)."]
+            found = len(self.retired_note_ids)
+            out += [_words(found, "To find {them}, search in Anki's Browser for"), "", f"`{self.retired_search}`",
+                    "", _words(found, "then delete {them} (Notes › Delete) or, to keep {them} out of your reviews "
+                               "but keep {its} history, select {its} cards and suspend them (Cards › Toggle "
+                               "Suspend)."), ""]
         missing = len(self.retired) - len(self.retired_note_ids)
         if missing:
-            out += [f"{missing} of them were released before deckgen recorded note ids; the search cannot name them."]
-        return out + [""]
+            out += [_words(missing, "{n} of them {are} from before deckgen recorded note ids: the search cannot "
+                                    "name {them}."), ""]
+        return out
 
     def _emptied(self) -> list[str]:
         if not self.emptied:
             return []
-        out = ["## Cards left empty", "", f"{len(self.emptied)} notes lost cards (a cloze deletion removed, or a "
-               "card whose side is now empty). Anki keeps those cards: they show \"No cloze found on card\" or an "
-               "empty side in your reviews.", ""]
+        out = ["## Cards left empty", "", _counted(len(self.emptied), "note{s} lost cards (a cloze deletion "
+               "removed, or a card whose side is now empty). Anki keeps those cards: they show \"No cloze found on "
+               "card\" or an empty side in your reviews."), ""]
         out += [f"- {self._front(e.note)}: {names}" for e, names in self.emptied] + [""]
         if self.emptied_note_ids:
-            out += ["To find these notes, search in Anki's Browser for", "", f"`{self.emptied_search}`", ""]
+            out += [_words(len(self.emptied_note_ids), "To find {them}, search in Anki's Browser for"), "",
+                    f"`{self.emptied_search}`", ""]
         return out + ["Then delete the empty cards with Tools › Empty Cards (it lists them first), or suspend them.", ""]
 
     def _checked(self) -> list[str]:
@@ -138,6 +143,18 @@ class ReleaseNotes:
 
     def _front(self, note: RenderedNote) -> str:
         return self.fronts.get(note.card_id) or note.card_id
+
+
+def _counted(count: int, text: str) -> str:
+    """A count and its words: 'note{s} {are}' is '1 note is', '2 notes are'."""
+    return _words(count, "{n} " + text)
+
+
+def _words(count: int, text: str) -> str:
+    """Text whose words agree with a count ({n}, {s}, {s1}, {are}, {they}, {them}, {its})."""
+    one = count == 1
+    return text.format(n=count, s="" if one else "s", s1="s" if one else "", are="is" if one else "are",
+                       they="it" if one else "they", them="it" if one else "them", its="its" if one else "their")
 
 
 def _search(note_ids: list[int]) -> str:
