@@ -405,6 +405,8 @@ def release_command(version: str, project_dir: Path, allow_empty_cards: bool, al
         click.echo(f"rehearsed on {result.previous_package}:")
         for line in result.notes.checked:
             click.echo(f"  {line}")
+        if getattr(result.rehearsal, "loses_anything", False):
+            click.echo("warning: the rehearsal says learners of the previous release lose something (above)", err=True)
     else:
         click.echo(f"not rehearsed: {result.rehearsal_skipped}")
     click.echo(f"wrote {result.notes_path}: the release notes for learners; commit {result.project.config.root / 'deckgen.lock'}")

@@ -138,5 +138,10 @@ def _rehearse(result: ReleaseResult) -> None:
     except RehearsalUnavailable as exc:
         result.rehearsal_skipped = str(exc)
         return
+    try:
+        from .rehearse import card_ids  # type: ignore[import-not-found,unused-ignore]
+        rehearsal.name_cards(card_ids(result.project))  # notes named by card id, not only by GUID
+    except (ImportError, AttributeError):
+        pass
     result.rehearsal = rehearsal
     result.notes.checked = list(rehearsal.lines())
