@@ -403,7 +403,7 @@ def release_command(version: str, project_dir: Path, allow_empty_cards: bool, al
         click.echo(f"  {line}")
     if result.rehearsal is not None:
         click.echo(f"rehearsed on {result.previous_package}:")
-        for line in result.notes.checked:
+        for line in result.rehearsal.lines():  # type: ignore[attr-defined]
             click.echo(f"  {line}")
         if getattr(result.rehearsal, "loses_anything", False):
             click.echo("warning: the rehearsal says learners of the previous release lose something (above)", err=True)

@@ -178,6 +178,9 @@ def test_a_release_rehearses_on_the_previous_package(tmp_path: Path, monkeypatch
         def lines(self) -> list[str]:
             return ["0 new, 1 updated, 0 conflicting"]
 
+        def to_json(self) -> dict[str, object]:
+            return {"new": [], "updated": [{"guid": "x"}], "conflicting": [], "reviews_lost": 0, "own_edit_kept": True}
+
     fake = types.ModuleType("deckgen.release.rehearse")
     fake.RehearsalUnavailable = type("RehearsalUnavailable", (Exception,), {})  # type: ignore[attr-defined]
     fake.rehearse = lambda old, new: calls.append((old, new)) or Rehearsal()  # type: ignore[attr-defined]
@@ -189,7 +192,8 @@ def test_a_release_rehearses_on_the_previous_package(tmp_path: Path, monkeypatch
     write_project(root, {"cards/causes.yaml": _cards(KEEP, EDITED.format(back="Second"))})
     v2 = _release(root, "1.1.0", 2, monkeypatch)
     assert calls == [(v1.package, v2.package)]
-    assert "- 0 new, 1 updated, 0 conflicting" in v2.notes_path.read_text(encoding="utf-8")
+    assert "- new notes: 0\n- notes updated: 1\n- notes Anki would not update (conflicting): 0\n- reviews lost: 0\n" \
+           "- the learner's own edit kept: yes\n" in v2.notes_path.read_text(encoding="utf-8")
 
 
 def test_check_names_the_emptied_card_again_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -258,3 +262,24 @@ def test_an_imported_decks_notes_count_as_released(tmp_path: Path, sample_projec
     lock = json.loads((imported / LOCK_FILE).read_text(encoding="utf-8"))
     assert list(lock["releases"]) == ["before-releases"]
     assert sorted(lock["released"]) == sorted(lock["cards"]) and len(lock["cards"]) > 3
+
+
+def test_the_release_rehearses_with_the_real_backend(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """With `deckgen rehearse` at hand, the notes' figures are what the learner's real import then gives."""
+    pytest.importorskip("deckgen.release.rehearse")
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG,
+                         "cards/causes.yaml": _cards(CLOZE, GONE, OLD_NAME, EDITED.format(back="First"), KEEP)})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    import_package(learner, v1.package)
+    review_everything(learner)
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, RENAMED, EDITED.format(back="Second"), KEEP)})
+    v2 = _release(root, "1.1.0", 2, monkeypatch, allow_empty_cards=True)
+    assert v2.previous_package == v1.package and v2.rehearsal is not None
+    log = import_package(learner, v2.package).log
+    figures = dict(v2.notes.checked)
+    assert (figures["new notes"], figures["notes updated"], figures["notes Anki would not update (conflicting)"]) == (
+        str(len(log.new)), str(len(log.updated)), str(len(log.conflicting)))
+    assert (figures["cards left empty"], figures["notes retired"], figures["reviews lost"]) == ("1", "1", "0")
+    assert "## Checked in Anki" in v2.notes_path.read_text(encoding="utf-8")

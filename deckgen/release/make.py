@@ -22,7 +22,7 @@ from ..build.released import emptied_cards, emptied_problem
 from ..build.render import Renderer
 from ..problems import ERROR, Problem, ProjectError
 from ..safety.confine import check_output
-from .notes import ReleaseNotes, release_notes
+from .notes import ReleaseNotes, rehearsal_figures, release_notes
 from .record import previous_version, record_release, with_package_note_ids
 
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
@@ -144,4 +144,4 @@ def _rehearse(result: ReleaseResult) -> None:
     except (ImportError, AttributeError):
         pass
     result.rehearsal = rehearsal
-    result.notes.checked = list(rehearsal.lines())
+    result.notes.checked = rehearsal_figures(rehearsal.to_json())

@@ -44,7 +44,7 @@ class ReleaseNotes:
     note_types: list[str] = field(default_factory=list)  # note types changed (names learners see)
     deck_options: bool = False
     fronts: dict[str, str] = field(default_factory=dict)  # card id -> its front, as plain text
-    checked: list[str] = field(default_factory=list)  # the rehearsal's lines, if one ran
+    checked: list[tuple[str, str]] = field(default_factory=list)  # the rehearsal's figures, if one ran
 
     @property
     def retired_search(self) -> str:
@@ -137,12 +137,25 @@ class ReleaseNotes:
     def _checked(self) -> list[str]:
         if not self.checked:
             return []
-        return ["## Checked in Anki", "", "Imported, with the official Anki backend, on top of the previous release "
-                "as a learner who studied every card and edited a note of their own has it:", "",
-                *(f"- {line}" for line in self.checked), ""]
+        return ["## Checked in Anki", "", f"This release was imported, with the official Anki backend, on top of "
+                f"{self.previous} in the collection of a learner who studied every card and edited a note of "
+                "their own:", "", *(f"- {what}: {value}" for what, value in self.checked), ""]
 
     def _front(self, note: RenderedNote) -> str:
         return self.fronts.get(note.card_id) or note.card_id
+
+
+FIGURES = [("new", "new notes"), ("updated", "notes updated"), ("unchanged", "notes unchanged"),
+           ("conflicting", "notes Anki would not update (conflicting)"), ("note_types_copied", "note types copied"),
+           ("cards_emptied", "cards left empty"), ("reviews_lost", "reviews lost"), ("retired", "notes retired"),
+           ("own_edit_kept", "the learner's own edit kept")]  # a rehearsal's JSON keys, in learners' words
+
+
+def rehearsal_figures(data: dict[str, object]) -> list[tuple[str, str]]:
+    """A rehearsal's figures (`Rehearsal.to_json()`) for the notes: counts, and yes or no."""
+    shown = {True: "yes", False: "no"}
+    return [(words, shown[value] if isinstance(value, bool) else str(len(value) if isinstance(value, list) else value))
+            for key, words in FIGURES if (value := data.get(key)) is not None]
 
 
 def _counted(count: int, text: str) -> str:
