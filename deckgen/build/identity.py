@@ -51,7 +51,7 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     renames = {card_id: old_id for card_id, card in renamed.items()
                if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
     problems += _changed_guids(config.key, ids, cards, guids, old)
-    problems += _unknown_former_ids(renamed, renames, old)
+    problems += _unknown_former_ids(renamed, old)
     restored, restore_problems = _restores({card_id: card for card_id, card in cards.items()
                                             if card.identity.restore is not None}, old)
     return Identities(renames, guids, restored), problems + restore_problems
@@ -164,7 +164,7 @@ def _changed_guids(key: str, ids: dict[str, tuple[str, int, int]], cards: dict[s
     return problems
 
 
-def _unknown_former_ids(cards: dict[str, _Card], renames: dict[str, str], old: Lock) -> list[Problem]:
+def _unknown_former_ids(cards: dict[str, _Card], old: Lock) -> list[Problem]:
     """A renamed card none of whose former ids was released: most often a typo, and then a new note."""
     problems = []
     for card_id, card in cards.items():

@@ -154,7 +154,8 @@ def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, 
             continue
         mtime, added = _next(before, note.hash, now if before is not None else first_times.get(note.card_id, now))
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
-    new.removed = {card_id: time for card_id, time in old.removed.items() if card_id not in restored}
+    new.removed = {card_id: time for card_id, time in old.removed.items()  # back: restored, or never released gone
+                   if card_id not in restored and card_id not in new.cards}
     for card_id in old.cards.keys() - new.cards.keys() - set(renames.values()):
         if card_id in old.released:  # an id only ever built is free again
             new.removed[card_id] = now
