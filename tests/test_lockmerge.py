@@ -278,3 +278,20 @@ def test_the_next_release_covers_both_branches_after_the_merge(tmp_path: Path, m
     assert "## New\n\n1 new note; its cards arrive as new cards:\n\n- Question d1?" in notes
     assert "## Changed\n\n1 note updated in place; your reviews are kept:\n\n- Question b?" in notes
     assert "## Retired" in notes
+
+
+def test_a_release_on_one_branch_merges_with_builds_on_another() -> None:
+    """The release record merges entry by entry like the rest: one branch's release, the other's new cards."""
+    from deckgen.build.lock_file import Release, Released
+
+    def lock(cards: dict[str, Entry], released: dict[str, Released], releases: dict[str, Release]) -> str:
+        return Lock(cards=cards, released=released, releases=releases).to_json()
+
+    entry = Entry("h1", 10, 10, "", "basic")
+    first = {"a": Released("h1", "", "basic", (0,), 10_000, "", "1.0.0"), "b": Released("h2", "", "basic", (0,), 10_001, "", "1.0.0")}
+    base = lock({"a": entry, "b": entry}, first, {"1.0.0": Release(10, {})})
+    released = lock({"a": entry}, {**first, "b": first["b"]._replace(retired="1.1.0")},
+                    {"1.0.0": Release(10, {}), "1.1.0": Release(20, {})})
+    built = lock({"a": entry, "b": entry, "c": Entry("h3", 30, 30, "", "basic")}, first, {"1.0.0": Release(10, {})})
+    merged = merge_texts(base, released, built).lock
+    assert sorted(merged.releases) == ["1.0.0", "1.1.0"] and merged.retired("b") and sorted(merged.cards) == ["a", "c"]
