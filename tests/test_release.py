@@ -287,3 +287,19 @@ def test_the_release_rehearses_with_the_real_backend(tmp_path: Path, learner,  #
         str(len(log.new)), str(len(log.updated)), str(len(log.conflicting)))
     assert (figures["cards left empty"], figures["notes retired"], figures["reviews lost"]) == ("1", "1", "0")
     assert "## Checked in Anki" in v2.notes_path.read_text(encoding="utf-8")
+
+
+def test_strict_release_counts_allowed_empty_cards_as_said_yes_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(CLOZE, KEEP)})
+    _release(root, "1.0.0", 1, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, KEEP)})
+    runner = CliRunner()
+    refused = runner.invoke(main, ["release", "1.1.0", str(root), "--strict"])
+    assert refused.exit_code == 1 and "removes c2" in refused.output
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, KEEP, "  - id: x\n    front: X\n    back: '<blink>'\n")})
+    warned = runner.invoke(main, ["release", "1.1.0", str(root), "--strict", "--allow-empty-cards"])
+    assert warned.exit_code == 1 and "--strict" in warned.output and "removes c2" not in warned.output
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, KEEP)})
+    allowed = runner.invoke(main, ["release", "1.1.0", str(root), "--strict", "--allow-empty-cards"])
+    assert allowed.exit_code == 0, allowed.output

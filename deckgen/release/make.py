@@ -8,6 +8,7 @@ hand, and writes the release notes for learners beside the package.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from ..build.package import PackageInput, note_ids, write_package
 from ..build.pipeline import Project, prepare
 from ..build.released import emptied_cards, emptied_problem
 from ..build.render import Renderer
-from ..problems import ERROR, Problem, ProjectError
+from ..problems import ERROR, Problem, ProjectError, blocking
 from ..safety.confine import check_output
 from .notes import ReleaseNotes, rehearsal_figures, release_notes
 from .record import previous_version, record_release, with_package_note_ids
@@ -53,9 +54,9 @@ class ReleaseResult:
 def release(root: Path, version: str, options: ReleaseOptions | None = None) -> ReleaseResult:
     """Check, package, record and describe release `version`; raise ProjectError, writing nothing, if it cannot be made."""
     options = options or ReleaseOptions()
-    project = prepare(root, options.build)
+    project = prepare(root, dataclasses.replace(options.build, strict=False))  # --strict: below, emptied cards aside
     _check_version(project.old_lock, version)
-    _refuse_emptied(project, options.allow_empty_cards)
+    _refuse_emptied(project, options.allow_empty_cards, options.build.strict)
     config = project.config
     package = config.output_path.parent / f"{config.slug}-{version}.apkg"
     notes_path = package.with_suffix(".md")
@@ -83,17 +84,16 @@ def _check_version(lock: Lock, version: str) -> None:
                                     hint=f"give this release a new version; the last one is {lock.previous_release()}")])
 
 
-def _refuse_emptied(project: Project, allowed: bool) -> None:
-    """Released cards an edit leaves empty stop the release, located, unless the author allows them."""
-    if allowed:
-        return
+def _refuse_emptied(project: Project, allowed: bool, strict: bool) -> None:
+    """Released cards an edit leaves empty stop the release, located, unless the author allows them
+    (then, under --strict, they do not count as warnings either: the author has said yes to them)."""
     note_types = project.templates.note_types
     emptied = emptied_cards(project.config.key, project.old_lock, project.notes, project.identities.guids)
-    problems = [emptied_problem(e, note_types[e.note.note_type], ERROR) for e in emptied]
-    if problems:
-        said = {(p.path, p.line, p.message) for p in problems}  # check's warning of the same, now an error
-        raise ProjectError(problems + [p for p in project.problems
-                                       if p.severity != ERROR and (p.path, p.line, p.message) not in said])
+    problems = [] if allowed else [emptied_problem(e, note_types[e.note.note_type], ERROR) for e in emptied]
+    warned = [emptied_problem(e, note_types[e.note.note_type]) for e in emptied]  # check's warnings of them
+    others = [p for p in project.problems if p not in warned]
+    if problems or blocking(others, strict):
+        raise ProjectError(problems + [p for p in others if p.severity != ERROR], strict)
 
 
 def _locks(project: Project, version: str, previous_package: Path | None) -> tuple[Lock, Lock]:
