@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..build.build_options import BuildOptions
-from ..build.lock import build_time, prepare_lock
+from ..build.lock import prepare_lock
 from ..build.lock_file import EARLIER, LOCK_FILE, Lock
 from ..build.package import PackageInput, note_ids, write_package
 from ..build.pipeline import Project, prepare
@@ -57,22 +57,35 @@ def release(root: Path, version: str, options: ReleaseOptions | None = None) -> 
     project = prepare(root, dataclasses.replace(options.build, strict=False))  # --strict: below, emptied cards aside
     _check_version(project.old_lock, version)
     _refuse_emptied(project, options.allow_empty_cards, options.build.strict)
-    config = project.config
-    package = config.output_path.parent / f"{config.slug}-{version}.apkg"
-    notes_path = package.with_suffix(".md")
-    for target, what in ((package, "the package"), (notes_path, "the release notes")):
-        check_output(root, target, config.media, what)
-    previous = previous_version(project.old_lock, config.version, version)
-    previous_package = options.previous or (package.parent / f"{config.slug}-{previous}.apkg"
-                                            if previous and previous != EARLIER else None)
-    at_hand = previous_package if previous_package is not None and previous_package.is_file() else None
+    package = _package_path(root, project, version)
+    previous = previous_version(project.old_lock, project.config.version, version)
+    at_hand = _previous_package(package, project, previous, options.previous)
     before, after = _locks(project, version, at_hand)
     _write(root, project, after, package)
     notes = release_notes(project, before, after, version, previous)
-    result = ReleaseResult(project, package, notes_path, notes, at_hand)
+    result = ReleaseResult(project, package, package.with_suffix(".md"), notes, at_hand)
     _rehearse(result)
-    notes_path.write_text(notes.markdown(), encoding="utf-8")
+    result.notes_path.write_text(notes.markdown(), encoding="utf-8")
     return result
+
+
+def _package_path(root: Path, project: Project, version: str) -> Path:
+    """dist/<deck-slug>-<VERSION>.apkg (beside where `build` writes), checked with its notes before anything is written."""
+    config = project.config
+    package = config.output_path.parent / f"{config.slug}-{version}.apkg"
+    for target, what in ((package, "the package"), (package.with_suffix(".md"), "the release notes")):
+        check_output(root, target, config.media, what)
+    return package
+
+
+def _previous_package(package: Path, project: Project, previous: str | None, given: Path | None) -> Path | None:
+    """The previous release's package, if it is at hand: the one given, or dist/<deck-slug>-<previous>.apkg."""
+    if given is not None:
+        return given
+    if previous is None or previous == EARLIER:
+        return None
+    found = package.parent / f"{project.config.slug}-{previous}.apkg"
+    return found if found.is_file() else None
 
 
 def _check_version(lock: Lock, version: str) -> None:
@@ -102,7 +115,7 @@ def _locks(project: Project, version: str, previous_package: Path | None) -> tup
     if previous_package is not None:
         before = with_package_note_ids(before, project.config.key, previous_package)
     ids = note_ids(_package_input(project, before))
-    return before, record_release(project, before, version, ids, build_time())
+    return before, record_release(project, before, version, ids, project.now)
 
 
 def _package_input(project: Project, lock: Lock) -> PackageInput:

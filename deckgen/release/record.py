@@ -17,6 +17,7 @@ from ..build.lock_file import EARLIER, Lock, Release, Released
 from ..build.pipeline import Project
 from ..build.released import released_ids
 from ..build.render import note_guid
+from ..problems import Problem, ProjectError
 from ..safety.scratch import scratch_folder
 
 
@@ -57,6 +58,8 @@ def with_package_note_ids(lock: Lock, key: str, package: Path) -> Lock:
     if not unknown:
         return lock
     by_guid = package_note_ids(package)
+    if not by_guid:
+        return lock
     released = dict(lock.released)
     taken = {row.note_id for row in released.values() if row.note_id}
     for card_id in sorted(unknown):
@@ -69,12 +72,16 @@ def with_package_note_ids(lock: Lock, key: str, package: Path) -> Lock:
 
 
 def package_note_ids(package: Path) -> dict[str, int]:
-    """GUID -> note id of a package deckgen wrote (its collection.anki2)."""
-    with zipfile.ZipFile(package) as archive, scratch_folder() as folder:
-        database = folder / "collection.anki2"
-        database.write_bytes(archive.read("collection.anki2"))
-        connection = sqlite3.connect(database)
-        try:
-            return {guid: note_id for note_id, guid in connection.execute("SELECT id, guid FROM notes")}
-        finally:
-            connection.close()
+    """GUID -> note id of a package deckgen wrote (its collection.anki2); raise ProjectError if it is not one."""
+    try:
+        with zipfile.ZipFile(package) as archive, scratch_folder() as folder:
+            database = folder / "collection.anki2"
+            database.write_bytes(archive.read("collection.anki2"))
+            connection = sqlite3.connect(database)
+            try:
+                return {guid: note_id for note_id, guid in connection.execute("SELECT id, guid FROM notes")}
+            finally:
+                connection.close()
+    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.DatabaseError) as exc:
+        raise ProjectError([Problem(str(package), message=f"cannot read the previous release's package ({exc})",
+                                    hint="pass --previous with the .apkg that release shared")]) from None
