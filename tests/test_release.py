@@ -303,3 +303,20 @@ def test_strict_release_counts_allowed_empty_cards_as_said_yes_to(tmp_path: Path
     write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, KEEP)})
     allowed = runner.invoke(main, ["release", "1.1.0", str(root), "--strict", "--allow-empty-cards"])
     assert allowed.exit_code == 0, allowed.output
+
+
+def test_the_notes_name_layout_options_moves_and_returns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = CONFIG + "  mechanism: Mechanism\n"
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": config, "cards/causes.yaml": _cards(GONE, KEEP, EDITED.format(back="x"))})
+    _release(root, "1.0.0", 1, monkeypatch)
+    write_project(root, {"cards/causes.yaml": _cards(KEEP, EDITED.format(back="x"))})
+    _release(root, "1.1.0", 2, monkeypatch)
+    moved = EDITED.format(back="x").replace("    front", "    group: mechanism\n    front")
+    write_project(root, {"deckgen.yaml": config + "options:\n  new_per_day: 5\n", "templates/style.css": ".card { color: red; }\n",
+                         "cards/causes.yaml": _cards(KEEP, moved, GONE.replace("    front", "    restore: true\n    front"))})
+    notes = _release(root, "1.2.0", 3, monkeypatch).notes_path.read_text(encoding="utf-8")
+    assert "## Back again\n\n1 note retired earlier and brought back" in notes and "- Which card goes?" in notes
+    assert "- What does the author edit? (stays in Test Deck::Causes: Anki never moves cards you have)" in notes
+    assert "## Card layout\n\n1 note type whose templates or style changed" in notes and "- Test Deck (basic)" in notes
+    assert '## Deck options\n\n- The deck options preset changed: Anki applies it only if you tick "Import any deck presets"' in notes

@@ -17,7 +17,7 @@ from ..build.lock_file import EARLIER, Lock
 from ..build.pipeline import Project
 from ..build.released import Emptied, card_names, emptied_cards, released_ids
 from ..build.render import RenderedNote
-from ..build.report import deck_title
+from ..project.config import ProjectConfig
 
 _TAG = re.compile(r"<[^>]*>")
 _CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
@@ -195,11 +195,11 @@ def release_notes(project: Project, before: Lock, after: Lock, version: str, pre
     emptied = emptied_cards(config.key, before, project.notes, guids)
     notes.emptied = [(e, card_names(note_types[e.note.note_type], e.lost)) for e in emptied]
     notes.emptied_note_ids = [after.released[e.note.card_id].note_id for e in emptied]
-    _note_types_and_options(notes, project, before, previous)
+    _note_types_and_options(notes, project, before)
     return notes
 
 
-def _sort(notes: ReleaseNotes, note: RenderedNote, was: str | None, before: Lock, config) -> None:  # type: ignore[no-untyped-def]
+def _sort(notes: ReleaseNotes, note: RenderedNote, was: str | None, before: Lock, config: ProjectConfig) -> None:
     """Put one note where it belongs: new, restored, renamed, changed, moved, or nowhere (unchanged)."""
     row = before.released.get(was) if was else None
     if row is None:
@@ -213,10 +213,18 @@ def _sort(notes: ReleaseNotes, note: RenderedNote, was: str | None, before: Lock
     if row.hash != note.hash:
         notes.changed.append(note)
     if row.group != note.group and row.kind:
-        notes.moved.append((note, deck_title(config, row.group)))
+        notes.moved.append((note, _deck_name(config, row.group)))
 
 
-def _note_types_and_options(notes: ReleaseNotes, project: Project, before: Lock, previous: str | None) -> None:
+def _deck_name(config: ProjectConfig, group: str) -> str:
+    """The deck a group's cards are in, as learners' deck list names it (a group gone: its path)."""
+    if group == "":
+        return config.deck
+    return config.group_deck(group) if group in config.group_paths() else group
+
+
+def _note_types_and_options(notes: ReleaseNotes, project: Project, before: Lock) -> None:
+    """The note types and deck options that changed since the previous release (its hashes of them)."""
     latest = before.previous_release()
     if latest is None:
         return
