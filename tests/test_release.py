@@ -60,6 +60,7 @@ def test_the_release_a_new_author_makes_keeps_learners_whole(tmp_path: Path, lea
     v1 = _release(root, "1.0.0", 1, monkeypatch)
     assert v1.package == root / "dist" / "test-deck-1.0.0.apkg" and v1.notes_path.with_suffix(".apkg") == v1.package
     assert len(import_package(learner, v1.package).log.new) == 5
+    assert "Version: 1.0.0" in learner.decks.by_name("Test Deck")["desc"]  # type: ignore[index]
     reviews = review_everything(learner)
     keep = learner.get_note(_note_id(learner, "What does the learner edit?"))
     keep["Back"] = "My own words"

@@ -61,7 +61,7 @@ def release(root: Path, version: str, options: ReleaseOptions | None = None) -> 
     previous = previous_version(project.old_lock, project.config.version, version)
     at_hand = _previous_package(package, project, previous, options.previous)
     before, after = _locks(project, version, at_hand)
-    _write(root, project, after, package)
+    _write(root, project, after, package, version)
     notes = release_notes(project, before, after, version, previous)
     result = ReleaseResult(project, package, package.with_suffix(".md"), notes, at_hand)
     _rehearse(result)
@@ -114,21 +114,23 @@ def _locks(project: Project, version: str, previous_package: Path | None) -> tup
     before = project.lock
     if previous_package is not None:
         before = with_package_note_ids(before, project.config.key, previous_package)
-    ids = note_ids(_package_input(project, before))
+    ids = note_ids(_package_input(project, before, version))
     return before, record_release(project, before, version, ids, project.now)
 
 
-def _package_input(project: Project, lock: Lock) -> PackageInput:
-    renderer = Renderer(project.config, project.templates)
+def _package_input(project: Project, lock: Lock, version: str) -> PackageInput:
+    """The package's contents; the deck's description gives this release's version (not deckgen.yaml's)."""
+    config = dataclasses.replace(project.config, version=version)
+    renderer = Renderer(config, project.templates)
     return PackageInput(project.config, project.notes, lock, project.templates.css, renderer.deck_description(),
                         project.media, project.templates.note_types)
 
 
-def _write(root: Path, project: Project, lock: Lock, package: Path) -> None:
+def _write(root: Path, project: Project, lock: Lock, package: Path, version: str) -> None:
     """The package, then the lock (prepared first, so that a full disk fails before the package is written)."""
     next_lock = prepare_lock(root, lock)
     try:
-        write_package(_package_input(project, lock), package)
+        write_package(_package_input(project, lock, version), package)
         os.replace(next_lock, root / LOCK_FILE)
     except OSError as exc:
         raise ProjectError([Problem(str(exc.filename or package), message=f"cannot write here: {exc.strerror or exc}")])
