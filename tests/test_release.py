@@ -321,3 +321,38 @@ def test_the_notes_name_layout_options_moves_and_returns(tmp_path: Path, monkeyp
     assert "- What does the author edit? (stays in Test Deck::Causes: Anki never moves cards you have)" in notes
     assert "## Card layout\n\n1 note type whose templates or style changed" in notes and "- Test Deck (basic)" in notes
     assert '## Deck options\n\n- The deck options preset changed: Anki applies it only if you tick "Import any deck presets"' in notes
+
+
+def _as_format_2(lock_path: Path) -> None:
+    """The lock as deckgen wrote it before releases were recorded."""
+    data = json.loads(lock_path.read_text(encoding="utf-8"))
+    for table in ("releases", "released_columns", "released"):
+        del data[table]
+    lock_path.write_text(json.dumps({**data, "format": 2}), encoding="utf-8")
+
+
+def test_an_older_locks_first_release_learns_what_learners_have_from_the_shared_package(
+        tmp_path: Path, learner, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A format 2 lock holds the last build, maybe a rework built long after the package learners have: with
+    that package at hand, the first release still names every note it retires and every card it empties."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(CLOZE, GONE, KEEP)})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0))
+    shared = build(root, BuildOptions(output=tmp_path / "shared.apkg", use_cache=False)).output  # "2.0.0"
+    import_package(learner, shared)
+    reviews = review_everything(learner)
+    _as_format_2(root / LOCK_FILE)
+    write_project(root, {"cards/causes.yaml": _cards(CLOZE_LESS, KEEP)})  # the rework, built on a branch
+    build(root, BuildOptions(use_cache=False))
+    _as_format_2(root / LOCK_FILE)
+    assert prepare(root, BuildOptions(use_cache=False)).problems == []  # the lock alone cannot tell
+    with pytest.raises(ProjectError) as refused:
+        _release(root, "3.0.0", 2, monkeypatch, previous=shared)
+    assert "removes c2" in str(refused.value)
+    made = _release(root, "3.0.0", 2, monkeypatch, previous=shared, allow_empty_cards=True)
+    assert made.notes.retired == ["gone"] and [e.note.card_id for e, _ in made.notes.emptied] == ["stages"]
+    log = import_package(learner, made.package).log
+    assert (len(log.new), len(log.conflicting)) == (0, 0) and review_counts(learner) == reviews
+    retired_search, emptied_search = _searches(made.notes_path.read_text(encoding="utf-8"))
+    assert learner.find_notes(retired_search) == [_note_id(learner, "Which card goes?")]
+    assert learner.find_notes(emptied_search) == [_note_id(learner, "Calcium")]

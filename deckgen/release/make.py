@@ -24,7 +24,7 @@ from ..build.render import Renderer
 from ..problems import ERROR, Problem, ProjectError, blocking
 from ..safety.confine import check_output
 from .notes import ReleaseNotes, rehearsal_figures, release_notes
-from .record import previous_version, record_release, with_package_note_ids
+from .record import from_previous_package, previous_version, record_release
 
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")
 
@@ -56,11 +56,12 @@ def release(root: Path, version: str, options: ReleaseOptions | None = None) -> 
     options = options or ReleaseOptions()
     project = prepare(root, dataclasses.replace(options.build, strict=False))  # --strict: below, emptied cards aside
     _check_version(project.old_lock, version)
-    _refuse_emptied(project, options.allow_empty_cards, options.build.strict)
     package = _package_path(root, project, version)
     previous = previous_version(project.old_lock, project.config.version, version)
     at_hand = _previous_package(package, project, previous, options.previous)
-    before, after = _locks(project, version, at_hand)
+    before = project.lock if at_hand is None else from_previous_package(project.lock, project, at_hand)
+    _refuse_emptied(project, before, options.allow_empty_cards, options.build.strict)
+    after = record_release(project, before, version, note_ids(_package_input(project, before, version)), project.now)
     _write(root, project, after, package, version)
     notes = release_notes(project, before, after, version, previous)
     result = ReleaseResult(project, package, package.with_suffix(".md"), notes, at_hand)
@@ -97,25 +98,16 @@ def _check_version(lock: Lock, version: str) -> None:
                                     hint=f"give this release a new version; the last one is {lock.previous_release()}")])
 
 
-def _refuse_emptied(project: Project, allowed: bool, strict: bool) -> None:
+def _refuse_emptied(project: Project, before: Lock, allowed: bool, strict: bool) -> None:
     """Released cards an edit leaves empty stop the release, located, unless the author allows them
     (then, under --strict, they do not count as warnings either: the author has said yes to them)."""
     note_types = project.templates.note_types
-    emptied = emptied_cards(project.config.key, project.old_lock, project.notes, project.identities.guids)
+    emptied = emptied_cards(project.config.key, before, project.notes, project.identities.guids)
     problems = [] if allowed else [emptied_problem(e, note_types[e.note.note_type], ERROR) for e in emptied]
     warned = [emptied_problem(e, note_types[e.note.note_type]) for e in emptied]  # check's warnings of them
     others = [p for p in project.problems if p not in warned]
     if problems or blocking(others, strict):
         raise ProjectError(problems + [p for p in others if p.severity != ERROR], strict)
-
-
-def _locks(project: Project, version: str, previous_package: Path | None) -> tuple[Lock, Lock]:
-    """The lock as the previous release left it (with the note ids learners have) and the lock that records this one."""
-    before = project.lock
-    if previous_package is not None:
-        before = with_package_note_ids(before, project.config.key, previous_package)
-    ids = note_ids(_package_input(project, before, version))
-    return before, record_release(project, before, version, ids, project.now)
 
 
 def _package_input(project: Project, lock: Lock, version: str) -> PackageInput:

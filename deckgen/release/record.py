@@ -12,11 +12,13 @@ import dataclasses
 import sqlite3
 import zipfile
 from pathlib import Path
+from typing import NamedTuple
 
 from ..build.lock_file import EARLIER, Lock, Release, Released
 from ..build.pipeline import Project
 from ..build.released import released_ids
-from ..build.render import note_guid
+from ..build.package import note_type_id
+from ..build.render import content_hash, note_guid
 from ..problems import Problem, ProjectError
 from ..safety.scratch import scratch_folder
 
@@ -48,40 +50,67 @@ def previous_version(lock: Lock, config_version: str | None, version: str) -> st
     return previous
 
 
-def with_package_note_ids(lock: Lock, key: str, package: Path) -> Lock:
-    """The lock with the note ids an earlier release's package gave the released cards whose ids it does not know.
+class PackageNote(NamedTuple):
+    """A note of an earlier release's package: what learners were given."""
 
-    A lock of an older deckgen records no note ids; learners have the ones of the package they
-    imported, so the release keeps those (and the release notes' searches find them).
+    note_id: int
+    guid: str
+    kind: str  # the note type's key ("" for a note type the project no longer has)
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    ords: tuple[int, ...]
+
+
+def from_previous_package(lock: Lock, project: Project, package: Path) -> Lock:
+    """The lock with the release an older lock stands for (`EARLIER`) read from that release's package.
+
+    An older lock holds the last *build*, which may be long after the release learners have (a
+    rework built on a branch, say); the package holds exactly what they were given: each note's
+    content, cards and note id. Its notes are named by the ids the lock and the project know.
     """
-    unknown = {card_id for card_id, row in lock.released.items() if not row.note_id}
-    if not unknown:
+    if lock.previous_release() != EARLIER:
         return lock
-    by_guid = package_note_ids(package)
-    if not by_guid:
+    key = project.config.key
+    names = {note_guid(key, card_id): card_id for card_id in (*lock.cards, *lock.removed, *lock.released)}
+    names.update({guid: card_id for card_id, guid in lock.guids.items()})
+    names.update({note.guid: note.card_id for note in project.notes})
+    shared = {names[note.guid]: note for note in package_notes(package, _kinds(project)) if note.guid in names}
+    if not shared:
         return lock
-    released = dict(lock.released)
-    taken = {row.note_id for row in released.values() if row.note_id}
-    for card_id in sorted(unknown):
-        row = released[card_id]
-        note_id = by_guid.get(row.guid or note_guid(key, card_id), 0)
-        if note_id and note_id not in taken:
-            released[card_id] = row._replace(note_id=note_id)
-            taken.add(note_id)
+    released = {card_id: row for card_id, row in lock.released.items() if row.retired and card_id not in shared}
+    for card_id, note in shared.items():
+        entry = lock.cards.get(card_id)
+        released[card_id] = Released(content_hash(note.kind, note.fields, note.tags), entry.group if entry else "",
+                                     note.kind, note.ords, note.note_id, lock.guids.get(card_id, ""), EARLIER)
     return dataclasses.replace(lock, released=released)
 
 
-def package_note_ids(package: Path) -> dict[str, int]:
-    """GUID -> note id of a package deckgen wrote (its collection.anki2); raise ProjectError if it is not one."""
+def _kinds(project: Project) -> dict[int, str]:
+    """Anki note type id -> the project's note type key."""
+    key = project.config.key
+    return {note_type_id(key, note_type): kind for kind, note_type in project.templates.note_types.items()}
+
+
+def package_notes(package: Path, kinds: dict[int, str]) -> list[PackageNote]:
+    """The notes of a package deckgen wrote (its collection.anki2); raise ProjectError if it is not one."""
     try:
         with zipfile.ZipFile(package) as archive, scratch_folder() as folder:
             database = folder / "collection.anki2"
             database.write_bytes(archive.read("collection.anki2"))
-            connection = sqlite3.connect(database)
-            try:
-                return {guid: note_id for note_id, guid in connection.execute("SELECT id, guid FROM notes")}
-            finally:
-                connection.close()
-    except (OSError, KeyError, zipfile.BadZipFile, sqlite3.DatabaseError) as exc:
+            return _read_notes(database, kinds)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, sqlite3.DatabaseError) as exc:
         raise ProjectError([Problem(str(package), message=f"cannot read the previous release's package ({exc})",
                                     hint="pass --previous with the .apkg that release shared")]) from None
+
+
+def _read_notes(database: Path, kinds: dict[int, str]) -> list[PackageNote]:
+    connection = sqlite3.connect(database)
+    try:
+        ords: dict[int, list[int]] = {}
+        for note_id, ord_ in connection.execute("SELECT nid, ord FROM cards ORDER BY nid, ord"):
+            ords.setdefault(note_id, []).append(ord_)
+        rows = connection.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id").fetchall()
+    finally:
+        connection.close()
+    return [PackageNote(note_id, guid, kinds.get(mid, ""), tuple(fields.split("\x1f")), tuple(tags.split()),
+                        tuple(ords.get(note_id, ()))) for note_id, guid, mid, fields, tags in rows]
