@@ -57,8 +57,8 @@ def emptied_cards(key: str, lock: Lock, notes: list[RenderedNote], guids: dict[s
     for note in notes:
         was = ids.get(note.card_id)
         row = lock.released[was] if was is not None else None
-        if row is None or row.ords is None:
-            continue
+        if row is None or row.ords is None or row.kind != note.note_type:
+            continue  # not released, cards not known, or another note type (its cards are not these)
         lost = tuple(sorted(set(row.ords) - set(note.ords)))
         if lost:
             emptied.append(Emptied(note, was, lost))  # type: ignore[arg-type]
