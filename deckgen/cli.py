@@ -400,3 +400,46 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
                f"{', '.join(result.note_types)}, {result.media} media files"
                + (" (html: true: some fields keep their HTML)" if result.html else ""))
     click.echo(f"next: deckgen build {result.project}")
+
+
+@main.command("release")
+@click.argument("version")
+@PROJECT_DIR
+@click.option("--allow-empty-cards", is_flag=True,
+              help="Release even though an edit leaves cards learners have empty (a cloze number removed).")
+@click.option("--allow-note-type-change", is_flag=True,
+              help="Allow changes that make Anki fork a note type or refuse to update a card.")
+@click.option("--previous", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The previous release's package, to rehearse on. [default: dist/<deck-slug>-<previous>.apkg]")
+@click.option("-j", "--jobs", type=click.IntRange(min=1),
+              help="Worker processes for big projects. [default: one per CPU core]")
+@STRICT
+def release_command(version: str, project_dir: Path, allow_empty_cards: bool, allow_note_type_change: bool,
+                    previous: Path | None, jobs: int | None, strict: bool) -> None:
+    """Release VERSION: check, write dist/<deck-slug>-VERSION.apkg and its release notes (.md), record it in deckgen.lock.
+
+    Only a release binds later builds: its card ids are never reused and its GUIDs never change.
+    The notes cover everything since the previous release, with Anki searches for the notes it
+    retires or leaves with empty cards. With the previous release's package at hand and the anki
+    extra installed (pip install 'deckgen[rehearse]'), the release is imported on top of it first.
+    """
+    from .editor.schemas import refresh_schemas
+    from .release.make import ReleaseOptions, release
+
+    options = ReleaseOptions(BuildOptions(strict=strict, allow_note_type_change=allow_note_type_change, jobs=jobs),
+                             allow_empty_cards, previous)
+    result = release(project_dir, version, options)
+    refresh_schemas(project_dir)
+    _echo_warnings(result.project)
+    click.echo(f"wrote {result.package}: {result.project.layout_lines()[0]}")
+    for line in result.notes.lines():
+        click.echo(f"  {line}")
+    if result.rehearsal is not None:
+        click.echo(f"rehearsed on {result.previous_package}:")
+        for line in result.rehearsal.lines():  # type: ignore[attr-defined]
+            click.echo(f"  {line}")
+        if getattr(result.rehearsal, "loses_anything", False):
+            click.echo("warning: the rehearsal says learners of the previous release lose something (above)", err=True)
+    else:
+        click.echo(f"not rehearsed: {result.rehearsal_skipped}")
+    click.echo(f"wrote {result.notes_path}: the release notes for learners; commit {result.project.config.root / 'deckgen.lock'}")

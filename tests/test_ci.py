@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -80,3 +81,77 @@ def test_completion_offers_commands() -> None:
                                 env={"_DECKGEN_COMPLETE": "bash_complete", "COMP_WORDS": "deckgen ", "COMP_CWORD": "1"})
     offered = {line.split(",", 1)[1] for line in result.stdout.splitlines()}
     assert {"new", "build", "check", "preview", "schema", "lock-merge"} <= offered
+
+
+GH_STUB = """#!/bin/sh
+# gh, as the release job uses it, on a folder of releases ($RELEASES/<tag>/<files>, created in order)
+echo "$*" >> "$RELEASES/gh.log"
+case "$1 $2" in
+  "release list") ls -t "$RELEASES" | grep '^v' | head -n 1 ;;
+  "release download") mkdir -p "$7" && cp "$RELEASES/$3"/*.apkg "$7"/ ;;
+  "release create") tag=$3; shift 3; mkdir -p "$RELEASES/$tag"
+    while [ $# -gt 0 ]; do case "$1" in --title|--notes-file) shift 2 ;; *) cp "$1" "$RELEASES/$tag"/; shift ;; esac; done
+    sleep 1 ;;
+esac
+"""
+
+
+def _release_job(workflow_path: Path) -> list[str]:
+    """The release job's shell steps, as GitHub runs them (pip's install left out: deckgen is at hand)."""
+    workflow = yaml.safe_load(workflow_path.read_text())
+    job = workflow["jobs"]["release"]
+    assert job["if"] == "startsWith(github.ref, 'refs/tags/v')" and job["needs"] == "deck"
+    assert job["permissions"] == {"contents": "write"} and "rehearse" in job["env"]["DECKGEN"]
+    return [step["run"] for step in job["steps"] if "run" in step and not step["run"].startswith("pip ")]
+
+
+def test_a_version_tag_makes_a_release_with_package_notes_and_lock(tmp_path: Path, deckgen: Callable[..., CliRun],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workflow's release job, run step by step with real git and bash, gh stubbed: two tags, two releases."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir, releases, origin, project = (tmp_path / name for name in ("bin", "releases", "origin.git", "gout"))
+    bin_dir.mkdir()
+    releases.mkdir()
+    (bin_dir / "gh").write_text(GH_STUB)
+    (bin_dir / "deckgen").write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m deckgen \"$@\"\n")
+    for stub in bin_dir.iterdir():
+        stub.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(REPO), "HOME": str(tmp_path),
+           "GIT_CONFIG_NOSYSTEM": "1", "RELEASES": str(releases), "RELEASE_OPTIONS": "", "DEFAULT_BRANCH": "main",
+           "GIT_AUTHOR_NAME": "a", "GIT_AUTHOR_EMAIL": "a@localhost", "GIT_COMMITTER_NAME": "a",
+           "GIT_COMMITTER_EMAIL": "a@localhost"}
+
+    def run(*command: str) -> str:
+        done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, (command, done.stdout, done.stderr)
+        return done.stdout
+
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    assert deckgen("new", "--no-git", project).exit_code == 0
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "remote", "add", "origin", str(origin)],
+                    ["git", "add", "-A"], ["git", "commit", "-q", "-m", "cards"], ["git", "push", "-q", "origin", "main"]):
+        run(*command)
+    steps = _release_job(project / ".github" / "workflows" / "deck.yml")
+    for tag in ("v1.0.0", "v1.1.0"):
+        if tag == "v1.1.0":  # the author edits a card after the first release, commits and tags
+            run("git", "pull", "-q", "origin", "main")
+            cards = project / "cards" / "treatment.yaml"
+            cards.write_text(cards.read_text().replace("Allopurinol", "Allopurinol, taken every day"))
+            run("git", "commit", "-q", "-am", "edit")
+            run("git", "push", "-q", "origin", "main")
+        run("git", "tag", tag)
+        env["GITHUB_REF_NAME"] = tag
+        for step in steps:
+            run("bash", "-e", "-c", step)
+        run("git", "checkout", "-q", "main")
+    assert sorted(p.name for p in (releases / "v1.1.0").iterdir()) == ["gout-1.1.0.apkg", "gout-1.1.0.md"]
+    log = (releases / "gh.log").read_text()
+    assert "release download v1.0.0 --pattern *.apkg --dir dist/previous" in log
+    assert "--notes-file dist/gout-1.1.0.md" in log
+    notes = (releases / "v1.1.0" / "gout-1.1.0.md").read_text()
+    assert "## Changed" in notes and "Allopurinol, taken every day" in notes
+    lock = json.loads(run("git", "--git-dir", str(origin), "show", "main:deckgen.lock"))
+    assert sorted(lock["releases"]) == ["1.0.0", "1.1.0"]

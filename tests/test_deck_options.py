@@ -204,3 +204,36 @@ def test_removing_the_options_leaves_learners_on_the_preset_they_have(project: P
         import_package(col, v1.output, with_deck_configs=True)
         import_package(col, v2.output, with_deck_configs=True)
         assert {_presets(col)[deck]["name"] for deck in OWN_DECKS} == {"Gout, gently"}
+
+
+SET_BY_OPTIONS = {"id", "mod", "name", "usn", "desiredRetention", "newGatherPriority", "new.perDay", "new.delays",
+                  "new.order", "rev.perDay", "rev.maxIvl", "lapse.delays"}  # what `options:` may set
+
+
+def _flat(preset: dict, prefix: str = "") -> dict[str, object]:  # type: ignore[type-arg]
+    """A preset as 'section.key' -> value."""
+    flat: dict[str, object] = {}
+    for key, value in preset.items():
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+@pytest.mark.parametrize("options", ["options:\n  new_per_day: 7\n", "options: {}\n",
+                                     "options:\n" + CONFIG.split("options:\n")[1]], ids=["one", "none", "all"])
+def test_a_preset_keeps_ankis_defaults_for_every_option_it_leaves_out(make_project: Callable[..., Path],
+                                                                       tmp_path: Path, options: str) -> None:
+    """Option by option against a fresh collection's Default preset, as the backend has both."""
+    config = CONFIG.split("options:\n")[0] + options
+    project = make_project({"deckgen.yaml": config, "cards/gout.yaml": CARDS}, base=False)
+    apkg = build(project, BuildOptions(output=tmp_path / "gout.apkg")).output
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        default = _flat(col.decks.get_config(1))  # type: ignore[arg-type]
+        import_package(col, apkg, with_deck_configs=True)
+        imported = _flat(_presets(col)["Medicine::Gout"])
+    differing = {key: (imported.get(key), value) for key, value in default.items()
+                 if key not in SET_BY_OPTIONS and imported.get(key) != value}
+    assert differing == {}
+    assert imported.keys() >= default.keys()

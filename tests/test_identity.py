@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 from ankitools import import_package, review_everything
 from conftest import write_project
-from deckgen.build.pipeline import BuildOptions, build, prepare
+from deckgen.build.pipeline import BuildOptions, BuildResult, build, prepare
+from deckgen.release.make import ReleaseOptions
+from deckgen.release.make import release as make_release
 from deckgen.build.lock import LOCK_FILE
 from deckgen.problems import ProjectError
 from deckgen.build.render import note_guid
@@ -37,13 +39,14 @@ def _injury(back: str = "Trauma", former: str = "[trauma]") -> str:
 
 @pytest.fixture
 def release(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
-    """release(n, cards_text) -> the build of release n of one project, n days after T0."""
+    """release(n, cards_text) -> release n.0.0 of one project, n days after T0 (`deckgen release`), as a build result."""
     root = tmp_path / "project"
 
     def make(number: int, cards: str, **options: object):  # type: ignore[no-untyped-def]
         write_project(root, {"cards/causes.yaml": cards})
         monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * number))
-        return build(root, BuildOptions(output=tmp_path / f"v{number}.apkg", use_cache=False, **options))  # type: ignore[arg-type]
+        made = make_release(root, f"{number}.0.0", ReleaseOptions(BuildOptions(use_cache=False, **options)))  # type: ignore[arg-type]
+        return BuildResult(made.project, made.package)
 
     return make
 
@@ -133,7 +136,7 @@ def test_a_removed_card_is_restored_on_purpose(release, learner) -> None:  # typ
     with pytest.raises(ProjectError) as error:
         release(3, _cards(TRAUMA, NECROSIS.replace("Death of tissue", "Death of cells in living tissue")))
     assert [str(p) for p in error.value.problems] == [
-        "cards/causes.yaml:6:5: card 'necrosis': this id belonged to a card removed in an earlier release (ids "
+        "cards/causes.yaml:6:5: card 'necrosis': this id belonged to a card retired in an earlier release (ids "
         "are never reused: learners still have the old card; give this one a new id, or add 'restore: true' to "
         "bring the old card back on purpose)"
     ]
@@ -151,7 +154,7 @@ def test_a_removed_card_is_restored_on_purpose(release, learner) -> None:  # typ
 
     v4 = release(4, _cards(TRAUMA, restored))  # the flag left in: it has done its work
     assert [str(p) for p in v4.project.problems] == [
-        "cards/causes.yaml:9:14: warning: card 'necrosis': 'restore: true', but no card with this id was removed "
+        "cards/causes.yaml:9:14: warning: card 'necrosis': 'restore: true', but no release retired a card with this id "
         "(remove 'restore: true' (after the release that restored the card, it has done its work))"
     ]
     assert v4.project.report.empty
@@ -230,8 +233,11 @@ def test_a_former_id_the_lock_does_not_know_is_warned(release) -> None:  # type:
     release(1, _cards(TRAUMA, NECROSIS))
     v2 = release(2, _cards(_injury(former="[trauam]"), NECROSIS))
     assert [str(p) for p in v2.project.problems] == [
-        "cards/causes.yaml:4:18: warning: card 'injury': no card 'trauam' was released (it is not in deckgen.lock) "
-        "(did you mean 'trauma'?)"
+        "cards/causes.yaml:4:18: warning: card 'injury': no card 'trauam' was released (deckgen.lock has no "
+        "release with it) (did you mean 'trauma'?)",
+        "cards/causes.yaml:3:5: warning: card 'injury': same content as the released card 'trauma', which is gone: "
+        "learners would get this card as a second note (if it is that card renamed, add former_ids: [trauma]; "
+        "learners then keep their note and its reviews)",
     ]
 
 

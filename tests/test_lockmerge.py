@@ -17,6 +17,7 @@ import pytest
 from conftest import REPO, run_deckgen, write_project
 
 from deckgen.build.lock import Entry, Lock, lock_from_data
+from deckgen.build.lock_file import CARD_COLUMNS, LOCK_FORMAT, RELEASED_COLUMNS
 from deckgen.build.lock_merge import merge_texts, split_conflict
 
 CONFIG = "deck: Merge Test\nkey: merge-test\ngroups:\n  cause: Causes\n"
@@ -45,7 +46,9 @@ class Repo:
         self.git("init", "-q", "-b", "main")
         if driver:
             self.git("config", "merge.deckgen-lock.driver", f"{sys.executable} -m deckgen lock-merge %O %A %B")
-        self.build(BASE_TIME)
+        self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(BASE_TIME))
+        released = run_deckgen("release", "1.0.0", self.root)  # what branches remove was released: it stays removed
+        assert released.exit_code == 0, released.stdout + released.stderr
         self.commit("base")
 
     def git(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -147,8 +150,9 @@ def test_check_reads_a_conflicted_lock_and_says_so(tmp_path: Path, monkeypatch: 
 
 
 def _lock(cards: dict[str, list[object]], removed: dict[str, int] | None = None) -> str:
-    return json.dumps({"format": 2, "note_types": {}, "card_columns": ["hash", "mtime", "added", "group", "type"],
-                       "cards": cards, "removed": removed or {}}, indent=1)
+    return json.dumps({"format": LOCK_FORMAT, "note_types": {}, "card_columns": CARD_COLUMNS,
+                       "cards": cards, "releases": {}, "released_columns": RELEASED_COLUMNS, "released": {},
+                       "removed": removed or {}}, indent=1)
 
 
 def test_without_a_base_the_later_time_wins_and_a_removal_beats_older_entries() -> None:
@@ -257,3 +261,37 @@ def test_conflict_markers_of_many_random_merges(tmp_path: Path, style: str) -> N
                 assert merged.cards.get(card_id) == ours
         assert all(merged.cards[c].mtime >= base[c].mtime for c in merged.cards if c in base)
     assert conflicted >= 20
+
+
+def test_the_next_release_covers_both_branches_after_the_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each branch's build moved the lock, so the merged build reports nothing; the release notes still say it all."""
+    repo = Repo(tmp_path / "deck", monkeypatch, driver=True)  # 1.0.0 released on main
+    repo.branch("one", {"cards/b.yaml": card("b", "one"), "cards/d1.yaml": card("d1")}, OURS_TIME)
+    repo.branch("two", {"cards/c.yaml": None}, THEIRS_TIME)
+    status, conflicted, report = merge(repo)
+    assert (status, conflicted, report) == (0, [], ["no changes since the lock"])
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(MERGE_TIME))
+    released = run_deckgen("release", "1.1.0", repo.root)
+    assert released.exit_code == 0, released.stdout + released.stderr
+    assert "release 1.1.0 (since 1.0.0): 1 new, 1 changed, 1 retired, 0 with emptied cards" in released.stdout
+    notes = (repo.root / "dist" / "merge-test-1.1.0.md").read_text(encoding="utf-8")
+    assert "## New\n\n1 new note; its cards arrive as new cards:\n\n- Question d1?" in notes
+    assert "## Changed\n\n1 note updated in place; your reviews are kept:\n\n- Question b?" in notes
+    assert "## Retired" in notes
+
+
+def test_a_release_on_one_branch_merges_with_builds_on_another() -> None:
+    """The release record merges entry by entry like the rest: one branch's release, the other's new cards."""
+    from deckgen.build.lock_file import Release, Released
+
+    def lock(cards: dict[str, Entry], released: dict[str, Released], releases: dict[str, Release]) -> str:
+        return Lock(cards=cards, released=released, releases=releases).to_json()
+
+    entry = Entry("h1", 10, 10, "", "basic")
+    first = {"a": Released("h1", "", "basic", (0,), 10_000, "", "1.0.0"), "b": Released("h2", "", "basic", (0,), 10_001, "", "1.0.0")}
+    base = lock({"a": entry, "b": entry}, first, {"1.0.0": Release(10, {})})
+    released = lock({"a": entry}, {**first, "b": first["b"]._replace(retired="1.1.0")},
+                    {"1.0.0": Release(10, {}), "1.1.0": Release(20, {})})
+    built = lock({"a": entry, "b": entry, "c": Entry("h3", 30, 30, "", "basic")}, first, {"1.0.0": Release(10, {})})
+    merged = merge_texts(base, released, built).lock
+    assert sorted(merged.releases) == ["1.0.0", "1.1.0"] and merged.retired("b") and sorted(merged.cards) == ["a", "c"]

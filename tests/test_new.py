@@ -164,7 +164,7 @@ def test_readme_walk_through_works_as_written(tmp_path: Path, deckgen: Callable[
             run = deckgen(*shlex.split(line)[1:])
             assert run.exit_code == 0, (line, run.stdout, run.stderr)
             ran.append(shlex.split(line)[1])
-    assert ran[:1] == ["new"] and "build" in ran
+    assert ran[:1] == ["new"] and "build" in ran and "release" in ran
 
 
 def _json(path: Path) -> dict:  # type: ignore[type-arg]

@@ -18,7 +18,9 @@ from ankitools import import_package, review_counts, review_everything
 from deckgen.build.pipeline import BuildOptions, build
 from deckgen.cli import main
 from deckgen.build.lock import LOCK_FILE
+from deckgen.build.lock_file import LOCK_FORMAT
 from deckgen.problems import ProjectError
+from deckgen.release.make import release
 
 NEW_CSS = ".card { color: rebeccapurple; }\n"
 
@@ -133,7 +135,7 @@ def test_a_lock_of_the_first_format_is_read_and_rewritten(sample_project: Path, 
     lock_path.write_text(json.dumps(lock))
     again = build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
     assert again.project.report.empty and again.output.read_bytes() == first
-    assert json.loads(lock_path.read_text())["format"] == 2
+    assert json.loads(lock_path.read_text())["format"] == LOCK_FORMAT
 
 
 def test_frozen_fails_when_the_lock_is_out_of_date(sample_project: Path, tmp_path: Path) -> None:
@@ -174,17 +176,17 @@ def test_report_lists_added_changed_removed_and_moved(sample_project: Path, tmp_
     assert "## Moved\n\n- `cause-trauma`: Causes → Treatment; learners who already have it keep it" in markdown
 
 
-def test_reusing_a_removed_card_id_is_refused(sample_project: Path, tmp_path: Path) -> None:
-    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+def test_reusing_a_retired_card_id_is_refused(sample_project: Path, tmp_path: Path) -> None:
+    release(sample_project, "1.0.0")
     reversed_cards = sample_project / "cards/02-reversed.yaml"
     text = reversed_cards.read_text()
     reversed_cards.unlink()
-    build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    release(sample_project, "1.1.0")
     reversed_cards.write_text(text)
     with pytest.raises(ProjectError) as error:
         build(sample_project, BuildOptions(output=tmp_path / "c.apkg"))
     assert [str(p) for p in error.value.problems if p.severity == "error"] == [
-        "cards/02-reversed.yaml:4:5: card 'term-necrosis': this id belonged to a card removed in an earlier "
+        "cards/02-reversed.yaml:4:5: card 'term-necrosis': this id belonged to a card retired in an earlier "
         "release (ids are never reused: learners still have the old card; give this one a new id, "
         "or add 'restore: true' to bring the old card back on purpose)"
     ]

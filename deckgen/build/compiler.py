@@ -45,7 +45,7 @@ class FileResult:
     def to_json(self) -> tuple[dict[str, Any], list[list[Any]]]:
         """Plain lists for the cache: what checks need, and apart from it what only a package needs."""
         summary = {
-            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash] for n in self.notes],
+            "notes": [[n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash, n.ords] for n in self.notes],
             "ids": self.ids,
             "problems": [problem.to_row() for problem in self.problems],
             "tags": self.tags,
@@ -57,7 +57,7 @@ class FileResult:
     def to_rows(self) -> tuple[Any, ...]:
         """What `to_json` keeps without `details` (what checks need: notes without their fields), as plain
         tuples for another process of the same run to send; trusted, so `from_rows` checks nothing."""
-        notes = [(n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash) for n in self.notes]
+        notes = [(n.card_id, n.note_type, n.group, n.media, n.line, n.column, n.hash, n.ords) for n in self.notes]
         identities = [(card_id, i.former_ids, i.guid, i.guid_pos and tuple(i.guid_pos), i.restore)
                       for card_id, i in self.identities.items()]
         return self.path, notes, self.ids, self.problems, self.tags, identities
@@ -66,8 +66,8 @@ class FileResult:
     def from_rows(cls, rows: tuple[Any, ...]) -> FileResult:
         """The result back from `to_rows`: what `from_json` gives without details (tests compare them)."""
         path, notes, ids, problems, tags, identities = rows
-        rendered = [RenderedNote(card_id, kind, (), (), group, media, path, line, column, (), content, "")
-                    for card_id, kind, group, media, line, column, content in notes]
+        rendered = [RenderedNote(card_id, kind, (), (), group, media, path, line, column, ords, content, "")
+                    for card_id, kind, group, media, line, column, content, ords in notes]
         pinned = {card_id: Identity(former, guid, pos and Pos(*pos), restore)
                   for card_id, former, guid, pos, restore in identities}
         return cls(path, rendered, ids, problems, tags, pinned)
@@ -76,21 +76,21 @@ class FileResult:
     def from_json(cls, path: str, summary: dict[str, Any], details: list[list[Any]] | None) -> FileResult:
         """The result back from a cache entry whose checksums matched.
 
-        Without `details` (checking only), notes come without fields, tags, cards and GUID
+        Without `details` (checking only), notes come without fields, tags and GUID
         (the file's tags, each with its first card, come apart from them).
         """
         rows = summary["notes"]
         make = RenderedNote._make
         if details is None:
-            notes = [make((card_id, kind, (), (), group, tuple(media), path, line, column, (), content, ""))
-                     for card_id, kind, group, media, line, column, content in rows]
+            notes = [make((card_id, kind, (), (), group, tuple(media), path, line, column, tuple(ords), content, ""))
+                     for card_id, kind, group, media, line, column, content, ords in rows]  # the cards: checks compare them
         elif len(details) != len(rows):
             raise ValueError("the parts of the entry do not match")
         else:
             notes = [
                 make((card_id, kind, tuple(fields), tuple(tags), group, tuple(media), path, line, column,
                       tuple(ords), content, guid))
-                for (card_id, kind, group, media, line, column, content), (fields, tags, ords, guid)
+                for (card_id, kind, group, media, line, column, content, _), (fields, tags, ords, guid)
                 in zip(rows, details)
             ]
         ids = [(str(card_id), int(line), int(column)) for card_id, line, column in summary["ids"]]

@@ -40,7 +40,7 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     results = list(results)
     cards = {card_id: _Card(result.path, identity) for result in results
              for card_id, identity in result.identities.items()}
-    if not cards and not old.guids:
+    if not cards and not old.guids and not any(row.guid for row in old.released.values()):
         return Identities(), []  # the common case: every GUID comes from its card's id
     ids = {card_id: (result.path, line, column) for result in results for card_id, line, column in result.ids}
     renamed = {card_id: card for card_id, card in cards.items() if card.identity.former_ids}  # few, if any
@@ -50,8 +50,8 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     problems += _shared_guids(config.key, cards, guids, ids)
     renames = {card_id: old_id for card_id, card in renamed.items()
                if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
-    problems += _changed_guids(config.key, ids, cards, guids, renames, old)
-    problems += _unknown_former_ids(renamed, renames, old)
+    problems += _changed_guids(config.key, ids, cards, guids, old)
+    problems += _unknown_former_ids(renamed, old)
     restored, restore_problems = _restores({card_id: card for card_id, card in cards.items()
                                             if card.identity.restore is not None}, old)
     return Identities(renames, guids, restored), problems + restore_problems
@@ -116,60 +116,72 @@ def _shared_guids(key: str, cards: dict[str, _Card], guids: dict[str, str],
     return problems
 
 
-def _old_guid(key: str, card_id: str, old: Lock) -> str:
-    """The GUID learners have for a card of the lock."""
-    return old.guids.get(card_id) or note_guid(key, card_id)
+def released_guid(key: str, card_id: str, old: Lock) -> str:
+    """The GUID learners were given for a released card."""
+    return old.released[card_id].guid or note_guid(key, card_id)
 
 
 def _renamed_from(key: str, card_id: str, identity: Identity, guids: dict[str, str], old: Lock) -> str | None:
     """The id in the lock whose entry a renamed card takes over: the former id with the card's GUID."""
     if card_id in old.cards:
-        return None  # renamed in an earlier release (or not renamed)
+        return None  # renamed in an earlier build (or not renamed)
     candidates = [former for former, _ in identity.former_ids if former in old.cards]
     if not candidates:
         return None
     guid = guids.get(card_id)
-    matching = [former for former in candidates if _old_guid(key, former, old) == guid]
+    matching = [former for former in candidates if (old.guids.get(former) or note_guid(key, former)) == guid]
     return (matching or candidates)[-1]
 
 
+def released_as(key: str, card_id: str, former_ids: Iterable[str], guid: str, old: Lock) -> str | None:
+    """The id a card was released under: its own, or the former id learners have its note under."""
+    if card_id in old.released:
+        return card_id
+    candidates = [former for former in former_ids if former in old.released]
+    matching = [former for former in candidates if released_guid(key, former, old) == guid]
+    return (matching or candidates or [None])[-1]
+
+
 def _changed_guids(key: str, ids: dict[str, tuple[str, int, int]], cards: dict[str, _Card], guids: dict[str, str],
-                   renames: dict[str, str], old: Lock) -> list[Problem]:
-    """A card learners have whose GUID would change: Anki would give them a second note."""
+                   old: Lock) -> list[Problem]:
+    """A released card whose GUID would change: Anki would give learners a second note (a card only built is free)."""
     problems = []
+    released = old.released
     for card_id, (path, line, column) in ids.items():
-        was = renames.get(card_id, card_id)
-        if was not in old.cards and was not in old.removed:
-            continue  # a new card
-        if was == card_id and card_id not in guids and card_id not in old.guids:
-            continue  # the GUID from its id, before and now
-        before, now = _old_guid(key, was, old), guids.get(card_id) or note_guid(key, card_id)
+        if card_id in released and card_id not in guids and not released[card_id].guid:
+            continue  # the GUID from its id, when released and now
+        now = guids.get(card_id) or note_guid(key, card_id)
+        card = cards.get(card_id)
+        was = released_as(key, card_id, [f for f, _ in card.identity.former_ids] if card else (), now, old)
+        if was is None:
+            continue  # new to learners
+        before = released_guid(key, was, old)
         if before == now:
             continue
         whose = "its GUID" if was == card_id else f"renamed from '{was}', its GUID"
         problems.append(Problem(path, line, column, f"{whose} would change from '{before}' to '{now}'",
-                                card_id, _guid_hint(card_id, was, old)))
+                                card_id, _guid_hint(key, card_id, was, old)))
     return problems
 
 
-def _unknown_former_ids(cards: dict[str, _Card], renames: dict[str, str], old: Lock) -> list[Problem]:
-    """A renamed card none of whose former ids the lock knows: most often a typo, and then a new note."""
+def _unknown_former_ids(cards: dict[str, _Card], old: Lock) -> list[Problem]:
+    """A renamed card none of whose former ids was released: most often a typo, and then a new note."""
     problems = []
     for card_id, card in cards.items():
         former = card.identity.former_ids
-        if not former or not old.cards or card_id in old.cards or card_id in renames:
+        if not former or not old.released or card_id in old.released:
             continue
-        if any(former_id in old.removed for former_id, _ in former):
+        if any(former_id in old.released for former_id, _ in former):
             continue
         latest, pos = former[-1]
-        problems.append(_problem(card, card_id, pos, f"no card '{latest}' was released (it is not in deckgen.lock)",
-                                 did_you_mean(latest, old.cards) or "learners have no note for it to keep: "
-                                 "list the id the card had in the last release", WARNING))
+        problems.append(_problem(card, card_id, pos, f"no card '{latest}' was released (deckgen.lock has no "
+                                 "release with it)", did_you_mean(latest, old.released) or "learners have no note "
+                                 "for it to keep: list the id the card had in the last release", WARNING))
     return problems
 
 
-def _guid_hint(card_id: str, was: str, old: Lock) -> str:
-    if was in old.guids:
+def _guid_hint(key: str, card_id: str, was: str, old: Lock) -> str:
+    if released_guid(key, was, old) != note_guid(key, was):
         return ("learners would get a second note; keep the card's 'former_ids' (oldest first) "
                 "or 'guid' as they were in the release learners have")
     if was == card_id:
@@ -183,11 +195,11 @@ def _restores(cards: dict[str, _Card], old: Lock) -> tuple[frozenset[str], list[
     for card_id, card in cards.items():
         if card.identity.restore is None:
             continue
-        if card_id in old.removed:
+        if old.retired(card_id):
             restored.add(card_id)
         else:
             problems.append(_problem(card, card_id, card.identity.restore,
-                                     "'restore: true', but no card with this id was removed",
+                                     "'restore: true', but no release retired a card with this id",
                                      "remove 'restore: true' (after the release that restored the card, "
                                      "it has done its work)", WARNING))
     return frozenset(restored), problems

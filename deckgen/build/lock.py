@@ -140,6 +140,7 @@ def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, 
     """The lock after this build: new times only for what changed (`note_types` from `update_note_types`).
 
     A renamed card (`renames`: new id -> old id) takes over its old id's entry, times and all; a
+    released card gone from the project goes to `removed` (one never released is simply dropped); a
     restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids;
     a new card in `first_times` gets its time there instead of `now`.
     """
@@ -153,9 +154,12 @@ def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, 
             continue
         mtime, added = _next(before, note.hash, now if before is not None else first_times.get(note.card_id, now))
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
-    new.removed = {card_id: time for card_id, time in old.removed.items() if card_id not in restored}
+    new.removed = {card_id: time for card_id, time in old.removed.items()  # back: restored, or never released gone
+                   if card_id not in restored and card_id not in new.cards}
     for card_id in old.cards.keys() - new.cards.keys() - set(renames.values()):
-        new.removed[card_id] = now
+        if card_id in old.released:  # an id only ever built is free again
+            new.removed[card_id] = now
+    new.releases, new.released = old.releases, old.released  # only `deckgen release` records a release
     kept = {card_id: guid for card_id, guid in old.guids.items() if card_id in new.removed}  # for a later restore
     new.guids = {**kept, **(guids or {})}
     return new

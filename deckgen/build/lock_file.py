@@ -13,8 +13,10 @@ from typing import NamedTuple
 from ..anki.builtin_note_types import MAX_ID
 
 LOCK_FILE = "deckgen.lock"
-LOCK_FORMAT = 2
+LOCK_FORMAT = 3  # 3: releases recorded (`releases`, `released`); 2 and 1 are read, and all they hold counts as released
 CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
+RELEASED_COLUMNS = ["hash", "group", "type", "cards", "note", "guid", "version", "retired"]  # a released card's row
+EARLIER = "before-releases"  # the release an older lock stands for: what it held was shared before releases were recorded
 MAX_TIME = 2**32 - 1  # 2106: zip files and Anki's ids (milliseconds) hold every time up to it
 DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
 
@@ -31,6 +33,27 @@ class Entry(NamedTuple):
     pinned_id: int | None = None  # a note type's `id:` from its file (None: derived from the keys)
 
 
+class Released(NamedTuple):
+    """What learners were given of one card, as of the last release that had it (a tuple: a big deck has many)."""
+
+    hash: str  # its content hash ("" where an older lock did not know it)
+    group: str
+    kind: str
+    ords: tuple[int, ...] | None  # the cards of its note (template ordinals, cloze numbers - 1); None: not known
+    note_id: int  # the note id the release gave it, which learners keep (0: not known)
+    guid: str  # "" where its GUID is the one from its id
+    version: str  # the last release that had it
+    retired: str = ""  # the release that retired it ("": learners still get it)
+
+
+class Release(NamedTuple):
+    """One release: when, and the note types and deck options it gave learners (their hashes)."""
+
+    time: int
+    note_types: dict[str, str]
+    deck_options: str = ""
+
+
 @dataclass
 class Lock:
     """The whole lock file."""
@@ -40,6 +63,8 @@ class Lock:
     removed: dict[str, int] = field(default_factory=dict)
     deck_options: dict[str, Entry] = field(default_factory=dict)  # the preset `options:` gives, if any
     guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
+    releases: dict[str, Release] = field(default_factory=dict)  # version -> release
+    released: dict[str, Released] = field(default_factory=dict)  # card id -> what learners were given of it
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
     merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
@@ -53,8 +78,43 @@ class Lock:
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
         if self.guids:  # renamed cards and pinned GUIDs: written only when there are any
             lines.append('  "guids": ' + _guid_table(self.guids) + ",")
+        lines.append('  "releases": ' + _json_table(self.releases, _release_json) + ",")  # type: ignore[arg-type]
+        lines.append(f'  "released_columns": {json.dumps(RELEASED_COLUMNS)},')
+        lines.append('  "released": ' + _released_table(self.released) + ",")
         lines.append('  "removed": ' + json.dumps(dict(sorted(self.removed.items())), sort_keys=True))
         return "\n".join(lines) + "\n}\n"
+
+    def retired(self, card_id: str) -> bool:
+        """Whether a release retired this card (learners keep its note; its id is never reused)."""
+        row = self.released.get(card_id)
+        return row is not None and bool(row.retired)
+
+    def previous_release(self) -> str | None:
+        """The latest release's version, if any."""
+        return max(self.releases, key=lambda version: (self.releases[version].time, version), default=None)
+
+
+def _release_json(release: Release) -> dict[str, object]:
+    return {"time": release.time, "note_types": release.note_types, "deck_options": release.deck_options}
+
+
+def _released_table(released: dict[str, Released]) -> str:
+    """The released table, one card a line, formatted directly like the cards table (a big deck has many)."""
+    if not released:
+        return "{}"
+    shown: dict[object, str] = {"": '""', None: "null"}
+
+    def text(value: str | tuple[int, ...] | None) -> str:  # groups, kinds, versions and cards repeat: each once
+        if value not in shown:
+            shown[value] = _quote(value) if isinstance(value, str) else json.dumps(list(value))  # type: ignore[arg-type]
+        return shown[value]
+
+    rows = [
+        f'    {_quote(key)}: ["{r.hash}", {text(r.group)}, {text(r.kind)}, {text(r.ords)}, {r.note_id}, '
+        f'{_quote(r.guid) if r.guid else shown[""]}, {text(r.version)}, {text(r.retired)}]'
+        for key, r in sorted(released.items())
+    ]
+    return "{\n" + ",\n".join(rows) + "\n  }"
 
 
 def _note_type_json(entry: Entry) -> dict[str, object]:
@@ -102,7 +162,7 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
     if data.get("format") == 1:  # deckgen 0.1's first locks: one object per card; read, then rewritten
         rows = {key: [v["hash"], v["mtime"], v["added"], v["group"], v["type"]] for key, v in data["cards"].items()}
-    elif data.get("format") == LOCK_FORMAT and data.get("card_columns") == CARD_COLUMNS:
+    elif data.get("format") in (2, LOCK_FORMAT) and data.get("card_columns") == CARD_COLUMNS:
         rows = data["cards"]
     else:
         raise ValueError(f"unknown format {data.get('format')!r}")
@@ -116,7 +176,67 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     deck_options = {key: Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
     guids = {str(key): str(v) for key, v in data.get("guids", {}).items()}
-    return Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+    lock = Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+    if data["format"] == LOCK_FORMAT:
+        if data.get("released_columns") != RELEASED_COLUMNS:
+            raise ValueError("unknown released columns")
+        lock.releases = {str(key): _release(str(key), v) for key, v in data["releases"].items()}
+        lock.released = _released_rows(data["released"])
+    else:
+        count_as_released(lock)
+    return lock
+
+
+def count_as_released(lock: Lock, card_ids: set[str] | None = None) -> None:
+    """Record what was shared before deckgen recorded releases as one release, `EARLIER`: an older lock's
+    cards and removed cards (all of them), or an imported deck's cards that learners have (`card_ids`)."""
+    shared = lock.cards.keys() if card_ids is None else card_ids & lock.cards.keys()
+    lock.released = {card_id: Released(lock.cards[card_id].hash, lock.cards[card_id].group, lock.cards[card_id].kind,
+                                       None, 0, lock.guids.get(card_id, ""), EARLIER) for card_id in sorted(shared)}
+    if card_ids is None:
+        lock.released.update({card_id: Released("", "", "", None, 0, lock.guids.get(card_id, ""), EARLIER, EARLIER)
+                              for card_id in lock.removed if card_id not in lock.cards})
+    if lock.released:
+        times = [e.mtime for table in (lock.cards, lock.note_types, lock.deck_options) for e in table.values()]
+        options = next(iter(lock.deck_options.values()), None)
+        lock.releases = {EARLIER: Release(max(times, default=0), {k: e.hash for k, e in lock.note_types.items()},
+                                          options.hash if options else "")}
+
+
+def _release(key: str, value: dict) -> Release:  # type: ignore[type-arg]
+    kinds = value["note_types"]
+    if not isinstance(kinds, dict) or not all(isinstance(v, str) for v in kinds.values()):
+        raise LockValueError(key, "has note types that are not hashes")
+    return Release(_time(key, value["time"]), {str(k): v for k, v in kinds.items()}, _hash(key, value["deck_options"]))
+
+
+def _released_rows(rows: dict[str, list[object]]) -> dict[str, Released]:
+    """The released table's rows, checked (the common case at once, as for the cards table)."""
+    checked_ords: set[tuple[int, ...]] = set()
+    released = {}
+    for key, row in rows.items():
+        content, group, kind, ords, note_id, guid, version, retired = row
+        if not (type(content) is str and type(group) is str and type(kind) is str and type(guid) is str  # noqa: E721
+                and type(version) is str and type(retired) is str):  # noqa: E721
+            raise TypeError(f"a released row has the wrong types: {row!r}")
+        if type(note_id) is not int or not 0 <= note_id <= MAX_ID:  # noqa: E721 (a bool is no id)
+            raise LockValueError(key, "has a note id that is not a whole number from 0 to 2^63-1")
+        cards = None if ords is None else _ords(key, ords, checked_ords)
+        released[key] = Released(_hash(key, content) if len(content) > 32 else content, group, kind, cards, note_id,
+                                 guid, version, retired)
+    return released
+
+
+def _ords(key: str, ords: object, checked: set[tuple[int, ...]]) -> tuple[int, ...]:
+    """A released note's cards: card numbers from 0 (most notes share a few such tuples: each checked once)."""
+    if not isinstance(ords, list):
+        raise LockValueError(key, "has cards that are not a list of card numbers")
+    cards = tuple(ords)
+    if cards not in checked:
+        if not all(type(o) is int and 0 <= o < 1000 for o in cards):  # noqa: E721
+            raise LockValueError(key, "has cards that are not a list of card numbers")
+        checked.add(cards)
+    return cards
 
 
 def has_conflict_markers(data: bytes) -> bool:

@@ -28,6 +28,7 @@ from ..project.config import ProjectConfig
 from .lock_file import DECK_OPTIONS_KEY, Lock
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from .render import RenderedNote
+from .released import released_ids
 from ..safety.scratch import scratch_folder, unique_temporary
 
 _ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
@@ -87,21 +88,47 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
     )
 
 
-def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, range]]:
+def _assign_ids(notes: list[RenderedNote], added: list[int], pinned: list[int] | None = None,
+                reserved: frozenset[int] = frozenset()) -> list[tuple[int, range]]:
     """Note and card ids in the millisecond range of when each card was first added.
 
     Assigned in first-added order, so the ids of existing notes do not move when cards are added.
-    A note's cards get consecutive ids.
+    A note's cards get consecutive ids. A released note keeps the id its release gave it (`pinned`,
+    0 for none), and no other note gets one of the released ids (`reserved`): learners' notes keep
+    the ids they were imported with, and the release notes' `nid:` searches name them.
     """
     ids: list[tuple[int, range]] = [(0, range(0))] * len(notes)
     last_note = last_card = 0
     for i in sorted(range(len(notes)), key=added.__getitem__):  # a stable sort: ties stay in file order
         base = added[i] * 1000
-        last_note = last_note + 1 if last_note >= base else base
+        note_id = pinned[i] if pinned else 0
+        if not note_id:
+            last_note = last_note + 1 if last_note >= base else base
+            while last_note in reserved:
+                last_note += 1
+            note_id = last_note
         first_card = last_card + 1 if last_card >= base else base
         last_card = first_card + len(notes[i].ords) - 1
-        ids[i] = (last_note, range(first_card, last_card + 1))
+        ids[i] = (note_id, range(first_card, last_card + 1))
     return ids
+
+
+def _released_ids(data: PackageInput) -> tuple[list[int], frozenset[int]]:
+    """Each note's id from its release (0: not released yet), and every id a release gave out."""
+    released = data.lock.released
+    if not released:
+        return [], frozenset()
+    guids = {note.card_id: note.guid for note in data.notes if note.card_id not in released}
+    ids = released_ids(data.config.key, data.lock, data.notes, guids)  # a renamed card keeps its former id's note
+    pinned = [released[was].note_id if (was := ids.get(note.card_id)) else 0 for note in data.notes]
+    return pinned, frozenset(row.note_id for row in released.values() if row.note_id)
+
+
+def note_ids(data: PackageInput) -> dict[str, int]:
+    """The note id each card gets in the package (a release records them)."""
+    added = [data.lock.cards[note.card_id].added for note in data.notes]
+    ids = _assign_ids(data.notes, added, *_released_ids(data))
+    return {note.card_id: note_id for note, (note_id, _) in zip(data.notes, ids)}
 
 
 def _decks(data: PackageInput, models: dict[str, _NoteType]) -> dict[str, genanki.Deck]:
@@ -131,7 +158,7 @@ def _written_decks(data: PackageInput, decks: dict[str, genanki.Deck]) -> list[g
 def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
     """Note and card rows: the columns of genanki's Note and Card rows that differ between notes."""
     entries = [data.lock.cards[note.card_id] for note in data.notes]
-    ids = _assign_ids(data.notes, [entry.added for entry in entries])
+    ids = _assign_ids(data.notes, [entry.added for entry in entries], *_released_ids(data))
     model_ids = {kind: model.model_id for kind, model in models.items()}
     sort_fields = {kind: model.sort_field_index for kind, model in models.items()}
     deck_ids = {group: deck.deck_id for group, deck in decks.items()}

@@ -30,6 +30,7 @@ from .lock import (
     update_note_types,
 )
 from .identity import Identities, resolve
+from .released import released_problems
 from .media import collect_media
 from ..anki.name_rules import merge_key, merged_with
 from ..safety.remote import REMOTE_HINT, remote_problem
@@ -135,6 +136,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     identities, identity_problems = resolve(config, results, old_lock)
     problems += identity_problems
     problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
+    problems += released_problems(config.key, templates.note_types, old_lock, notes, identities.guids)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
     if options.frozen:
         problems += _frozen_problems(project)  # the project's own list: it sees them too
@@ -200,13 +202,13 @@ def _guard_ids(notes: list[RenderedNote], old: Lock, note_types: dict[str, Entry
                options: BuildOptions, identities: Identities, key: str) -> list[Problem]:
     """Refuse what would silently break updates for learners who already have the deck."""
     problems = []
-    removed, cards, strict_kinds = old.removed, old.cards, not options.allow_note_type_change
+    cards, strict_kinds = old.cards, not options.allow_note_type_change
     renames, restored = identities.renames, identities.restored
     for note in notes:
         card_id = note.card_id
-        if card_id in removed and card_id not in restored:
+        if old.retired(card_id) and card_id not in restored:
             problems.append(Problem(note.path, note.line, note.column,
-                                    "this id belonged to a card removed in an earlier release", card_id,
+                                    "this id belonged to a card retired in an earlier release", card_id,
                                     "ids are never reused: learners still have the old card; give this one a new id, "
                                     "or add 'restore: true' to bring the old card back on purpose"))
         before = cards.get(card_id) or cards.get(renames.get(card_id, ""))

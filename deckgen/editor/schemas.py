@@ -141,7 +141,7 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
         "former_ids": {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN},
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
-        "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
+        "restore": {"type": "boolean", "description": "Bring back an id retired in an earlier release"},
         "keep_empty": {"type": "boolean",
                        "description": "Keep a note that has no card of its own with the one empty card Anki gives it"},
         "lint_ignore": {"type": "object", "propertyNames": {"enum": list(RULE_NAMES)}, "additionalProperties": TEXT,

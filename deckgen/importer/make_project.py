@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..build.lock import Entry, write_lock
+from ..build.lock_file import count_as_released
 from ..problems import WARNING, Problem, ProjectError, warnings
 from ..safety.package_limits import MAX_MEDIA_NAME_BYTES
 from . import ImportResult
@@ -147,6 +148,7 @@ def seed_lock(root: Path, written: Written, source: str, jobs: int | None = None
     lock = dataclasses.replace(project, first_times=first_times).lock
     _set_times(lock.note_types, {plan.key: plan.note_type.mtime for plan in plans.values()
                                  if not plan.note_type.builtin})
+    count_as_released(lock, set(first_times))  # learners of the original have these notes: their ids bind
     write_lock(root, lock)
     return list(project.problems)
 

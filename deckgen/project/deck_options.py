@@ -31,6 +31,10 @@ _MINUTES = {"s": 1 / 60, "m": 1, "h": 60, "d": 24 * 60}
 DAILY_LIMIT = 9999  # what Anki's deck options screen accepts for the daily limits
 MAX_INTERVAL = 36500  # days: the longest maximum interval Anki accepts
 RETENTION = (0.7, 0.99)  # the desired retention FSRS accepts
+# Where the Default preset of genanki's collection differs from a fresh Anki collection's: what a
+# preset leaves out must be Anki's default (tests/test_deck_options.py compares every option).
+ANKI_DEFAULTS = {"easyDaysPercentages": [1.0] * 7}
+ANKI_SECTION_DEFAULTS = {"new": {"bury": False}, "rev": {"bury": False}, "lapse": {"leechAction": 1}}  # 1: tag only
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,12 @@ class DeckOptions:
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
     def schema11(self, preset_id: int, mtime: int, default: dict) -> dict:  # type: ignore[type-arg]
-        """The preset as schema 11 JSON, on the package's Default preset (it has every key Anki requires)."""
+        """The preset as schema 11 JSON: the package's Default preset (it has every key Anki requires) with
+        Anki's own defaults where genanki's differ, and the author's options."""
         preset = copy.deepcopy(default)
+        preset.update(copy.deepcopy(ANKI_DEFAULTS))
+        for section, values in ANKI_SECTION_DEFAULTS.items():
+            preset[section].update(values)
         insert_order, gather_priority = NEW_CARD_ORDERS[self.new_card_order]
         preset.update(id=preset_id, mod=mtime, name=self.name, usn=-1, desiredRetention=self.desired_retention,
                       newGatherPriority=gather_priority)
