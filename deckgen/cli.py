@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -24,8 +25,24 @@ if TYPE_CHECKING:
     from .build.pipeline import Project
     from .preview.server import Rebuild
 
+def _find_project(ctx: click.Context, param: click.Parameter, given: Path) -> Path:
+    """The project a folder belongs to: the nearest folder upwards with a deckgen.yaml, as git finds its repository."""
+    from .project.config import CONFIG_FILE
+
+    start = given.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            if folder != start:
+                shown = os.path.relpath(folder) if folder in Path.cwd().resolve().parents else str(folder)
+                click.echo(f"using the project in {shown} ({folder})", err=True)
+                return Path(shown)
+            return given
+    return given  # no project: the command reports the missing deckgen.yaml
+
+
 PROJECT_DIR = click.argument(
     "project_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    callback=_find_project,
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
@@ -95,7 +112,7 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     except ProjectError as exc:
         if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
-        raise
+        raise exc.read_only() from None
     if _echo_problems(project.problems, output_format, project_dir, ok=True):
         return
     _echo_warnings(project)
@@ -124,7 +141,7 @@ def lint_command(project_dir: Path, output_format: str, explained: bool, strict:
     except ProjectError as exc:
         if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
-        raise
+        raise exc.read_only() from None
     if output_format == "json":
         click.echo(json_text(report, strict))
     else:

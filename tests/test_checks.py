@@ -75,8 +75,28 @@ CASES = [
          ["cards/causes.yaml:4:17: YAML syntax error: mapping values are not allowed in this context "
           "(a value containing ': ' must be quoted)"]),
     Case("yaml-plain-text-cannot-start-with-at", {CARDS: cards(BASIC + "    back: @trauma\n")},
-         ["cards/causes.yaml:5:11: YAML syntax error: found character that cannot start any token "
-          "(quote the value: plain YAML text cannot start with '@')"]),
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '@' unless quoted (YAML reserves "
+          "it) (quote the whole value: back: '@trauma')"]),
+    Case("yaml-value-starts-with-image", {CARDS: cards(BASIC + "    back: b\n    extra: ![The β-lactam ring](ring.png)\n")},
+         ["cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it "
+          "as a tag) (quote the whole value: extra: '![The β-lactam ring](ring.png)')"]),
+    Case("yaml-value-starts-with-bracket",
+         {CARDS: cards(BASIC + "    back: [Vancomycin], linezolid or daptomycin\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '[' unless quoted (YAML reads it "
+          "as the start of a list) (quote the whole value: back: '[Vancomycin], linezolid or daptomycin')"]),
+    Case("yaml-value-starts-with-brace-quoted-with-its-quote",
+         {CARDS: cards(BASIC + "    back: {c1} isn't a cloze\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '{' unless quoted (YAML reads it "
+          "as the start of a mapping) (quote the whole value: back: \"{c1} isn't a cloze\")"]),
+    Case("yaml-value-starts-with-asterisk", {CARDS: cards(BASIC + "    back: *Trauma* of the skin\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '*' unless quoted (YAML reads it "
+          "as an alias) (quote the whole value: back: '*Trauma* of the skin')"]),
+    Case("yaml-value-starts-with-bar", {CARDS: cards(BASIC + "    back: | a table row |\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '|' unless quoted (YAML reads it "
+          "as the start of a block of lines) (quote the whole value: back: '| a table row |')"]),
+    Case("yaml-value-starts-with-backtick", {CARDS: cards(BASIC + "    back: `Ca2+` ions\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '`' unless quoted (YAML reserves "
+          "it) (quote the whole value: back: '`Ca2+` ions')"]),
     Case("yaml-unclosed-bracket", {CARDS: cards(BASIC + "    back: [Trauma\n")},
          ["cards/causes.yaml:5:11: YAML syntax error: did not find expected ',' or ']' "
           "(a value starting with '{' or '[' is read as a mapping or list: quote it, or close it)"]),
@@ -149,7 +169,8 @@ CASES = [
          ["cards/causes.yaml:4:12: card 'trauma': field 'front' is the date 2024-01-01, not text "
           "(YAML reads 2024-01-01 as a date: quote it, front: \"2024-01-01\")"]),
     Case("field-is-a-list", {CARDS: cards(BASIC + "    back: [a, b]\n")},
-         ["cards/causes.yaml:5:11: card 'trauma': field 'back' must be text, not a list"]),
+         ["cards/causes.yaml:5:11: card 'trauma': field 'back' must be text, not a list (YAML reads '[...]' or "
+          "lines starting with '- ' as a list: to write text, quote the whole value)"]),
     Case("control-character-in-text", {CARDS: cards(BASIC + '    back: "a\\x1fb"\n')},
          ["cards/causes.yaml:5:11: card 'trauma': field 'back' contains the control character U+001F "
           "(remove it: control characters do not belong on a card, and Anki drops most of them)"]),
@@ -350,7 +371,7 @@ def test_every_problem_of_a_run_is_reported_not_only_the_first(make_project: Cal
     assert [line.split(": ")[0] for line in run.problems] == [
         "cards/a.yaml:5:11", "cards/a.yaml:6:5", "cards/b.yaml:2:1", "cards/c.yaml:4:12",
     ]
-    assert run.stderr.splitlines()[-1] == "4 errors, 0 warnings; nothing was written"
+    assert run.stderr.splitlines()[-1] == "4 errors, 0 warnings"  # check never writes: it does not say so
 
 
 def test_clean_project_exits_0(make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
@@ -367,9 +388,11 @@ def test_warnings_pass_unless_strict(make_project: Callable[..., Path], deckgen:
     assert (relaxed.exit_code, relaxed.problems) == (0, [warning])
     strict = deckgen("check", "--strict", project)
     assert (strict.exit_code, strict.problems) == (1, [warning])
-    assert strict.stderr.splitlines()[-1] == (
+    assert strict.stderr.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings count as errors)"
+    build = deckgen("build", "--strict", project)
+    assert build.exit_code == 1
+    assert build.stderr.splitlines()[-1] == (
         "0 errors, 1 warning; nothing was written (--strict: warnings count as errors)")
-    assert deckgen("build", "--strict", project).exit_code == 1
     assert not (project / "dist").exists()
 
 
@@ -415,3 +438,88 @@ def test_unknown_field_points_at_the_key_and_wrong_value_at_the_value(make_proje
         (4, 15, "field 'front' is the boolean yes, not text"),
         (5, 5, "unknown field 'extraa'"),
     ]
+
+
+CLOZE_CARD = "  - id: imipenem\n    type: cloze\n    text: {text}\n"
+WARNING_CASES = [
+    Case("value-cut-by-a-comment",
+         {CARDS: cards("  - id: anaphylaxis\n    front: Which class is the #1 cause of anaphylaxis?\n"
+                       "    back: Beta-lactams #penicillins most often\n")},
+         ["cards/causes.yaml:4:12: warning: card 'anaphylaxis': field 'front' ends before ' #': YAML reads "
+          "'#1 cause of anaphylaxis?' as a comment and leaves it off the card (quote the whole value to keep it: "
+          "front: 'Which class is the #1 cause of anaphylaxis?')",
+          "cards/causes.yaml:5:11: warning: card 'anaphylaxis': field 'back' ends before ' #': YAML reads "
+          "'#penicillins most often' as a comment and leaves it off the card (quote the whole value to keep it: "
+          "back: 'Beta-lactams #penicillins most often')"]),
+    Case("list-item-cut-by-a-comment", cause_type(card=CAUSE_CARD + "    items:\n      - C# and F#\n      - it's #2\n"),
+         ["cards/causes.yaml:9:9: warning: card 'trauma': field 'items' ends before ' #': YAML reads '#2' as a "
+          "comment and leaves it off the card (quote the whole value to keep it: - \"it's #2\")"]),
+    Case("single-brace-cloze",
+         {CARDS: cards(CLOZE_CARD.format(text="Imipenem is a {{c1::carbapenem}} and stable to "
+                                              "{c2::renal dehydropeptidase}"))},
+         ["cards/causes.yaml:5:11: warning: card 'imipenem': field 'text' has '{c2::' with one brace, which is "
+          "not a cloze marker: Anki shows the braces as they are (a cloze marker has two braces on each side: "
+          "{{c2::...}})"]),
+]
+
+
+@pytest.mark.parametrize("case", WARNING_CASES, ids=[case.name for case in WARNING_CASES])
+def test_check_warns_about_text_learners_would_not_see_as_written(
+        case: Case, make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
+    project = make_project(case.files)
+    assert deckgen("check", project).exit_code == 0
+    run = deckgen("check", "--strict", project)
+    assert (run.exit_code, run.problems) == (1, case.expected)
+
+
+def test_quoted_values_and_real_comments_are_not_warned_about(make_project: Callable[..., Path],
+                                                              deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(
+        "  - id: anaphylaxis  # the most common cause\n    type: basic  # a comment after a setting\n"
+        "    front: \"Which class is the #1 cause?\"\n    back: 'C# and #penicillins'\n    tags: [drug]  # ok\n"
+        "    extra: |\n      A block # keeps its hash\n")})
+    run = deckgen("check", "--strict", project)
+    assert (run.exit_code, run.problems) == (0, [])
+
+
+def test_a_broken_config_does_not_hide_the_cards_problems(make_project: Callable[..., Path],
+                                                          deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({"deckgen.yaml": "deck: Test Deck\nkey: test deck\n",
+                            CARDS: cards(BASIC + "    backk: Trauma\n"),
+                            "cards/other.yaml": "cards:\n\t- id: x\n"})
+    run = deckgen("check", project)
+    assert run.exit_code == 1
+    assert run.problems == [
+        "cards/causes.yaml:3:5: card 'trauma': missing field 'back' (card type 'basic' requires it)",
+        "cards/causes.yaml:5:5: card 'trauma': unknown field 'backk' (did you mean 'back'?)",
+        "cards/other.yaml:2:1: YAML syntax error: a tab in the indentation (indent with spaces, YAML does not allow tabs)",
+        "deckgen.yaml:2:6: key 'test deck' must be letters, digits, '-', '_' or '.'",
+    ]
+
+
+def test_media_named_in_an_unreadable_card_file_is_not_called_unused(make_project: Callable[..., Path],
+                                                                       deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(BASIC + "    back: b\n    extra: ![ring](ring.png)\n"),
+                            "media/ring.png": b"PNG", "media/spare.png": b"PNG"})
+    run = deckgen("check", project)
+    assert run.problems == [
+        "cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it as "
+        "a tag) (quote the whole value: extra: '![ring](ring.png)')",
+        "media/spare.png: warning: media file is not used by any card (it is left out of the package)",
+    ]
+
+
+def test_commands_find_the_project_from_a_folder_inside_it(make_project: Callable[..., Path],
+                                                           deckgen: Callable[..., CliRun],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    project = make_project({CARDS: cards(BASIC + "    backk: Trauma\n")})
+    monkeypatch.chdir(project / "cards")
+    run = deckgen("check")
+    assert run.stderr.splitlines()[0] == f"using the project in .. ({project.resolve()})"
+    assert run.problems[1:] == ["cards/causes.yaml:3:5: card 'trauma': missing field 'back' "
+                                "(card type 'basic' requires it)",
+                                "cards/causes.yaml:5:5: card 'trauma': unknown field 'backk' (did you mean 'back'?)"]
+    assert run.stderr.splitlines()[-1] == "2 errors, 0 warnings"
+    assert deckgen("lint").stderr.splitlines()[-1] == "2 errors, 0 warnings"  # neither writes, nor says so
+    monkeypatch.chdir(project.parent)
+    assert deckgen("check", project / "cards").problems[1:] == run.problems[1:]

@@ -35,9 +35,12 @@ def anki_name_problem(name: str) -> str | None:
 
 
 def collect_media(
-    config: ProjectConfig, notes: Iterable[RenderedNote], problems: list[Problem]
+    config: ProjectConfig, notes: Iterable[RenderedNote], problems: list[Problem], unparsed: Iterable[bytes] = (),
 ) -> dict[str, Path]:
-    """Every media file the package needs, by name; problems for anything missing or unsafe."""
+    """Every media file the package needs, by name; problems for anything missing or unsafe.
+
+    `unparsed`: card files that could not be read; a file they name is taken as used, not reported unused.
+    """
     media_dir = config.media_dir
     found: dict[str, Path] = {}
     referenced: set[str] = set()
@@ -53,7 +56,7 @@ def collect_media(
                 found[name] = path
     for path in _template_media(config, media_dir, problems):
         found.setdefault(path.name, path)
-    _warn_unused(config, media_dir, referenced, problems)
+    _warn_unused(config, media_dir, referenced, problems, b"\n".join(unparsed))
     return found
 
 
@@ -132,12 +135,14 @@ def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Probl
     return usable
 
 
-def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem]) -> None:
+def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem],
+                 unparsed: bytes = b"") -> None:
     if not media_dir.is_dir():
         return
     with os.scandir(media_dir) as entries:  # names first: most files are used, and need no system call
         unused = sorted(entry.name for entry in entries
                         if entry.name not in used and not entry.name.startswith((".", "_")) and entry.is_file())
+    unused = [name for name in unused if os.fsencode(name) not in unparsed] if unparsed else unused
     for name in unused:
         problems.append(Problem(f"{config.media}/{shown_name(name)}", message="media file is not used by any card",
                                 severity=WARNING, hint="it is left out of the package"))

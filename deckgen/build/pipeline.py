@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .cache import record_build
 from ..project.card_types import Templates, load_templates
-from .compiler import Compilation, FileResult, Progress, gc_paused
+from .compiler import Compilation, FileResult, Progress, gc_paused, read_sources
 from ..project.config import CONFIG_FILE, ProjectConfig, load_config
-from ..project.card_files import CARDS_DIR
+from ..project.card_files import CARDS_DIR, load_card_file
 from ..safety.confine import check_output
 from .lock import (
     LOCK_FILE,
@@ -30,6 +30,7 @@ from .lock import (
     update_note_types,
 )
 from .identity import Identities, resolve
+from .validate import check_without_config
 from .media import collect_media
 from ..anki.name_rules import merge_key, merged_with
 from ..safety.remote import REMOTE_HINT, remote_problem
@@ -102,22 +103,38 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     problems: list[Problem] = []
     config = load_config(root, problems)
     if config is None:
-        raise ProjectError(problems)
+        raise ProjectError(problems + _without_config(root) if (root / CONFIG_FILE).is_file() else problems)
     templates = load_templates(root, problems, config.css)
     lock_problems: list[Problem] = []
     with Compilation(config, templates, use_cache=options.use_cache, jobs=options.jobs,
                      fields=options.fields) as compiling:
         old_lock = read_lock(root, lock_problems)  # while the workers, if any, start on the card files
         results = compiling.results(progress)
-    return assemble(config, templates, results, old_lock, options, problems, lock_problems)
+        unread = {result.path for result in results if result.problems and not result.ids}
+        unparsed = [data for path, data in compiling.sources if path in unread] if unread else []
+    return assemble(config, templates, results, old_lock, options, problems, lock_problems, unparsed)
+
+
+def _without_config(root: Path) -> list[Problem]:
+    """What the card files and card types say while deckgen.yaml is unusable: all that does not depend on it."""
+    problems: list[Problem] = []
+    templates = load_templates(root, problems)
+    sources, unreadable = read_sources(root)
+    problems += [problem for result in unreadable for problem in result.problems]
+    for path, data in sources:
+        for card in load_card_file(data, path, problems):
+            check_without_config(card, templates.card_types, problems)
+    return problems
 
 
 def assemble(config: ProjectConfig, templates: Templates, results: list[FileResult], old_lock: Lock,
-             options: BuildOptions, problems: list[Problem], lock_problems: list[Problem] | None = None) -> Project:
+             options: BuildOptions, problems: list[Problem], lock_problems: list[Problem] | None = None,
+             unparsed: list[bytes] | None = None) -> Project:
     """The project from its compiled card files: the checks across cards, media, identities and the next lock.
 
-    `problems` are those found before the card files (config, templates); raises ProjectError if
-    the project cannot be built.
+    `problems` are those found before the card files (config, templates); `unparsed`, the text of
+    card files that could not be read (a media file they name is not reported unused); raises
+    ProjectError if the project cannot be built.
     """
     problems = list(problems)
     notes = [note for result in results for note in result.notes]
@@ -129,7 +146,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     problems += lock_problems or []
     problems += _remote_description(config, templates)
     problems += _merged_tags(results)
-    media = collect_media(config, notes, problems)
+    media = collect_media(config, notes, problems, unparsed or ())
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
     identities, identity_problems = resolve(config, results, old_lock)

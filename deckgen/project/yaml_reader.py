@@ -205,6 +205,9 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
         return YamlProblem("YAML syntax error: text after the closing quote of a value", _mark_pos(mark),
                            "quote the whole value (inside \"...\" write \\\" for a quote, inside '...' write ''), "
                            "or close a quote left open above")
+    start = _special_start(line) if mark else None
+    if start is not None and start <= mark.column:  # type: ignore[union-attr]
+        return _special_problem(line, mark.line + 1, start)  # type: ignore[union-attr]
     hint = _syntax_hint(problem, context, line, mark)
     if context and hint is None:
         message += f" ({context})"
@@ -226,6 +229,43 @@ def _syntax_hint(problem: str, context: str, line: str, mark: yaml.Mark | None) 
     if "expected a single document" in context:
         return "a card file holds one document: remove the '---' separator"
     return None
+
+
+# What YAML makes of a plain value's first character, for the characters that cannot start text
+_SPECIAL_FIRST = {
+    "!": "YAML reads it as a tag", "[": "YAML reads it as the start of a list",
+    "{": "YAML reads it as the start of a mapping", "*": "YAML reads it as an alias",
+    "&": "YAML reads it as an anchor", "|": "YAML reads it as the start of a block of lines",
+    ">": "YAML reads it as the start of a folded block of lines", "%": "YAML reads it as a directive",
+    "@": "YAML reserves it", "`": "YAML reserves it",
+}
+_VALUE_START = re.compile(r"\s*(?:-\s+)*(?:[^\s#'\"\[\]{}:,][^:#]*:\s+)?")  # '- ', 'key: ' or '- key: '
+
+
+def _special_start(line: str) -> int | None:
+    """The column (0-based) of a line's value when it starts with a character YAML does not take for text."""
+    start = _VALUE_START.match(line).end()  # type: ignore[union-attr]
+    rest = line[start:].rstrip()
+    if rest[:1] in _SPECIAL_FIRST and not (rest[:1] in "|>" and re.fullmatch(r"[|>][-+0-9]*", rest)):
+        return start
+    return None
+
+
+def _special_problem(line: str, line_number: int, start: int) -> YamlProblem:
+    """A value that starts with a character YAML reads as syntax: say which, and how to quote it."""
+    value = line[start:].rstrip()
+    key = line[:start].strip().removeprefix("-").strip()
+    return YamlProblem(
+        f"YAML syntax error: a value cannot start with '{value[0]}' unless quoted "
+        f"({_SPECIAL_FIRST[value[0]]})", Pos(line_number, start + 1),
+        f"quote the whole value: {key + ' ' if key else ''}{quoted(value)}")
+
+
+def quoted(text: str) -> str:
+    """Text as a quoted YAML value that reads back as the same text."""
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _line(text: str, mark: yaml.Mark | None) -> str:
@@ -317,7 +357,8 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in _SCALAR_TAGS:
             return _scalar(node)
         self.tag_problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
-                                             "deckgen reads plain YAML only: remove the tag"))
+                                             "deckgen reads plain YAML only: remove the tag, or quote the value "
+                                             "if the '!' belongs to its text"))
         return None
 
     def _sequence(self, node: yaml.SequenceNode, depth: int) -> YamlList:

@@ -21,6 +21,10 @@ from .yaml_reader import (
 )
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+_NOT_TEXT_HINTS = {
+    YamlList: "YAML reads '[...]' or lines starting with '- ' as a list: to write text, quote the whole value",
+    YamlMap: "YAML reads '{...}' or 'word: ...' as a mapping: to write text, quote the whole value",
+}
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project's or note type's key: safe in file names and ids
 
 
@@ -83,7 +87,7 @@ class Reader:
             if required:
                 self.report(pos, f"{what} is empty")
         else:
-            self.report(pos, f"{what} must be text, not {describe(value)}")
+            self.report(pos, f"{what} must be text, not {describe(value)}", _NOT_TEXT_HINTS.get(type(value)))
         return None
 
     def _checked_text(self, value: str, pos: Pos | Mark, what: str, required: bool) -> str | None:
