@@ -226,9 +226,9 @@ def schema_command(project_dir: Path, output: Path | None) -> None:
 def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
     """git's merge driver for deckgen.lock: merge THEIRS and BASE into OURS.
 
-    Set up once per clone (deckgen new does it):
-    git config merge.deckgen-lock.driver "deckgen lock-merge %O %A %B"
-    with 'deckgen.lock merge=deckgen-lock' in .gitattributes.
+    Set up once per clone (deckgen new does it) with the full path of the Python that has deckgen:
+    git config merge.deckgen-lock.driver "/path/to/python -m deckgen lock-merge %O %A %B || git merge-file %A %O %B"
+    with 'deckgen.lock merge=deckgen-lock' in .gitattributes (see README.md).
     """
     from .build.lock_merge import LockMergeError, merge_files
 

@@ -138,6 +138,11 @@ def test_git_is_set_up_to_merge_the_lock(tmp_path: Path, deckgen: Callable[..., 
     driver = subprocess.run(["git", "config", "merge.deckgen-lock.driver"], cwd=project, capture_output=True,
                             text=True, check=True).stdout
     assert re.fullmatch(r".+ -m deckgen lock-merge %O %A %B \|\| git merge-file %A %O %B\n", driver)
+    assert shlex.split(driver)[0] == sys.executable  # found whether or not deckgen is on git's PATH
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = re.search(r'git config merge\.deckgen-lock\.driver "(.*)"\n', readme).group(1)  # type: ignore[union-attr]
+    python = "'$(python3 -c 'import sys; print(sys.executable)')'"
+    assert line.replace(python, shlex.quote(sys.executable)) == driver.strip()  # the README says what new does
 
 
 def test_new_inside_an_existing_repository_keeps_it(tmp_path: Path, deckgen: Callable[..., CliRun],
