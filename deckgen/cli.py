@@ -351,24 +351,30 @@ def _echo_summary(project: Project, output: Path) -> None:
 @click.option("--key", help="The new project's key. [default: from the deck name]")
 @click.option("--note-types", "note_types_from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Text export: an .apkg of the same collection that holds its note types (and media).")
-@click.option("--note-type", default="basic", show_default=True, type=click.Choice(["basic", "reversed", "cloze"]),
-              help="Plain CSV: the built-in card type its rows fill.")
+@click.option("--note-type", type=click.Choice(["basic", "reversed", "cloze"]),
+              help="Plain CSV: the built-in card type its rows fill [default: basic]; a text export that names "
+                   "no note type: Anki's stock Basic, Basic (and reversed card) or Cloze.")
 @click.option("--column", "columns", multiple=True, metavar="COLUMN=FIELD",
               help="Plain CSV: fill FIELD (or tags, deck, guid; '-' ignores it) from COLUMN (repeatable).")
 @click.option("--deck-name", help="Plain CSV or text export without a deck column: the deck name.")
 @click.option("--delimiter", help="Plain CSV: the separator. [default: guessed]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
               help="Processes that share the work of a big import. [default: one per CPU core]")
+@click.option("--no-repo-setup", is_flag=True,
+              help="Write only the project: no .gitignore, .gitattributes, CI workflow, editor settings, "
+                   "schemas or git set-up.")
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
-                   note_types_from: Path | None, note_type: str, columns: tuple[str, ...], deck_name: str | None,
-                   delimiter: str | None, jobs: int | None) -> None:
+                   note_types_from: Path | None, note_type: str | None, columns: tuple[str, ...],
+                   deck_name: str | None, delimiter: str | None, jobs: int | None, no_repo_setup: bool) -> None:
     """Turn an Anki package (.apkg, .colpkg), Anki text export or CSV into a deckgen project.
 
     PROJECT_DIR (default: a new folder named after SOURCE) must be new or empty. The project
     keeps the deck's GUIDs, note type ids and note times, so that building it updates nothing
-    for learners of the original until you change something.
+    for learners of the original until you change something. Like `deckgen new`, it gets
+    .gitignore, a CI workflow, editor schemas and git set up to merge deckgen.lock.
     """
-    from .importer import ImportOptions, import_deck
+    from .importer import ImportOptions
+    from .scaffold.starter import import_project
 
     mapping = tuple(tuple(item.split("=", 1)) for item in columns if "=" in item)
     if len(mapping) != len(columns):
@@ -377,10 +383,12 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
                             jobs)
     target = project_dir or Path(source.stem)
     with _import_progress() as progress:
-        result = import_deck(source, target, options, progress)
+        made = import_project(source, target, options, progress, repository=not no_repo_setup)
+    result = made.result
     for problem in result.warnings:
         click.echo(str(problem), err=True)
     click.echo(f"wrote {result.project}: deck '{result.deck}', {result.notes} notes, note types "
                f"{', '.join(result.note_types)}, {result.media} media files"
                + (" (html: true: some fields keep their HTML)" if result.html else ""))
-    click.echo(f"next: deckgen build {result.project}")
+    click.echo(made.git)
+    click.echo(f"next: deckgen build {shlex.quote(str(result.project))}")
