@@ -81,11 +81,14 @@ class Project:
             counts[note.group] += 1
         return counts
 
+    def subdecks(self) -> list[str]:
+        """The groups whose subdecks the package makes: those with notes, and their parents (in config order)."""
+        filled = [group for group, count in self.cards_per_group().items() if count]
+        return [path for path in self.config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
+
     def layout_lines(self) -> list[str]:
         """Notes per subdeck, nested as in the learner's deck list (with groups, every card is in one)."""
-        counts, config = self.cards_per_group(), self.config
-        filled = [group for group, count in counts.items() if count]
-        shown = [path for path in config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
+        counts, config, shown = self.cards_per_group(), self.config, self.subdecks()
         if not shown:
             return [f"{len(self.notes)} notes, all in the deck {config.deck}"]
         rows = [("  " * path.count("/") + config.group_title(path).rsplit("::", 1)[-1], counts[path]) for path in shown]
