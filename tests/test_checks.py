@@ -282,14 +282,17 @@ CASES = [
           "templates/cause.yaml:4:10: field 'scope' must be a mapping of options, not a list"]),
     # media
     Case("media-missing", {CARDS: cards(BASIC + "    back: '![x-ray](xray.png) [sound:say.mp3]'\n")},
-         ["cards/causes.yaml:3:5: card 'trauma': media file 'say.mp3' not found in media/",
-          "cards/causes.yaml:3:5: card 'trauma': media file 'xray.png' not found in media/"]),
+         ["cards/causes.yaml:5:21: card 'trauma': media file 'xray.png' not found in media/",
+          "cards/causes.yaml:5:38: card 'trauma': media file 'say.mp3' not found in media/"]),
+    Case("media-missing-in-a-later-field", {CARDS: cards(BASIC + "    back: b\n    extra: '![ring](ring.png)'\n"
+                                                         "  - id: other\n    front: a\n    back: b\n")},
+         ["cards/causes.yaml:6:21: card 'trauma': media file 'ring.png' not found in media/"]),
     Case("media-name-anki-renames", {CARDS: cards(BASIC + "    back: '[sound:a*b.mp3]'\n"), "media/a*b.mp3": b"ID3"},
-         ["cards/causes.yaml:3:5: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
+         ["cards/causes.yaml:5:19: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
           "([]<>:\"/?*^\\| or a control character), so Anki would rename it and the card would lose it "
           "(rename the file)"]),
     Case("media-in-a-folder", {CARDS: cards(BASIC + "    back: '![x](img/x.png)'\n"), "media/img/x.png": b"PNG"},
-         ["cards/causes.yaml:3:5: card 'trauma': media 'img/x.png' is not a file name in media/: Anki's media has "
+         ["cards/causes.yaml:5:17: card 'trauma': media 'img/x.png' is not a file name in media/: Anki's media has "
           "no folders (put it directly in media/ and refer to it as 'x.png')"]),
     # tags
     Case("tags-anki-cannot-store",

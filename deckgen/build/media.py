@@ -89,7 +89,8 @@ def _resolve(
 ) -> Path | None:
     """The file a note refers to, if it is a plain name of a file inside the project's media folder."""
     def report(message: str, hint: str | None = None) -> None:
-        problems.append(Problem(note.path, note.line, note.column, message, note.card_id, hint))
+        problems.append(Problem(note.path, *_where_named(config.root / note.path, note, name), message,
+                                note.card_id, hint))
 
     lexical = Path(os.path.abspath(media_dir / name.replace("\\", "/")))  # '..' resolved, links not followed
     if Path(name).is_absolute() or not lexical.is_relative_to(os.path.abspath(config.root)):
@@ -114,6 +115,19 @@ def _resolve(
         report(f"media '{name}' is a link to a file outside the project", _COPY_IT)
         return None
     return target
+
+
+def _where_named(path: Path, note: RenderedNote, name: str) -> tuple[int, int]:
+    """Where the card names a media file (the field that holds it), or the card's own place if it cannot be told."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return note.line, note.column
+    for number in range(note.line - 1, min(len(lines), note.line + 500)):
+        column = lines[number].find(name, note.column - 1 if number == note.line - 1 else 0)
+        if column >= 0:
+            return number + 1, column + 1
+    return note.line, note.column  # named by its card type's template, not by the card
 
 
 def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Problem]) -> list[Path]:

@@ -277,9 +277,17 @@ def _frozen_problem(report: ReleaseReport) -> Problem:
     counts = [("added", report.added), ("changed", report.changed), ("removed", report.removed),
               ("renamed", report.renamed), ("restored", report.restored)]
     changes = ", ".join(f"{len(ids)} {what}" for what, ids in counts if ids or what in ("added", "changed", "removed"))
+    which = "; ".join(f"{what}: {_listed(ids)}" for what, ids in (*counts, ("note types", report.note_types)) if ids)
     return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
-                   f"{len(report.note_types)} note types changed)",
+                   f"{len(report.note_types)} note types changed)" + (f": {which}" if which else ""),
                    hint="run 'deckgen build' without --frozen and commit deckgen.lock")
+
+
+def _listed(ids: list, shown: int = 10) -> str:  # type: ignore[type-arg]
+    """'a, b, c and 4 more': which cards (a renamed one as 'old -> new'), as far as one line can say."""
+    names = [" -> ".join(item) if isinstance(item, tuple) else item for item in ids]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 @dataclass

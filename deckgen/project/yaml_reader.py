@@ -356,9 +356,10 @@ class _Builder:
             return self._mapping(node, depth)
         if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in _SCALAR_TAGS:
             return _scalar(node)
-        self.tag_problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
-                                             "deckgen reads plain YAML only: remove the tag, or quote the value "
-                                             "if the '!' belongs to its text"))
+        shown = _shown_tag(node.tag)
+        text = "" if shown.startswith("!!") else ", or quote the value if the '!' belongs to its text"
+        self.tag_problems.append(YamlProblem(f"YAML tag '{shown}' is not allowed", _pos(node),
+                                             f"deckgen reads plain YAML only: remove the tag{text}"))
         return None
 
     def _sequence(self, node: yaml.SequenceNode, depth: int) -> YamlList:
