@@ -73,13 +73,15 @@ CASES = [
           "(check the indentation: the fields of a card start in one column, and each card starts with '- ')"]),
     Case("yaml-colon-in-value", {CARDS: cards("  - id: trauma\n    front: Cause: which injury?\n    back: b\n")},
          ["cards/causes.yaml:4:17: YAML syntax error: mapping values are not allowed in this context "
-          "(a value containing ': ' must be quoted)"]),
+          "(a value containing ': ' must be quoted: front: 'Cause: which injury?')"]),
     Case("yaml-plain-text-cannot-start-with-at", {CARDS: cards(BASIC + "    back: @trauma\n")},
          ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '@' unless quoted (YAML reserves "
           "it) (quote the whole value: back: '@trauma')"]),
     Case("yaml-value-starts-with-image", {CARDS: cards(BASIC + "    back: b\n    extra: ![The β-lactam ring](ring.png)\n")},
          ["cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it "
-          "as a tag) (quote the whole value: extra: '![The β-lactam ring](ring.png)')"]),
+          "as a tag) (quote the whole value: extra: '![The β-lactam ring](ring.png)')",
+          # the rest of the file is read on as if the value were quoted: its other mistakes are found too
+          "cards/causes.yaml:6:33: card 'trauma': media file 'ring.png' not found in media/"]),
     Case("yaml-value-starts-with-bracket",
          {CARDS: cards(BASIC + "    back: [Vancomycin], linezolid or daptomycin\n")},
          ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '[' unless quoted (YAML reads it "
@@ -502,12 +504,14 @@ def test_a_broken_config_does_not_hide_the_cards_problems(make_project: Callable
 
 def test_media_named_in_an_unreadable_card_file_is_not_called_unused(make_project: Callable[..., Path],
                                                                        deckgen: Callable[..., CliRun]) -> None:
-    project = make_project({CARDS: cards(BASIC + "    back: b\n    extra: ![ring](ring.png)\n"),
+    project = make_project({CARDS: cards(BASIC + "    back: b\n    extra: ![ring](ring.png)\n    front: [x\n"),
                             "media/ring.png": b"PNG", "media/spare.png": b"PNG"})
     run = deckgen("check", project)
     assert run.problems == [
         "cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it as "
         "a tag) (quote the whole value: extra: '![ring](ring.png)')",
+        "cards/causes.yaml:7:12: YAML syntax error: did not find expected ',' or ']' (a value starting with '{' or "
+        "'[' is read as a mapping or list: quote it, or close it)",  # no fix to read on with: the file stays unread
         "media/spare.png: warning: media file is not used by any card (it is left out of the package)",
     ]
 
@@ -526,3 +530,19 @@ def test_commands_find_the_project_from_a_folder_inside_it(make_project: Callabl
     assert deckgen("lint").stderr.splitlines()[-1] == "2 errors, 0 warnings"  # neither writes, nor says so
     monkeypatch.chdir(project.parent)
     assert deckgen("check", project / "cards").problems[1:] == run.problems[1:]
+
+
+def test_a_yaml_error_that_quoting_fixes_hides_nothing_else_in_its_file(make_project: Callable[..., Path],
+                                                                         deckgen: Callable[..., CliRun]) -> None:
+    """The file is read on as if each such value were quoted: every other mistake in it is found in the same run."""
+    project = make_project({CARDS: cards(
+        "  - id: ring\n    front: Which ring?\n    back: b\n    extra: ![The β-lactam ring](ring.png)\n"
+        "  - id: mrsa\n    front: Which drugs treat MRSA?\n    back: [Vancomycin], linezolid\n"
+        "  - id: imipenem\n    front: Is imipenem given alone?\n    back: no\n    bakc: x\n")})
+    run = deckgen("check", project)
+    assert [line.split(": ")[0] for line in run.problems] == [
+        "cards/causes.yaml:6:12", "cards/causes.yaml:6:33", "cards/causes.yaml:9:11", "cards/causes.yaml:12:11",
+        "cards/causes.yaml:13:5"]
+    assert "field 'back' is the boolean no" in run.problems[3] and "unknown field 'bakc'" in run.problems[4]
+    assert run.stderr.splitlines()[-1] == "5 errors, 0 warnings"
+    assert deckgen("build", project).exit_code == 1 and not (project / "dist").exists()

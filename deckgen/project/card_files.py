@@ -56,8 +56,8 @@ def find_card_files(root: Path) -> list[Path]:
 def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[CardSource]:
     """The cards of one file; shape problems are recorded, and readable cards still returned."""
     before = len(problems)
-    document = parse_document(data, path, problems)
-    if len(problems) > before:
+    document = parse_document(data, path, problems, read_on=True)
+    if len(problems) > before and document is None:
         return []
     read = Reader(path, problems)
     if document is None:

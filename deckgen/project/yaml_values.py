@@ -176,8 +176,12 @@ def decode(data: bytes, path: str, problems: list[Problem], kind: str = "YAML") 
         return None
 
 
-def parse_document(data: bytes, path: str, problems: list[Problem]) -> Value:
-    """Decode and parse one YAML file; problems are recorded, never raised."""
+def parse_document(data: bytes, path: str, problems: list[Problem], read_on: bool = False) -> Value:
+    """Decode and parse one YAML file; problems are recorded, never raised.
+
+    With `read_on`, a file with syntax errors whose fix is to quote a value gives the document it
+    is with them quoted, so that the rest of it can still be checked; else None.
+    """
     text = decode(data, path, problems)
     if text is None:
         return None
@@ -188,4 +192,4 @@ def parse_document(data: bytes, path: str, problems: list[Problem]) -> Value:
             Problem(path, problem.pos.line, problem.pos.column, problem.message, hint=problem.hint)
             for problem in exc.problems
         )
-        return None
+        return exc.document if read_on else None
