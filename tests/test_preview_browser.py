@@ -7,6 +7,7 @@ a missing browser fails the test; on a developer's machine it skips it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +181,8 @@ def _pdf_text(pdf: bytes) -> str:
 
 def test_a_printed_preview_has_every_card(sample_project: Path, tmp_path: Path, browser_page: Any) -> None:
     """Cards far below the screen are drawn too: on paper and in a full-page screenshot none is an empty box."""
+    from playwright.sync_api import expect
+
     page = browser_page
     words = _many_cards(sample_project, 60)
     index = write_preview(prepare(sample_project), tmp_path / "site").index
@@ -189,10 +192,20 @@ def test_a_printed_preview_has_every_card(sample_project: Path, tmp_path: Path, 
     text = _pdf_text(page.pdf())
     assert [word for word in words if word not in text] == []
     assert "What is one?" in text and "print it again" not in text
-    screenshot = tmp_path / "full.png"
-    page.screenshot(path=str(screenshot), full_page=True, clip=None)
     last = page.frame_locator('[data-card-id="many-59"] iframe').first.locator("body")
     assert "zq59marker" in last.inner_text()
+    box = page.locator('[data-card-id="many-59"]').bounding_box()
+    assert box is not None and box["y"] > 5000  # far below the screen, never scrolled to
+    skipped = page.eval_on_selector_all(  # what a full-page screenshot would show as an empty box
+        ".side iframe", "frames => frames.filter(f => !f.checkVisibility({contentVisibilityAuto: true})).length")
+    assert skipped == 0
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1200, "height": height})  # a window as tall as the page: every card shows
+    frame = page.locator('[data-card-id="many-59"] iframe').first
+    expect(frame).to_have_attribute("style", re.compile("min-height"))
+    screenshot = tmp_path / "last-card.png"
+    page.screenshot(path=str(screenshot), clip=frame.bounding_box())
+    assert distinct_colours(screenshot) > 10, "the last card's front is an empty box"
     assert page.errors == []
 
 
