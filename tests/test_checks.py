@@ -113,6 +113,10 @@ CASES = [
          ["cards/causes.yaml:5:12: the control character U+0007 is not allowed in YAML (remove it)"]),
     Case("yaml-merge-key", {CARDS: cards("  - &base {id: a, front: x, back: y}\n  - <<: *base\n    id: b\n")},
          ["cards/causes.yaml:4:5: merge keys ('<<') are not supported (write the keys out)"]),
+    Case("yaml-git-conflict-markers",
+         {CARDS: cards(BASIC + "<<<<<<< HEAD\n    back: one\n=======\n    back: two\n>>>>>>> theirs\n")},
+         ["cards/causes.yaml:5:1: git conflict markers: a merge left this file unresolved (keep what both sides "
+          "wrote, delete the <<<<<<<, ======= and >>>>>>> lines, then 'git add' the file)"]),
     # the shape of a file
     Case("file-is-a-list", {CARDS: "- id: trauma\n  front: a\n  back: b\n"},
          ["cards/causes.yaml:1:1: a card file must be a mapping with 'cards:', not a list"]),
@@ -546,3 +550,13 @@ def test_a_yaml_error_that_quoting_fixes_hides_nothing_else_in_its_file(make_pro
     assert "field 'back' is the boolean no" in run.problems[3] and "unknown field 'bakc'" in run.problems[4]
     assert run.stderr.splitlines()[-1] == "5 errors, 0 warnings"
     assert deckgen("build", project).exit_code == 1 and not (project / "dist").exists()
+
+
+def test_frozen_reports_the_cards_errors_not_a_stale_lock(make_project: Callable[..., Path],
+                                                           deckgen: Callable[..., CliRun]) -> None:
+    """A file that cannot be read changes nothing in the lock: --frozen says what is wrong, not '1 removed'."""
+    project = make_project()
+    assert deckgen("build", project).exit_code == 0
+    (project / CARDS).write_text(cards(BASIC + "    back: [Trauma], a wound\n"), encoding="utf-8")
+    run = deckgen("build", "--frozen", project)
+    assert run.exit_code == 1 and [line.split(": ")[0] for line in run.problems] == ["cards/causes.yaml:5:11"]

@@ -156,7 +156,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     problems += identity_problems
     problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
-    if options.frozen:
+    if options.frozen and not blocking(problems, False):  # a card with errors is no change: it was not read
         problems += _frozen_problems(project)  # the project's own list: it sees them too
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)

@@ -21,6 +21,7 @@ from .yaml_reader import (
 )
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+_CONFLICT_MARKER = re.compile(r"^<<<<<<< ", re.MULTILINE)  # what git leaves in a file it could not merge
 _NOT_TEXT_HINTS = {
     YamlList: "YAML reads '[...]' or lines starting with '- ' as a list: to write text, quote the whole value",
     YamlMap: "YAML reads '{...}' or 'word: ...' as a mapping: to write text, quote the whole value",
@@ -184,6 +185,13 @@ def parse_document(data: bytes, path: str, problems: list[Problem], read_on: boo
     """
     text = decode(data, path, problems)
     if text is None:
+        return None
+    marker = _CONFLICT_MARKER.search(text)
+    if marker:
+        problems.append(Problem(path, text.count("\n", 0, marker.start()) + 1, 1,
+                                "git conflict markers: a merge left this file unresolved",
+                                hint="keep what both sides wrote, delete the <<<<<<<, ======= and >>>>>>> lines, "
+                                     "then 'git add' the file"))
         return None
     try:
         return parse(text)
