@@ -120,6 +120,37 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     click.echo(f"{count} card{'' if count == 1 else 's'} checked: {summary(project.problems)}")
 
 
+@main.command("rehearse")
+@click.argument("old_package", metavar="OLD.apkg", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@PROJECT_DIR
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="How to print what the learner gets.")
+@click.option("--allow-note-type-change", is_flag=True,
+              help="Rehearse a build that forks a note type or changes a card's note type (as build allows it).")
+def rehearse_command(old_package: Path, project_dir: Path, output_format: str, allow_note_type_change: bool) -> None:
+    """Try the next release on a learner of OLD.apkg, in the real Anki backend, before sharing it.
+
+    Builds the project to a temporary package (nothing is written in the project: no lock, no
+    dist/), then, in a scratch collection, imports OLD.apkg, answers every card, edits a note of
+    the learner's own, and imports the new package with Anki's default options. Prints what the
+    learner gets: new, updated and unchanged notes, conflicts, copied note types, cards left
+    empty, reviews lost, retired notes, their own edit. Exits 1 when the learner would lose
+    anything. Needs the official Anki backend: pip install 'deckgen[rehearse]'.
+    """
+    from .release.rehearse import RehearsalUnavailable, rehearse_project
+
+    try:
+        rehearsal = rehearse_project(old_package, project_dir, BuildOptions(allow_note_type_change=allow_note_type_change))
+    except RehearsalUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(rehearsal.to_json(), indent=2, ensure_ascii=False))
+    else:
+        click.echo("\n".join(rehearsal.lines()))
+    if rehearsal.loses_anything:
+        sys.exit(1)
+
+
 @main.command("lint")
 @PROJECT_DIR
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
@@ -344,13 +375,14 @@ def _echo_summary(project: Project, output: Path) -> None:
 
 
 @main.command("import")
-@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path))
 @click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--deck", "decks", multiple=True, metavar="NAME",
               help="Import only this deck and its subdecks (repeatable; needed for a .colpkg with several decks).")
 @click.option("--key", help="The new project's key. [default: from the deck name]")
 @click.option("--note-types", "note_types_from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="Text export: an .apkg of the same collection that holds its note types (and media).")
+              help="Text export or CrowdAnki folder: an .apkg of the same collection that holds its note types "
+                   "(their ids, which learners' notes are matched by; a text export's media too).")
 @click.option("--note-type", type=click.Choice(["basic", "reversed", "cloze"]),
               help="Plain CSV: the built-in card type its rows fill [default: basic]; a text export that names "
                    "no note type: Anki's stock Basic, Basic (and reversed card) or Cloze.")
@@ -366,14 +398,15 @@ def _echo_summary(project: Project, output: Path) -> None:
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
                    note_types_from: Path | None, note_type: str | None, columns: tuple[str, ...],
                    deck_name: str | None, delimiter: str | None, jobs: int | None, no_repo_setup: bool) -> None:
-    """Turn an Anki package (.apkg, .colpkg), Anki text export or CSV into a deckgen project.
+    """Turn an Anki package (.apkg, .colpkg), CrowdAnki folder, Anki text export or CSV into a deckgen project.
 
-    PROJECT_DIR (default: a new folder named after SOURCE) must be new or empty. The project
+    PROJECT_DIR (default: a new folder named after SOURCE; for a CrowdAnki folder, its name with
+    '-deckgen') must be new or empty. The project
     keeps the deck's GUIDs, note type ids and note times, so that building it updates nothing
     for learners of the original until you change something. Like `deckgen new`, it gets
     .gitignore, a CI workflow, editor schemas and git set up to merge deckgen.lock.
     """
-    from .importer import ImportOptions
+    from .importer import ImportOptions, default_target
     from .scaffold.starter import import_project
 
     mapping = tuple(tuple(item.split("=", 1)) for item in columns if "=" in item)
@@ -381,7 +414,7 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
         raise click.UsageError("--column takes COLUMN=FIELD")
     options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter,  # type: ignore[arg-type]
                             jobs)
-    target = project_dir or Path(source.stem)
+    target = project_dir or default_target(source)
     with _import_progress() as progress:
         made = import_project(source, target, options, progress, repository=not no_repo_setup)
     result = made.result

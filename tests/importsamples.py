@@ -9,6 +9,10 @@ and a package written by genanki.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,4 +142,69 @@ def make_genanki_package(folder: Path) -> Path:
     package = genanki.Package([root, sub])
     package.media_files = [str(folder / "crystal.png")]
     package.write_to_file(str(path))
+    return path
+
+
+def export_crowdanki(collection: Path, folder: Path, deck: str = "Pharm") -> Path:
+    """The deck as CrowdAnki exports it: deck.json (a tree of decks by their last name part, note types by
+    uuid, no ids or times) and media/, written here from the collection through the official backend."""
+    folder.mkdir(parents=True)
+    with contextlib.closing(Collection(str(collection))) as col:
+        models = {m["id"]: m for m in col.models.all()}
+        uuids = {mid: str(uuid.uuid5(uuid.NAMESPACE_OID, str(mid))) for mid in models}
+        by_deck: dict[str, list[dict[str, object]]] = {}
+        used: set[int] = set()
+        for nid in col.find_notes(f'"deck:{deck}"'):
+            note = col.get_note(nid)
+            home = col.decks.name(note.cards()[0].did)
+            used.add(note.mid)
+            by_deck.setdefault(home, []).append({"__type__": "Note", "guid": note.guid, "fields": list(note.fields),
+                                                 "tags": list(note.tags), "note_model_uuid": uuids[note.mid]})
+        media = sorted(name for name in os.listdir(col.media.dir()))
+        (folder / "media").mkdir()
+        for name in media:
+            shutil.copy(Path(col.media.dir()) / name, folder / "media" / name)
+    tree = _crowdanki_deck(deck, deck, by_deck)
+    tree.update(note_models=[_crowdanki_model(models[mid], uuids[mid]) for mid in sorted(used)], media_files=media)
+    path = folder / "deck.json"
+    path.write_text(json.dumps(tree, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
+def _crowdanki_deck(full: str, name: str, by_deck: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+    children = sorted({d[len(full) + 2:].split("::")[0] for d in by_deck if d.startswith(full + "::")})
+    return {"__type__": "Deck", "name": name, "desc": f"About {name}", "notes": by_deck.get(full, []),
+            "children": [_crowdanki_deck(f"{full}::{child}", child, by_deck) for child in children]}
+
+
+def _crowdanki_model(model: dict, uuid_: str) -> dict[str, object]:  # type: ignore[type-arg]
+    keys = ("name", "type", "css", "sortf", "latexPre", "latexPost")
+    return {"__type__": "NoteModel", "crowdanki_uuid": uuid_, **{k: model[k] for k in keys},
+            "flds": [{"name": f["name"], "ord": f["ord"]} for f in model["flds"]],
+            "tmpls": [{"name": t["name"], "ord": t["ord"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in model["tmpls"]]}
+
+
+def make_package(folder: Path, fields: tuple[str, ...], front: str, back: str, notes: list[tuple[str, ...]],
+                 deck: str = "Words", note_type: str = "Vocab", decks: list[str] | None = None) -> Path:
+    """A legacy .apkg exported by the official backend: one note type with these fields and one template; each
+    note in `deck`, or in its deck of `decks` (under `deck`)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(Collection(str(folder / "collection.anki2"))) as col:
+        models = col.models
+        model = models.new(note_type)
+        for name in fields:
+            models.add_field(model, models.new_field(name))
+        template = models.new_template("Card 1")
+        template["qfmt"], template["afmt"] = front, back
+        models.add_template(model, template)
+        models.add_dict(model)
+        for number, values in enumerate(notes):
+            note = col.new_note(col.models.by_name(note_type))  # type: ignore[arg-type]
+            for index, value in enumerate(values):
+                note.fields[index] = value
+            col.add_note(note, DeckId(col.decks.id(decks[number] if decks else deck)))  # type: ignore[arg-type]
+        path = folder / "deck.apkg"
+        col.export_anki_package(out_path=str(path), limit=DeckIdLimit(DeckId(col.decks.id(deck))),  # type: ignore[arg-type]
+                                options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                                                 with_media=True, legacy=True))
     return path

@@ -81,7 +81,8 @@ CASES = [
          ["cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it "
           "as a tag) (quote the whole value: extra: '![The β-lactam ring](ring.png)')",
           # the rest of the file is read on as if the value were quoted: its other mistakes are found too
-          "cards/causes.yaml:6:33: card 'trauma': media file 'ring.png' not found in media/"]),
+          "cards/causes.yaml:6:33: card 'trauma': media file 'ring.png' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
     Case("yaml-value-starts-with-bracket",
          {CARDS: cards(BASIC + "    back: [Vancomycin], linezolid or daptomycin\n")},
          ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '[' unless quoted (YAML reads it "
@@ -209,10 +210,10 @@ CASES = [
     # cards Anki would not make
     Case("cloze-without-marker", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: Trauma causes it\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note a single empty card (keep_empty: true keeps one on purpose))"]),
     Case("cloze-marker-anki-does-not-read", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: '{{C1::x}}'\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note a single empty card (keep_empty: true keeps one on purpose))"]),
     Case("front-renders-empty",
          cause_type(template="{% block Front %}{% if example %}{{ example }}{% endif %}{% endblock %}"
                              "{% block Back %}{{ cause }}{% endblock %}"),
@@ -288,11 +289,14 @@ CASES = [
           "templates/cause.yaml:4:10: field 'scope' must be a mapping of options, not a list"]),
     # media
     Case("media-missing", {CARDS: cards(BASIC + "    back: '![x-ray](xray.png) [sound:say.mp3]'\n")},
-         ["cards/causes.yaml:5:21: card 'trauma': media file 'xray.png' not found in media/",
-          "cards/causes.yaml:5:38: card 'trauma': media file 'say.mp3' not found in media/"]),
+         ["cards/causes.yaml:5:21: card 'trauma': media file 'xray.png' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)",
+          "cards/causes.yaml:5:38: card 'trauma': media file 'say.mp3' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
     Case("media-missing-in-a-later-field", {CARDS: cards(BASIC + "    back: b\n    extra: '![ring](ring.png)'\n"
                                                          "  - id: other\n    front: a\n    back: b\n")},
-         ["cards/causes.yaml:6:21: card 'trauma': media file 'ring.png' not found in media/"]),
+         ["cards/causes.yaml:6:21: card 'trauma': media file 'ring.png' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
     Case("media-name-anki-renames", {CARDS: cards(BASIC + "    back: '[sound:a*b.mp3]'\n"), "media/a*b.mp3": b"ID3"},
          ["cards/causes.yaml:5:19: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
           "([]<>:\"/?*^\\| or a control character), so Anki would rename it and the card would lose it "

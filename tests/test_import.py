@@ -14,7 +14,7 @@ import sqlite3
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from hypothesis import given, settings
@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 import yaml
 from click.testing import CliRunner
 
-from importsamples import NOTES, Exports, export_all, make_collection, make_genanki_package
+from importsamples import NOTES, Exports, export_all, export_crowdanki, make_collection, make_genanki_package, make_package
 from ankitools import import_package, rendered_cards, strip_style
-from anki.collection import Collection
+from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+from anki.decks import DeckId
 
 from deckgen.cli import main
 from deckgen.importer import ImportOptions, import_deck, read_source
@@ -37,9 +38,10 @@ from deckgen.build.render import media_references, visible_text
 
 @pytest.fixture(scope="module")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Exports, Path]:
-    """The author's collection, its exports, and a genanki package."""
+    """The author's collection, its exports (a CrowdAnki folder among them), and a genanki package."""
     folder = tmp_path_factory.mktemp("samples")
     collection = make_collection(folder / "author")
+    export_crowdanki(collection, folder / "crowdanki")
     return collection, export_all(collection, folder), make_genanki_package(folder / "genanki")
 
 
@@ -56,16 +58,18 @@ class Format:
 def formats(samples: tuple[Path, Exports, Path]) -> dict[str, Format]:
     _, exports, genanki_package = samples
     anki_edit = ("Colchicine", "Mechanism")
+    crowdanki = exports.legacy.parent / "crowdanki"
     return {
         "genanki": Format(genanki_package, genanki_package, ImportOptions(), ("Colchicine mechanism", "Back")),
         "legacy": Format(exports.legacy, exports.legacy, ImportOptions(), anki_edit),
         "current": Format(exports.current, exports.current, ImportOptions(), anki_edit),
         "colpkg": Format(exports.colpkg, exports.current, ImportOptions(decks=("Pharm",)), anki_edit),
         "text": Format(exports.text, exports.legacy, ImportOptions(note_types_from=exports.legacy), anki_edit),
+        "crowdanki": Format(crowdanki, exports.legacy, ImportOptions(note_types_from=exports.legacy), anki_edit),
     }
 
 
-FORMATS = ["genanki", "legacy", "current", "colpkg", "text"]
+FORMATS = ["genanki", "legacy", "current", "colpkg", "text", "crowdanki"]
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -177,16 +181,19 @@ def test_collection_schema_too_new(samples, tmp_path: Path) -> None:
     assert "the collection has schema 19, newer than deckgen understands (up to 18)" in _refused(source, tmp_path / "p")
 
 
-def test_note_type_that_cannot_be_expressed(samples, tmp_path: Path) -> None:
+def test_fields_that_make_the_same_block_get_blocks_of_their_own(samples, tmp_path: Path) -> None:
     def rename_class(connection: sqlite3.Connection) -> None:
         models = connection.execute("select models from col").fetchone()[0]
         connection.execute("update col set models = ?", (models.replace('"name": "Class"', '"name": "Side-effects"')
-                                                          .replace('"name":"Class"', '"name":"Side-effects"'),))
+                                                          .replace('"name":"Class"', '"name":"Side-effects"')
+                                                          .replace("Class}}", "Side-effects}}"),))
 
     source = _edited_legacy(samples, tmp_path, "odd.apkg", rename_class)
-    message = _refused(source, tmp_path / "p")
-    assert "note type 'Drug' cannot be expressed: fields 'Side-effects' and 'Side effects' both give the " \
-           "Jinja block name 'Side_effects'" in message
+    import_deck(source, tmp_path / "p")
+    note_type = yaml.safe_load((tmp_path / "p" / "note_types" / "drug.yaml").read_text(encoding="utf-8"))
+    assert note_type["blocks"] == {"Side effects": "Side_effects_2"}
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "p")])
+    assert built.exit_code == 0, built.output
 
 
 def test_media_used_but_missing_are_listed(samples) -> None:
@@ -377,8 +384,8 @@ def test_root_deck_with_notes_and_subdecks(tmp_path: Path) -> None:
 
     layout = plan_layout(deck("Med::Pharm", "Med::Pharm::Drugs"))
     assert (layout.root, layout.paths) == ("Med", {"Med": "", "Med::Pharm": "pharm", "Med::Pharm::Drugs": "pharm/drugs"})
-    with pytest.raises(ProjectError, match="deck 'Pharm' holds notes of its own beside its subdecks"):
-        plan_layout(deck("Pharm", "Pharm::Drugs"))
+    beside = plan_layout(deck("Pharm", "Pharm::Drugs"))  # a top-level deck's own notes stay in it: group ''
+    assert (beside.root, beside.paths) == ("Pharm", {"Pharm": "", "Pharm::Drugs": "drugs"})
     with pytest.raises(ProjectError, match=r"several unrelated decks: Default, Pharm \(pick one with --deck NAME"):
         plan_layout(deck("Pharm::Drugs", "Default"))
     assert plan_layout(deck("Pharm")).groups == {}  # one deck: a flat project
@@ -395,9 +402,19 @@ def test_missing_media_is_a_warning_and_the_lock_is_still_seeded(samples, tmp_pa
     result = import_deck(source, tmp_path / "p")
     assert [str(w) for w in result.warnings if "media files are used" in str(w)] == [
         f"{source}: warning: 1 media files are used by notes but not in the source: crystal.png "
-        "(put them into the project's media/ folder before building)"]
+        "(deckgen.yaml lists them under missing_media, so the project builds as the deck is; put a file into "
+        "media/ and drop its name there to ship it)"]
     lock = json.loads((tmp_path / "p" / "deckgen.lock").read_text())
     assert lock["cards"]["what-is-gout"][1] == read_source(source, ImportOptions()).notes[0].mtime
+    assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["missing_media"] == ["crystal.png"]
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "p"), "--frozen"])
+    assert built.exit_code == 0, built.output
+    assert "warning: card 'what-is-gout': media file 'crystal.png' is missing (listed under missing_media)" in built.output
+    (tmp_path / "p" / "deckgen.yaml").write_text((tmp_path / "p" / "deckgen.yaml").read_text()
+                                                 .replace("missing_media:\n- crystal.png\n", ""))
+    refused = CliRunner().invoke(main, ["check", str(tmp_path / "p")])
+    assert refused.exit_code == 1 and "media file 'crystal.png' not found in media/ (put it into media/, or list " \
+        "it under missing_media in deckgen.yaml to build without it)" in refused.output
     assert not (tmp_path / "p" / "media" / "crystal.png").exists() and (tmp_path / "p" / "media" / "beep.mp3").exists()
 
 
@@ -776,3 +793,138 @@ def test_note_type_names_the_stock_note_type_of_an_export_that_names_none(tmp_pa
     assert "the export names no note type" in _refused(source, tmp_path / "p")
     deck = read_source(source, ImportOptions(note_type="cloze"))
     assert [(n.note_type, n.fields) for n in deck.notes] == [("Cloze", ("Urate is a {{c1::purine}}", "From food"))]
+
+
+# --- CrowdAnki folders ---------------------------------------------------------------------------
+
+def test_crowdanki_folder_reads_the_notes_decks_and_descriptions(samples) -> None:
+    fmt = formats(samples)["crowdanki"]
+    deck = read_source(fmt.source, fmt.options)
+    assert sorted((n.guid, n.fields, n.tags, n.deck) for n in deck.notes) == \
+        sorted((n.guid, n.fields, n.tags, n.deck) for n in read_source(fmt.learners_package, ImportOptions()).notes)
+    assert deck.deck_descriptions["Pharm::Basics::Terms"] == "About Terms"
+    assert {"crystal.png", "beep.mp3"} <= deck.media.keys()
+    package_ids = {nt.name: nt.id for nt in read_source(fmt.learners_package, ImportOptions()).note_types.values()}
+    assert {nt.name: nt.id for nt in deck.note_types.values()} == \
+        {name: package_ids[name] for name in ("Basic", "Basic (and reversed card)", "Cloze", "Drug")}
+    assert read_source(fmt.source / "deck.json", fmt.options).notes == deck.notes
+
+
+def test_crowdanki_without_a_package_derives_note_type_ids(samples, tmp_path: Path) -> None:
+    """No ids in deck.json: the project derives its own, so learners of the package get conflicting notes."""
+    fmt = formats(samples)["crowdanki"]
+    assert {nt.id for nt in read_source(fmt.source, ImportOptions()).note_types.values()} == {None}
+    runner = CliRunner()
+    assert runner.invoke(main, ["import", str(fmt.source), str(tmp_path / "p")]).exit_code == 0
+    assert runner.invoke(main, ["build", str(tmp_path / "p"), "-o", str(tmp_path / "p.apkg")]).exit_code == 0
+    (tmp_path / "learner").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
+        import_package(learner, fmt.learners_package)
+        log = import_package(learner, tmp_path / "p.apkg").log
+        assert (len(log.new), len(log.conflicting)) == (0, len(NOTES))
+
+
+def test_crowdanki_default_project_folder_is_beside_the_source(samples, tmp_path: Path, monkeypatch) -> None:
+    fmt = formats(samples)["crowdanki"]
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["import", str(fmt.source), "--note-types", str(fmt.learners_package)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "crowdanki-deckgen" / "deckgen.yaml").is_file()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "deck.json: not valid JSON"),
+    ('{"name": "x"}', "deck.json: not a CrowdAnki deck (no 'note_models')"),
+    ('{"name": "x", "note_models": [{"name": "m"}], "notes": []}', "deck.json: not a CrowdAnki deck: note type 1 ('m'): missing key 'flds'"),
+    ('{"name": "x", "note_models": [{"crowdanki_uuid": "u", "name": "M", "flds": [{"name": "F", "ord": 0}], '
+     '"tmpls": [{"name": "C", "ord": 0, "qfmt": "{{F}}", "afmt": "{{F}}"}]}], '
+     '"notes": [{"guid": "g1", "note_model_uuid": "u", "fields": ["a", "b"], "tags": []}]}',
+     "deck.json: deck.json: deck 'x', note 1 (GUID g1) has 2 fields where its note type 'M' has 1"),
+    ('[' * 100_000, "deck.json: not valid JSON"),
+    ('{"name": "x", "note_models": [], "children": [{"notes": []}]}',
+     "deck.json: not a CrowdAnki deck: missing key 'name'"),
+])
+def test_malformed_crowdanki_json_is_a_located_error(tmp_path: Path, content: str, message: str) -> None:
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "deck.json").write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "deck"), str(tmp_path / "p")])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_folder_without_deck_json_says_what_deckgen_imports(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "empty"), str(tmp_path / "p")])
+    assert result.exit_code == 1 and "a folder without a CrowdAnki deck.json" in result.output
+
+
+def _learner_round_trip(package: Path, tmp_path: Path) -> tuple[Path, Any]:
+    """Import the package, build the project; a learner of the package imports the build: its log."""
+    project, rebuilt = tmp_path / "project", tmp_path / "rebuilt.apkg"
+    result = CliRunner().invoke(main, ["import", str(package), str(project)])
+    assert result.exit_code == 0, result.output
+    built = CliRunner().invoke(main, ["build", str(project), "-o", str(rebuilt)])
+    assert built.exit_code == 0, built.output
+    for folder in ("original", "learner"):
+        (tmp_path / folder).mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "original" / "c.anki2"))) as original, \
+            contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
+        import_package(original, package)
+        import_package(learner, rebuilt)
+        assert _cards(learner) == _cards(original)
+        return project, import_package(original, rebuilt).log
+
+
+def test_fields_named_in_any_script_or_with_a_leading_digit(tmp_path: Path) -> None:
+    fields = ("汉字", "拼音", "1SG", "Side effects")
+    package = make_package(tmp_path / "src", fields, "{{汉字}} {{1SG}}", "{{FrontSide}}<hr id=answer>{{拼音}} {{Side effects}}",
+                           [("学", "xué", "я учу", "none"), ("生", "shēng", "он", "")])
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    note_type = yaml.safe_load((project / "note_types" / "vocab.yaml").read_text(encoding="utf-8"))
+    assert note_type["blocks"] == {"汉字": "汉字", "拼音": "拼音", "1SG": "f_1SG"}
+    assert "{% block Side_effects %}" in (project / "templates" / "vocab.html.j2").read_text(encoding="utf-8")
+
+
+def test_a_top_level_deck_with_notes_beside_its_subdecks(tmp_path: Path) -> None:
+    package = make_package(tmp_path / "src", ("Front", "Back"), "{{Front}}", "{{FrontSide}}<hr id=answer>{{Back}}",
+                           [("Root note", "r"), ("Sub note", "s"), ("Deeper note", "d")], deck="Top",
+                           decks=["Top", "Top::Sub", "Top::Sub::Deeper"])
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    root_file = next(path for path in (project / "cards").glob("*.yaml") if "Root note" in path.read_text("utf-8"))
+    assert root_file.read_text("utf-8").startswith('group: ""\n')
+    (tmp_path / "fresh").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "fresh" / "c.anki2"))) as fresh:
+        import_package(fresh, tmp_path / "rebuilt.apkg")
+        decks = {card.fields["Front"]: card.deck for card in rendered_cards(fresh)}
+    assert decks == {"Root note": "Top", "Sub note": "Top::Sub", "Deeper note": "Top::Sub::Deeper"}
+
+
+def test_notes_anki_keeps_with_an_empty_card_come_through(tmp_path: Path) -> None:
+    """A cloze note without a marker and a note whose every front is empty: Anki keeps each with one empty card."""
+    package = make_package(tmp_path / "src", ("Image", "Label"), "{{Image}}", "{{FrontSide}}<hr id=answer>{{Label}}",
+                           [("", "an occlusion whose image is on the back only"), ("front", "back")])
+    with contextlib.closing(Collection(str(tmp_path / "src" / "collection.anki2"))) as col:
+        note = col.new_note(col.models.by_name("Cloze"))  # type: ignore[arg-type]
+        note["Text"] = "A cloze note without a marker"
+        col.add_note(note, DeckId(col.decks.id("Words")))  # type: ignore[arg-type]
+        col.export_anki_package(out_path=str(package), limit=DeckIdLimit(DeckId(col.decks.id("Words"))),  # type: ignore[arg-type]
+                                options=ExportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False,
+                                                                 with_media=True, legacy=True))
+    project, log = _learner_round_trip(package, tmp_path)
+    assert (len(log.new), len(log.conflicting), len(log.updated)) == (0, 0, 0)
+    written = "".join(path.read_text("utf-8") for path in (project / "cards").rglob("*.yaml"))
+    assert written.count("keep_empty: true") == 2
+    (tmp_path / "fresh").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "fresh" / "c.anki2"))) as fresh:
+        import_package(fresh, tmp_path / "rebuilt.apkg")
+        assert fresh.card_count() == 3
+
+
+def test_keep_empty_on_a_card_that_has_cards_is_a_warning(make_project, deckgen) -> None:  # type: ignore[no-untyped-def]
+    project = make_project({"cards/c.yaml": "group: cause\ncards:\n  - id: a\n    type: basic\n    front: F\n    back: B\n"
+                            "    keep_empty: true\n"})
+    run = deckgen("check", project)
+    assert run.exit_code == 0 and "warning: card 'a': 'keep_empty: true' on a card that is not empty" in run.stderr

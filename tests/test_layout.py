@@ -227,3 +227,12 @@ def test_layout_mistakes_are_located(make_project: Callable[..., Path], deckgen:
     run = deckgen("check", make_project(files))
     assert run.exit_code == 1
     assert run.problems == expected
+
+
+def test_a_card_may_stay_in_the_deck_itself_beside_its_groups(make_project: Callable[..., Path], tmp_path: Path) -> None:
+    cards = GOUT_CARDS + "  - id: overview\n    group: ''\n    front: What is gout?\n    back: Arthritis from urate\n"
+    project = make_project({"deckgen.yaml": GOUT_CONFIG, "cards/gout.yaml": cards}, base=False)
+    apkg = build(project, BuildOptions(output=tmp_path / "gout.apkg")).output
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        import_package(col, apkg)
+        assert _notes_by_front(col)["What is gout?"] == (ROOT, "Medicine::Pathology::Gout")

@@ -451,7 +451,13 @@ BAD_NOTE_TYPES: list[tuple[str, str, str]] = [  # (file text, where, what the me
      ":4:12", "card template name 'c' is used twice (Anki ignores case)"),
     ("fields: [A, B]\ntemplates:\n  - {name: C, front: '{{A}}', back: x}\n  - {name: D, front: '{{A}}', back: '{{B}}'}\n",
      ":4:22", "card template 'D' has the same front as 'C'"),
-    ("fields: [A, 2nd]\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:13", "starts with a digit"),
+    ("fields: [A, 2nd]\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:13",
+     "field name '2nd' makes the Jinja block name '2nd', which Jinja cannot read (name its block yourself: "
+     "blocks: {2nd: f_2nd})"),
+    ("fields: [A, B]\nblocks: {C: c}\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":2:10",
+     "blocks: 'C' is not one of the note type's fields"),
+    ("fields: [A, a_b, a b]\nblocks: {a b: a_b}\ntemplates: [{name: C, front: '{{A}}', back: x}]\n", ":1:18",
+     "fields 'a_b' and 'a b' would both be filled by {% block a_b %} (name its block yourself: blocks: {a b: a_b_2})"),
 ]
 
 
@@ -506,7 +512,8 @@ def test_a_note_with_no_card_is_refused(make_project: Callable[..., Path], deckg
     run = deckgen("check", project)
     assert run.problems == [  # type: ignore[attr-defined]
         "cards/drugs.yaml:11:5: card 'colchicine': Anki would make no card of this note: the front of every card "
-        "template of note type 'drug' would be empty (card type 'drug' left the fields they show empty)"]
+        "template of note type 'drug' would be empty (card type 'drug' left the fields they show empty; Anki keeps "
+        "such a note with a single empty card (keep_empty: true keeps one on purpose))"]
 
 
 def test_sources_without_a_sources_field_are_a_warning(make_project: Callable[..., Path],

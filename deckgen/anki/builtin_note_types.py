@@ -63,6 +63,7 @@ class NoteType:
     sort_field_index: int = 0
     sources_field: str | None = "Sources"
     path: str = ""  # the file that declares it ("" for the built-ins)
+    block_names: tuple[tuple[str, str], ...] = ()  # (field, Jinja block) where the file names the block itself
 
     @functools.cached_property
     def content_fields(self) -> tuple[str, ...]:
@@ -72,7 +73,8 @@ class NoteType:
     @functools.cached_property
     def blocks(self) -> dict[str, str]:
         """Jinja block name -> the content field it fills."""
-        return {block_name(name): name for name in self.content_fields}
+        given = dict(self.block_names)
+        return {given.get(name) or block_name(name): name for name in self.content_fields}
 
     def display_name(self, deck: str) -> str:
         """The name learners see in Anki."""

@@ -109,7 +109,13 @@ def _resolve(
         return None
     target = media_dir / name
     if not target.is_file():
-        report(f"media file '{name}' not found in {config.media}/")
+        if name in config.missing_media:
+            problems.append(Problem(note.path, note.line, note.column, f"media file '{name}' is missing (listed "
+                                    "under missing_media): the card names it without it", note.card_id,
+                                    f"put it into {config.media}/ and drop it from missing_media", WARNING))
+        else:
+            report(f"media file '{name}' not found in {config.media}/",
+                   f"put it into {config.media}/, or list it under missing_media in deckgen.yaml to build without it")
         return None
     if not _inside(target, config.root):
         report(f"media '{name}' is a link to a file outside the project", _COPY_IT)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .cache import record_build
@@ -319,23 +319,39 @@ def _build(root: Path, options: BuildOptions, progress: Progress | None) -> Buil
     return BuildResult(project, output)
 
 
-def _write_outputs(root: Path, project: Project, output: Path, options: BuildOptions) -> None:
-    """The package, then the lock (written aside first, so a full disk fails before the package), then the report."""
+def build_package_to(root: Path, output: Path, options: BuildOptions | None = None) -> Project:
+    """Write the package the next build would make to `output`, and nothing in the project.
+
+    No lock, no cache, no report: a package to try out (`deckgen rehearse`), not a release.
+    """
+    options = replace(options or BuildOptions(), output=output, frozen=False, report=None, use_cache=False)
+    with gc_paused():
+        project = _prepare(root, options, None)
+    _write_package(project, output)
+    return project
+
+
+def _write_package(project: Project, output: Path) -> None:
     from .package import (  # genanki: only when a package is written
         PackageInput,
         write_package,
     )
 
     renderer = Renderer(project.config, project.templates)
+    write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
+                               renderer.deck_description(), project.media, project.templates.note_types),
+                  output)
+
+
+def _write_outputs(root: Path, project: Project, output: Path, options: BuildOptions) -> None:
+    """The package, then the lock (written aside first, so a full disk fails before the package), then the report."""
     write_lock_too = not options.frozen and (project.lock != project.old_lock or project.old_lock.old_format
                                              or bool(project.old_lock.merged))
     written: list[str] = []
     next_lock = None
     try:
         next_lock = prepare_lock(root, project.lock) if write_lock_too else None  # fails before the package
-        write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
-                                   renderer.deck_description(), project.media, project.templates.note_types),
-                      output)
+        _write_package(project, output)
         written.append(str(output))
         if next_lock is not None:
             os.replace(next_lock, root / LOCK_FILE)

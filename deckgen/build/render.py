@@ -200,7 +200,9 @@ class Renderer:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, unfit[0], card.id, unfit[1]))
             return None
         ords = tuple(generated_ords(note_type, fields))
-        if not self._usable(card, fields, ords, problems):
+        if card.keep_empty:
+            ords = self._kept_empty(card, ords, problems)
+        elif not self._usable(card, fields, ords, problems):
             return None
         if card.sources and note_type.sources_field is None:
             problems.append(Problem(card.path, card.pos.line, card.pos.column,
@@ -250,6 +252,14 @@ class Renderer:
             self._sources[sources] = template.render(sources=items).strip() if template else ""
         return self._sources[sources]
 
+    @staticmethod
+    def _kept_empty(card: ValidCard, ords: tuple[int, ...], problems: list[Problem]) -> tuple[int, ...]:
+        """The cards of a note kept as Anki keeps it: with no card of its own, it gets an empty card 1."""
+        if ords:
+            problems.append(Problem(card.path, card.pos.line, card.pos.column, "'keep_empty: true' on a card that is "
+                                    "not empty", card.id, "remove it: Anki makes this note's cards as usual", WARNING))
+        return ords or (0,)
+
     def _usable(self, card: ValidCard, fields: dict[str, str], ords: tuple[int, ...],
                 problems: list[Problem]) -> bool:
         """Every card Anki would make of the note has a question worth asking."""
@@ -261,7 +271,9 @@ class Renderer:
             if not ords:
                 problems.append(Problem(*where, "Anki would make no card of this note: the front of every "
                                         f"card template of note type '{note_type.kind}' would be empty", card.id,
-                                        f"card type '{card.card_type.name}' left the fields they show empty"))
+                                        f"card type '{card.card_type.name}' left the fields they show empty; Anki "
+                                        "keeps such a note with a single empty card (keep_empty: true keeps one on "
+                                        "purpose)"))
             return bool(ords)
         for ord_ in range(len(note_type.templates)):
             side = "Front" if ord_ == 0 else "Back"
@@ -282,7 +294,8 @@ class Renderer:
         if not numbers or not ords:  # Anki's own reading decides: {{C1::..}}, {{c0::..}} and unclosed ones are text
             problems.append(Problem(*where, f"the {text} field has no cloze marker", card.id,
                                     "mark what to hide with {{c1::...}}: a small c, numbers from 1, closed with }}; "
-                                    "without one Anki makes no card"))
+                                    "without one Anki gives the note a single empty card (keep_empty: true keeps one "
+                                    "on purpose)"))
             return False
         if numbers[-1] > MAX_CLOZE:
             problems.append(Problem(*where, f"cloze number c{numbers[-1]} is above Anki's limit of {MAX_CLOZE}",

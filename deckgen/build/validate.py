@@ -57,6 +57,7 @@ class ValidCard(NamedTuple):
     path: str
     pos: Pos
     identity: Identity | None = None  # None: the note's GUID comes from the id alone
+    keep_empty: bool = False  # a note Anki gives no card of its own: keep the empty card 1 it makes (a deck's as it is)
 
 
 def validate_card(
@@ -81,7 +82,8 @@ def validate_card(
     identity = _identity(card, read) if "former_ids" in data or "guid" in data or "restore" in data else None
     if card_type is None or group is None or (len(problems) > before and _has_error(problems, before)):
         return None
-    return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity)
+    keep_empty = read.flag(data, "keep_empty", False) if "keep_empty" in data else False
+    return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity, keep_empty)
 
 
 def check_without_config(card: CardSource, card_types: dict[str, CardType], problems: list[Problem]) -> None:
@@ -141,7 +143,8 @@ def _card_type(card: CardSource, card_types: dict[str, CardType], read: Reader) 
 def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
     data = card.data
     if "group" in data:
-        group, pos, report = read.text(data, "group", required=True), data.value_pos.mark("group"), read.report
+        group = read.text(data, "group", required=data["group"] != "")  # '': the deck itself
+        pos, report = data.value_pos.mark("group"), read.report
         if group is None:
             return None
     elif "group" in card.defaults.unreadable:
@@ -155,7 +158,7 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         read.report(card.pos, "card has no group",
                     "add 'group:' to the card or at the top of the file: " + ", ".join(paths))
         return None
-    if group not in paths:
+    if group not in paths and group != "":  # '': the deck itself, beside its groups
         report(pos or card.pos, f"unknown group '{group}'", _group_hint(group, paths))
         return None
     return group

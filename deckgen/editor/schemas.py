@@ -142,6 +142,8 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
         "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
+        "keep_empty": {"type": "boolean",
+                       "description": "Keep a note that has no card of its own with the one empty card Anki gives it"},
         "lint_ignore": {"type": "object", "propertyNames": {"enum": list(RULE_NAMES)}, "additionalProperties": TEXT,
                         "description": "Lint rule -> why it does not apply to this card"},
     }
@@ -296,6 +298,8 @@ def _config_key_schemas() -> dict[str, Schema]:
         "authors": {"anyOf": [TEXT, {"type": "array", "items": TEXT}, {"type": "null"}]},
         "html": {"type": "boolean", "description": "Allow raw HTML in card text (through an allowlist sanitizer)"},
         "media": _described(TEXT, "The media folder, inside the project"),
+        "missing_media": {"type": "array", "items": TEXT,
+                          "description": "Media files cards name that the deck has never had: built without them"},
         "output": _described(TEXT, "Where build writes the package (default dist/<deck>.apkg)"),
     }
 
@@ -316,6 +320,8 @@ def note_type_schema() -> Schema:
         "id": {"type": "integer", "minimum": 1, "maximum": MAX_ID, "description": "Pin the Anki note type id"},
         "kind": {"enum": list(KINDS)},
         "fields": {"type": "array", "minItems": 1, "items": field_name},
+        "blocks": {"type": "object", "additionalProperties": TEXT,
+                   "description": "The Jinja block that fills a field, where its name makes none (1SG: f_1SG)"},
         "sort_field": _described(TEXT, "The field Anki sorts by (default: the first)"),
         "sources_field": _described(TEXT, "The field deckgen fills with the card's sources"),
         "css": _described({"type": "string"}, "This note type's whole CSS (default: the project's)"),

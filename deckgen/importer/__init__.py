@@ -1,9 +1,9 @@
-"""`deckgen import`: an Anki package, collection, text export or CSV becomes a deckgen project.
+"""`deckgen import`: an Anki package, collection, CrowdAnki folder, text export or CSV becomes a deckgen project.
 
 The project keeps updating the original deck's learners: it pins every note's GUID and every
 note type's id, keeps field and template names exactly, and seeds deckgen.lock with each note's
 original modification time, so that building it unchanged gives Anki nothing newer to update.
-Readers (`packages` with `archive`, `collection` and `protobuf`; `text_export`) produce the neutral
+Readers (`packages` with `archive`, `collection` and `protobuf`; `crowdanki`; `text_export`) produce the neutral
 model (`source_deck`); `make_project` turns it into files, with `deck_plan` (groups, card ids),
 `writer` and `conversion` (fields converted, files written and compiled, shared between processes
 by `sharing`); `seed` compiles the project once as deckgen's own pipeline would, for the lock,
@@ -23,7 +23,7 @@ from .source_deck import ImportedDeck, ImportOptions, Progress
 
 PACKAGE_SUFFIXES = {".apkg", ".colpkg", ".zip"}
 
-__all__ = ["ImportOptions", "ImportResult", "import_deck", "read_source"]
+__all__ = ["ImportOptions", "ImportResult", "default_target", "import_deck", "read_source"]
 
 
 @dataclass
@@ -41,7 +41,16 @@ class ImportResult:
 
 def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     """The source, read into the neutral model by the reader its kind needs."""
-    if source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
+    from .crowdanki import deck_json, read_crowdanki
+
+    crowdanki = deck_json(source)
+    if crowdanki is not None:
+        deck = read_crowdanki(crowdanki, options)
+    elif source.is_dir():
+        raise ProjectError([Problem(str(source), message="a folder without a CrowdAnki deck.json",
+                                    hint="deckgen imports a CrowdAnki folder (deck.json and media/), a package, "
+                                         "an Anki text export or a CSV file")])
+    elif source.suffix.lower() in PACKAGE_SUFFIXES or _is_zip(source):
         from .packages import read_package
 
         deck = read_package(source)
@@ -55,6 +64,17 @@ def read_source(source: Path, options: ImportOptions) -> ImportedDeck:
     if not deck.notes:
         raise ProjectError([Problem(str(source), message="the source holds no notes")])
     return deck
+
+
+def default_target(source: Path) -> Path:
+    """The project folder an import writes when none is named: beside the source, never the source itself."""
+    from .crowdanki import deck_json
+
+    crowdanki = deck_json(source)
+    if crowdanki is None:
+        return Path(source.stem)
+    folder = crowdanki.parent.resolve()
+    return Path(f"{folder.name}-deckgen")
 
 
 def _is_zip(path: Path) -> bool:

@@ -42,7 +42,7 @@ SHARED_FROM_NOTES = 2000  # a smaller deck takes less time than starting a helpe
 class Writers(NamedTuple):
     """The project's other files, written by the caller's functions when the shared part knows enough."""
 
-    settings: Callable[[bool], None]  # settings(allow_html): deckgen.yaml and the card types, by this process
+    settings: Callable[[bool, set[str]], None]  # settings(allow_html, media used): deckgen.yaml, the card types
     media: Callable[[set[str], int, int], None]  # media(used, part, parts): one of `parts` shares of the files
 
 
@@ -74,7 +74,7 @@ def write_cards(root: Path, cards: tuple[list[CardFile], dict[str, CardTypePlan]
         converter = convert_fields(mine, plans, split.agree, split.progress)
         media = _agree_ids_and_media(split, files, mine, plans)
         if split.rank == 0:
-            writers.settings(converter.allow_html)
+            writers.settings(converter.allow_html, media)
         split.agree(None, lambda _: None)  # the helpers wait until the settings are written
         config, templates, problems, setup = _loaded(root, plans)
         _stage(split, progress, f"Writing {len(files):,} card files", len(files))

@@ -121,13 +121,9 @@ def plan_layout(deck: ImportedDeck) -> Layout:
         tops = sorted({p[0] for p in parts})
         raise ProjectError([Problem(str(deck.source), message="the notes are in several unrelated decks: "
                                     + ", ".join(tops), hint="pick one with --deck NAME (a project is one deck)")])
-    if len(names) > 1 and "::".join(common) in names:  # the root holds notes beside its subdecks
-        if len(common) == 1:
-            raise ProjectError([Problem(str(deck.source), message=f"deck '{common[0]}' holds notes of its own "
-                                        "beside its subdecks, and a deckgen project puts every card of a deck "
-                                        "with groups into a group", hint="move those notes into a subdeck in Anki, "
-                                        "or import the subdecks one by one with --deck")])
+    if len(names) > 1 and "::".join(common) in names and len(common) > 1:  # the root holds notes beside its subdecks
         common = common[:-1]  # one level up: the root deck becomes a group that holds cards itself
+    # a top-level deck that holds notes beside its subdecks keeps them in the deck itself (group '')
     root = "::".join(common)
     layout = Layout(root, {}, {root: ""})
     for name in names:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +16,6 @@ from .source_deck import ImportedDeck, ImportedNoteType, ImportOptions, Progress
 from .writer import (
     CardFile,
     CardTypePlan,
-    block_name,
     dump,
     plan_card_files,
     plan_card_types,
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
     from ..build.pipeline import Project
 
 NOTE_TYPES_DIR = "note_types"
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
@@ -42,8 +39,8 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     files = plan_card_files(layout, plans, written_notes(deck))
     (root / "media").mkdir()
 
-    def write_settings(allow_html: bool) -> None:
-        _write_config(root, deck, layout, key, allow_html)
+    def write_settings(allow_html: bool, used: set[str]) -> None:
+        _write_config(root, deck, layout, key, (allow_html, sorted(_used_media(deck, plans, used)[1])))
         for plan in plans.values():
             write_note_type(root, plan)
 
@@ -54,7 +51,7 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
 
     compiled = write_cards(root, (files, plans), Writers(write_settings, write_media), options.jobs, progress)
     media, missing, problems = _media_files(deck, plans, compiled.media)
-    problems += seed_lock(root, (compiled, files, plans), missing, str(deck.source), options.jobs)
+    problems += seed_lock(root, (compiled, files, plans), str(deck.source), options.jobs)
     return ImportResult(root, len(deck.notes), [p.key for p in plans.values()], len(media), layout.root,
                         compiled.converter.allow_html, warnings(problems))
 
@@ -73,7 +70,8 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[s
     if missing:
         problems.append(Problem(str(deck.source), message=f"{len(missing)} media files are used by notes but not "
                                 "in the source: " + ", ".join(sorted(missing)[:20]), severity=WARNING,
-                                hint="put them into the project's media/ folder before building"))
+                                hint="deckgen.yaml lists them under missing_media, so the project builds as the deck "
+                                     "is; put a file into media/ and drop its name there to ship it"))
     return media, missing, problems
 
 
@@ -94,14 +92,6 @@ def _inexpressible(note_type: ImportedNoteType) -> list[str]:
         reasons.append("it has no card templates")
     if note_type.is_cloze and len(note_type.templates) != 1:
         reasons.append(f"it is a cloze note type with {len(note_type.templates)} templates (Anki allows one)")
-    blocks: dict[str, str] = {}
-    for name in note_type.fields:
-        block = block_name(name)
-        if not _IDENTIFIER.match(block):
-            reasons.append(f"field '{name}' gives the Jinja block name '{block}', which cannot start with a digit")
-        elif block in blocks:
-            reasons.append(f"fields '{blocks[block]}' and '{name}' both give the Jinja block name '{block}'")
-        blocks.setdefault(block, name)
     names = [t.name for t in note_type.templates]
     if len(set(names)) != len(names):
         reasons.append("two of its card templates share a name")
@@ -118,7 +108,8 @@ def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[st
     return sorted(used & deck.media.keys()), used - deck.media.keys()
 
 
-def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allow_html: bool) -> None:
+def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, settings: tuple[bool, list[str]]) -> None:
+    allow_html, missing = settings
     config: dict[str, object] = {"deck": layout.root, "key": key}
     if layout.groups:
         config["groups"] = layout.tree()
@@ -127,6 +118,8 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, allo
         config["description"] = FieldConverter(False).convert(description).text
     config["html"] = allow_html
     config["media"] = "media"
+    if missing:  # the deck's notes name them, its package lacks them: learners of it lack them too
+        config["missing_media"] = missing
     header = (f"# Imported by 'deckgen import' from {deck.source.name}. Never change 'key', the note types'\n"
               "# ids, field or template names, or the cards' guid: learners' notes are tied to them.\n")
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
@@ -136,21 +129,15 @@ Written = tuple[Compiled, list[CardFile], dict[str, CardTypePlan]]  # the card f
 # how each note type is written
 
 
-def seed_lock(root: Path, written: Written, missing: set[str], source: str, jobs: int | None = None) -> list[Problem]:
+def seed_lock(root: Path, written: Written, source: str, jobs: int | None = None) -> list[Problem]:
     """Work out the project's next lock as a build would, and write it with the notes' and note types'
     original times."""
     compiled, files, plans = written
-    placeholders = [root / "media" / name for name in sorted(missing) if _plain_file_name(name)]
-    for path in placeholders:  # a note's hash does not depend on its media's bytes: stand-ins let it build
-        path.write_bytes(b"")
     try:
         project = _built(root, compiled, jobs)
     except ProjectError as exc:
         names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
         raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
-    finally:
-        for path in placeholders:
-            path.unlink()
     first_times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
                    if written.note.guid}
     lock = dataclasses.replace(project, first_times=first_times).lock

@@ -109,7 +109,8 @@ def _valid_card(written: WrittenNote, card_type: CardType, where: tuple[str, str
             or (guid is not None and (not guid or GUID_SPACE.search(guid) or CONTROL.search(guid)))):
         return None
     identity = None if guid is None else Identity((), guid, Pos(guid_line, GUID_COLUMN))
-    return ValidCard(written.card_id, card_type, group, tags, (), {}, path, Pos(line, CARD_COLUMN), identity)
+    return ValidCard(written.card_id, card_type, group, tags, (), {}, path, Pos(line, CARD_COLUMN), identity,
+                     written.keep_empty)
 
 
 @functools.lru_cache(maxsize=4096)

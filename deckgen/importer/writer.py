@@ -15,12 +15,14 @@ from typing import Any, Callable
 
 import yaml
 
+from ..anki.builtin_note_types import CardTemplate, NoteType, block_name
+from ..anki.template_engine import generated_ords
 from ..project.card_types import CARD_KEYS, CONTEXT_NAMES
+from ..project.note_type_files import suggest_block
 from .html_to_markdown import HTML, MARKDOWN, RAW, Converted, FieldConverter, plain_text
 from .deck_plan import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
-_BLOCK_CHAR = re.compile(r"[^A-Za-z0-9_]")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")  # for card ids: the answer without the braces
 _RESERVED_DATA = set(CARD_KEYS) | set(CONTEXT_NAMES) | {"guid", "former_ids", "restore", "lint_ignore"}
 try:
@@ -71,9 +73,18 @@ def yaml_text(text: str, indent: str) -> str:
     return _QUOTE(text)
 
 
-def block_name(field_name: str) -> str:
-    """The Jinja block that fills an Anki field (DESIGN: every other character becomes '_')."""
-    return _BLOCK_CHAR.sub("_", field_name)
+def field_blocks(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The Jinja block that fills each field: deckgen's default where it is a readable, unique name, else one of
+    its own (`blocks:` in the note type file) that keeps the letters of any script (`汉字`, `f_1SG`)."""
+    taken: set[str] = set()
+    blocks = []
+    for name in fields:
+        default = block_name(name)
+        block = default if name.isascii() and default.isidentifier() and default not in taken else \
+            suggest_block(name, taken)
+        taken.add(block)
+        blocks.append(block)
+    return tuple(blocks)
 
 
 @dataclass
@@ -84,6 +95,13 @@ class CardTypePlan:
     note_type: ImportedNoteType
     data_keys: tuple[str, ...]  # one per Anki field, in field order
     modes: list[str] = field(default_factory=list)  # per field: MARKDOWN, HTML or RAW
+
+    @functools.cached_property
+    def anki_note_type(self) -> NoteType:
+        """The note type as Anki's card generation sees it (which cards a note gets)."""
+        templates = tuple(CardTemplate(t.name, t.front, t.back) for t in self.note_type.templates)
+        return NoteType(self.key, self.note_type.fields, templates, self.note_type.is_cloze, sources_field=None,
+                        path=f"note_types/{self.key}.yaml")
 
 
 def plan_card_types(deck: ImportedDeck) -> dict[str, CardTypePlan]:
@@ -122,6 +140,7 @@ class WrittenNote:
     row: list[Converted] = field(default_factory=list)  # one per field the note type has
     values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
+    keep_empty: bool = False  # Anki gives the note no card of its own (an empty card 1): written `keep_empty: true`
 
 
 Modes = dict[str, list[str]]  # for each note type (by source key): how each field is written
@@ -280,6 +299,10 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
         spec["id"] = note_type.id
     spec["kind"] = "cloze" if note_type.is_cloze else "standard"
     spec["fields"] = list(note_type.fields)
+    blocks = field_blocks(note_type.fields)
+    given = {name: block for name, block in zip(note_type.fields, blocks) if block != block_name(name)}
+    if given:
+        spec["blocks"] = given
     spec["sort_field"] = note_type.fields[min(note_type.sort_field, len(note_type.fields) - 1)]
     spec["css"] = note_type.css
     spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
@@ -292,12 +315,12 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates" / f"{plan.key}.yaml").write_text(
         dump({"description": f"Fills the imported note type '{note_type.name}'.", "note_type": plan.key,
               "fields": fields}), encoding="utf-8")
-    blocks = [
-        f"{{% block {block_name(name)} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
+    filled = [
+        f"{{% block {block} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
         "{% endif %}{% endblock %}"
-        for name, key, mode in zip(note_type.fields, plan.data_keys, plan.modes)
+        for block, key, mode in zip(blocks, plan.data_keys, plan.modes)
     ]
-    (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(blocks) + "\n", encoding="utf-8")
+    (root / "templates" / f"{plan.key}.html.j2").write_text("\n".join(filled) + "\n", encoding="utf-8")
 
 
 MAX_CARDS_PER_FILE = 1000  # a bigger subdeck is written as several files: easier to read and diff, and
@@ -313,6 +336,7 @@ class CardFile:
     group: str
     notes: list[WrittenNote]
     default_type: str
+    root_beside_groups: bool = False  # the root deck's own notes in a deck with groups: written `group: ''`
     cards: list[tuple[WrittenNote, int, int]] = field(default_factory=list)  # once written: each note, its
     # first line and its 'guid:' line (or 0)
 
@@ -332,7 +356,7 @@ def plan_card_files(layout: Layout, plans: dict[str, CardTypePlan], notes: list[
         for number in range(parts):
             name = f"{base}.{number + 1:0{len(str(parts))}d}.yaml" if parts > 1 else f"{base}.yaml"
             chunk = members[number * MAX_CARDS_PER_FILE:(number + 1) * MAX_CARDS_PER_FILE]
-            files.append(CardFile(name, group, chunk, default_type))
+            files.append(CardFile(name, group, chunk, default_type, not group and bool(layout.groups)))
     return files
 
 
@@ -343,15 +367,18 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
     `rendered` maps a written value to what the project renders it to (values repeat across files).
     """
     group, default_type = card_file.group, card_file.default_type
-    head = (f"group: {yaml_text(group, '  ')}\n" if group else "") + f"type: {yaml_text(default_type, '  ')}\n"
+    named = group or card_file.root_beside_groups
+    head = (f"group: {yaml_text(group, '  ')}\n" if named else "") + f"type: {yaml_text(default_type, '  ')}\n"
     texts, cards = [], []
     line = head.count("\n") + 2  # after the head and 'cards:'
     for written in card_file.notes:
         plan = plans[written.note.note_type]
         written.values, written.rendered = _note_values(written, plan, rendered, renderer)
+        written.keep_empty = not plan.note_type.builtin and not generated_ords(
+            plan.anki_note_type, dict(zip(plan.note_type.fields, written.rendered)))
         note = written.note
         text, guid_line = _card_yaml(written.card_id, plan.key if plan.key != default_type else None, note.guid,
-                                     note.tags, written.values)
+                                     note.tags, written.values, written.keep_empty)
         texts.append(text)
         cards.append((written, line, line + guid_line if guid_line else 0))
         line += text.count("\n")
@@ -362,7 +389,7 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
 
 
 def _card_yaml(card_id: str, card_type: str | None, guid: str | None, tags: tuple[str, ...],
-               values: dict[str, str]) -> tuple[str, int]:
+               values: dict[str, str], keep_empty: bool = False) -> tuple[str, int]:
     """One card as a YAML list item (its data keys are plain words), and the line of its 'guid:' in it (0: none)."""
     lines = [f"- id: {yaml_text(card_id, '    ')}\n"]
     if card_type is not None:
@@ -373,6 +400,8 @@ def _card_yaml(card_id: str, card_type: str | None, guid: str | None, tags: tupl
         lines.append(f"  guid: {yaml_text(guid, '    ')}\n")
     if tags:
         lines.append("  tags:\n" + "".join(map(_tag_line, tags)))
+    if keep_empty:
+        lines.append("  keep_empty: true\n")
     lines += [f"  {key}: {yaml_text(value, '    ')}\n" for key, value in values.items()]
     return "".join(lines), guid_line
 

@@ -102,7 +102,8 @@ def _cut_by_comment(lines: list[str], key: str, value: str, pos: Pos, read: Read
 
 
 def _defaults(document: YamlMap, read: Reader) -> FileDefaults:
-    values = {key: read.text(document, key, required=key in document) for key in ("group", "type")}
+    values = {key: read.text(document, key, required=key in document and document[key] != "")  # group: '' is the
+              for key in ("group", "type")}  # deck itself
     return FileDefaults(
         group=values["group"],
         type=values["type"] or DEFAULT_TYPE,

@@ -31,7 +31,7 @@ BUILTIN_DIR = Path(__file__).parent / "builtin_card_types"
 TEMPLATE_SUFFIX = ".html.j2"
 SOURCES_TEMPLATE = "_sources.html.j2"
 CSS_FILE = "style.css"
-CARD_KEYS = ("id", "type", "group", "tags", "sources", "former_ids", "guid", "restore",
+CARD_KEYS = ("id", "type", "group", "tags", "sources", "former_ids", "guid", "restore", "keep_empty",
              "lint_ignore")  # lint_ignore: read by deckgen.lint
 CONTEXT_NAMES = ("card", "cloze")
 CARD_ATTRIBUTES = ("id", "type", "group", "group_title", "tags")  # what templates read as card.*

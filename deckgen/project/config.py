@@ -16,7 +16,7 @@ from .yaml_reader import YamlMap
 CONFIG_FILE = "deckgen.yaml"
 CONFIG_KEYS = (  # deckgen.yaml's settings
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
-    "html", "media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
+    "html", "media", "missing_media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
 )
 CSS_MODES = ("add", "replace")
 SOURCE_KEYS = ("citation", "references", "untitled")  # of a source written as a mapping
@@ -54,6 +54,7 @@ class ProjectConfig:
     authors: tuple[str, ...] = ()
     html: bool = False
     media: str = "media"
+    missing_media: frozenset[str] = frozenset()  # files notes name that the deck has never had: a warning each
     output: str | None = None
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
     css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
@@ -141,6 +142,7 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         authors=tuple(text for text, _ in read.text_list(doc, "authors")),
         html=read.flag(doc, "html", False),
         media=_media(root, doc, read),
+        missing_media=frozenset(name for name, _ in read.text_list(doc, "missing_media")),
         output=_output(root, doc, read),
         options=read_options(doc, read, deck or ""),
         css=_css(doc, read),

@@ -7,10 +7,11 @@ strip or silently turn into a card-less note is reported here, located, before a
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Container
 
 from ..anki.template_engine import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
 from ..anki.builtin_note_types import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
@@ -22,7 +23,7 @@ from .yaml_reader import Implicit, Pos, YamlList, YamlMap
 
 NOTE_TYPES_DIR = "note_types"
 KINDS = ("standard", "cloze")
-NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "sort_field", "sources_field", "css", "templates")
+NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "blocks", "sort_field", "sources_field", "css", "templates")
 TEMPLATE_KEYS = ("name", "front", "back")
 _STRIPPED = re.compile(r'[:{}"]')
 _CLOZE_NUMBER = re.compile(r"c\d+")
@@ -134,10 +135,11 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
         return None
     sort_field = _field_setting(spec, "sort_field", fields, read) or fields[0]
     sources_field = _field_setting(spec, "sources_field", fields, read)
+    blocks = _blocks(spec, fields, sources_field, read)  # None: reported, and the note type is dropped by _load
     is_cloze = kind == "cloze"
     _check_templates(spec, templates, fields, is_cloze, read, locator)
     return NoteType(key, tuple(fields), tuple(t for t, _ in templates), is_cloze, name, _pinned_id(spec, read),
-                    css, fields.index(sort_field), sources_field, shown)
+                    css, fields.index(sort_field), sources_field, shown, blocks or ())
 
 
 def _kind(spec: YamlMap, read: Reader) -> str | None:
@@ -180,14 +182,53 @@ def _field_name_problem(name: str, earlier: list[str]) -> tuple[str, str] | None
         return f"'{name}' is a name Anki's templates reserve", "choose another field name"
     if name.casefold() in (n.casefold() for n in earlier):
         return f"field name '{name}' is used twice (Anki ignores case)", "every field needs its own name"
-    if block_name(name)[:1].isdigit():
-        return (f"field name '{name}' starts with a digit, so no Jinja block can fill it",
-                f"write e.g. 'No {name}'")
-    clash = next((n for n in earlier if block_name(n) == block_name(name)), None)
-    if clash:
-        return (f"fields '{clash}' and '{name}' would both be filled by {{% block {block_name(name)} %}}",
-                "rename one of them")
     return None
+
+
+def _blocks(spec: YamlMap, fields: list[str], sources_field: str | None, read: Reader
+            ) -> tuple[tuple[str, str], ...] | None:
+    """The Jinja blocks `blocks:` gives fields whose names make none (a leading digit, two names that
+    make the same block); every field's block must be a name Jinja reads, and each its own."""
+    given = _given_blocks(spec, fields, read)
+    if given is None:
+        return None
+    positions = dict(zip(fields, spec["fields"].item_pos))
+    taken: dict[str, str] = {}
+    ok = True
+    for name in (name for name in fields if name != sources_field):  # deckgen fills the sources field itself
+        block = given.get(name) or block_name(name)
+        clash = taken.setdefault(block, name)
+        if not block.isidentifier() or clash != name:
+            why = (f"fields '{clash}' and '{name}' would both be filled by {{% block {block} %}}" if clash != name
+                   else f"field name '{name}' makes the Jinja block name '{block}', which Jinja cannot read")
+            read.report(positions[name], why, f"name its block yourself: blocks: {{{name}: {suggest_block(name, taken)}}}")
+            ok = False
+    return tuple(given.items()) if ok else None
+
+
+def _given_blocks(spec: YamlMap, fields: list[str], read: Reader) -> dict[str, str] | None:
+    if "blocks" not in spec:
+        return {}
+    value = read.mapping(spec, "blocks")
+    if value is None:
+        return None
+    given = {}
+    for field_name in value:
+        block = read.text(value, field_name, required=True)
+        if field_name not in fields:
+            read.report(value.key_pos[field_name], f"blocks: '{field_name}' is not one of the note type's fields",
+                        did_you_mean(field_name, fields) or "fields: " + ", ".join(fields))
+        elif block is not None:
+            given[field_name] = block
+    return given if len(given) == len(value) else None
+
+
+def suggest_block(field_name: str, taken: Container[str] = ()) -> str:
+    """A Jinja block name for a field, as readable as the name allows (letters of any script stay), not yet taken."""
+    block = re.sub(r"\W", "_", field_name) or "field"
+    block = block if block.isidentifier() else f"f_{block}"
+    candidates = (block if n == 1 else f"{block}_{n}" for n in itertools.count(1))
+    return next(candidate for candidate in candidates if candidate not in taken)
 
 
 def _templates(spec: YamlMap, read: Reader) -> list[tuple[CardTemplate, YamlMap]]:

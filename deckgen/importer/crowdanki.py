@@ -1,0 +1,159 @@
+"""CrowdAnki's JSON decks: a folder with `deck.json` and `media/`, the form most decks on GitHub take.
+
+CrowdAnki writes a deck as one JSON tree: the deck's name, description and notes, its subdecks
+(`children`, each named by its last part only), the note types (`note_models`, identified by a
+`crowdanki_uuid`) and the names of the media files beside it in `media/`. It keeps neither note
+type ids nor note times. A note type's id then comes from a package the author names
+(`--note-types`, as for text exports: an .apkg exported from the collection learners got the deck
+from); without one the project derives an id from its own key, which learners who imported the
+JSON through CrowdAnki do not have (see the README). Notes get the oldest time deckgen writes,
+so that an unchanged build updates nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..problems import ERROR, WARNING, Problem, ProjectError
+from .source_deck import UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
+
+DECK_FILE = "deck.json"
+MEDIA_DIR = "media"
+MAX_JSON_BYTES = 512 * 1024 * 1024  # the deck's JSON (a big deck's is tens of MB)
+MAX_MEDIA_BYTES = 256 * 1024 * 1024  # one media file, as for packages
+
+
+class _Malformed(Exception):
+    """A part of the JSON that is not what CrowdAnki writes: where, and what."""
+
+
+def deck_json(source: Path) -> Path | None:
+    """The CrowdAnki JSON a source names: the file itself, or `deck.json` / `<folder>.json` in a folder."""
+    if source.is_dir():
+        for candidate in (source / DECK_FILE, source / f"{source.name}.json"):
+            if candidate.is_file():
+                return candidate
+        return None
+    return source if source.suffix.lower() == ".json" else None
+
+
+def read_crowdanki(path: Path, options: ImportOptions) -> ImportedDeck:
+    """Notes, note types, decks, descriptions and media of a CrowdAnki deck; a malformed one is a located error."""
+    data = _load(path)
+    try:
+        deck = _deck(path, data, options)
+    except (_Malformed, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ProjectError([Problem(str(path), message=f"not a CrowdAnki deck: {_reason(exc)}",
+                                    hint="deckgen reads the deck.json that CrowdAnki exports")]) from None
+    _read_media(path.parent / MEDIA_DIR, data.get("media_files") or [], deck)
+    return deck
+
+
+def _reason(exc: Exception) -> str:
+    return f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    where = str(path)
+    try:
+        if path.stat().st_size > MAX_JSON_BYTES:
+            raise ProjectError([Problem(where, message=f"refused: the JSON is over {MAX_JSON_BYTES >> 20} MiB")])
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise ProjectError([Problem(where, message=f"cannot read it ({exc.strerror})")]) from None
+    except (ValueError, RecursionError) as exc:
+        raise ProjectError([Problem(where, message=f"not valid JSON ({str(exc)[:120]})")]) from None
+    if not isinstance(data, dict) or "note_models" not in data:
+        raise ProjectError([Problem(where, message="not a CrowdAnki deck (no 'note_models')",
+                                    hint="deckgen reads the deck.json that CrowdAnki exports")])
+    return data
+
+
+def _deck(path: Path, data: dict[str, Any], options: ImportOptions) -> ImportedDeck:
+    deck = ImportedDeck(path)
+    known = _package_note_types(options)
+    for index, model in enumerate(data["note_models"]):
+        with _part(f"note type {index + 1} ({str(model.get('name', '?'))[:60]!r})"):
+            deck.note_types[str(model["crowdanki_uuid"])] = _note_type(model, known, deck.problems, path)
+    for name, node in _decks(data, ""):
+        with _part(f"deck '{name[:80]}'"):
+            deck.deck_descriptions[name] = str(node.get("desc") or "")
+            deck.notes.extend(_notes(node, name, deck, path))
+    if any(problem.severity == ERROR for problem in deck.problems):
+        raise ProjectError([p for p in deck.problems if p.severity == ERROR][:50])
+    return deck
+
+
+@contextlib.contextmanager
+def _part(where: str) -> Iterator[None]:
+    """Name the part of the JSON a malformed value sits in."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise _Malformed(f"{where}: {_reason(exc)}") from None
+
+
+def _decks(node: dict[str, Any], parent: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each deck of the tree with its full '::' name (CrowdAnki names a subdeck by its last part)."""
+    name = str(node["name"]) if not parent else f"{parent}::{node['name']}"
+    yield name, node
+    for child in node.get("children") or []:
+        yield from _decks(child, name)
+
+
+def _note_type(model: dict[str, Any], known: dict[str, ImportedNoteType], problems: list[Problem],
+               path: Path) -> ImportedNoteType:
+    fields = tuple(str(f["name"]) for f in sorted(model["flds"], key=lambda f: int(f["ord"])))
+    templates = tuple(ImportedTemplate(str(t["name"]), str(t["qfmt"]), str(t["afmt"]))
+                      for t in sorted(model["tmpls"], key=lambda t: int(t["ord"])))
+    name = str(model["name"])
+    same = known.get(name)
+    if same is not None and (same.fields != fields or len(same.templates) != len(templates)):
+        problems.append(Problem(str(path), message=f"note type '{name}' has other fields or templates in the package "
+                                "given with --note-types", hint="name a package exported from the same collection"))
+        same = None
+    return ImportedNoteType(name, same.id if same else None, int(model.get("type", 0)) == 1, fields, templates,
+                            str(model.get("css", "")), int(model.get("sortf", 0)),
+                            same.mtime if same else UNKNOWN_TIME)
+
+
+def _package_note_types(options: ImportOptions) -> dict[str, ImportedNoteType]:
+    """The note types of the package named with --note-types, by name (where the ids come from)."""
+    if options.note_types_from is None:
+        return {}
+    from .packages import read_package
+
+    return {note_type.name: note_type for note_type in read_package(options.note_types_from).note_types.values()}
+
+
+def _notes(node: dict[str, Any], deck_name: str, deck: ImportedDeck, path: Path) -> Iterator[ImportedNote]:
+    for index, note in enumerate(node.get("notes") or []):
+        kind = str(note["note_model_uuid"])
+        note_type = deck.note_types.get(kind)
+        origin = f"{path.name}: deck '{deck_name}', note {index + 1} (GUID {note.get('guid')})"
+        if note_type is None:
+            deck.problems.append(Problem(str(path), message=f"{origin} uses a note type the deck does not have ({kind})"))
+            continue
+        values = tuple(str(value) for value in note["fields"])
+        if len(values) != len(note_type.fields):
+            deck.problems.append(Problem(str(path), message=f"{origin} has {len(values)} fields where its note type "
+                                         f"'{note_type.name}' has {len(note_type.fields)}"))
+            continue
+        yield ImportedNote(str(note["guid"]), kind, values, tuple(str(tag) for tag in note.get("tags") or ()),
+                           deck_name, UNKNOWN_TIME, origin)
+
+
+def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
+    """The media files the deck lists, from its media folder (names with a path in them are left out)."""
+    for name in map(str, names):
+        file = folder / name
+        if "/" in name or "\\" in name or name in ("", ".", "..") or not file.is_file() or file.is_symlink():
+            continue
+        if file.stat().st_size > MAX_MEDIA_BYTES:
+            deck.problems.append(Problem(str(file), message=f"left out: over {MAX_MEDIA_BYTES >> 20} MiB",
+                                         severity=WARNING))
+            continue
+        deck.media[name] = file.read_bytes()
