@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -24,8 +25,24 @@ if TYPE_CHECKING:
     from .build.pipeline import Project
     from .preview.server import Rebuild
 
+def _find_project(ctx: click.Context, param: click.Parameter, given: Path) -> Path:
+    """The project a folder belongs to: the nearest folder upwards with a deckgen.yaml, as git finds its repository."""
+    from .project.config import CONFIG_FILE
+
+    start = given.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_FILE).is_file():
+            if folder != start:
+                shown = os.path.relpath(folder) if folder in Path.cwd().resolve().parents else str(folder)
+                click.echo(f"using the project in {shown} ({folder})", err=True)
+                return Path(shown)
+            return given
+    return given  # no project: the command reports the missing deckgen.yaml
+
+
 PROJECT_DIR = click.argument(
     "project_dir", default=".", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    callback=_find_project,
 )
 STRICT = click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 
@@ -95,7 +112,7 @@ def check_command(project_dir: Path, output_format: str, strict: bool) -> None:
     except ProjectError as exc:
         if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
-        raise
+        raise exc.read_only() from None
     if _echo_problems(project.problems, output_format, project_dir, ok=True):
         return
     _echo_warnings(project)
@@ -155,7 +172,7 @@ def lint_command(project_dir: Path, output_format: str, explained: bool, strict:
     except ProjectError as exc:
         if _echo_problems(exc.problems, output_format, project_dir, ok=False):
             sys.exit(1)
-        raise
+        raise exc.read_only() from None
     if output_format == "json":
         click.echo(json_text(report, strict))
     else:
@@ -240,9 +257,9 @@ def schema_command(project_dir: Path, output: Path | None) -> None:
 def lock_merge_command(base: Path, ours: Path, theirs: Path) -> None:
     """git's merge driver for deckgen.lock: merge THEIRS and BASE into OURS.
 
-    Set up once per clone (deckgen new does it):
-    git config merge.deckgen-lock.driver "deckgen lock-merge %O %A %B"
-    with 'deckgen.lock merge=deckgen-lock' in .gitattributes.
+    Set up once per clone (deckgen new does it) with the full path of the Python that has deckgen:
+    git config merge.deckgen-lock.driver "/path/to/python -m deckgen lock-merge %O %A %B || git merge-file %A %O %B"
+    with 'deckgen.lock merge=deckgen-lock' in .gitattributes (see README.md).
     """
     from .build.lock_merge import LockMergeError, merge_files
 
@@ -366,25 +383,31 @@ def _echo_summary(project: Project, output: Path) -> None:
 @click.option("--note-types", "note_types_from", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="Text export or CrowdAnki folder: an .apkg of the same collection that holds its note types "
                    "(their ids, which learners' notes are matched by; a text export's media too).")
-@click.option("--note-type", default="basic", show_default=True, type=click.Choice(["basic", "reversed", "cloze"]),
-              help="Plain CSV: the built-in card type its rows fill.")
+@click.option("--note-type", type=click.Choice(["basic", "reversed", "cloze"]),
+              help="Plain CSV: the built-in card type its rows fill [default: basic]; a text export that names "
+                   "no note type: Anki's stock Basic, Basic (and reversed card) or Cloze.")
 @click.option("--column", "columns", multiple=True, metavar="COLUMN=FIELD",
               help="Plain CSV: fill FIELD (or tags, deck, guid; '-' ignores it) from COLUMN (repeatable).")
 @click.option("--deck-name", help="Plain CSV or text export without a deck column: the deck name.")
 @click.option("--delimiter", help="Plain CSV: the separator. [default: guessed]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
               help="Processes that share the work of a big import. [default: one per CPU core]")
+@click.option("--no-repo-setup", is_flag=True,
+              help="Write only the project: no .gitignore, .gitattributes, CI workflow, editor settings, "
+                   "schemas or git set-up.")
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
-                   note_types_from: Path | None, note_type: str, columns: tuple[str, ...], deck_name: str | None,
-                   delimiter: str | None, jobs: int | None) -> None:
+                   note_types_from: Path | None, note_type: str | None, columns: tuple[str, ...],
+                   deck_name: str | None, delimiter: str | None, jobs: int | None, no_repo_setup: bool) -> None:
     """Turn an Anki package (.apkg, .colpkg), CrowdAnki folder, Anki text export or CSV into a deckgen project.
 
     PROJECT_DIR (default: a new folder named after SOURCE; for a CrowdAnki folder, its name with
     '-deckgen') must be new or empty. The project
     keeps the deck's GUIDs, note type ids and note times, so that building it updates nothing
-    for learners of the original until you change something.
+    for learners of the original until you change something. Like `deckgen new`, it gets
+    .gitignore, a CI workflow, editor schemas and git set up to merge deckgen.lock.
     """
-    from .importer import ImportOptions, default_target, import_deck
+    from .importer import ImportOptions, default_target
+    from .scaffold.starter import import_project
 
     mapping = tuple(tuple(item.split("=", 1)) for item in columns if "=" in item)
     if len(mapping) != len(columns):
@@ -393,13 +416,15 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
                             jobs)
     target = project_dir or default_target(source)
     with _import_progress() as progress:
-        result = import_deck(source, target, options, progress)
+        made = import_project(source, target, options, progress, repository=not no_repo_setup)
+    result = made.result
     for problem in result.warnings:
         click.echo(str(problem), err=True)
     click.echo(f"wrote {result.project}: deck '{result.deck}', {result.notes} notes, note types "
                f"{', '.join(result.note_types)}, {result.media} media files"
                + (" (html: true: some fields keep their HTML)" if result.html else ""))
-    click.echo(f"next: deckgen build {result.project}")
+    click.echo(made.git)
+    click.echo(f"next: deckgen build {shlex.quote(str(result.project))}")
 
 
 @main.command("release")

@@ -106,7 +106,14 @@ class ProjectError(click.ClickException):
 
     def __init__(self, problems: list[Problem], strict: bool = False) -> None:
         self.problems = sorted(problems, key=_sort_key)
+        self.strict = strict
         super().__init__(self._text(strict))
+
+    def read_only(self) -> ProjectError:
+        """The same problems, summed up for a command that never writes (check, lint)."""
+        error = ProjectError(self.problems, self.strict)
+        error.message = error.message.replace("; nothing was written", "")  # type: ignore[misc]
+        return error
 
     def _text(self, strict: bool) -> str:
         lines = [str(p) for p in self.problems]

@@ -75,7 +75,7 @@ fields:
   items: {list: true}
 """  # a project card type with every kind of field, for the checks and the fuzz tests
 PROBLEM_LINE = re.compile(r"^[^\s:]+(:[1-9]\d*(:[1-9]\d*)?)?: \S.*$")
-SUMMARY_LINE = re.compile(r"^\d+ errors?, \d+ warnings?; nothing was written( \(--strict: .*\))?$")
+SUMMARY_LINE = re.compile(r"^\d+ errors?, \d+ warnings?(; nothing was written)?( \(--strict: .*\))?$")
 
 
 def write_project(root: Path, files: Mapping[str, FileContent], base: bool = True) -> Path:

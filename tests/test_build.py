@@ -138,7 +138,8 @@ def test_every_card_has_a_front_and_a_back_that_adds_to_it(sample_apkg: Path, co
         assert question and answer and answer != question
 
 
-def test_new_cards_come_in_source_file_order(sample_apkg: Path, collection) -> None:  # type: ignore[no-untyped-def]
+def test_new_cards_come_in_group_then_file_order(sample_apkg: Path, collection) -> None:  # type: ignore[no-untyped-def]
+    """The order of `groups:` (cause, mechanism, treatment), in each group the files' order and the cards'."""
     import_package(collection, sample_apkg)
     dues = {}
     for cid in collection.find_cards(""):
@@ -147,9 +148,9 @@ def test_new_cards_come_in_source_file_order(sample_apkg: Path, collection) -> N
     order = [collection.get_note(nid) for nid in sorted(collection.find_notes(""),
                                                          key=lambda n: dues[collection.get_note(n).guid])]
     first_fields = [note.fields[0] for note in order]
-    assert first_fields[0] == "What is <em>one</em>?"  # cards/01-basic.yaml
-    assert first_fields[2] == "Necrosis"  # cards/02-reversed.yaml
-    assert first_fields[-1] == "Name a local cause (for example an open wound)."  # cards/04-custom.yaml
+    assert first_fields[0] == "What is <em>one</em>?"  # cards/01-basic.yaml, group cause
+    assert first_fields[2] == "Name a local cause (for example an open wound)."  # cards/04-custom.yaml, cause
+    assert first_fields[3] == "Necrosis"  # cards/02-reversed.yaml, group mechanism
     assert len(set(dues.values())) == 6
 
 

@@ -73,10 +73,33 @@ CASES = [
           "(check the indentation: the fields of a card start in one column, and each card starts with '- ')"]),
     Case("yaml-colon-in-value", {CARDS: cards("  - id: trauma\n    front: Cause: which injury?\n    back: b\n")},
          ["cards/causes.yaml:4:17: YAML syntax error: mapping values are not allowed in this context "
-          "(a value containing ': ' must be quoted)"]),
+          "(a value containing ': ' must be quoted: front: 'Cause: which injury?')"]),
     Case("yaml-plain-text-cannot-start-with-at", {CARDS: cards(BASIC + "    back: @trauma\n")},
-         ["cards/causes.yaml:5:11: YAML syntax error: found character that cannot start any token "
-          "(quote the value: plain YAML text cannot start with '@')"]),
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '@' unless quoted (YAML reserves "
+          "it) (quote the whole value: back: '@trauma')"]),
+    Case("yaml-value-starts-with-image", {CARDS: cards(BASIC + "    back: b\n    extra: ![The β-lactam ring](ring.png)\n")},
+         ["cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it "
+          "as a tag) (quote the whole value: extra: '![The β-lactam ring](ring.png)')",
+          # the rest of the file is read on as if the value were quoted: its other mistakes are found too
+          "cards/causes.yaml:6:33: card 'trauma': media file 'ring.png' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
+    Case("yaml-value-starts-with-bracket",
+         {CARDS: cards(BASIC + "    back: [Vancomycin], linezolid or daptomycin\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '[' unless quoted (YAML reads it "
+          "as the start of a list) (quote the whole value: back: '[Vancomycin], linezolid or daptomycin')"]),
+    Case("yaml-value-starts-with-brace-quoted-with-its-quote",
+         {CARDS: cards(BASIC + "    back: {c1} isn't a cloze\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '{' unless quoted (YAML reads it "
+          "as the start of a mapping) (quote the whole value: back: \"{c1} isn't a cloze\")"]),
+    Case("yaml-value-starts-with-asterisk", {CARDS: cards(BASIC + "    back: *Trauma* of the skin\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '*' unless quoted (YAML reads it "
+          "as an alias) (quote the whole value: back: '*Trauma* of the skin')"]),
+    Case("yaml-value-starts-with-bar", {CARDS: cards(BASIC + "    back: | a table row |\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '|' unless quoted (YAML reads it "
+          "as the start of a block of lines) (quote the whole value: back: '| a table row |')"]),
+    Case("yaml-value-starts-with-backtick", {CARDS: cards(BASIC + "    back: `Ca2+` ions\n")},
+         ["cards/causes.yaml:5:11: YAML syntax error: a value cannot start with '`' unless quoted (YAML reserves "
+          "it) (quote the whole value: back: '`Ca2+` ions')"]),
     Case("yaml-unclosed-bracket", {CARDS: cards(BASIC + "    back: [Trauma\n")},
          ["cards/causes.yaml:5:11: YAML syntax error: did not find expected ',' or ']' "
           "(a value starting with '{' or '[' is read as a mapping or list: quote it, or close it)"]),
@@ -91,6 +114,10 @@ CASES = [
          ["cards/causes.yaml:5:12: the control character U+0007 is not allowed in YAML (remove it)"]),
     Case("yaml-merge-key", {CARDS: cards("  - &base {id: a, front: x, back: y}\n  - <<: *base\n    id: b\n")},
          ["cards/causes.yaml:4:5: merge keys ('<<') are not supported (write the keys out)"]),
+    Case("yaml-git-conflict-markers",
+         {CARDS: cards(BASIC + "<<<<<<< HEAD\n    back: one\n=======\n    back: two\n>>>>>>> theirs\n")},
+         ["cards/causes.yaml:5:1: git conflict markers: a merge left this file unresolved (keep what both sides "
+          "wrote, delete the <<<<<<<, ======= and >>>>>>> lines, then 'git add' the file)"]),
     # the shape of a file
     Case("file-is-a-list", {CARDS: "- id: trauma\n  front: a\n  back: b\n"},
          ["cards/causes.yaml:1:1: a card file must be a mapping with 'cards:', not a list"]),
@@ -149,7 +176,8 @@ CASES = [
          ["cards/causes.yaml:4:12: card 'trauma': field 'front' is the date 2024-01-01, not text "
           "(YAML reads 2024-01-01 as a date: quote it, front: \"2024-01-01\")"]),
     Case("field-is-a-list", {CARDS: cards(BASIC + "    back: [a, b]\n")},
-         ["cards/causes.yaml:5:11: card 'trauma': field 'back' must be text, not a list"]),
+         ["cards/causes.yaml:5:11: card 'trauma': field 'back' must be text, not a list (YAML reads '[...]' or "
+          "lines starting with '- ' as a list: to write text, quote the whole value)"]),
     Case("control-character-in-text", {CARDS: cards(BASIC + '    back: "a\\x1fb"\n')},
          ["cards/causes.yaml:5:11: card 'trauma': field 'back' contains the control character U+001F "
           "(remove it: control characters do not belong on a card, and Anki drops most of them)"]),
@@ -261,16 +289,20 @@ CASES = [
           "templates/cause.yaml:4:10: field 'scope' must be a mapping of options, not a list"]),
     # media
     Case("media-missing", {CARDS: cards(BASIC + "    back: '![x-ray](xray.png) [sound:say.mp3]'\n")},
-         ["cards/causes.yaml:3:5: card 'trauma': media file 'say.mp3' not found in media/ (put it into media/, or "
+         ["cards/causes.yaml:5:21: card 'trauma': media file 'xray.png' not found in media/ (put it into media/, or "
           "list it under missing_media in deckgen.yaml to build without it)",
-          "cards/causes.yaml:3:5: card 'trauma': media file 'xray.png' not found in media/ (put it into media/, or "
+          "cards/causes.yaml:5:38: card 'trauma': media file 'say.mp3' not found in media/ (put it into media/, or "
+          "list it under missing_media in deckgen.yaml to build without it)"]),
+    Case("media-missing-in-a-later-field", {CARDS: cards(BASIC + "    back: b\n    extra: '![ring](ring.png)'\n"
+                                                         "  - id: other\n    front: a\n    back: b\n")},
+         ["cards/causes.yaml:6:21: card 'trauma': media file 'ring.png' not found in media/ (put it into media/, or "
           "list it under missing_media in deckgen.yaml to build without it)"]),
     Case("media-name-anki-renames", {CARDS: cards(BASIC + "    back: '[sound:a*b.mp3]'\n"), "media/a*b.mp3": b"ID3"},
-         ["cards/causes.yaml:3:5: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
+         ["cards/causes.yaml:5:19: card 'trauma': media name 'a*b.mp3' contains a character Anki removes "
           "([]<>:\"/?*^\\| or a control character), so Anki would rename it and the card would lose it "
           "(rename the file)"]),
     Case("media-in-a-folder", {CARDS: cards(BASIC + "    back: '![x](img/x.png)'\n"), "media/img/x.png": b"PNG"},
-         ["cards/causes.yaml:3:5: card 'trauma': media 'img/x.png' is not a file name in media/: Anki's media has "
+         ["cards/causes.yaml:5:17: card 'trauma': media 'img/x.png' is not a file name in media/: Anki's media has "
           "no folders (put it directly in media/ and refer to it as 'x.png')"]),
     # tags
     Case("tags-anki-cannot-store",
@@ -352,7 +384,7 @@ def test_every_problem_of_a_run_is_reported_not_only_the_first(make_project: Cal
     assert [line.split(": ")[0] for line in run.problems] == [
         "cards/a.yaml:5:11", "cards/a.yaml:6:5", "cards/b.yaml:2:1", "cards/c.yaml:4:12",
     ]
-    assert run.stderr.splitlines()[-1] == "4 errors, 0 warnings; nothing was written"
+    assert run.stderr.splitlines()[-1] == "4 errors, 0 warnings"  # check never writes: it does not say so
 
 
 def test_clean_project_exits_0(make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
@@ -369,9 +401,11 @@ def test_warnings_pass_unless_strict(make_project: Callable[..., Path], deckgen:
     assert (relaxed.exit_code, relaxed.problems) == (0, [warning])
     strict = deckgen("check", "--strict", project)
     assert (strict.exit_code, strict.problems) == (1, [warning])
-    assert strict.stderr.splitlines()[-1] == (
+    assert strict.stderr.splitlines()[-1] == "0 errors, 1 warning (--strict: warnings count as errors)"
+    build = deckgen("build", "--strict", project)
+    assert build.exit_code == 1
+    assert build.stderr.splitlines()[-1] == (
         "0 errors, 1 warning; nothing was written (--strict: warnings count as errors)")
-    assert deckgen("build", "--strict", project).exit_code == 1
     assert not (project / "dist").exists()
 
 
@@ -417,3 +451,116 @@ def test_unknown_field_points_at_the_key_and_wrong_value_at_the_value(make_proje
         (4, 15, "field 'front' is the boolean yes, not text"),
         (5, 5, "unknown field 'extraa'"),
     ]
+
+
+CLOZE_CARD = "  - id: imipenem\n    type: cloze\n    text: {text}\n"
+WARNING_CASES = [
+    Case("value-cut-by-a-comment",
+         {CARDS: cards("  - id: anaphylaxis\n    front: Which class is the #1 cause of anaphylaxis?\n"
+                       "    back: Beta-lactams #penicillins most often\n")},
+         ["cards/causes.yaml:4:12: warning: card 'anaphylaxis': field 'front' ends before ' #': YAML reads "
+          "'#1 cause of anaphylaxis?' as a comment and leaves it off the card (quote the whole value to keep it: "
+          "front: 'Which class is the #1 cause of anaphylaxis?')",
+          "cards/causes.yaml:5:11: warning: card 'anaphylaxis': field 'back' ends before ' #': YAML reads "
+          "'#penicillins most often' as a comment and leaves it off the card (quote the whole value to keep it: "
+          "back: 'Beta-lactams #penicillins most often')"]),
+    Case("list-item-cut-by-a-comment", cause_type(card=CAUSE_CARD + "    items:\n      - C# and F#\n      - it's #2\n"),
+         ["cards/causes.yaml:9:9: warning: card 'trauma': field 'items' ends before ' #': YAML reads '#2' as a "
+          "comment and leaves it off the card (quote the whole value to keep it: - \"it's #2\")"]),
+    Case("single-brace-cloze",
+         {CARDS: cards(CLOZE_CARD.format(text="Imipenem is a {{c1::carbapenem}} and stable to "
+                                              "{c2::renal dehydropeptidase}"))},
+         ["cards/causes.yaml:5:11: warning: card 'imipenem': field 'text' has '{c2::' with one brace, which is "
+          "not a cloze marker: Anki shows the braces as they are (a cloze marker has two braces on each side: "
+          "{{c2::...}})"]),
+]
+
+
+@pytest.mark.parametrize("case", WARNING_CASES, ids=[case.name for case in WARNING_CASES])
+def test_check_warns_about_text_learners_would_not_see_as_written(
+        case: Case, make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
+    project = make_project(case.files)
+    assert deckgen("check", project).exit_code == 0
+    run = deckgen("check", "--strict", project)
+    assert (run.exit_code, run.problems) == (1, case.expected)
+
+
+def test_quoted_values_and_real_comments_are_not_warned_about(make_project: Callable[..., Path],
+                                                              deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(
+        "  - id: anaphylaxis  # the most common cause\n    type: basic  # a comment after a setting\n"
+        "    front: \"Which class is the #1 cause?\"\n    back: 'C# and #penicillins'\n    tags: [drug]  # ok\n"
+        "    extra: |\n      A block # keeps its hash\n")})
+    run = deckgen("check", "--strict", project)
+    assert (run.exit_code, run.problems) == (0, [])
+
+
+def test_a_broken_config_does_not_hide_the_cards_problems(make_project: Callable[..., Path],
+                                                          deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({"deckgen.yaml": "deck: Test Deck\nkey: test deck\n",
+                            CARDS: cards(BASIC + "    backk: Trauma\n"),
+                            "cards/other.yaml": "cards:\n\t- id: x\n"})
+    run = deckgen("check", project)
+    assert run.exit_code == 1
+    assert run.problems == [
+        "cards/causes.yaml:3:5: card 'trauma': missing field 'back' (card type 'basic' requires it)",
+        "cards/causes.yaml:5:5: card 'trauma': unknown field 'backk' (did you mean 'back'?)",
+        "cards/other.yaml:2:1: YAML syntax error: a tab in the indentation (indent with spaces, YAML does not allow tabs)",
+        "deckgen.yaml:2:6: key 'test deck' must be letters, digits, '-', '_' or '.'",
+    ]
+
+
+def test_media_named_in_an_unreadable_card_file_is_not_called_unused(make_project: Callable[..., Path],
+                                                                       deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(BASIC + "    back: b\n    extra: ![ring](ring.png)\n    front: [x\n"),
+                            "media/ring.png": b"PNG", "media/spare.png": b"PNG"})
+    run = deckgen("check", project)
+    assert run.problems == [
+        "cards/causes.yaml:6:12: YAML syntax error: a value cannot start with '!' unless quoted (YAML reads it as "
+        "a tag) (quote the whole value: extra: '![ring](ring.png)')",
+        "cards/causes.yaml:7:12: YAML syntax error: did not find expected ',' or ']' (a value starting with '{' or "
+        "'[' is read as a mapping or list: quote it, or close it)",  # no fix to read on with: the file stays unread
+        "media/spare.png: warning: media file is not used by any card (it is left out of the package)",
+    ]
+
+
+def test_commands_find_the_project_from_a_folder_inside_it(make_project: Callable[..., Path],
+                                                           deckgen: Callable[..., CliRun],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    project = make_project({CARDS: cards(BASIC + "    backk: Trauma\n")})
+    monkeypatch.chdir(project / "cards")
+    run = deckgen("check")
+    assert run.stderr.splitlines()[0] == f"using the project in .. ({project.resolve()})"
+    assert run.problems[1:] == ["cards/causes.yaml:3:5: card 'trauma': missing field 'back' "
+                                "(card type 'basic' requires it)",
+                                "cards/causes.yaml:5:5: card 'trauma': unknown field 'backk' (did you mean 'back'?)"]
+    assert run.stderr.splitlines()[-1] == "2 errors, 0 warnings"
+    assert deckgen("lint").stderr.splitlines()[-1] == "2 errors, 0 warnings"  # neither writes, nor says so
+    monkeypatch.chdir(project.parent)
+    assert deckgen("check", project / "cards").problems[1:] == run.problems[1:]
+
+
+def test_a_yaml_error_that_quoting_fixes_hides_nothing_else_in_its_file(make_project: Callable[..., Path],
+                                                                         deckgen: Callable[..., CliRun]) -> None:
+    """The file is read on as if each such value were quoted: every other mistake in it is found in the same run."""
+    project = make_project({CARDS: cards(
+        "  - id: ring\n    front: Which ring?\n    back: b\n    extra: ![The β-lactam ring](ring.png)\n"
+        "  - id: mrsa\n    front: Which drugs treat MRSA?\n    back: [Vancomycin], linezolid\n"
+        "  - id: imipenem\n    front: Is imipenem given alone?\n    back: no\n    bakc: x\n")})
+    run = deckgen("check", project)
+    assert [line.split(": ")[0] for line in run.problems] == [
+        "cards/causes.yaml:6:12", "cards/causes.yaml:6:33", "cards/causes.yaml:9:11", "cards/causes.yaml:12:11",
+        "cards/causes.yaml:13:5"]
+    assert "field 'back' is the boolean no" in run.problems[3] and "unknown field 'bakc'" in run.problems[4]
+    assert run.stderr.splitlines()[-1] == "5 errors, 0 warnings"
+    assert deckgen("build", project).exit_code == 1 and not (project / "dist").exists()
+
+
+def test_frozen_reports_the_cards_errors_not_a_stale_lock(make_project: Callable[..., Path],
+                                                           deckgen: Callable[..., CliRun]) -> None:
+    """A file that cannot be read changes nothing in the lock: --frozen says what is wrong, not '1 removed'."""
+    project = make_project()
+    assert deckgen("build", project).exit_code == 0
+    (project / CARDS).write_text(cards(BASIC + "    back: [Trauma], a wound\n"), encoding="utf-8")
+    run = deckgen("build", "--frozen", project)
+    assert run.exit_code == 1 and [line.split(": ")[0] for line in run.problems] == ["cards/causes.yaml:5:11"]

@@ -173,16 +173,40 @@ def test_steps_may_be_empty(make_project: Callable[..., Path], tmp_path: Path) -
                                               ("source", "Which drug ends an acute flare?")])
 def test_new_card_order_is_the_order_anki_shows_new_cards(make_project: Callable[..., Path], tmp_path: Path,
                                                           order: str, first: str) -> None:
-    """due: subdeck by subdeck (Anki's deck order), each in source order; source: source order across them."""
-    cards = CARDS.split("  - id: colchicine")
+    """due: subdeck by subdeck (Anki's deck order: Causes before Treatment), each in source order; source: the
+    order of `groups:` (Treatment first here), whatever the order of the files and cards."""
     config = CONFIG.replace("new_card_order: random", f"new_card_order: {order}")
-    project = make_project({"deckgen.yaml": config, "cards/gout.yaml": "cards:\n  - id: colchicine" + cards[1]
-                            + cards[0].removeprefix("cards:\n")}, base=False)
+    config = config.replace("  cause: Causes\n", "").replace("      acute: Acute flare\n", "      acute: Acute flare\n"
+                                                                "  cause: Causes\n")
+    project = make_project({"deckgen.yaml": config, "cards/gout.yaml": CARDS}, base=False)
     apkg = build(project, BuildOptions(output=tmp_path / "gout.apkg")).output
     with contextlib.closing(open_collection(tmp_path)) as col:
         import_package(col, apkg, with_deck_configs=True)
         col.decks.select(col.decks.id_for_name("Medicine::Gout"))
         assert col.sched.getCard().note().fields[0] == first
+
+
+def test_reordering_groups_leaves_learners_positions_alone(make_project: Callable[..., Path], tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """New-card positions follow `groups:`; a learner who has the cards keeps the positions they came with."""
+    config = CONFIG.replace("new_card_order: random", "new_card_order: source")
+    project = make_project({"deckgen.yaml": config, "cards/gout.yaml": CARDS}, base=False)
+    v1 = build(project, BuildOptions(output=tmp_path / "v1.apkg"))
+    reordered = config.replace("  cause: Causes\n", "").replace("      acute: Acute flare\n",
+                                                                  "      acute: Acute flare\n  cause: Causes\n")
+    (project / "deckgen.yaml").write_text(reordered, encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(v1.project.lock.deck_options["preset"].mtime + 100))
+    v2 = build(project, BuildOptions(output=tmp_path / "v2.apkg"))
+    with contextlib.closing(open_collection(tmp_path)) as col:
+        import_package(col, v1.output, with_deck_configs=True)
+        before = dict(col.db.all("select nid, due from cards"))
+        import_package(col, v2.output, with_deck_configs=True)
+        assert dict(col.db.all("select nid, due from cards")) == before and len(before) == 2
+    (tmp_path / "new").mkdir()
+    with contextlib.closing(open_collection(tmp_path / "new")) as col:  # a new learner: the new order
+        import_package(col, v2.output, with_deck_configs=True)
+        col.decks.select(col.decks.id_for_name("Medicine::Gout"))
+        assert col.sched.getCard().note().fields[0] == "Which drug ends an acute flare?"
 
 
 def test_random_order_shows_random_notes(project: Path, tmp_path: Path) -> None:

@@ -101,6 +101,16 @@ def test_a_rename_chain_keeps_the_first_id_and_dropping_it_later_is_refused(rele
     ]
 
 
+def test_a_renamed_card_with_an_error_gets_only_that_error(release) -> None:  # type: ignore[no-untyped-def]
+    """Its identity is unknown while it has errors: no false 'its GUID would change' beside the real mistake."""
+    release(1, _cards(TRAUMA))
+    release(2, _cards(_injury()))
+    with pytest.raises(ProjectError) as error:
+        release(3, _cards(_injury() + "    extr: an open wound\n"))
+    assert [str(p) for p in error.value.problems] == [
+        "cards/causes.yaml:7:5: card 'injury': unknown field 'extr' (did you mean 'extra'?)"]
+
+
 def test_former_ids_are_checked(release) -> None:  # type: ignore[no-untyped-def]
     release(1, _cards(TRAUMA, NECROSIS))
     with pytest.raises(ProjectError) as error:

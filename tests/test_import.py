@@ -217,7 +217,8 @@ def test_csv_columns_that_match_nothing(tmp_path: Path) -> None:
 
 def test_text_export_without_its_note_types(samples, tmp_path: Path) -> None:
     message = _refused(formats(samples)["text"].source, tmp_path / "p", ImportOptions())
-    assert "notes.txt:7: an Anki text export does not carry note type" in message and "--note-types" in message
+    assert "notes.txt:11: an Anki text export does not carry note type 'Drug'" in message  # Basic, Cloze: known
+    assert "it is not one of Anki's stock note types (pass --note-types PACKAGE" in message
 
 
 def test_never_overwrites_a_folder_with_files(samples, tmp_path: Path) -> None:
@@ -737,6 +738,61 @@ def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_p
     genanki.Package(deck).write_to_file(str(source))
     message = _refused(source, tmp_path / "p")
     assert "the imported project does not build: tag 'rheum:::gout' contains ':::'" in message
+
+
+# --- Anki's stock note types: a text export without a package -------------------------------------
+
+STOCK_NOTES = (("Basic", ("What is <b>gout</b>?", "Arthritis")), ("Basic (and reversed card)", ("Necrosis", "Death")),
+               ("Cloze", ("Urate is a {{c1::purine}}", "From food")),
+               ("Basic (optional reversed card)", ("Tophus", "Urate deposit", "y")),
+               ("Basic (type in the answer)", ("Capital of France", "Paris")))
+
+
+def _stock_collection(folder: Path) -> Collection:
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    for name, fields in STOCK_NOTES:
+        note = col.new_note(col.models.by_name(name))  # type: ignore[arg-type]
+        for index, value in enumerate(fields):
+            note.fields[index] = value
+        col.add_note(note, col.decks.id("Pharm"))  # type: ignore[arg-type]
+    return col
+
+
+def test_deckgen_knows_anki_s_stock_note_types(tmp_path: Path) -> None:
+    from deckgen.importer.stock_note_types import STOCK_NOTE_TYPES
+
+    with contextlib.closing(Collection(str(tmp_path / "fresh.anki2"))) as col:
+        anki = {m["name"]: (m["type"] == 1, tuple(f["name"] for f in m["flds"]), m["css"],
+                            tuple((t["name"], t["qfmt"], t["afmt"]) for t in m["tmpls"])) for m in col.models.all()}
+    ours = {name: (nt.is_cloze, nt.fields, nt.css, tuple((t.name, t.front, t.back) for t in nt.templates))
+            for name, nt in STOCK_NOTE_TYPES.items()}
+    assert ours == {name: anki[name] for name in ours} and set(anki) - set(ours) == {"Image Occlusion"}
+
+
+def test_a_text_export_of_stock_note_types_imports_without_a_package(tmp_path: Path) -> None:
+    with contextlib.closing(_stock_collection(tmp_path / "author")) as col:
+        source = tmp_path / "notes.txt"
+        col.export_note_csv(out_path=str(source), limit=None, with_html=True, with_tags=True, with_deck=True,
+                            with_notetype=True, with_guid=True)
+        authors = _cards(col)
+    project, package = _import_and_build(Format(source, source, ImportOptions(), ("", "")), tmp_path)
+    with contextlib.closing(Collection(str(tmp_path / "learner.anki2"))) as learner:
+        import_package(learner, package)
+        assert _cards(learner) == authors  # every card, as the author's Anki rendered it
+    assert "--note-type is for a CSV" in _refused(source, tmp_path / "p", ImportOptions(note_type="basic"))
+
+
+def test_note_type_names_the_stock_note_type_of_an_export_that_names_none(tmp_path: Path) -> None:
+    with contextlib.closing(_stock_collection(tmp_path / "author")) as col:
+        source = tmp_path / "cloze.txt"
+        col.export_note_csv(out_path=str(source), limit=None, with_html=True, with_tags=True, with_deck=True,
+                            with_notetype=False, with_guid=True)
+    source.write_text("".join(line for line in source.read_text().splitlines(keepends=True)
+                              if line.startswith("#") or "{{c1::" in line))  # one note type's notes
+    assert "the export names no note type" in _refused(source, tmp_path / "p")
+    deck = read_source(source, ImportOptions(note_type="cloze"))
+    assert [(n.note_type, n.fields) for n in deck.notes] == [("Cloze", ("Urate is a {{c1::purine}}", "From food"))]
 
 
 # --- CrowdAnki folders ---------------------------------------------------------------------------

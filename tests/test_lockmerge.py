@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import random
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def card(card_id: str, back: str = "answer") -> str:
 class Repo:
     """A deck repository in a temporary folder, driven with real git and deckgen."""
 
-    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, driver: bool) -> None:
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch, driver: bool | str) -> None:
         self.root = root
         self.monkeypatch = monkeypatch
         home = root.parent / "home"
@@ -45,7 +46,8 @@ class Repo:
                              **{f"cards/{c}.yaml": card(c) for c in ("b", "c", "e")}}, base=False)
         self.git("init", "-q", "-b", "main")
         if driver:
-            self.git("config", "merge.deckgen-lock.driver", f"{sys.executable} -m deckgen lock-merge %O %A %B")
+            command = driver if isinstance(driver, str) else f"{sys.executable} -m deckgen lock-merge %O %A %B"
+            self.git("config", "merge.deckgen-lock.driver", command)
         self.monkeypatch.setenv("SOURCE_DATE_EPOCH", str(BASE_TIME))
         released = run_deckgen("release", "1.0.0", self.root)  # what branches remove was released: it stays removed
         assert released.exit_code == 0, released.stdout + released.stderr
@@ -143,10 +145,34 @@ def test_check_reads_a_conflicted_lock_and_says_so(tmp_path: Path, monkeypatch: 
     before = (repo.root / "deckgen.lock").read_text()
     check = run_deckgen("check", repo.root)
     assert check.exit_code == 0 and before == (repo.root / "deckgen.lock").read_text()
-    assert check.stderr.startswith("deckgen.lock: note: the lock held git conflict markers; deckgen merged both sides")
+    assert check.stderr.startswith(  # git's markers have no common ancestor: which side changed what is unknown
+        "deckgen.lock: note: the lock held git conflict markers; deckgen merged both sides without their common "
+        "ancestor: 2 entries differed, the later change of each kept (cards/b, cards/c)")
     frozen = run_deckgen("build", "--frozen", repo.root)
     assert frozen.exit_code == 1 and "deckgen.lock: the lock holds git conflict markers" in frozen.stderr
     assert run_deckgen("check", "--strict", repo.root).exit_code == 0  # a note is not a warning
+
+
+def test_a_driver_that_cannot_run_leaves_a_conflict_that_build_merges(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`deckgen new`'s driver line with its interpreter gone: git's own merge leaves markers, never a silent 'ours'."""
+    gone = shlex.quote(str(tmp_path / "no such python"))
+    repo = Repo(tmp_path / "deck", monkeypatch, f"{gone} -m deckgen lock-merge %O %A %B || git merge-file %A %O %B")
+    repo.branch("one", {"cards/b.yaml": card("b", "one")}, OURS_TIME)
+    repo.branch("two", {"cards/c.yaml": card("c", "two")}, THEIRS_TIME)
+    status, conflicted, report = merge(repo)
+    assert (status, conflicted, report) == (1, ["deckgen.lock"], ["no changes since the lock"])
+    assert {key: row[1] for key, row in repo.lock()["cards"].items()} == {"b": OURS_TIME, "c": THEIRS_TIME,
+                                                                          "e": BASE_TIME}
+
+
+def test_the_driver_says_what_came_from_which_side() -> None:
+    base = _lock({"a": ["h", 1, 1, "", ""], "b": ["h", 1, 1, "", ""], "c": ["h", 1, 1, "", ""]})
+    ours = _lock({"a": ["h2", 2, 1, "", ""], "b": ["h", 1, 1, "", ""], "c": ["h3", 3, 1, "", ""]})
+    theirs = _lock({"a": ["h", 1, 1, "", ""], "b": ["h4", 4, 1, "", ""], "c": ["h5", 5, 1, "", ""]})
+    assert merge_texts(base, ours, theirs).describe() == (
+        "merged both sides: 1 entry changed on our side only (cards/a), 1 entry on theirs only (cards/b), "
+        "1 entry on both sides, the later change kept (cards/c)")
 
 
 def _lock(cards: dict[str, list[object]], removed: dict[str, int] | None = None) -> str:

@@ -138,6 +138,11 @@ def test_git_is_set_up_to_merge_the_lock(tmp_path: Path, deckgen: Callable[..., 
     driver = subprocess.run(["git", "config", "merge.deckgen-lock.driver"], cwd=project, capture_output=True,
                             text=True, check=True).stdout
     assert re.fullmatch(r".+ -m deckgen lock-merge %O %A %B \|\| git merge-file %A %O %B\n", driver)
+    assert shlex.split(driver)[0] == sys.executable  # found whether or not deckgen is on git's PATH
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    line = re.search(r'git config merge\.deckgen-lock\.driver "(.*)"\n', readme).group(1)  # type: ignore[union-attr]
+    python = "'$(python3 -c 'import sys; print(sys.executable)')'"
+    assert line.replace(python, shlex.quote(sys.executable)) == driver.strip()  # the README says what new does
 
 
 def test_new_inside_an_existing_repository_keeps_it(tmp_path: Path, deckgen: Callable[..., CliRun],
@@ -182,3 +187,30 @@ def test_wheel_ships_the_scaffold(tmp_path: Path) -> None:
     scaffold = REPO / "deckgen" / "scaffold" / "files"
     expected = {f"deckgen/scaffold/files/{p.relative_to(scaffold).as_posix()}" for p in scaffold.rglob("*") if p.is_file()}
     assert expected and expected <= names
+
+
+def test_an_imported_project_gets_the_repository_setup_new_gives(tmp_path: Path, deckgen: Callable[..., CliRun],
+                                                                 git_env: None) -> None:
+    assert deckgen("new", tmp_path / "new").exit_code == 0
+    source = tmp_path / "quiz.csv"
+    source.write_text("front,back\nWhat is gout?,Arthritis from urate crystals\n", encoding="utf-8")
+    run = deckgen("import", source, tmp_path / "imported")
+    assert run.exit_code == 0, run.stderr
+    assert "git: new repository; deckgen.lock merges with deckgen's merge driver" in run.stdout
+
+    def repository_files(root: Path) -> dict[str, bytes]:
+        return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*")
+                if path.is_file() and path.relative_to(root).parts[0] in (".gitignore", ".gitattributes", ".github",
+                                                                          ".vscode")}
+
+    def driver(root: Path) -> str:
+        return subprocess.run(["git", "config", "merge.deckgen-lock.driver"], cwd=root, capture_output=True,
+                              text=True, check=True).stdout
+
+    assert repository_files(tmp_path / "imported") == repository_files(tmp_path / "new") != {}
+    assert driver(tmp_path / "imported") == driver(tmp_path / "new")
+    assert (tmp_path / "imported" / "schemas" / "cards.schema.json").is_file()
+    assert deckgen("check", "--strict", tmp_path / "imported").exit_code == 0
+    bare = deckgen("import", "--no-repo-setup", source, tmp_path / "bare")
+    assert bare.exit_code == 0 and not (tmp_path / "bare" / ".git").exists()
+    assert repository_files(tmp_path / "bare") == {} and not (tmp_path / "bare" / "schemas").exists()

@@ -230,6 +230,7 @@ def test_serve_rebuilds_on_change_and_shows_problems_instead_of_cards(sample_pro
         wait_until(lambda: "Problems" in fetch(server.url), "the problems page")
         page = fetch(server.url)
         assert 'class="entry"' not in page and "Death of cells" not in page
+        assert "<title>Sample Deck · problems</title>" in page  # the deck's name, not the folder's
         for problem in expected.value.problems:
             assert str(problem) in html.unescape(page)
 
@@ -269,3 +270,11 @@ def test_wheel_ships_the_preview_assets(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(next(tmp_path.glob("deckgen-*.whl"))).namelist())
     for name in ("index.html.j2", "problems.html.j2", "preview.js", "preview.css", "anki-reviewer.css"):
         assert f"deckgen/preview/assets/{name}" in names
+
+
+def test_the_problems_page_names_the_deck_even_when_deckgen_yaml_is_broken(sample_project: Path) -> None:
+    from deckgen.preview.site import project_title
+
+    assert project_title(sample_project) == "Sample Deck"
+    (sample_project / "deckgen.yaml").write_text("deck: [Sample\n", encoding="utf-8")
+    assert project_title(sample_project) == "the deckgen project sample"

@@ -7,6 +7,7 @@ a missing browser fails the test; on a developer's machine it skips it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,3 +139,133 @@ def test_a_served_page_reloads_itself_and_shows_problems(sample_project: Path, t
         cards.write_text("cards: [\n", encoding="utf-8")
         expect(page.locator("#problems")).to_contain_text("cards/02-reversed.yaml:", timeout=RELOAD_MS)
         assert page.locator(".entry").count() == 0
+
+
+NESTED_CONFIG = """\
+deck: Pharmacology
+key: pharmacology
+groups:
+  antibiotics:
+    title: Antibiotics
+    groups:
+      beta:
+        title: Beta-lactams
+        groups:
+          carbapenems: Carbapenems
+          penicillins: Penicillins
+      glyco: Glycopeptides
+  analgesics: Analgesics
+"""
+
+
+def _many_cards(project: Path, count: int, group: str = "cause") -> list[str]:
+    """`count` more basic cards in the project, each with a word of its own to look for; those words."""
+    words = [f"zq{number}marker" for number in range(count)]
+    lines = [f"group: {group}", "cards:"]
+    for number, word in enumerate(words):
+        lines += [f"  - id: many-{number}", f"    front: Which drug is number {number} ({word})?",
+                  f"    back: Drug {number}"]
+    (project / "cards" / "99-many.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return words
+
+
+def _pdf_text(pdf: bytes) -> str:
+    try:
+        from pdfminer.high_level import extract_text
+    except ImportError:
+        _missing("the pdfminer.six package is not installed: pip install -e '.[test]'")
+    import io
+
+    return extract_text(io.BytesIO(pdf))
+
+
+def test_a_printed_preview_has_every_card(sample_project: Path, tmp_path: Path, browser_page: Any) -> None:
+    """Cards far below the screen are drawn too: on paper and in a full-page screenshot none is an empty box."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    words = _many_cards(sample_project, 60)
+    index = write_preview(prepare(sample_project), tmp_path / "site").index
+    page.goto(index.as_uri())
+    page.wait_for_load_state("load")
+    assert page.locator(".side iframe").count() == 2 * page.locator(".entry").count() == 2 * 68
+    text = _pdf_text(page.pdf())
+    assert [word for word in words if word not in text] == []
+    assert "What is one?" in text and "print it again" not in text
+    last = page.frame_locator('[data-card-id="many-59"] iframe').first.locator("body")
+    assert "zq59marker" in last.inner_text()
+    box = page.locator('[data-card-id="many-59"]').bounding_box()
+    assert box is not None and box["y"] > 5000  # far below the screen, never scrolled to
+    skipped = page.eval_on_selector_all(  # what a full-page screenshot would show as an empty box
+        ".side iframe", "frames => frames.filter(f => !f.checkVisibility({contentVisibilityAuto: true})).length")
+    assert skipped == 0
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": 1200, "height": height})  # a window as tall as the page: every card shows
+    frame = page.locator('[data-card-id="many-59"] iframe').first
+    expect(frame).to_have_attribute("style", re.compile("min-height"))
+    screenshot = tmp_path / "last-card.png"
+    page.screenshot(path=str(screenshot), clip=frame.bounding_box())
+    assert distinct_colours(screenshot) > 10, "the last card's front is an empty box"
+    assert page.errors == []
+
+
+def test_a_big_deck_is_drawn_whole_for_printing(sample_project: Path, tmp_path: Path, browser_page: Any) -> None:
+    """Above the page's limit for drawing at once, printing draws every card, and a printout taken while
+    some were still loading says so."""
+    page = browser_page
+    words = _many_cards(sample_project, 60)
+    index = write_preview(prepare(sample_project), tmp_path / "site").index
+    index.write_text(index.read_text(encoding="utf-8").replace('data-eager="500"', 'data-eager="10"'),
+                     encoding="utf-8")
+    page.goto(index.as_uri())
+    page.wait_for_load_state("load")
+    assert page.locator(".side iframe").count() < 2 * 68  # drawn as they come near the screen
+    first = _pdf_text(page.pdf())  # printing draws the rest: too late for this printout, which says so
+    assert page.locator(".side iframe").count() == 2 * 68
+    assert "print it again to have every card" in first
+    page.frame_locator('[data-card-id="many-59"] iframe').first.locator("body").wait_for()
+    page.wait_for_load_state("load")
+    page.wait_for_function("() => [...document.querySelectorAll('.side iframe')].every(f => f.style.minHeight)")
+    second = _pdf_text(page.pdf())
+    assert [word for word in words if word not in second] == [] and "print it again" not in second
+
+
+def test_counts_and_filters_follow_the_deck_as_build_describes_it(tmp_path: Path, browser_page: Any) -> None:
+    """Parents of subdecks count as build counts them, and a group's filter shows its subgroups' cards."""
+    from conftest import write_project
+
+    project = write_project(tmp_path / "pharm", {"deckgen.yaml": NESTED_CONFIG, "cards/causes.yaml": None,
+        "cards/drugs.yaml": "cards:\n" + "".join(
+            f"  - id: {group.replace('/', '-')}\n    group: {group}\n    front: Which {group}?\n    back: This one\n"
+            for group in ("antibiotics/beta/carbapenems", "antibiotics/beta/penicillins", "antibiotics/glyco",
+                          "analgesics"))})
+    prepared = prepare(project)
+    assert prepared.layout_lines()[0] == "4 notes in 6 subdecks"
+    page = browser_page
+    page.goto(write_preview(prepared, tmp_path / "site").index.as_uri())
+    assert page.locator(".counts").inner_text() == "4 notes · 4 cards · 6 subdecks"
+    options = page.eval_on_selector_all("#filter-group option", "os => os.map(o => o.textContent)")
+    assert options == ["All subdecks", "Antibiotics (3)", "Antibiotics::Beta-lactams (2)",
+                       "Antibiotics::Beta-lactams::Carbapenems (1)", "Antibiotics::Beta-lactams::Penicillins (1)",
+                       "Antibiotics::Glycopeptides (1)", "Analgesics (1)"]
+    page.select_option("#filter-group", "antibiotics")
+    assert visible_entries(page) == ["antibiotics/beta/carbapenems", "antibiotics/beta/penicillins",
+                                     "antibiotics/glyco"]
+    page.select_option("#filter-group", "antibiotics/beta")
+    assert len(visible_entries(page)) == 2
+
+
+def test_night_mode_links_are_readable(sample_project: Path, tmp_path: Path, browser_page: Any) -> None:
+    """A link on a card ({{hint:}}'s, say) in night mode is light on the dark page, not dark blue on it."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(write_preview(prepare(sample_project), tmp_path / "site").index.as_uri())
+    body = card_body(page, "#card-0")
+    body.wait_for()
+    page.click("#night-toggle")
+    expect(body).to_have_attribute("class", "card card1 nightMode night_mode")
+    colour = body.evaluate("b => { const a = document.createElement('a'); a.href = '#'; a.textContent = 'Show';"
+                           " b.appendChild(a); return getComputedStyle(a).color; }")
+    red, green, blue = (int(part) for part in colour[colour.index("(") + 1:colour.index(")")].split(",")[:3])
+    assert 0.2126 * red + 0.7152 * green + 0.0722 * blue > 128, colour  # light on #2c2c2c

@@ -87,7 +87,8 @@ def test_every_unknown_tag_of_a_file_is_reported(make_project: Callable[..., Pat
                                                  deckgen: Callable[..., CliRun]) -> None:
     project = make_project({CARDS: card_with("!foo bar", "!!binary aGVsbG8=")})
     assert deckgen("check", project).problems == [
-        "cards/causes.yaml:4:12: YAML tag '!foo' is not allowed (deckgen reads plain YAML only: remove the tag)",
+        "cards/causes.yaml:4:12: YAML tag '!foo' is not allowed (deckgen reads plain YAML only: remove the tag, "
+        "or quote the value if the '!' belongs to its text)",
         "cards/causes.yaml:5:11: YAML tag '!!binary' is not allowed (deckgen reads plain YAML only: remove the tag)",
     ]
 
@@ -144,18 +145,20 @@ def outside(tmp_path: Path) -> Path:
 def test_media_paths_that_leave_the_media_folder(reference: str, message: str, outside: Path,
                                                  make_project: Callable[..., Path],
                                                  deckgen: Callable[..., CliRun]) -> None:
-    project = make_project({CARDS: card_with(f"'{reference}'" if reference.startswith("!") else reference)})
+    written = f"'{reference}'" if reference.startswith("!") else reference
+    project = make_project({CARDS: card_with(written)})
     assert (project.parent / "secret.png").read_bytes() == SECRET
     run = deckgen("build", project)
     assert run.exit_code == 1
-    assert run.problems == [f"cards/causes.yaml:3:5: card 'trauma': {message} "
+    column = f"    front: {written}".index(message.split("'")[1]) + 1  # where the card names it
+    assert run.problems == [f"cards/causes.yaml:4:{column}: card 'trauma': {message} "
                             "(put the file in media/ and refer to it by name)"]
     assert not (project / "dist").exists()
 
 
 def test_absolute_media_path(outside: Path, make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
     run = deckgen("build", make_project({CARDS: card_with(f"'![x]({outside})'")}))
-    assert run.problems == [f"cards/causes.yaml:3:5: card 'trauma': media '{outside}' is outside the project "
+    assert run.problems == [f"cards/causes.yaml:4:18: card 'trauma': media '{outside}' is outside the project "
                             "(put the file in media/ and refer to it by name)"]
 
 
@@ -165,7 +168,7 @@ def test_media_link_to_a_file_outside(outside: Path, make_project: Callable[...,
     (project / "media").mkdir()
     (project / "media" / "link.png").symlink_to(outside)
     run = deckgen("build", project)
-    assert run.problems == ["cards/causes.yaml:3:5: card 'trauma': media 'link.png' is a link to a file outside "
+    assert run.problems == ["cards/causes.yaml:4:18: card 'trauma': media 'link.png' is a link to a file outside "
                             "the project (copy the file into the project instead)"]
     assert not (project / "dist").exists()
 

@@ -148,7 +148,8 @@ def test_frozen_fails_when_the_lock_is_out_of_date(sample_project: Path, tmp_pat
     package = (sample_project / "dist/sample-deck.apkg").read_bytes()
     result = runner.invoke(main, ["build", "--frozen", str(sample_project)])
     assert result.exit_code == 1
-    assert "deckgen.lock: the lock is out of date (0 added, 1 changed, 0 removed, 0 note types changed)" in result.output
+    assert ("deckgen.lock: the lock is out of date (0 added, 1 changed, 0 removed, 0 note types changed): "
+            "changed: term-necrosis (run 'deckgen build' without --frozen") in result.output  # which card, too
     assert (sample_project / LOCK_FILE).read_text() == lock_before
     assert (sample_project / "dist/sample-deck.apkg").read_bytes() == package
 

@@ -187,7 +187,7 @@ class Compilation:
     def __init__(self, config: ProjectConfig, templates: Templates, *, use_cache: bool = True,
                  jobs: int | None = None, fields: bool = True) -> None:
         root = config.root
-        self.sources, self.unreadable = _read_sources(root)
+        self.sources, self.unreadable = read_sources(root)
         cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
         self.compiler = Compiler(config, templates, cache)
         self.done: list[FileResult | None] = [_cached(cache, path, data, fields, templates.note_types)
@@ -222,7 +222,7 @@ class Compilation:
         return self.unreadable + [result for result in self.done if result is not None]
 
 
-def _read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
+def read_sources(root: Path) -> tuple[list[tuple[str, bytes]], list[FileResult]]:
     """Every card file's bytes; a file that cannot be read becomes a located problem."""
     sources, unreadable = [], []
     cards = find_card_files(root)

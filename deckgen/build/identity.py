@@ -50,7 +50,9 @@ def resolve(config: ProjectConfig, results: Iterable[FileResult], old: Lock) -> 
     problems += _shared_guids(config.key, cards, guids, ids)
     renames = {card_id: old_id for card_id, card in renamed.items()
                if (old_id := _renamed_from(config.key, card_id, card.identity, guids, old))}
-    problems += _changed_guids(config.key, ids, cards, guids, old)
+    rendered = {note.card_id for result in results for note in result.notes}  # a card with errors has no note:
+    checked = {card_id: where for card_id, where in ids.items() if card_id in rendered}  # its identity is unknown
+    problems += _changed_guids(config.key, checked, cards, guids, old)
     problems += _unknown_former_ids(renamed, old)
     restored, restore_problems = _restores({card_id: card for card_id, card in cards.items()
                                             if card.identity.restore is not None}, old)

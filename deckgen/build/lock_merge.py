@@ -48,12 +48,28 @@ class LockMerge:
     had_base: bool = False
 
     def describe(self) -> str:
-        """One sentence for the person who merged."""
-        decided = len(self.from_ours) + len(self.from_theirs) + len(self.both)
-        text = f"merged both sides: {decided} entr{'y' if decided == 1 else 'ies'} differed"
+        """One sentence for the person who merged: what came from which side."""
+        if not self.had_base:  # which side changed an entry cannot be told without the common ancestor
+            differed = self.from_ours + self.from_theirs + self.both
+            return (f"merged both sides without their common ancestor: {_entries(len(differed))} differed, "
+                    f"the later change of each kept{_named(differed)}")
+        parts = [f"{_entries(len(self.from_ours))} changed on our side only{_named(self.from_ours)}",
+                 f"{_entries(len(self.from_theirs))} on theirs only{_named(self.from_theirs)}"]
         if self.both:
-            text += f", {len(self.both)} changed on both sides (the later change kept: {', '.join(self.both)})"
-        return text
+            parts.append(f"{_entries(len(self.both))} on both sides, the later change kept{_named(self.both)}")
+        return "merged both sides: " + ", ".join(parts)
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
+
+
+def _named(entries: list[str], shown: int = 5) -> str:
+    """' (cards/b, cards/c and 3 more)': which entries, as far as a line can say."""
+    if not entries:
+        return ""
+    more = f" and {len(entries) - shown} more" if len(entries) > shown else ""
+    return f" ({', '.join(entries[:shown])}{more})"
 
 
 def merge_conflicted(text: str) -> LockMerge:
@@ -182,7 +198,7 @@ class _Merger:
         if a is _MISSING or b is _MISSING:  # changed on one side, removed on the other: the change stays
             (self.theirs if a is _MISSING else self.ours).append(where)
             return b if a is _MISSING else a
-        self.both.append(key)
+        self.both.append(where)
         return a if self._time(table, a) >= self._time(table, b) else b
 
     def _time(self, table: str, entry: Any) -> int:

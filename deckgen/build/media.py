@@ -35,9 +35,12 @@ def anki_name_problem(name: str) -> str | None:
 
 
 def collect_media(
-    config: ProjectConfig, notes: Iterable[RenderedNote], problems: list[Problem]
+    config: ProjectConfig, notes: Iterable[RenderedNote], problems: list[Problem], unparsed: Iterable[bytes] = (),
 ) -> dict[str, Path]:
-    """Every media file the package needs, by name; problems for anything missing or unsafe."""
+    """Every media file the package needs, by name; problems for anything missing or unsafe.
+
+    `unparsed`: card files that could not be read; a file they name is taken as used, not reported unused.
+    """
     media_dir = config.media_dir
     found: dict[str, Path] = {}
     referenced: set[str] = set()
@@ -53,7 +56,7 @@ def collect_media(
                 found[name] = path
     for path in _template_media(config, media_dir, problems):
         found.setdefault(path.name, path)
-    _warn_unused(config, media_dir, referenced, problems)
+    _warn_unused(config, media_dir, referenced, problems, b"\n".join(unparsed))
     return found
 
 
@@ -86,7 +89,8 @@ def _resolve(
 ) -> Path | None:
     """The file a note refers to, if it is a plain name of a file inside the project's media folder."""
     def report(message: str, hint: str | None = None) -> None:
-        problems.append(Problem(note.path, note.line, note.column, message, note.card_id, hint))
+        problems.append(Problem(note.path, *_where_named(config.root / note.path, note, name), message,
+                                note.card_id, hint))
 
     lexical = Path(os.path.abspath(media_dir / name.replace("\\", "/")))  # '..' resolved, links not followed
     if Path(name).is_absolute() or not lexical.is_relative_to(os.path.abspath(config.root)):
@@ -119,6 +123,19 @@ def _resolve(
     return target
 
 
+def _where_named(path: Path, note: RenderedNote, name: str) -> tuple[int, int]:
+    """Where the card names a media file (the field that holds it), or the card's own place if it cannot be told."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return note.line, note.column
+    for number in range(note.line - 1, min(len(lines), note.line + 500)):
+        column = lines[number].find(name, note.column - 1 if number == note.line - 1 else 0)
+        if column >= 0:
+            return number + 1, column + 1
+    return note.line, note.column  # named by its card type's template, not by the card
+
+
 def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Problem]) -> list[Path]:
     """Files whose names start with '_': Anki keeps them for templates even when no note uses them."""
     if not media_dir.is_dir():
@@ -138,12 +155,14 @@ def _template_media(config: ProjectConfig, media_dir: Path, problems: list[Probl
     return usable
 
 
-def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem]) -> None:
+def _warn_unused(config: ProjectConfig, media_dir: Path, used: set[str], problems: list[Problem],
+                 unparsed: bytes = b"") -> None:
     if not media_dir.is_dir():
         return
     with os.scandir(media_dir) as entries:  # names first: most files are used, and need no system call
         unused = sorted(entry.name for entry in entries
                         if entry.name not in used and not entry.name.startswith((".", "_")) and entry.is_file())
+    unused = [name for name in unused if os.fsencode(name) not in unparsed] if unparsed else unused
     for name in unused:
         problems.append(Problem(f"{config.media}/{shown_name(name)}", message="media file is not used by any card",
                                 severity=WARNING, hint="it is left out of the package"))

@@ -164,7 +164,7 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
     deck_ids = {group: deck.deck_id for group, deck in decks.items()}
     notes, cards = [], []
     add_note, add_card = notes.append, cards.append
-    for due, (note, entry, (note_id, card_ids)) in enumerate(zip(data.notes, entries, ids), start=1):
+    for due, note, entry, (note_id, card_ids) in zip(_positions(data), data.notes, entries, ids):
         mtime, deck_id = entry.mtime, deck_ids[note.group]
         fields = note.fields
         add_note((note_id, note.guid, model_ids[note.note_type], mtime, f" {' '.join(note.tags)} ",
@@ -172,6 +172,17 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
         for card_id, ord_ in zip(card_ids, note.ords):
             add_card((card_id, note_id, deck_id, ord_, mtime, due))
     return notes, cards
+
+
+def _positions(data: PackageInput) -> list[int]:
+    """Each note's new-card position: the order of `groups:` (the deck's own cards first), in each group the order
+    of the files and of the cards in them; what Anki follows with new_card_order 'source', and in each deck with 'due'."""
+    rank = {path: number for number, path in enumerate(("", *data.config.group_paths()))}
+    order = sorted(range(len(data.notes)), key=lambda index: (rank[data.notes[index].group], index))
+    positions = [0] * len(order)
+    for position, index in enumerate(order, start=1):
+        positions[index] = position
+    return positions
 
 
 # The rows' other columns are the same for every note and card of a new package, as genanki

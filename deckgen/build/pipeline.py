@@ -13,9 +13,9 @@ from pathlib import Path
 
 from .cache import record_build
 from ..project.card_types import Templates, load_templates
-from .compiler import Compilation, FileResult, Progress, gc_paused
+from .compiler import Compilation, FileResult, Progress, gc_paused, read_sources
 from ..project.config import CONFIG_FILE, ProjectConfig, load_config
-from ..project.card_files import CARDS_DIR
+from ..project.card_files import CARDS_DIR, load_card_file
 from ..safety.confine import check_output
 from .lock import (
     LOCK_FILE,
@@ -31,6 +31,7 @@ from .lock import (
 )
 from .identity import Identities, resolve
 from .released import released_problems
+from .validate import check_without_config
 from .media import collect_media
 from ..anki.name_rules import merge_key, merged_with
 from ..safety.remote import REMOTE_HINT, remote_problem
@@ -81,11 +82,14 @@ class Project:
             counts[note.group] += 1
         return counts
 
+    def subdecks(self) -> list[str]:
+        """The groups whose subdecks the package makes: those with notes, and their parents (in config order)."""
+        filled = [group for group, count in self.cards_per_group().items() if count]
+        return [path for path in self.config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
+
     def layout_lines(self) -> list[str]:
         """Notes per subdeck, nested as in the learner's deck list (with groups, every card is in one)."""
-        counts, config = self.cards_per_group(), self.config
-        filled = [group for group, count in counts.items() if count]
-        shown = [path for path in config.group_paths() if any(g == path or g.startswith(path + "/") for g in filled)]
+        counts, config, shown = self.cards_per_group(), self.config, self.subdecks()
         if not shown:
             return [f"{len(self.notes)} notes, all in the deck {config.deck}"]
         rows = [("  " * path.count("/") + config.group_title(path).rsplit("::", 1)[-1], counts[path]) for path in shown]
@@ -103,22 +107,38 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
     problems: list[Problem] = []
     config = load_config(root, problems)
     if config is None:
-        raise ProjectError(problems)
+        raise ProjectError(problems + _without_config(root) if (root / CONFIG_FILE).is_file() else problems)
     templates = load_templates(root, problems, config.css)
     lock_problems: list[Problem] = []
     with Compilation(config, templates, use_cache=options.use_cache, jobs=options.jobs,
                      fields=options.fields) as compiling:
         old_lock = read_lock(root, lock_problems)  # while the workers, if any, start on the card files
         results = compiling.results(progress)
-    return assemble(config, templates, results, old_lock, options, problems, lock_problems)
+        unread = {result.path for result in results if result.problems and not result.ids}
+        unparsed = [data for path, data in compiling.sources if path in unread] if unread else []
+    return assemble(config, templates, results, old_lock, options, problems, lock_problems, unparsed)
+
+
+def _without_config(root: Path) -> list[Problem]:
+    """What the card files and card types say while deckgen.yaml is unusable: all that does not depend on it."""
+    problems: list[Problem] = []
+    templates = load_templates(root, problems)
+    sources, unreadable = read_sources(root)
+    problems += [problem for result in unreadable for problem in result.problems]
+    for path, data in sources:
+        for card in load_card_file(data, path, problems):
+            check_without_config(card, templates.card_types, problems)
+    return problems
 
 
 def assemble(config: ProjectConfig, templates: Templates, results: list[FileResult], old_lock: Lock,
-             options: BuildOptions, problems: list[Problem], lock_problems: list[Problem] | None = None) -> Project:
+             options: BuildOptions, problems: list[Problem], lock_problems: list[Problem] | None = None,
+             unparsed: list[bytes] | None = None) -> Project:
     """The project from its compiled card files: the checks across cards, media, identities and the next lock.
 
-    `problems` are those found before the card files (config, templates); raises ProjectError if
-    the project cannot be built.
+    `problems` are those found before the card files (config, templates); `unparsed`, the text of
+    card files that could not be read (a media file they name is not reported unused); raises
+    ProjectError if the project cannot be built.
     """
     problems = list(problems)
     notes = [note for result in results for note in result.notes]
@@ -130,7 +150,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     problems += lock_problems or []
     problems += _remote_description(config, templates)
     problems += _merged_tags(results)
-    media = collect_media(config, notes, problems)
+    media = collect_media(config, notes, problems, unparsed or ())
     now = build_time()
     note_types = _next_note_types(config, templates, old_lock, notes, now)
     identities, identity_problems = resolve(config, results, old_lock)
@@ -138,7 +158,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
     problems += _guard_ids(notes, old_lock, note_types, options, identities, config.key)
     problems += released_problems(config.key, templates.note_types, old_lock, notes, identities.guids)
     project = Project(config, templates, notes, problems, old_lock, note_types, now, media, identities)
-    if options.frozen:
+    if options.frozen and not blocking(problems, False):  # a card with errors is no change: it was not read
         problems += _frozen_problems(project)  # the project's own list: it sees them too
     if blocking(problems, options.strict):
         raise ProjectError(problems, options.strict)
@@ -259,9 +279,17 @@ def _frozen_problem(report: ReleaseReport) -> Problem:
     counts = [("added", report.added), ("changed", report.changed), ("removed", report.removed),
               ("renamed", report.renamed), ("restored", report.restored)]
     changes = ", ".join(f"{len(ids)} {what}" for what, ids in counts if ids or what in ("added", "changed", "removed"))
+    which = "; ".join(f"{what}: {_listed(ids)}" for what, ids in (*counts, ("note types", report.note_types)) if ids)
     return Problem(LOCK_FILE, message=f"the lock is out of date ({changes}, "
-                   f"{len(report.note_types)} note types changed)",
+                   f"{len(report.note_types)} note types changed)" + (f": {which}" if which else ""),
                    hint="run 'deckgen build' without --frozen and commit deckgen.lock")
+
+
+def _listed(ids: list, shown: int = 10) -> str:  # type: ignore[type-arg]
+    """'a, b, c and 4 more': which cards (a renamed one as 'old -> new'), as far as one line can say."""
+    names = [" -> ".join(item) if isinstance(item, tuple) else item for item in ids]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 @dataclass

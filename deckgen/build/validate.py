@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, NamedTuple, Union
 
 from ..project.card_types import CARD_KEYS, CardType, FieldSpec
@@ -19,7 +20,9 @@ from ..project.yaml_reader import Pos, Value, YamlList, YamlMap
 
 FieldValue = Union[str, tuple[str, ...]]
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::")
+_ONE_BRACE_CLOZE = re.compile(r"(?<!\{)\{(c\d+)::")  # '{c2::...}': a cloze marker missing a brace
 GUID_SPACE = re.compile(r"\s")
+_STAND_IN_CONFIG = ProjectConfig(Path("."), "", "")  # for the checks that do not read deckgen.yaml
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,16 @@ def validate_card(
         return None
     keep_empty = read.flag(data, "keep_empty", False) if "keep_empty" in data else False
     return ValidCard(card.id, card_type, group, tags, sources, values, card.path, card.pos, identity, keep_empty)
+
+
+def check_without_config(card: CardSource, card_types: dict[str, CardType], problems: list[Problem]) -> None:
+    """What can be checked of a card while deckgen.yaml is unusable: its card type and fields (not groups, sources)."""
+    found: list[Problem] = []
+    read = Reader(card.path, found, card.id)
+    card_type = _card_type(card, card_types, read)
+    if card_type is not None:
+        _values(card, card_type, read, _STAND_IN_CONFIG)
+    problems += [problem for problem in found if problem.severity != WARNING]  # warnings may depend on 'html:'
 
 
 def _has_error(problems: list[Problem], since: int) -> bool:
@@ -294,7 +307,7 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
         value = _value(spec, data, read)
         if value is not None:
             values[spec.name] = value
-            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze):  # rare: checked
+            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze) or "{c" in value:  # rare
                 _check_text(spec, value, data, card_type, config, read)
     return values
 
@@ -308,7 +321,8 @@ def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: Ca
     for number, text in enumerate(value if isinstance(value, tuple) else (value,)):
         shows_html = html and "<" in text
         stray_cloze = cloze and "{{c" in text and _CLOZE_MARKER.search(text)
-        if not (shows_html or stray_cloze):
+        one_brace = _ONE_BRACE_CLOZE.search(text) if "{c" in text else None
+        if not (shows_html or stray_cloze or one_brace):
             continue
         raw = data[spec.name]
         pos = raw.item_pos[number] if isinstance(raw, YamlList) else data.value_pos[spec.name]
@@ -318,6 +332,11 @@ def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: Ca
             read.report(pos, f"field '{spec.name}' has a cloze marker, but card type '{card_type.name}' "
                         "is not a cloze card", "Anki shows the braces as they are; use a cloze card type "
                         "(type: cloze) or remove the marker", severity=WARNING)
+        if one_brace:
+            read.report(pos, f"field '{spec.name}' has '{one_brace.group()}' with one brace, which is not a cloze "
+                        "marker: Anki shows the braces as they are",
+                        f"a cloze marker has two braces on each side: {{{{{one_brace.group(1)}::...}}}}",
+                        severity=WARNING)
 
 
 def _html_shown(spec: FieldSpec, text: str, pos: Pos, read: Reader) -> None:

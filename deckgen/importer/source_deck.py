@@ -78,7 +78,7 @@ class ImportOptions:
     decks: tuple[str, ...] = ()  # --deck: keep these decks (and their subdecks)
     key: str | None = None  # the project key; default: a slug of the deck name
     note_types_from: Path | None = None  # a package whose note types a text export's notes use
-    note_type: str = "basic"  # plain CSV: the built-in card type
+    note_type: str | None = None  # plain CSV (default basic), or a text export naming none: the card type
     columns: tuple[tuple[str, str], ...] = ()  # plain CSV: (column, field or '-')
     deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
     delimiter: str | None = None  # plain CSV: the separator; default: sniffed

@@ -2,7 +2,8 @@
 
 An Anki text export says in its headers which column holds the GUID, the note type, the deck
 and the tags (1-based). It does not carry the note types themselves (fields, templates, ids):
-those, and the media files, come from a package of the same collection (`--note-types`). A plain CSV fills one of
+those, and the media files, come from a package of the same collection (`--note-types`), or for
+Anki's stock note types from `stock_note_types` (without ids). A plain CSV fills one of
 deckgen's built-in card types, its columns mapped to the card type's fields by name or by
 `--column COLUMN=FIELD`.
 """
@@ -19,6 +20,7 @@ from ..problems import Problem, ProjectError
 from ..safety.limits import MAX_FIELD_CHARS
 from ..safety.package_limits import MAX_CSV_LINE_CHARS, MAX_TEXT_CHARS
 from .source_deck import UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportOptions
+from .stock_note_types import BY_CARD_TYPE, STOCK_NOTE_TYPES
 
 SEPARATORS = {"tab": "\t", "comma": ",", "semicolon": ";", "space": " ", "pipe": "|", "colon": ":"}
 BUILTIN_FIELDS = {"basic": ("front", "back", "extra"), "reversed": ("front", "back", "extra"),
@@ -148,7 +150,8 @@ def _text_export(path: Path, headers: dict[str, str], lines: _Lines, first_line:
     columns = {name: _column(headers, name, where) for name in ("guid", "notetype", "deck", "tags")}
     as_text = headers.get("html", "true").lower() == "false"  # plain text: '<' means '<'
     package = _package(options)
-    note_types = {nt.name: nt for nt in package.note_types.values()} if package else {}
+    note_types = {nt.name: nt for nt in package.note_types.values()} if package else STOCK_NOTE_TYPES
+    named = _named_note_type(headers, columns["notetype"] is not None, options, where)
     deck = ImportedDeck(path)
     problems = []
     for line, row in _rows(lines, separator, where, first_line - 1):
@@ -162,7 +165,7 @@ def _text_export(path: Path, headers: dict[str, str], lines: _Lines, first_line:
             problems.append(Problem(where, line, message=f"a value has more than {MAX_FIELD_CHARS:,} characters "
                                     "once its '<' and '&' are written as HTML, the most a value may have"))
             continue
-        type_name = special["notetype"] or headers.get("notetype") or ""
+        type_name = special["notetype"] or named
         note_type = note_types.get(type_name)
         if note_type is None:
             problems.append(_unknown_note_type(where, line, type_name, options, note_types))
@@ -198,19 +201,35 @@ def _package(options: ImportOptions) -> ImportedDeck | None:
     return read_package(options.note_types_from, with_media=False)
 
 
+def _named_note_type(headers: dict[str, str], has_column: bool, options: ImportOptions, where: str) -> str:
+    """The note type of rows without a note type column: the '#notetype' header's, or --note-type's stock one."""
+    if options.note_type is None:
+        return headers.get("notetype") or ""
+    if has_column or "notetype" in headers:
+        raise ProjectError([Problem(where, message="--note-type is for a CSV, or a text export that names no note "
+                                    "type: this export names its notes' note types",
+                                    hint="leave --note-type out")])
+    return BY_CARD_TYPE[options.note_type]
+
+
 def _unknown_note_type(where: str, line: int, name: str, options: ImportOptions,
                        known: dict[str, ImportedNoteType]) -> Problem:
+    if not name:
+        return Problem(where, line, message="the export names no note type (no '#notetype' header or column)",
+                       hint="pass --note-type basic, reversed or cloze (Anki's Basic, Basic (and reversed card) "
+                       "or Cloze), or export again with 'Include notetype name' ticked")
     if options.note_types_from is None:
         return Problem(where, line, message=f"an Anki text export does not carry note type '{name}' (its fields, "
-                       "templates and id)", hint="pass --note-types PACKAGE, an .apkg exported from the same "
-                       "collection, so that learners' notes keep updating")
+                       "templates and id), and it is not one of Anki's stock note types",
+                       hint="pass --note-types PACKAGE, an .apkg exported from the same collection; stock note "
+                       "types: " + ", ".join(STOCK_NOTE_TYPES))
     return Problem(where, line, message=f"note type '{name}' is not in {options.note_types_from.name}",
                    hint="note types there: " + ", ".join(sorted(known)))
 
 
 def _plain_csv(path: Path, lines: _Lines, options: ImportOptions) -> ImportedDeck:
     where = str(path)
-    kind = options.note_type
+    kind = options.note_type or "basic"
     if kind not in BUILTIN_FIELDS:
         raise ProjectError([Problem(where, message=f"--note-type '{kind}': a CSV fills one of deckgen's "
                                     "built-in card types", hint="one of: " + ", ".join(BUILTIN_FIELDS))])

@@ -24,7 +24,9 @@ import watchfiles
 from ..build.pipeline import BuildOptions, prepare
 from ..project.config import CONFIG_FILE
 from ..build.lock_file import LOCK_FILE
-from .site import CARDS_DIR, STATIC_ASSETS, PreviewResult, check_output_dir, write_preview, write_problems_page
+from .site import (
+    CARDS_DIR, STATIC_ASSETS, PreviewResult, check_output_dir, project_title, write_preview, write_problems_page,
+)
 from ..problems import Problem, ProjectError
 
 EVENTS_PATH = "/__deckgen__/events"
@@ -68,7 +70,7 @@ def rebuild(root: Path, out_dir: Path, build: str, strict: bool = False) -> Rebu
 
 
 def _problems(root: Path, out_dir: Path, build: str, problems: list[Problem]) -> Rebuild:
-    write_problems_page(out_dir, problems, root.resolve().name, build)
+    write_problems_page(out_dir, problems, project_title(root), build)
     return Rebuild(build, None, problems, files=frozenset({"index.html", *(f"assets/{n}" for n in STATIC_ASSETS)}))
 
 

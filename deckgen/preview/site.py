@@ -26,7 +26,7 @@ from .. import __version__
 from ..anki.template_engine import NoteContext, render_cards, typed_answer_sides
 from ..build.pipeline import Project
 from ..project.config import ProjectConfig
-from ..safety.confine import check_output
+from ..safety.confine import check_output, read_inside
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
 from ..build.render import RenderedNote, visible_text
@@ -42,6 +42,7 @@ DATA_ID = "deckgen-cards"
 FRAME_SCRIPT = "frame.js"
 CARDS_DIR = "cards"
 SITE_FOLDERS = ("assets", "media", CARDS_DIR)
+EAGER_CARDS = 500  # up to this many cards, the page draws every card at once (printing, screenshots)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,8 @@ def _page_context(project: Project, cards: list[PreviewCard], live: str | None) 
     groups = [
         {"key": _filter_key(key), "title": config.group_title(key) or config.deck, "deck": config.group_deck(key),
          "notes": sum(1 for n in project.notes if n.group == key),
-         "entries": [e for e in entries if e["group"] == _filter_key(key)]}
+         "entries": [e for e in entries if e["group"] == _filter_key(key)],
+         "cards": sum(1 for e in entries if e["group"] == _filter_key(key) or (key and e["group"].startswith(key + "/")))}
         for key in ("", *config.group_paths())
     ]
     tags = sorted({tag for note in project.notes for tag in note.tags}, key=str.lower)
@@ -173,9 +175,24 @@ def _page_context(project: Project, cards: list[PreviewCard], live: str | None) 
     return {
         "title": config.deck, "version": __version__, "deck_version": config.version,
         "notes": len(project.notes), "cards": len(cards), "groups": [g for g in groups if g["entries"]],
-        "tags": tags, "data": data, "data_id": DATA_ID, "live": live,
+        "filters": [g for g in groups if g["cards"]],  # a group's filter shows its subgroups' cards too
+        "subdecks": len(project.subdecks()),  # as build counts them: parents of subdecks with cards too
+        "tags": tags, "data": data, "data_id": DATA_ID, "live": live, "eager": EAGER_CARDS,
         "warnings": [str(p) for p in warnings(project.problems)],
     }
+
+
+def project_title(root: Path) -> str:
+    """The deck's name for a page about a project that cannot be built: deckgen.yaml's 'deck:' if it can be read."""
+    from ..project.config import CONFIG_FILE
+    from ..project.yaml_values import parse_document
+    from ..project.yaml_reader import YamlMap
+
+    problems: list[Problem] = []
+    data = read_inside(root / CONFIG_FILE, CONFIG_FILE, problems, root) if (root / CONFIG_FILE).is_file() else None
+    document = parse_document(data, CONFIG_FILE, problems) if data is not None else None
+    deck = document.get("deck") if isinstance(document, YamlMap) else None
+    return deck.strip() if isinstance(deck, str) and deck.strip() else f"the deckgen project {root.resolve().name}"
 
 
 def frame_script() -> dict[str, str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..safety.confine import is_inside
-from ..problems import Problem
+from ..problems import WARNING, Problem
 from .yaml_values import Reader, describe, parse_document
-from .yaml_reader import Pos, YamlList, YamlMap
+from .yaml_reader import Pos, YamlList, YamlMap, quoted
 
 CARDS_DIR = "cards"
 CARD_SUFFIXES = (".yaml", ".yml")
@@ -56,8 +56,8 @@ def find_card_files(root: Path) -> list[Path]:
 def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[CardSource]:
     """The cards of one file; shape problems are recorded, and readable cards still returned."""
     before = len(problems)
-    document = parse_document(data, path, problems)
-    if len(problems) > before:
+    document = parse_document(data, path, problems, read_on=True)
+    if len(problems) > before and document is None:
         return []
     read = Reader(path, problems)
     if document is None:
@@ -68,7 +68,37 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
         return []
     read.unknown_keys(document, FILE_KEYS, "file setting", "a card's fields go under its '- id:', lined up with 'id'")
     defaults = _defaults(document, read)
-    return _cards(document, defaults, read)
+    cards = _cards(document, defaults, read)
+    if b" #" in data:  # rare: only then can a comment have cut a value short
+        _values_cut_by_comments(data.decode("utf-8-sig").split("\n"), cards, problems)
+    return cards
+
+
+def _values_cut_by_comments(lines: list[str], cards: list[CardSource], problems: list[Problem]) -> None:
+    """Warn where ' #' ended a card's text: YAML drops the rest of the line as a comment, and learners never see it."""
+    from .card_types import CARD_KEYS  # Jinja: only for the rare file with ' #' in it
+
+    for card in cards:
+        read = Reader(card.path, problems, card.id)
+        for key, value in card.data.items():
+            if key in CARD_KEYS:
+                continue
+            if isinstance(value, str):
+                _cut_by_comment(lines, key, value, card.data.value_pos[key], read)
+            elif isinstance(value, YamlList):
+                for item, pos in zip(value, value.item_pos):
+                    if isinstance(item, str):
+                        _cut_by_comment(lines, key, item, pos, read, item=True)
+
+
+def _cut_by_comment(lines: list[str], key: str, value: str, pos: Pos, read: Reader, item: bool = False) -> None:
+    rest = lines[pos.line - 1][pos.column - 1:] if pos.line <= len(lines) else ""
+    if not rest.startswith(value) or not rest[len(value):].lstrip(" \t").startswith("#") or not value:
+        return  # quoted, a block of lines, or no comment after it
+    whole = rest.rstrip()
+    read.report(pos, f"field '{key}' ends before ' #': YAML reads '{rest[len(value):].strip()}' as a comment "
+                "and leaves it off the card",
+                f"quote the whole value to keep it: {'- ' if item else key + ': '}{quoted(whole)}", severity=WARNING)
 
 
 def _defaults(document: YamlMap, read: Reader) -> FileDefaults:

@@ -143,22 +143,31 @@ class YamlProblem:
     message: str
     pos: Pos = Pos(0, 0)
     hint: str | None = None
+    quote_at: Pos | None = None  # a value to quote (it starts with a character YAML reads as syntax)
 
 
 class YamlError(Exception):
-    """A YAML document that cannot be read, with every located problem found in it."""
+    """A YAML document that cannot be read, with every located problem found in it.
 
-    def __init__(self, problems: list[YamlProblem]) -> None:
+    `document` is what it reads as once the values the problems say to quote are quoted (None if
+    that does not make it readable): the rest of the file can then still be checked.
+    """
+
+    def __init__(self, problems: list[YamlProblem], document: Value = None) -> None:
         super().__init__("; ".join(problem.message for problem in problems))
         self.problems = problems
+        self.document = document
 
 
-def parse(text: str) -> Value:
+_MAX_QUOTED = 20  # values quoted, one after another, to read on past syntax errors
+
+
+def parse(text: str, quoted_before: int = 0) -> Value:
     """Parse one YAML document into located values; raise YamlError if it cannot be read."""
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        raise YamlError([_syntax_problem(exc, text)]) from None
+        raise _read_on(_syntax_problem(exc, text), text, quoted_before) from None
     except yaml.reader.ReaderError as exc:
         raise YamlError([_reader_problem(exc, text)]) from None
     except yaml.YAMLError as exc:
@@ -175,6 +184,19 @@ def parse(text: str) -> Value:
     if problems:
         raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)))
     return value
+
+
+def _read_on(problem: YamlProblem, text: str, quoted_before: int) -> YamlError:
+    """The error, with what the rest of the document says once the value it names is quoted as the hint says."""
+    if problem.quote_at is None or quoted_before >= _MAX_QUOTED:
+        return YamlError([problem])
+    lines = text.split("\n")
+    line, start = lines[problem.quote_at.line - 1], problem.quote_at.column - 1
+    lines[problem.quote_at.line - 1] = line[:start] + quoted(line[start:].rstrip())
+    try:
+        return YamlError([problem], parse("\n".join(lines), quoted_before + 1))
+    except YamlError as later:
+        return YamlError([problem, *later.problems], later.document)
 
 
 def _pos(node: yaml.Node) -> Pos:
@@ -205,10 +227,21 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str) -> YamlProblem:
         return YamlProblem("YAML syntax error: text after the closing quote of a value", _mark_pos(mark),
                            "quote the whole value (inside \"...\" write \\\" for a quote, inside '...' write ''), "
                            "or close a quote left open above")
+    start = _special_start(line) if mark else None
+    if start is not None and start <= mark.column:  # type: ignore[union-attr]
+        return _special_problem(line, mark.line + 1, start)  # type: ignore[union-attr]
     hint = _syntax_hint(problem, context, line, mark)
+    if hint == _COLON_HINT:  # a value with ': ' in it: quoting it is the fix, and the rest can be read on
+        start = _VALUE_START.match(line).end()  # type: ignore[union-attr]
+        key = line[:start].strip().removeprefix("-").strip()
+        return YamlProblem(message, _mark_pos(mark), f"{hint}: {key + ' ' if key else ''}"
+                           f"{quoted(line[start:].rstrip())}", Pos(mark.line + 1, start + 1))  # type: ignore[union-attr]
     if context and hint is None:
         message += f" ({context})"
     return YamlProblem(message, _mark_pos(mark), hint)
+
+
+_COLON_HINT = "a value containing ': ' must be quoted"
 
 
 def _syntax_hint(problem: str, context: str, line: str, mark: yaml.Mark | None) -> str | None:
@@ -216,7 +249,7 @@ def _syntax_hint(problem: str, context: str, line: str, mark: yaml.Mark | None) 
     if "mapping values are not allowed" in problem:
         if re.fullmatch(r"\s+[^\s:#'\"][^:#]*", line[:column]):
             return "this line is indented more than the line above it: align it with its siblings"
-        return "a value containing ': ' must be quoted"
+        return _COLON_HINT
     if "cannot start any token" in problem and column < len(line):
         return f"quote the value: plain YAML text cannot start with '{line[column]}'"
     if "undefined alias" in problem or "anchor" in context or "alias" in context:
@@ -226,6 +259,43 @@ def _syntax_hint(problem: str, context: str, line: str, mark: yaml.Mark | None) 
     if "expected a single document" in context:
         return "a card file holds one document: remove the '---' separator"
     return None
+
+
+# What YAML makes of a plain value's first character, for the characters that cannot start text
+_SPECIAL_FIRST = {
+    "!": "YAML reads it as a tag", "[": "YAML reads it as the start of a list",
+    "{": "YAML reads it as the start of a mapping", "*": "YAML reads it as an alias",
+    "&": "YAML reads it as an anchor", "|": "YAML reads it as the start of a block of lines",
+    ">": "YAML reads it as the start of a folded block of lines", "%": "YAML reads it as a directive",
+    "@": "YAML reserves it", "`": "YAML reserves it",
+}
+_VALUE_START = re.compile(r"\s*(?:-\s+)*(?:[^\s#'\"\[\]{}:,][^:#]*:\s+)?")  # '- ', 'key: ' or '- key: '
+
+
+def _special_start(line: str) -> int | None:
+    """The column (0-based) of a line's value when it starts with a character YAML does not take for text."""
+    start = _VALUE_START.match(line).end()  # type: ignore[union-attr]
+    rest = line[start:].rstrip()
+    if rest[:1] in _SPECIAL_FIRST and not (rest[:1] in "|>" and re.fullmatch(r"[|>][-+0-9]*", rest)):
+        return start
+    return None
+
+
+def _special_problem(line: str, line_number: int, start: int) -> YamlProblem:
+    """A value that starts with a character YAML reads as syntax: say which, and how to quote it."""
+    value = line[start:].rstrip()
+    key = line[:start].strip().removeprefix("-").strip()
+    return YamlProblem(
+        f"YAML syntax error: a value cannot start with '{value[0]}' unless quoted "
+        f"({_SPECIAL_FIRST[value[0]]})", Pos(line_number, start + 1),
+        f"quote the whole value: {key + ' ' if key else ''}{quoted(value)}", Pos(line_number, start + 1))
+
+
+def quoted(text: str) -> str:
+    """Text as a quoted YAML value that reads back as the same text."""
+    if "'" not in text:
+        return f"'{text}'"
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _line(text: str, mark: yaml.Mark | None) -> str:
@@ -316,8 +386,10 @@ class _Builder:
             return self._mapping(node, depth)
         if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in _SCALAR_TAGS:
             return _scalar(node)
-        self.tag_problems.append(YamlProblem(f"YAML tag '{_shown_tag(node.tag)}' is not allowed", _pos(node),
-                                             "deckgen reads plain YAML only: remove the tag"))
+        shown = _shown_tag(node.tag)
+        text = "" if shown.startswith("!!") else ", or quote the value if the '!' belongs to its text"
+        self.tag_problems.append(YamlProblem(f"YAML tag '{shown}' is not allowed", _pos(node),
+                                             f"deckgen reads plain YAML only: remove the tag{text}"))
         return None
 
     def _sequence(self, node: yaml.SequenceNode, depth: int) -> YamlList:

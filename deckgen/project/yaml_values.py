@@ -21,6 +21,11 @@ from .yaml_reader import (
 )
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but tab and line breaks
+_CONFLICT_MARKER = re.compile(r"^<<<<<<< ", re.MULTILINE)  # what git leaves in a file it could not merge
+_NOT_TEXT_HINTS = {
+    YamlList: "YAML reads '[...]' or lines starting with '- ' as a list: to write text, quote the whole value",
+    YamlMap: "YAML reads '{...}' or 'word: ...' as a mapping: to write text, quote the whole value",
+}
 KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # a project's or note type's key: safe in file names and ids
 
 
@@ -83,7 +88,7 @@ class Reader:
             if required:
                 self.report(pos, f"{what} is empty")
         else:
-            self.report(pos, f"{what} must be text, not {describe(value)}")
+            self.report(pos, f"{what} must be text, not {describe(value)}", _NOT_TEXT_HINTS.get(type(value)))
         return None
 
     def _checked_text(self, value: str, pos: Pos | Mark, what: str, required: bool) -> str | None:
@@ -172,10 +177,21 @@ def decode(data: bytes, path: str, problems: list[Problem], kind: str = "YAML") 
         return None
 
 
-def parse_document(data: bytes, path: str, problems: list[Problem]) -> Value:
-    """Decode and parse one YAML file; problems are recorded, never raised."""
+def parse_document(data: bytes, path: str, problems: list[Problem], read_on: bool = False) -> Value:
+    """Decode and parse one YAML file; problems are recorded, never raised.
+
+    With `read_on`, a file with syntax errors whose fix is to quote a value gives the document it
+    is with them quoted, so that the rest of it can still be checked; else None.
+    """
     text = decode(data, path, problems)
     if text is None:
+        return None
+    marker = _CONFLICT_MARKER.search(text)
+    if marker:
+        problems.append(Problem(path, text.count("\n", 0, marker.start()) + 1, 1,
+                                "git conflict markers: a merge left this file unresolved",
+                                hint="keep what both sides wrote, delete the <<<<<<<, ======= and >>>>>>> lines, "
+                                     "then 'git add' the file"))
         return None
     try:
         return parse(text)
@@ -184,4 +200,4 @@ def parse_document(data: bytes, path: str, problems: list[Problem]) -> Value:
             Problem(path, problem.pos.line, problem.pos.column, problem.message, hint=problem.hint)
             for problem in exc.problems
         )
-        return None
+        return exc.document if read_on else None

@@ -1,6 +1,8 @@
-"""`deckgen new`: a starter project that builds at once, with CI, editor support and lock merging.
+"""`deckgen new` and the repository set-up `deckgen import` shares with it.
 
-`starter` writes the project from the files in `files/` (package data).
+`starter` writes a new project from the files in `files/` (package data), and imports a deck into
+one; `repository` gives either the deck repository's own files (.gitignore, the lock's merge
+setup, CI, editor settings and schemas) and sets git up to merge deckgen.lock.
 
-May import: `deckgen.editor` and everything below it.
+May import: `deckgen.editor`, `deckgen.importer` and everything below them.
 """

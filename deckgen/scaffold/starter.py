@@ -1,29 +1,25 @@
-"""`deckgen new`: a project that builds at once, with CI, editor support and lock merging set up.
+"""`deckgen new`: a project that builds at once, with CI, editor support and lock merging set up;
+`deckgen import`: a deck made elsewhere, set up the same way.
 
-The files are package data (deckgen/scaffold/files/); names that start with a dot are stored without it
-(a wheel's package-data globs skip dotfiles) and get it back here.
+The files are package data (deckgen/scaffold/files/); the repository's own (.gitignore, CI, ...)
+are written by `repository`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shlex
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..editor.schemas import write_schemas
+from ..importer import ImportOptions, ImportResult, import_deck
+from ..importer.source_deck import Progress
 from ..problems import Problem, ProjectError
+from .repository import DOTTED, SCAFFOLD_DIR, copy_file, set_up_repository
 
-SCAFFOLD_DIR = Path(__file__).parent / "files"
-DOTTED = ("gitignore", "gitattributes", "github", "vscode")  # stored without their leading dot
 STANDARD_GROUPS = "groups:  # group key: subdeck title, in this order\n  cause: Causes\n  mechanism: Mechanism\n" \
                   "  treatment: Treatment\n"
-MERGE_DRIVER = "merge.deckgen-lock.driver"
 _KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -48,10 +44,12 @@ def new_project(root: Path, deck: str | None = None, key: str | None = None, fla
     values = {"__DECK__": json.dumps(deck, ensure_ascii=False), "__KEY__": key, "__VERSION__": __version__,
               "__GROUPS__": "" if flat else STANDARD_GROUPS, "__DECK_TEXT__": deck, "__SLUG__": _slug(deck)}
     for source in sorted(SCAFFOLD_DIR.rglob("*")):
-        if source.is_file() and "__pycache__" not in source.parts:
+        parts = source.relative_to(SCAFFOLD_DIR).parts
+        if source.is_file() and parts[0] not in DOTTED and "__pycache__" not in parts:
             made.files.append(_copy(source, root, values, flat))
-    made.files += write_schemas(root)
-    made.git = _set_up_git(root) if git else "git: not set up (--no-git)"
+    setup = set_up_repository(root, git, values)
+    made.files += setup.files
+    made.git = setup.git
     return made
 
 
@@ -80,34 +78,28 @@ def _slug(deck: str) -> str:
 
 
 def _copy(source: Path, root: Path, values: dict[str, str], flat: bool) -> Path:
-    parts = list(source.relative_to(SCAFFOLD_DIR).parts)
-    if parts[0] in DOTTED:
-        parts[0] = "." + parts[0]
-    target = root.joinpath(*parts)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    text = source.read_text(encoding="utf-8")
-    for placeholder, value in values.items():
-        text = text.replace(placeholder, value)
-    if flat and parts[0] == "cards":
-        text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("group: "))
-    target.write_text(text, encoding="utf-8")
+    target = copy_file(source, root.joinpath(*source.relative_to(SCAFFOLD_DIR).parts), values)
+    if flat and target.relative_to(root).parts[0] == "cards":
+        text = target.read_text(encoding="utf-8")
+        target.write_text("".join(line for line in text.splitlines(keepends=True) if not line.startswith("group: ")),
+                          encoding="utf-8")
     return target
 
 
-def _set_up_git(root: Path) -> str:
-    """A git repository (unless the folder is in one already) with deckgen's merge driver for deckgen.lock."""
-    if shutil.which("git") is None:
-        return "git: not found, so the lock's merge driver is not set up (see README.md)"
-    inside = _git(root, "rev-parse", "--is-inside-work-tree").returncode == 0
-    if not inside and _git(root, "init", "-q").returncode != 0:
-        return "git: 'git init' failed, so the lock's merge driver is not set up (see README.md)"
-    # the interpreter running now, which has deckgen; if it is gone one day, git's own merge leaves
-    # conflict markers, and deckgen build merges those instead
-    driver = f"{shlex.quote(sys.executable)} -m deckgen lock-merge %O %A %B || git merge-file %A %O %B"
-    if _git(root, "config", MERGE_DRIVER, driver).returncode != 0:
-        return "git: could not set up the lock's merge driver (see README.md)"
-    return ("git: " + ("" if inside else "new repository; ") + "deckgen.lock merges with deckgen's merge driver")
+@dataclass
+class ImportedProject:
+    """What `deckgen import` made: the import's result, and the repository set up around it."""
+
+    result: ImportResult
+    files: list[Path] = field(default_factory=list)
+    git: str = ""
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+def import_project(source: Path, target: Path, options: ImportOptions | None = None,
+                   progress: Progress | None = None, repository: bool = True) -> ImportedProject:
+    """Import a deck into a new project, set up as a deck repository like `deckgen new`'s (unless `repository` is false)."""
+    result = import_deck(source, target, options, progress)
+    if not repository:
+        return ImportedProject(result, git="repository files and git: not set up (--no-repo-setup)")
+    setup = set_up_repository(target)
+    return ImportedProject(result, setup.files, setup.git)

@@ -59,16 +59,32 @@
     });
   }
 
-  /* Cards are drawn when they come near the screen, so thousands of them stay quick. */
-  var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (seen) {
+  /* A deck of up to EAGER cards is drawn at once, so that a printed page or a full-page screenshot
+     shows every card; a bigger one draws cards as they come near the screen, so thousands stay
+     quick, and all of them before it is printed. */
+  var main = document.querySelector("main[data-eager]");
+  var EAGER = main ? Number(main.getAttribute("data-eager")) : 0;
+  function mountAll() { entries.forEach(mount); }
+  var observer = "IntersectionObserver" in window && entries.length > EAGER ? new IntersectionObserver(function (seen) {
     seen.forEach(function (item) {
       if (item.isIntersecting) { mount(item.target); observer.unobserve(item.target); }
     });
   }, { rootMargin: "800px 0px" }) : null;
   entries.forEach(function (entry) { observer ? observer.observe(entry) : mount(entry); });
+  window.addEventListener("beforeprint", function () {
+    var undrawn = entries.some(function (entry) { return !entry.getAttribute("data-mounted"); });
+    mountAll();  /* cards that start loading now may miss this printout: the printout then says so */
+    document.documentElement.classList.toggle("print-incomplete", undrawn);
+  });
+
+  /* A group's filter shows its subgroups' cards too ('/' is the deck itself, without its subdecks). */
+  function inGroup(entry, group) {
+    var own = entry.getAttribute("data-group");
+    return own === group || (group !== "/" && own.indexOf(group + "/") === 0);
+  }
 
   function matches(entry, group, tag, words) {
-    if (group && entry.getAttribute("data-group") !== group) return false;
+    if (group && !inGroup(entry, group)) return false;
     if (tag) {
       var tags = entry.getAttribute("data-tags").split(" ");
       if (!tags.some(function (t) { return t === tag || t.indexOf(tag + "::") === 0; })) return false;
