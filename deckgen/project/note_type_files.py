@@ -16,7 +16,7 @@ from ..anki.template_engine import SPECIAL_FIELDS, TemplateUse, can_render, filt
 from ..anki.builtin_note_types import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
 from ..problems import Problem, did_you_mean
 from ..safety.confine import read_inside
-from ..safety.remote import REMOTE_HINT, remote_problem
+from ..safety.remote import REMOTE_HINT, css_remote_problem, remote_problem
 from .yaml_values import KEY, Reader, describe, parse_document
 from .yaml_reader import Implicit, Pos, YamlList, YamlMap
 
@@ -128,7 +128,7 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
     fields = _fields(spec, read)
     templates = _templates(spec, read)
     css = read.text(spec, "css") if "css" in spec else None
-    _check_remote(css, "css", spec.value_pos.get("css"), read)
+    _check_remote(css, "css", spec.value_pos.get("css"), read, css=True)
     name = read.text(spec, "name", required="name" in spec)
     if kind is None or not fields or not templates:
         return None
@@ -257,9 +257,9 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
         _check_front(template, item, fields, is_cloze, read)
 
 
-def _check_remote(text: str | None, what: str, pos: Pos | None, read: Reader) -> None:
-    """Learners' Anki would fetch it every time a card shows (security: see names.py)."""
-    remote = remote_problem(text) if text else None
+def _check_remote(text: str | None, what: str, pos: Pos | None, read: Reader, css: bool = False) -> None:
+    """Learners' Anki would fetch it every time a card shows (security: see deckgen.safety.remote)."""
+    remote = (css_remote_problem if css else remote_problem)(text) if text else None
     if remote is not None and pos is not None:
         read.report(pos, f"{what} {remote[1]}", REMOTE_HINT)
 
