@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import jinja2
 
 from .. import __version__
-from ..anki.template_engine import NoteContext, render_cards, typed_answer_sides
+from ..anki.template_engine import CardTooLarge, NoteContext, render_cards, typed_answer_sides
 from ..build.pipeline import Project
 from ..project.config import ProjectConfig
 from ..safety.confine import check_output
@@ -86,7 +86,22 @@ def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType]
     With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too.
     """
     known = note_types or NOTE_TYPES
-    return [card for note in notes for card in _note_cards(note, known[note.note_type], config)]
+    cards: list[PreviewCard] = []
+    problems = []
+    for note in notes:
+        try:
+            cards += _note_cards(note, known[note.note_type], config)
+        except CardTooLarge as exc:
+            problems.append(too_large(note, exc))
+    if problems:
+        raise ProjectError(problems)
+    return cards
+
+
+def too_large(note: RenderedNote, exc: CardTooLarge) -> Problem:
+    """The located problem for a note whose card Anki would render past deckgen's output ceiling."""
+    return Problem(note.path, note.line, note.column, str(exc), note.card_id,
+                   "shorten the field, or use it fewer times in the note type's templates")
 
 
 def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None) -> list[PreviewCard]:

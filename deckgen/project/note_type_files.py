@@ -7,6 +7,7 @@ strip or silently turn into a card-less note is reported here, located, before a
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,19 +81,42 @@ def _pins_a_taken_id(note_type: NoteType, note_types: dict[str, NoteType], probl
 
 
 class _Locator:
-    """Where a ``{{handle}}`` of a template is written in the note type file."""
+    """Where a ``{{handle}}`` of a template is written in the note type file.
+
+    The file is indexed once (every ``{{...}}`` written literally, by its handle), so that finding
+    each of a template's field uses costs a lookup, not another search through the file.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.lines = data.decode("utf-8-sig", "replace").split("\n")
+        self._index: dict[str, list[tuple[int, int]]] | None = None
 
     def find(self, start: Pos, handle: str) -> Pos:
         """The first ``{{handle}}`` at or after the template's start; the start if YAML escaped it."""
-        needle = "{{" + handle + "}}"
-        for number in range(start.line, len(self.lines) + 1):
-            column = self.lines[number - 1].find(needle, start.column - 1 if number == start.line else 0)
-            if column != -1:
-                return Pos(number, column + 1)
-        return start
+        if self._index is None:
+            self._index = _handle_index(self.lines)
+        places = self._index.get(handle, [])
+        at = bisect.bisect_left(places, (start.line, start.column))
+        return Pos(*places[at]) if at < len(places) else start
+
+
+_OPEN, _CLOSE = re.compile(r"(?=\{\{)"), re.compile(r"(?=\}\})")
+_MAX_HANDLE = 256  # longer is no field use a message needs to point at
+
+
+def _handle_index(lines: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """(line, column) of every ``{{handle}}`` written literally, by handle, in file order."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for number, line in enumerate(lines, 1):
+        if "{{" not in line:
+            continue
+        closes = [match.start() for match in _CLOSE.finditer(line)]
+        for opening in _OPEN.finditer(line):
+            start = opening.start() + 2
+            at = bisect.bisect_left(closes, start)
+            if at < len(closes) and closes[at] - start <= _MAX_HANDLE:
+                index.setdefault(line[start:closes[at]], []).append((number, opening.start() + 1))
+    return index
 
 
 def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteType | None:

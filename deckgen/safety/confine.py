@@ -178,3 +178,19 @@ def setting_inside(root: Path, value: str) -> bool:
     lexical = Path(os.path.abspath(root / value))
     return lexical.is_relative_to(os.path.abspath(root)) and is_inside(root / value, root)
 
+
+
+def read_regular(path: Path, limit: int) -> bytes | str:
+    """A regular file's bytes, or why not (a FIFO or device is never waited on, nor a file past `limit` read)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return "this is not a regular file"
+        if info.st_size > limit:
+            return f"the file is larger than deckgen's limit of {limit // (1024 * 1024)} MiB"
+        data = stream.read(limit + 1)
+    return data if len(data) <= limit else f"the file is larger than deckgen's limit of {limit // (1024 * 1024)} MiB"
