@@ -10,11 +10,14 @@ styles. The site is plain HTML with a little JavaScript and works offline, from 
 from __future__ import annotations
 
 import base64
+import filecmp
 import hashlib
 import html
 import json
 import os
 import re
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +30,7 @@ from ..anki.template_engine import CardTooLarge, NoteContext, render_cards, type
 from ..build.pipeline import Project
 from ..project.config import ProjectConfig
 from ..safety.confine import check_output
+from ..safety.limits import COPY_CHUNK, MAX_MEDIA_BYTES
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
 from ..build.render import RenderedNote, visible_text
@@ -301,8 +305,32 @@ def _write_card_documents(out_dir: Path, cards: list[PreviewCard]) -> list[str]:
 def _copy_media(out_dir: Path, media: dict[str, Path]) -> list[str]:
     """The images and sounds the cards use, flat in media/ as in Anki's media folder."""
     for name, source in media.items():
-        _write_bytes(out_dir / "media" / name, source.read_bytes())
+        _copy_file(source, out_dir / "media" / name)
     return [f"media/{name}" for name in media]
+
+
+def _copy_file(source: Path, path: Path) -> None:
+    """Copy a media file in pieces (never whole in memory), only when it changed, atomically;
+    a source that is no longer a regular file of at most the media limit is a located problem."""
+    handle = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MEDIA_BYTES:
+            raise ProjectError([Problem(str(source), message="this media file is not a regular file of at most "
+                                        f"{MAX_MEDIA_BYTES // 2**20} MiB")])
+        if path.is_file() and not path.is_symlink() and path.stat().st_size == info.st_size and filecmp.cmp(
+                source, path, shallow=False):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as target:
+                shutil.copyfileobj(stream, target, COPY_CHUNK)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
 
 
 def _write_bytes(path: Path, payload: bytes) -> None:

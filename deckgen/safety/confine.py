@@ -153,6 +153,9 @@ def output_problem(root: Path, target: Path, media: str = "media", what: str = "
     if link is not None:
         return Problem(shown, message=f"cannot write {what} here: {shown_name(str(link))} is a link",
                        hint="deckgen never writes through a link inside the project; remove it or pass another -o")
+    if _special(target):
+        return Problem(shown, message=f"cannot write {what} here: it is not a regular file (a FIFO, socket or device)",
+                       hint="remove it, or pass another -o")
     resolved, project = target.resolve(), root.resolve()
     if resolved == project or project.is_relative_to(resolved):
         return Problem(shown, message=f"cannot write {what} here: it is the project folder or contains it")
@@ -162,6 +165,15 @@ def output_problem(root: Path, target: Path, media: str = "media", what: str = "
             return Problem(shown, message=f"cannot write {what} here: it is the project's source '{name}'",
                            hint="name a file of its own, e.g. -o dist/deck.apkg")
     return None
+
+
+def _special(path: Path) -> bool:
+    """Whether something other than a file or folder is there: writing would block on a FIFO or reach a device."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
 
 
 def check_output(root: Path, target: Path, media: str = "media", what: str = "the package") -> None:
