@@ -31,6 +31,7 @@ from ..build.pipeline import Project
 from ..project.config import ProjectConfig
 from ..safety.confine import check_output
 from ..safety.limits import COPY_CHUNK, MAX_MEDIA_BYTES
+from ..safety.remote import without_refresh
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
 from ..build.render import RenderedNote, visible_text
@@ -268,10 +269,13 @@ def _write_assets(out_dir: Path, css: str, note_types: dict[str, NoteType] | Non
 
 # A card document may load the deck's CSS and media from the site and nothing from elsewhere, and
 # run no script but deckgen's own (allowed by its hash); the page also frames it with `sandbox`
-# without allow-same-origin, so a card's HTML cannot reach the page or the site's origin.
-_CARD_POLICY = ("default-src 'none'; img-src 'self' file: data:; media-src 'self' file:; "
-                "style-src 'self' file: 'unsafe-inline'; font-src 'self' file: data:; script-src '{hash}'; "
-                "form-action 'none'; base-uri 'self' file:")
+# without allow-same-origin (served) and without allow-top-navigation, so a card's HTML cannot
+# reach the page or the site's origin, nor move the page. No `file:` source: it would allow any
+# host. A `<meta http-equiv=refresh>` is taken out of the card (CSP cannot stop it), so the frame
+# stays on its card.
+_CARD_POLICY = ("default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                "style-src 'self' 'unsafe-inline'; font-src 'self' data:; script-src '{hash}'; "
+                "form-action 'none'; base-uri 'self'; frame-src 'none'; object-src 'none'")
 _PLAY = re.compile(r"\[anki:play:[qa]:\d+\]")
 _REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>'
 
@@ -279,7 +283,7 @@ _REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</spa
 def card_document(card: PreviewCard, side: str, frame: dict[str, str]) -> str:
     """One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
     `<body class="card cardN">` with the card's HTML inside `<div id="qa">`; media resolve from media/."""
-    content = _PLAY.sub(_REPLAY, card.question if side == "question" else card.answer)
+    content = without_refresh(_PLAY.sub(_REPLAY, card.question if side == "question" else card.answer))
     policy = html.escape(_CARD_POLICY.format(hash=frame["hash"]))
     return ('<!doctype html><html><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{policy}">'

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Generator, Iterator
+from dataclasses import dataclass
+from typing import Iterator
 
 # HTML5 tokenizing, each step a linear regex
 _TAG_START = re.compile(r"<(?:(!--)|([!?/])|([a-zA-Z]))")
@@ -32,7 +33,9 @@ _URL_ATTRS = frozenset({"src", "srcset", "imagesrcset", "poster", "data", "backg
 _LINKS = frozenset({"a", "area"})  # their href is followed on a click, not fetched
 _IMAGES = frozenset({"img", "image", "source", "picture", "video", "audio", "track", "input", "feimage",
                      "body", "table", "td", "th", "tr"})  # where a data: address can only be an image or sound
+_STYLE_END = re.compile(r"</style", re.IGNORECASE)
 _SRCSETS = frozenset({"srcset", "imagesrcset"})
+_OTHER, _IMAGE, _IMG_SRC = 0, 1, 2  # what a place may load: anything, only an image or sound, an <img src>
 _REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.IGNORECASE | re.DOTALL)
 
 # CSS tokens (CSS Syntax 3, simplified but with escapes)
@@ -58,12 +61,13 @@ _MAYBE_CSS = re.compile(r"\(|@|\\", re.IGNORECASE)
 def remote_problem(text: str, paths: bool = True) -> tuple[int, str] | None:
     """(offset, why) for the first address outside the media folder an HTML text would load, or None.
 
-    `paths`: also a path that leaves the folder ('/x', '../x'); the build's media check names those in notes.
+    `paths` False: a path that leaves the folder ('/x', '../x') in an `<img src>` is left to the
+    build's media check, which names it in notes.
     """
     if "<" not in text:
         return None
-    for offset, address, images in _html_addresses(text):
-        why = address_problem(address, images, paths)
+    for offset, address, where in _html_addresses(text):
+        why = address_problem(address, where != _OTHER, paths or where != _IMG_SRC)
         if why:
             return offset, why
     return None
@@ -71,8 +75,8 @@ def remote_problem(text: str, paths: bool = True) -> tuple[int, str] | None:
 
 def css_remote_problem(css: str) -> tuple[int, str] | None:
     """(offset, why) for the first address outside the media folder a style sheet would load, or None."""
-    for offset, address, images in _css_addresses(css, 0):
-        why = address_problem(address, images)
+    for offset, address, where in _css_addresses(css, 0):
+        why = address_problem(address, where != _OTHER)
         if why:
             return offset, why
     return None
@@ -106,8 +110,40 @@ def address_problem(address: str, images: bool = False, paths: bool = True) -> s
 # ----------------------------------------
 
 
-def _html_addresses(text: str) -> Iterator[tuple[int, str, bool]]:
-    """(offset, address, image-only) for every address the HTML's tags would load."""
+def without_refresh(text: str) -> str:
+    """The HTML with each `<meta http-equiv=refresh>` taken out: in the preview, a card never moves its frame."""
+    if "<" not in text:
+        return text
+    kept, position = [], 0
+    for tag in _start_tags(text):
+        if tag.name == "meta" and _is_refresh(dict(tag.attributes)):
+            kept.append(text[position:tag.start])
+            position = tag.end
+    return "".join(kept) + text[position:] if kept else text
+
+
+def _is_refresh(attributes: dict[str, str]) -> bool:
+    return attributes.get("http-equiv", "").strip().lower() == "refresh"
+
+
+@dataclass(frozen=True)
+class _StartTag:
+    start: int
+    end: int
+    name: str
+    attributes: list[tuple[str, str]]
+
+
+def _html_addresses(text: str) -> Iterator[tuple[int, str, int]]:
+    """(offset, address, what it may load) for every address the HTML's tags would load."""
+    for tag in _start_tags(text):
+        yield from _tag_addresses(tag.name, tag.attributes, tag.start)
+        if tag.name == "style":
+            yield from _style_element(text, tag.end)
+
+
+def _start_tags(text: str) -> Iterator[_StartTag]:
+    """Each start tag as HTML5 tokenizes it (comments and end tags skipped, a <style>'s text too)."""
     position = 0
     while True:
         start = _TAG_START.search(text, position)
@@ -122,10 +158,10 @@ def _html_addresses(text: str) -> Iterator[tuple[int, str, bool]]:
         else:
             name_match = _TAG_NAME.match(text, start.end() - 1)
             attributes, position = _attributes(text, name_match.end())
-            tag = name_match[0].lower()
-            yield from _tag_addresses(tag, attributes, start.start())
-            if tag == "style":
-                position = yield from _style_element(text, position)
+            position = min(position, len(text))
+            yield _StartTag(start.start(), position, name_match[0].lower(), attributes)
+            if name_match[0].lower() == "style":
+                position = _style_end(text, position)
 
 
 def _attributes(text: str, position: int) -> tuple[list[tuple[str, str]], int]:
@@ -144,16 +180,16 @@ def _attributes(text: str, position: int) -> tuple[list[tuple[str, str]], int]:
         found.append((name[0].lower(), html.unescape(value) if "&" in value else value))
 
 
-def _tag_addresses(tag: str, attributes: list[tuple[str, str]], offset: int) -> Iterator[tuple[int, str, bool]]:
-    images = tag in _IMAGES
+def _tag_addresses(tag: str, attributes: list[tuple[str, str]], offset: int) -> Iterator[tuple[int, str, int]]:
+    images = _IMAGE if tag in _IMAGES else _OTHER
     values = dict(attributes)
     for name, value in attributes:
         if name in _SRCSETS:
             yield from ((offset, address, images) for address in _srcset(value))
         elif name in _URL_ATTRS and not (name == "href" and tag in _LINKS):
-            yield offset, value, images and name != "action"
-        elif name == "content" and tag == "meta" and values.get("http-equiv", "").strip().lower() == "refresh":
-            yield offset, _refresh_target(value), False
+            yield offset, value, _IMG_SRC if (tag, name) == ("img", "src") else images if name != "action" else _OTHER
+        elif name == "content" and tag == "meta" and _is_refresh(values):
+            yield offset, _refresh_target(value), _OTHER
         elif name == "srcdoc":
             yield from ((offset, address, image) for _, address, image in _html_addresses(value))
         if name == "style" or _MAYBE_CSS.search(value):
@@ -176,14 +212,17 @@ def _refresh_target(content: str) -> str:
     return target
 
 
-def _style_element(text: str, position: int) -> Generator[tuple[int, str, bool], None, int]:
+def _style_end(text: str, position: int) -> int:
+    """Where a `<style>` element's text ends."""
+    end = _STYLE_END.search(text, position)
+    return len(text) if end is None else end.start()
+
+
+def _style_element(text: str, position: int) -> Iterator[tuple[int, str, int]]:
     """The addresses of a `<style>` element's CSS (its text as is, and decoded, as SVG reads it)."""
-    end = text.lower().find("</style", position)
-    end = len(text) if end == -1 else end
-    css = text[position:end]
+    css = text[position:_style_end(text, position)]
     for sheet in (css, html.unescape(css)) if "&" in css else (css,):
         yield from _css_addresses(sheet, position)
-    return end
 
 
 # CSS
@@ -201,8 +240,8 @@ def _css_char(match: re.Match[str]) -> str:
     return "" if match[2] else match[3]
 
 
-def _css_addresses(css: str, base: int) -> Iterator[tuple[int, str, bool]]:
-    """(offset, address, image-only) for every address CSS would load: url(), @import, image-set() strings."""
+def _css_addresses(css: str, base: int) -> Iterator[tuple[int, str, int]]:
+    """(offset, address, what it may load) for every address CSS would load: url(), @import, image-set() strings."""
     functions: list[str] = []
     importing = at_rule = False
     position = 0
@@ -217,11 +256,11 @@ def _css_addresses(css: str, base: int) -> Iterator[tuple[int, str, bool]]:
             if token["call"] and name in _URL_FUNCTIONS and not _quoted_next(css, position):
                 address = _UNQUOTED_URL.match(css, position)
                 position = address.end()  # type: ignore[union-attr]
-                yield base + token.start(), _css_unescape(address[1]).strip(), not importing  # type: ignore[index]
+                yield base + token.start(), _css_unescape(address[1]).strip(), _OTHER if importing else _IMAGE  # type: ignore[index]
             elif token["call"]:
                 functions.append(name)
         elif kind == "string" and (importing or (functions and functions[-1] in _STRING_URL_FUNCTIONS)):
-            yield base + token.start(), _css_unescape(_string_body(token["string"])), not importing
+            yield base + token.start(), _css_unescape(_string_body(token["string"])), _OTHER if importing else _IMAGE
         elif kind == "at":
             at_rule = True
         elif kind == "open":
