@@ -29,8 +29,8 @@ from .. import __version__
 from ..anki.template_engine import CardTooLarge, NoteContext, render_cards, typed_answer_sides
 from ..build.pipeline import Project
 from ..project.config import ProjectConfig
-from ..safety.confine import check_output
-from ..safety.limits import COPY_CHUNK, MAX_MEDIA_BYTES
+from ..safety.confine import check_output, read_regular
+from ..safety.limits import COPY_CHUNK, MAX_FILE_BYTES, MAX_MEDIA_BYTES
 from ..safety.remote import without_refresh
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
@@ -339,7 +339,8 @@ def _copy_file(source: Path, path: Path) -> None:
 
 def _write_bytes(path: Path, payload: bytes) -> None:
     """Write only what changed, and atomically, so a serving browser never reads half a file."""
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == payload:
+    if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(payload)
+            and path.read_bytes() == payload):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -360,9 +361,10 @@ def _write_text(path: Path, text: str) -> None:
 def _prune(out_dir: Path, written: list[str]) -> None:
     """Remove what an earlier preview wrote and this one did not (a media file no card uses now)."""
     manifest = out_dir / MANIFEST
+    data = read_regular(manifest, MAX_FILE_BYTES)  # never waits on a FIFO left in the output
     try:
-        before = set(json.loads(manifest.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        before = set(json.loads(data)) if isinstance(data, bytes) else set()
+    except (ValueError, TypeError):
         before = set()
     root = out_dir.resolve()
     for name in sorted(before - set(written)):

@@ -123,6 +123,7 @@ class ConfinedLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Callable[[], bool] | None]:
+        self._check_file(template)
         source, filename, uptodate = super().get_source(environment, template)
         path = Path(filename)
         if not is_inside(path, self.root):
@@ -130,6 +131,22 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         if len(source) > MAX_FILE_BYTES:
             raise RefusedTemplate(template, filename, "it is larger than deckgen's limit for a file")
         return source, filename, uptodate
+
+
+    def _check_file(self, template: str) -> None:
+        """Refuse a template by its kind and size before Jinja reads it (a FIFO, a file of gigabytes)."""
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            candidate = os.path.join(folder, *pieces)
+            try:
+                info = os.stat(candidate)
+            except (OSError, ValueError):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise RefusedTemplate(template, candidate, "it is not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise RefusedTemplate(template, candidate, "it is larger than deckgen's limit for a file")
+            return
 
 
 def _links_on_the_way(root: Path, target: Path) -> Path | None:
