@@ -227,3 +227,26 @@ def test_unknown_keys_never_reach_the_terminal_or_ci_raw(output_format: str, mak
     assert all(not line.startswith("::") or line.startswith(("::error file=", "::warning file="))
                for line in output.splitlines())
     assert "x\\x1b[2J" in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "huge"])
+def test_a_template_that_is_a_fifo_or_huge_is_refused_unread(kind: str, make_project: Callable[..., Path]) -> None:
+    project = make_project({"templates/basic.html.j2": None})
+    template = project / "templates/basic.html.j2"
+    if kind == "fifo":
+        os.mkfifo(template)
+    else:
+        with open(template, "wb") as stream:
+            stream.truncate(4 * 1024**3)
+    reason = "not a regular file" if kind == "fifo" else "larger than deckgen's limit"
+    refused(run_capped("check", project), "templates/basic.html.j2: template 'basic.html.j2' is refused: it is")
+    assert reason in run_capped("check", project).stderr
+
+
+def test_a_fifo_left_in_the_preview_folder_never_hangs_it(make_project: Callable[..., Path], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    os.mkfifo(site / ".deckgen-preview.json")
+    run = run_capped("preview", make_project(), "-o", site)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert (site / "index.html").is_file()
