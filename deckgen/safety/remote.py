@@ -18,16 +18,14 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 # HTML5 tokenizing, each step a linear regex
 _TAG_START = re.compile(r"<(?:(!--)|([!?/])|([a-zA-Z]))")
 _TAG_NAME = re.compile(r"[^\t\n\f\r />]*")
-_SPACE = re.compile(r"[\t\n\f\r /]*")
-_ATTR_NAME = re.compile(r"[^\t\n\f\r />][^\t\n\f\r />=]*")
-_EQUALS = re.compile(r"[\t\n\f\r ]*=[\t\n\f\r ]*")
-_VALUE = re.compile(r'"([^"]*)"?|\'([^\']*)\'?|([^\t\n\f\r >]*)')
+# one attribute (after white space or '/'): its name, and its value quoted either way or not at all
+_ATTRIBUTE = re.compile(r'[\t\n\f\r /]*(?:([^\t\n\f\r />][^\t\n\f\r />=]*)(?:[\t\n\f\r ]*=[\t\n\f\r ]*'
+                        r'(?:"([^"]*)"?|\'([^\']*)\'?|([^\t\n\f\r >]*)))?)?')
 _URL_ATTRS = frozenset({"src", "srcset", "imagesrcset", "poster", "data", "background", "action", "formaction",
                         "href", "xlink:href", "ping", "manifest", "codebase", "archive", "lowsrc", "dynsrc"})
 _LINKS = frozenset({"a", "area"})  # their href is followed on a click, not fetched
@@ -56,6 +54,7 @@ _STRING_URL_FUNCTIONS = frozenset({"url", "src", "image-set", "-webkit-image-set
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _DOT_DOT = re.compile(r"(?:^|[/\\])(?:\.|%2e){2}(?:[/\\?#]|$)", re.IGNORECASE)
 _MAYBE_CSS = re.compile(r"\(|@|\\", re.IGNORECASE)
+_MAY_LOAD = re.compile(r"=|\(|<style", re.IGNORECASE)
 
 
 def remote_problem(text: str, paths: bool = True) -> tuple[int, str] | None:
@@ -64,7 +63,7 @@ def remote_problem(text: str, paths: bool = True) -> tuple[int, str] | None:
     `paths` False: a path that leaves the folder ('/x', '../x') in an `<img src>` is left to the
     build's media check, which names it in notes.
     """
-    if "<" not in text:
+    if "<" not in text or not _MAY_LOAD.search(text):  # no attribute value, no CSS: nothing can load
         return None
     for offset, address, where in _html_addresses(text):
         why = address_problem(address, where != _OTHER, paths or where != _IMG_SRC)
@@ -126,8 +125,7 @@ def _is_refresh(attributes: dict[str, str]) -> bool:
     return attributes.get("http-equiv", "").strip().lower() == "refresh"
 
 
-@dataclass(frozen=True)
-class _StartTag:
+class _StartTag(NamedTuple):
     start: int
     end: int
     name: str
@@ -136,10 +134,11 @@ class _StartTag:
 
 def _html_addresses(text: str) -> Iterator[tuple[int, str, int]]:
     """(offset, address, what it may load) for every address the HTML's tags would load."""
-    for tag in _start_tags(text):
-        yield from _tag_addresses(tag.name, tag.attributes, tag.start)
-        if tag.name == "style":
-            yield from _style_element(text, tag.end)
+    for start, end, name, attributes in _start_tags(text):
+        if attributes:
+            yield from _tag_addresses(name, attributes, start)
+        if name == "style":
+            yield from _style_element(text, end)
 
 
 def _start_tags(text: str) -> Iterator[_StartTag]:
@@ -168,16 +167,13 @@ def _attributes(text: str, position: int) -> tuple[list[tuple[str, str]], int]:
     """The attributes of a start tag, values decoded, and where the tag ends."""
     found = []
     while True:
-        position = _SPACE.match(text, position).end()
-        if position >= len(text) or text[position] == ">":
+        attribute = _ATTRIBUTE.match(text, position)
+        position = attribute.end()  # type: ignore[union-attr]
+        name, double, single, bare = attribute.groups()  # type: ignore[union-attr]
+        if name is None:  # at '>' or the end of the text
             return found, position + 1
-        name = _ATTR_NAME.match(text, position)
-        position, value = name.end(), ""
-        equals = _EQUALS.match(text, position)
-        if equals:
-            raw = _VALUE.match(text, equals.end())
-            position, value = raw.end(), next(group for group in raw.groups() if group is not None)
-        found.append((name[0].lower(), html.unescape(value) if "&" in value else value))
+        value = double if double is not None else single if single is not None else bare or ""
+        found.append((name.lower(), html.unescape(value) if "&" in value else value))
 
 
 def _tag_addresses(tag: str, attributes: list[tuple[str, str]], offset: int) -> Iterator[tuple[int, str, int]]:
@@ -192,7 +188,7 @@ def _tag_addresses(tag: str, attributes: list[tuple[str, str]], offset: int) -> 
             yield offset, _refresh_target(value), _OTHER
         elif name == "srcdoc":
             yield from ((offset, address, image) for _, address, image in _html_addresses(value))
-        if name == "style" or _MAYBE_CSS.search(value):
+        if name == "style" or ("(" in value and _MAYBE_CSS.search(value)):
             yield from ((offset, address, image) for _, address, image in _css_addresses(value, 0))
 
 
