@@ -51,6 +51,8 @@ _URL_FUNCTIONS = frozenset({"url", "src"})
 _STRING_URL_FUNCTIONS = frozenset({"url", "src", "image-set", "-webkit-image-set", "image", "cross-fade",
                                    "-webkit-cross-fade"})
 
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _DOT_DOT = re.compile(r"(?:^|[/\\])(?:\.|%2e){2}(?:[/\\?#]|$)", re.IGNORECASE)
 _MAYBE_CSS = re.compile(r"\(|@|\\", re.IGNORECASE)
@@ -86,8 +88,7 @@ def address_problem(address: str, images: bool = False, paths: bool = True) -> s
 
     `images`: the place can only show an image or play a sound, so a `data:` address loads nothing more.
     """
-    url = re.sub(r"[\t\n\r]", "", address.strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\t\n\x0b\x0c\r\x0e\x0f\x10"
-                                                "\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f "))
+    url = _TAB_OR_NEWLINE.sub("", address.strip(_C0_OR_SPACE))  # what the URL parser drops
     shown = url[:80]
     scheme = _SCHEME.match(url)
     if scheme:
