@@ -19,7 +19,7 @@ import click
 from . import __version__
 from .build.cache import current_package
 from .build.build_options import BuildOptions
-from .problems import ERROR, Problem, ProjectError, github_annotation, summary
+from .problems import ERROR, Problem, ProjectError, github_annotation, printable, summary
 
 if TYPE_CHECKING:
     from .build.pipeline import Project
@@ -177,7 +177,7 @@ def lint_command(project_dir: Path, output_format: str, explained: bool, strict:
         click.echo(json_text(report, strict))
     else:
         lines = github_lines(report, strict) if output_format == "github" else text_lines(report, explained)
-        click.echo("\n".join(lines))
+        click.echo("\n".join(printable(line) for line in lines))  # one line each, as the project wrote none
     if not report.passed(strict):
         sys.exit(1)
 
@@ -367,11 +367,11 @@ def _echo_warnings(project: Project) -> None:
 
 def _echo_summary(project: Project, output: Path) -> None:
     heading, *lines = project.layout_lines()
-    click.echo(f"wrote {output}: {heading}")
+    click.echo(f"wrote {output}: {printable(heading)}")
     for line in lines:
-        click.echo(line)
+        click.echo(printable(line))
     for line in project.report.lines(project.config):
-        click.echo(f"  {line}")
+        click.echo(f"  {printable(line)}")
 
 
 @main.command("import")

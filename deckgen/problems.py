@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, astuple, dataclass
 from typing import Iterable
 
@@ -33,7 +34,8 @@ class Problem:
         if self.hint:
             what += f" ({self.hint})"
         prefix = f"{self.severity}: " if self.severity != ERROR else ""
-        return f"{where}: {prefix}{what}"
+        line = printable(f"{where}: {prefix}{what}")
+        return "./" + line if line.startswith("::") else line  # never a line a CI runner reads as a command
 
     def to_json(self) -> dict[str, object]:
         """The problem as a plain dict, for `--format json`."""
@@ -76,7 +78,7 @@ def blocking(problems: Iterable[Problem], strict: bool) -> list[Problem]:
 def github_annotation(problem: Problem, path: str) -> str:
     """The problem as a GitHub Actions workflow command (`::error file=...,line=...,col=...::...`)."""
     kind = {ERROR: "error", WARNING: "warning"}.get(problem.severity, "notice")
-    where = [f"file={_escape(path, True)}"]
+    where = [f"file={_escape(printable(path, breaks=True), True)}"]
     if problem.line:
         where.append(f"line={problem.line}")
         if problem.column:
@@ -84,7 +86,32 @@ def github_annotation(problem: Problem, path: str) -> str:
     text = f"card '{problem.card}': {problem.message}" if problem.card else problem.message
     if problem.hint:
         text += f" ({problem.hint})"
-    return f"::{kind} {','.join(where)}::{_escape(text, False)}"
+    return f"::{kind} {','.join(where)}::{_escape(printable(text, breaks=True), False)}"
+
+
+# Control characters (terminal escape sequences, line breaks), line and paragraph separators, bidi controls.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str, breaks: bool = False) -> str:
+    """Text from a project as a terminal or a CI log may show it: every control character written as an escape,
+    so that no escape sequence reaches the terminal and no line break starts a line of the project's making.
+
+    `breaks`: keep line breaks (GitHub's own escaping writes them as %0A).
+    """
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(_kept_breaks if breaks else _escaped, text)
+
+
+def _kept_breaks(match: re.Match[str]) -> str:
+    return match.group() if match.group() in "\r\n" else _escaped(match)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
 def _escape(text: str, is_property: bool) -> str:

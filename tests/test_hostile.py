@@ -464,7 +464,7 @@ def unicode_nfd(text: str) -> str:
                            "or Unicode form (Anki would merge them into one tag: write them the same way)"),
     ("[\"ana\u200btomy\"]", "cards/causes.yaml:6:12: card 'trauma': tag 'ana\u200btomy' contains the invisible "
                             "character U+200B (remove it: Anki would keep a tag that looks like another)"),
-    ("[\"\u202eymotana\"]", "cards/causes.yaml:6:12: card 'trauma': tag '\u202eymotana' contains the invisible "
+    ("[\"\u202eymotana\"]", "cards/causes.yaml:6:12: card 'trauma': tag '\\u202eymotana' contains the invisible "
                             "character U+202E (remove it: Anki would keep a tag that looks like another)"),
 ])
 def test_tags_that_anki_merges_or_hides(tags: str, problem: str, make_project: Callable[..., Path],

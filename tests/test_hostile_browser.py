@@ -70,3 +70,21 @@ def test_the_attack_is_live_outside_the_sandbox(browser_page: Any) -> None:  # n
     page = browser_page
     page.set_content("<title>plain</title><body>" + TEMPLATE.split("{{ front }}")[1].split("{% endblock %}")[0])
     page.wait_for_function("() => document.title === 'pwned'")
+
+
+REFRESH = ('{% block Front %}{{ front }}<meta http-equiv="refresh" content="0;url=_moved.html">{% endblock %}'
+           "{% block Back %}{{ back }}{% endblock %}")
+
+
+def test_a_card_never_moves_its_frame(make_project: Callable[..., Path], tmp_path: Path,
+                                      browser_page: Any) -> None:  # noqa: F811
+    """A <meta http-equiv=refresh> (CSP cannot stop one) is taken out: the frame stays on its card (issue 23)."""
+    project = make_project({"templates/basic.html.j2": REFRESH, "media/_moved.html": "<p id=moved>moved</p>"})
+    index = write_preview(prepare(project), tmp_path / "site").index
+    page = browser_page
+    page.goto(index.as_uri())
+    page.frame_locator("#card-0 iframe").first.locator("#qa").wait_for()
+    page.wait_for_timeout(1500)  # a refresh of 0 seconds has happened by now, were it there
+    urls = [frame.url for frame in page.frames]
+    assert not [url for url in urls if "_moved" in url], urls
+    assert any(url.endswith("/cards/0-question.html") for url in urls), urls

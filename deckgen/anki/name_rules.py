@@ -33,7 +33,7 @@ def note_problem(values: Iterable[str]) -> tuple[str, str] | None:
     if found:
         return (f"its fields would contain the control character U+{ord(found.group()):04X}",
                 "Anki refuses the whole package: remove it from the template or the card")
-    remote = remote_problem(joined) if "//" in joined else None
+    remote = remote_problem(joined, paths=False)  # the media check names an <img src> out of the folder
     return (remote[1], REMOTE_HINT) if remote else None
 
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from deckgen.anki.builtin_note_types import NoteType
+from deckgen.safety.limits import MAX_CARD_OUTPUT
 
 MAX_CARD_ORD = 499
 """Anki puts every cloze number above 500 on card ord 499."""
@@ -36,6 +37,14 @@ MAX_CARD_ORD = 499
 _MAX_OPEN_CLOZES = 10
 _MAX_CLOZE_NUMBER = 65535
 _MORE_INFO = "https://docs.ankiweb.net/templates/errors.html"
+
+
+class CardTooLarge(ValueError):
+    """A card side would pass deckgen's output ceiling: a template repeating a long field thousands of times."""
+
+    def __init__(self) -> None:
+        super().__init__(f"its card would have more than {MAX_CARD_OUTPUT:,} characters on one side "
+                         "as Anki renders it")
 
 
 @dataclass(frozen=True)
@@ -162,7 +171,7 @@ def _render_card(note_type: NoteType, fields: dict[str, str], card_ord: int, not
     if blank:
         return RenderedCard(card_ord, _play_refs(question + blank, "q"), _play_refs(blank, "a"))
     question = _play_refs(question, "q")
-    answer = _render(_parse(template.answer), replace(context, front_side=question))
+    answer = _render(_parse(template.answer), replace(context, front_side=question, written=[0]))
     return RenderedCard(card_ord, question, _play_refs(answer, "a"))
 
 
@@ -283,6 +292,7 @@ class _Context:
     card_ord: int
     front_side: str | None = None  # None while rendering the question
     nonempty: frozenset[str] = field(init=False)
+    written: list[int] = field(default_factory=lambda: [0], compare=False)  # characters so far, this side
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "nonempty", _nonempty(self.fields))
@@ -361,10 +371,12 @@ def _render(nodes: Iterable[_Node], context: _Context) -> str:
 
 def _render_node(node: _Node, context: _Context) -> str:
     """Render one node; hidden sections are still rendered so that errors surface."""
-    if isinstance(node, _Text):
-        return node.text
-    if isinstance(node, _Replacement):
-        return _replace(node, context)
+    if isinstance(node, (_Text, _Replacement)):
+        text = node.text if isinstance(node, _Text) else _replace(node, context)
+        context.written[0] += len(text)
+        if context.written[0] > MAX_CARD_OUTPUT:  # stopped before the side is joined into one huge text
+            raise CardTooLarge()
+        return text
     children = _render(node.children, context)
     return children if _section_shown(node, context) else ""
 

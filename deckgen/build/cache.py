@@ -16,18 +16,21 @@ This module imports nothing heavy: the "nothing changed" check runs before the p
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import hmac
 import json
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import Any, Iterable
 
 import orjson
 
 from .. import __version__
+from ..safety.limits import MAX_FILE_BYTES
 
 CACHE_DIR = ".deckgen-cache"
 _FORMAT = 4
@@ -75,7 +78,12 @@ def mac(*parts: bytes) -> str:
 
 
 def _nofollow(path: str, flags: int) -> int:
-    return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+    """Open a cache file: never through a link, never waiting on a FIFO, never a device."""
+    handle = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise OSError(errno.EINVAL, "not a regular file", path)
+    return handle
 
 
 def _linked(*paths: Path) -> bool:
@@ -182,7 +190,14 @@ def _file_bytes(path: Path) -> bytes:
     """A file's bytes for the stamp; a link's target instead, never what is behind it."""
     if path.is_symlink():
         return b"link:" + os.readlink(path).encode("utf-8", "surrogateescape")
-    return path.read_bytes() if path.is_file() else b"-"
+    try:
+        with open(path, "rb", opener=_nofollow) as stream:
+            info = os.fstat(stream.fileno())
+            if info.st_size > MAX_FILE_BYTES:  # the build refuses it: its size and time stand for it
+                return f"big:{info.st_size}:{info.st_mtime_ns}".encode()
+            return stream.read()
+    except OSError:
+        return b"-"
 
 
 def input_stamp(root: Path, output: Path | None, settings: str, media: str) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..safety.confine import read_regular
+from ..safety.limits import MAX_LOCK_BYTES, MAX_LOCK_DEPTH
 from .lock_file import LOCK_FORMAT, Lock, lock_from_data
 
 TOMBSTONES = {"cards": "removed"}  # a table of entries -> the table of its removed keys
@@ -29,8 +31,9 @@ _TRANSITIONS = {  # (where a line is, the marker it starts with) -> where the li
     ("common", "<<<<<<<"): "ours", ("ours", "|||||||"): "base", ("ours", "======="): "theirs",
     ("base", "======="): "theirs", ("theirs", ">>>>>>>"): "common",
 }
+# Each repair scans the white space after one candidate character at most once: linear in the lock.
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_MISSING_COMMA = re.compile(r'([\]}"0-9]|true|false|null)(\s*\n\s*")')
+_MISSING_COMMA = re.compile(r'([\]}"0-9]|true|false|null)(\s+)(?=")')
 
 
 class LockMergeError(ValueError):
@@ -80,10 +83,23 @@ def merge_conflicted(text: str) -> LockMerge:
 
 def merge_files(base: Path, ours: Path, theirs: Path) -> LockMerge:
     """git's merge driver: merge the three versions and write the result over `ours`."""
-    texts = [path.read_text(encoding="utf-8") if path.is_file() else "" for path in (base, ours, theirs)]
+    texts = [_side_text(path) for path in (base, ours, theirs)]
     merged = merge_texts(texts[0] or None, texts[1], texts[2])
     ours.write_text(merged.lock.to_json(), encoding="utf-8")
     return merged
+
+
+def _side_text(path: Path) -> str:
+    """One side git hands the driver: a regular file of at most the lock's size limit ('' when there is none)."""
+    if not path.exists():
+        return ""
+    data = read_regular(path, MAX_LOCK_BYTES)
+    if isinstance(data, str):
+        raise LockMergeError(f"{path}: {data}")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LockMergeError(f"{path}: the file is not UTF-8 text") from None
 
 
 def split_conflict(text: str) -> tuple[str | None, str, str]:
@@ -108,6 +124,8 @@ def split_conflict(text: str) -> tuple[str | None, str, str]:
 
 def merge_texts(base: str | None, ours: str, theirs: str) -> LockMerge:
     """Merge three versions of a lock's text (base None: no common ancestor known)."""
+    if any(text is not None and len(text) > MAX_LOCK_BYTES for text in (base, ours, theirs)):
+        raise LockMergeError(f"a side of the lock is larger than deckgen's limit of {MAX_LOCK_BYTES // 2**20} MiB")
     sides = [_data(text) if text is not None else None for text in (base, ours, theirs)]
     merge = _Merger(*sides)
     merged = merge.run()
@@ -124,10 +142,14 @@ def _data(text: str) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise LockMergeError("a side of the lock nests too deeply to be a lock") from None
     except ValueError:
         data = _repaired(text)
     if not isinstance(data, dict):
         raise LockMergeError("a side of the lock is not a JSON object")
+    if _depth(data) > MAX_LOCK_DEPTH:
+        raise LockMergeError(f"a side of the lock nests more than {MAX_LOCK_DEPTH} levels deep: it is no lock")
     if data.get("format") != LOCK_FORMAT:
         try:
             data = json.loads(lock_from_data(data).to_json())
@@ -136,13 +158,30 @@ def _data(text: str) -> dict[str, Any]:
     return data
 
 
+def _depth(data: Any) -> int:
+    """How deep JSON data nests, counted without recursion (stops counting past the limit)."""
+    deepest, level = 0, [data]
+    while level and deepest <= MAX_LOCK_DEPTH:
+        deepest += 1
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+    return deepest
+
+
 def _repaired(text: str) -> Any:
     """A side rebuilt from conflict hunks can miss a comma or keep one too many at a hunk's edge."""
-    fixed = _MISSING_COMMA.sub(r"\1,\2", _TRAILING_COMMA.sub(r"\1", text))
+    fixed = _MISSING_COMMA.sub(_comma, _TRAILING_COMMA.sub(r"\1", text))
     try:
         return json.loads(fixed)
+    except RecursionError:
+        raise LockMergeError("a side of the lock nests too deeply to be a lock") from None
     except ValueError as exc:
         raise LockMergeError(f"a side of the lock is not JSON ({exc})") from None
+
+
+def _comma(match: re.Match[str]) -> str:
+    """A value, then a line break before the next key or value: the comma a hunk's edge lost."""
+    return f"{match[1]},{match[2]}" if "\n" in match[2] else match[0]
 
 
 class _Merger:
@@ -203,14 +242,20 @@ class _Merger:
 
     def _time(self, table: str, entry: Any) -> int:
         """An entry's change time: a number, an object's 'mtime', or a row's mtime column."""
-        if isinstance(entry, int):
-            return entry
+        value = self._raw_time(table, entry)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LockMergeError(f"an entry of '{table}' has a change time that is not a whole number: "
+                                 f"{json.dumps(value)[:40]}")
+        return value
+
+    def _raw_time(self, table: str, entry: Any) -> Any:
         if isinstance(entry, dict):
-            return int(entry.get("mtime", 0))
-        columns = self.sides[0].get(table.rstrip("s") + "_columns") or []
+            return entry.get("mtime", 0)
+        columns = self.sides[0].get(table.rstrip("s") + "_columns")
+        columns = columns if isinstance(columns, list) else []
         if isinstance(entry, list) and "mtime" in columns and len(entry) > columns.index("mtime"):
-            return int(entry[columns.index("mtime")])
-        return 0
+            return entry[columns.index("mtime")]
+        return entry if isinstance(entry, int) else 0
 
     def _settle_removals(self, merged: dict[str, Any], table: str, tombstones: str) -> None:
         """A key both live and removed: live if a side changed it after (or, without a base, later than) the removal."""

@@ -11,6 +11,7 @@ from typing import Iterable
 
 from ..project.config import ProjectConfig
 from ..safety.confine import shown_name
+from ..safety.limits import MAX_MEDIA_BYTES
 from ..problems import WARNING, Problem
 from .render import RenderedNote
 
@@ -52,12 +53,27 @@ def collect_media(
                 continue  # used by an earlier note too
             path = (_plain_file(media_dir, name) if plain_files else None) or _resolve(
                 config, media_dir, name, note, problems)
-            if path is not None:
+            if path is not None and _small_enough(path, f"media file '{name}'", problems, note):
                 found[name] = path
     for path in _template_media(config, media_dir, problems):
-        found.setdefault(path.name, path)
+        if _small_enough(path, f"media file '{path.name}'", problems):
+            found.setdefault(path.name, path)
     _warn_unused(config, media_dir, referenced, problems, b"\n".join(unparsed))
     return found
+
+
+def _small_enough(path: Path, what: str, problems: list[Problem], note: RenderedNote | None = None) -> bool:
+    """Whether a media file fits deckgen's limit, told by its size on disk before anything reads it."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return True  # the build reports it when it cannot read it
+    if size <= MAX_MEDIA_BYTES:
+        return True
+    where = (note.path, note.line, note.column) if note else (f"{path.parent.name}/{shown_name(path.name)}", 0, 0)
+    problems.append(Problem(*where, f"{what} is larger than deckgen's limit of {MAX_MEDIA_BYTES // 2**20} MiB",
+                            note.card_id if note else None, "make the file smaller, or split it"))
+    return False
 
 
 def _lexically_inside(path: Path, folder: Path) -> bool:

@@ -72,9 +72,9 @@ def write_schemas(root: Path, out_dir: Path | None = None) -> list[Path]:
     written = []
     for name, schema in schemas.items():
         path = out_dir / name
-        text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
+        text = (json.dumps(schema, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        if not path.is_file() or path.stat().st_size != len(text) or path.read_bytes() != text:  # size first
+            path.write_bytes(text)
         written.append(path)
     return written
 

@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..anki.template_engine import cloze_deletions, render_cards
+from ..anki.template_engine import CardTooLarge, cloze_deletions, render_cards
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..build.render import RenderedNote
+from ..problems import Problem, ProjectError
 from .words import BLANK, answer_words, visible, words
 
 CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, never asked for (and the sources)
@@ -71,8 +72,20 @@ class LearnerNote:
 
 
 def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteType] = NOTE_TYPES) -> list[LearnerNote]:
-    """Every note's cards, in deck order; `note_types`: the project's note types by key."""
-    return [_learner_note(note, note_types[note.note_type]) for note in notes]
+    """Every note's cards, in deck order; `note_types`: the project's note types by key.
+
+    A note whose card would pass deckgen's output ceiling (as Anki renders it) is a located problem.
+    """
+    learned, problems = [], []
+    for note in notes:
+        try:
+            learned.append(_learner_note(note, note_types[note.note_type]))
+        except CardTooLarge as exc:
+            problems.append(Problem(note.path, note.line, note.column, str(exc), note.card_id,
+                                    "shorten the field, or use it fewer times in the note type's templates"))
+    if problems:
+        raise ProjectError(problems)
+    return learned
 
 
 def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from .site import (
     CARDS_DIR, STATIC_ASSETS, PreviewResult, check_output_dir, project_title, write_preview, write_problems_page,
 )
 from ..problems import Problem, ProjectError
+from ..safety.limits import MAX_WATCHED_FOLDERS
 
 EVENTS_PATH = "/__deckgen__/events"
 KEEPALIVE_SECONDS = 15.0
@@ -185,10 +187,38 @@ class PreviewServer:
         self._threads.append(thread)
 
     def _watch(self) -> None:
-        """Rebuild after each batch of changes to the sources, until stopped."""
-        for _changes in watchfiles.watch(self.root, watch_filter=self._is_source, stop_event=self._stop,
-                                         raise_interrupt=False, debounce=400, step=50):
-            self.rebuild()
+        """Rebuild after each batch of changes to the sources, until stopped.
+
+        Each source folder is watched on its own, never recursively (the watcher would follow a
+        link out of the project); after a rebuild that changed the folders, they are watched anew.
+        """
+        while not self._stop.is_set():
+            folders = self.watched_folders()
+            try:
+                for _changes in watchfiles.watch(*folders, watch_filter=self._is_source, stop_event=self._stop,
+                                                 raise_interrupt=False, debounce=400, step=50, recursive=False):
+                    self.rebuild()
+                    if self.watched_folders() != folders:
+                        break
+            except OSError:  # a folder went away between the walk and the watch: walk again
+                self._stop.wait(0.5)
+
+    def watched_folders(self) -> list[str]:
+        """The project folder and every folder under its sources, links listed by their folder but never entered."""
+        out = self.out_dir.resolve()
+        found = [str(self.root)]
+        for name in (*SOURCE_DIRS, self.last.media if self.last else "media"):
+            top = self.root / name
+            if top.is_symlink() or not top.is_dir():
+                continue
+            for folder, subfolders, _files in os.walk(top):  # os.walk never enters a link
+                if Path(folder).resolve().is_relative_to(out):
+                    subfolders.clear()
+                    continue
+                found.append(folder)
+                if len(found) >= MAX_WATCHED_FOLDERS:
+                    return found
+        return found
 
     def _is_source(self, change: watchfiles.Change, path: str) -> bool:
         """Only what the deck is made of; never the preview's own output, nor editors' swap files."""

@@ -10,11 +10,14 @@ styles. The site is plain HTML with a little JavaScript and works offline, from 
 from __future__ import annotations
 
 import base64
+import filecmp
 import hashlib
 import html
 import json
 import os
 import re
+import shutil
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,10 +26,12 @@ from typing import Any, Iterable
 import jinja2
 
 from .. import __version__
-from ..anki.template_engine import NoteContext, render_cards, typed_answer_sides
+from ..anki.template_engine import CardTooLarge, NoteContext, render_cards, typed_answer_sides
 from ..build.pipeline import Project
 from ..project.config import ProjectConfig
-from ..safety.confine import check_output, read_inside
+from ..safety.confine import check_output, read_inside, read_regular
+from ..safety.limits import COPY_CHUNK, MAX_FILE_BYTES, MAX_MEDIA_BYTES
+from ..safety.remote import without_refresh
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
 from ..build.render import RenderedNote, visible_text
@@ -87,7 +92,22 @@ def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType]
     With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too.
     """
     known = note_types or NOTE_TYPES
-    return [card for note in notes for card in _note_cards(note, known[note.note_type], config)]
+    cards: list[PreviewCard] = []
+    problems = []
+    for note in notes:
+        try:
+            cards += _note_cards(note, known[note.note_type], config)
+        except CardTooLarge as exc:
+            problems.append(too_large(note, exc))
+    if problems:
+        raise ProjectError(problems)
+    return cards
+
+
+def too_large(note: RenderedNote, exc: CardTooLarge) -> Problem:
+    """The located problem for a note whose card Anki would render past deckgen's output ceiling."""
+    return Problem(note.path, note.line, note.column, str(exc), note.card_id,
+                   "shorten the field, or use it fewer times in the note type's templates")
 
 
 def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None) -> list[PreviewCard]:
@@ -266,10 +286,13 @@ def _write_assets(out_dir: Path, css: str, note_types: dict[str, NoteType] | Non
 
 # A card document may load the deck's CSS and media from the site and nothing from elsewhere, and
 # run no script but deckgen's own (allowed by its hash); the page also frames it with `sandbox`
-# without allow-same-origin, so a card's HTML cannot reach the page or the site's origin.
-_CARD_POLICY = ("default-src 'none'; img-src 'self' file: data:; media-src 'self' file:; "
-                "style-src 'self' file: 'unsafe-inline'; font-src 'self' file: data:; script-src '{hash}'; "
-                "form-action 'none'; base-uri 'self' file:")
+# without allow-same-origin (served) and without allow-top-navigation, so a card's HTML cannot
+# reach the page or the site's origin, nor move the page. No `file:` source: it would allow any
+# host. A `<meta http-equiv=refresh>` is taken out of the card (CSP cannot stop it), so the frame
+# stays on its card.
+_CARD_POLICY = ("default-src 'none'; img-src 'self' data:; media-src 'self'; "
+                "style-src 'self' 'unsafe-inline'; font-src 'self' data:; script-src '{hash}'; "
+                "form-action 'none'; base-uri 'self'; frame-src 'none'; object-src 'none'")
 _PLAY = re.compile(r"\[anki:play:[qa]:\d+\]")
 _REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>'
 
@@ -277,7 +300,7 @@ _REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</spa
 def card_document(card: PreviewCard, side: str, frame: dict[str, str]) -> str:
     """One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
     `<body class="card cardN">` with the card's HTML inside `<div id="qa">`; media resolve from media/."""
-    content = _PLAY.sub(_REPLAY, card.question if side == "question" else card.answer)
+    content = without_refresh(_PLAY.sub(_REPLAY, card.question if side == "question" else card.answer))
     policy = html.escape(_CARD_POLICY.format(hash=frame["hash"]))
     return ('<!doctype html><html><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{policy}">'
@@ -303,13 +326,38 @@ def _write_card_documents(out_dir: Path, cards: list[PreviewCard]) -> list[str]:
 def _copy_media(out_dir: Path, media: dict[str, Path]) -> list[str]:
     """The images and sounds the cards use, flat in media/ as in Anki's media folder."""
     for name, source in media.items():
-        _write_bytes(out_dir / "media" / name, source.read_bytes())
+        _copy_file(source, out_dir / "media" / name)
     return [f"media/{name}" for name in media]
+
+
+def _copy_file(source: Path, path: Path) -> None:
+    """Copy a media file in pieces (never whole in memory), only when it changed, atomically;
+    a source that is no longer a regular file of at most the media limit is a located problem."""
+    handle = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_MEDIA_BYTES:
+            raise ProjectError([Problem(str(source), message="this media file is not a regular file of at most "
+                                        f"{MAX_MEDIA_BYTES // 2**20} MiB")])
+        if path.is_file() and not path.is_symlink() and path.stat().st_size == info.st_size and filecmp.cmp(
+                source, path, shallow=False):
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as target:
+                shutil.copyfileobj(stream, target, COPY_CHUNK)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, path)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
 
 
 def _write_bytes(path: Path, payload: bytes) -> None:
     """Write only what changed, and atomically, so a serving browser never reads half a file."""
-    if path.is_file() and not path.is_symlink() and path.read_bytes() == payload:
+    if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(payload)
+            and path.read_bytes() == payload):
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -330,9 +378,10 @@ def _write_text(path: Path, text: str) -> None:
 def _prune(out_dir: Path, written: list[str]) -> None:
     """Remove what an earlier preview wrote and this one did not (a media file no card uses now)."""
     manifest = out_dir / MANIFEST
+    data = read_regular(manifest, MAX_FILE_BYTES)  # never waits on a FIFO left in the output
     try:
-        before = set(json.loads(manifest.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        before = set(json.loads(data)) if isinstance(data, bytes) else set()
+    except (ValueError, TypeError):
         before = set()
     root = out_dir.resolve()
     for name in sorted(before - set(written)):

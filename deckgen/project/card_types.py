@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 
 from ..safety.confine import ConfinedLoader, RefusedTemplate, read_inside
 from ..safety.limits import LimitedEnvironment
-from ..safety.remote import REMOTE_HINT, remote_problem
+from ..safety.remote import REMOTE_HINT, css_remote_problem
 from .note_type_files import ProjectNoteTypes, load_note_types
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType, block_name
 from ..problems import Problem, did_you_mean
@@ -213,7 +213,7 @@ def _deck_css(root: Path, project_dir: Path, mode: str, problems: list[Problem],
 def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
     data = read_inside(path, display_path(path, root), problems, root, BUILTIN_DIR)
     css = (decode(data, display_path(path, root), problems, kind="CSS") if data is not None else None) or ""
-    remote = remote_problem(css)
+    remote = css_remote_problem(css)
     if remote:
         line = css.count("\n", 0, remote[0]) + 1
         problems.append(Problem(display_path(path, root), line, remote[0] - css.rfind("\n", 0, remote[0]),

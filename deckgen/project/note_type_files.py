@@ -7,6 +7,7 @@ strip or silently turn into a card-less note is reported here, located, before a
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from ..anki.template_engine import SPECIAL_FIELDS, TemplateUse, can_render, filt
 from ..anki.builtin_note_types import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
 from ..problems import Problem, did_you_mean
 from ..safety.confine import read_inside
-from ..safety.remote import REMOTE_HINT, remote_problem
+from ..safety.remote import REMOTE_HINT, css_remote_problem, remote_problem
 from .yaml_values import KEY, Reader, describe, parse_document
 from .yaml_reader import Implicit, Pos, YamlList, YamlMap
 
@@ -81,19 +82,42 @@ def _pins_a_taken_id(note_type: NoteType, note_types: dict[str, NoteType], probl
 
 
 class _Locator:
-    """Where a ``{{handle}}`` of a template is written in the note type file."""
+    """Where a ``{{handle}}`` of a template is written in the note type file.
+
+    The file is indexed once (every ``{{...}}`` written literally, by its handle), so that finding
+    each of a template's field uses costs a lookup, not another search through the file.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.lines = data.decode("utf-8-sig", "replace").split("\n")
+        self._index: dict[str, list[tuple[int, int]]] | None = None
 
     def find(self, start: Pos, handle: str) -> Pos:
         """The first ``{{handle}}`` at or after the template's start; the start if YAML escaped it."""
-        needle = "{{" + handle + "}}"
-        for number in range(start.line, len(self.lines) + 1):
-            column = self.lines[number - 1].find(needle, start.column - 1 if number == start.line else 0)
-            if column != -1:
-                return Pos(number, column + 1)
-        return start
+        if self._index is None:
+            self._index = _handle_index(self.lines)
+        places = self._index.get(handle, [])
+        at = bisect.bisect_left(places, (start.line, start.column))
+        return Pos(*places[at]) if at < len(places) else start
+
+
+_OPEN, _CLOSE = re.compile(r"(?=\{\{)"), re.compile(r"(?=\}\})")
+_MAX_HANDLE = 256  # longer is no field use a message needs to point at
+
+
+def _handle_index(lines: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """(line, column) of every ``{{handle}}`` written literally, by handle, in file order."""
+    index: dict[str, list[tuple[int, int]]] = {}
+    for number, line in enumerate(lines, 1):
+        if "{{" not in line:
+            continue
+        closes = [match.start() for match in _CLOSE.finditer(line)]
+        for opening in _OPEN.finditer(line):
+            start = opening.start() + 2
+            at = bisect.bisect_left(closes, start)
+            if at < len(closes) and closes[at] - start <= _MAX_HANDLE:
+                index.setdefault(line[start:closes[at]], []).append((number, opening.start() + 1))
+    return index
 
 
 def _load(key: str, shown: str, data: bytes, problems: list[Problem]) -> NoteType | None:
@@ -129,7 +153,7 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
     fields = _fields(spec, read)
     templates = _templates(spec, read)
     css = read.text(spec, "css") if "css" in spec else None
-    _check_remote(css, "css", spec.value_pos.get("css"), read)
+    _check_remote(css, "css", spec.value_pos.get("css"), read, css=True)
     name = read.text(spec, "name", required="name" in spec)
     if kind is None or not fields or not templates:
         return None
@@ -298,9 +322,9 @@ def _check_templates(spec: YamlMap, templates: list[tuple[CardTemplate, YamlMap]
         _check_front(template, item, fields, is_cloze, read)
 
 
-def _check_remote(text: str | None, what: str, pos: Pos | None, read: Reader) -> None:
-    """Learners' Anki would fetch it every time a card shows (security: see names.py)."""
-    remote = remote_problem(text) if text else None
+def _check_remote(text: str | None, what: str, pos: Pos | None, read: Reader, css: bool = False) -> None:
+    """Learners' Anki would fetch it every time a card shows (security: see deckgen.safety.remote)."""
+    remote = (css_remote_problem if css else remote_problem)(text) if text else None
     if remote is not None and pos is not None:
         read.report(pos, f"{what} {remote[1]}", REMOTE_HINT)
 

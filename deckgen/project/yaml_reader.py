@@ -15,6 +15,8 @@ from typing import NamedTuple, Union
 
 import yaml
 
+from ..safety.limits import MAX_ALIAS_CHARS
+
 try:
     _BaseLoader: type = yaml.CSafeLoader
     HAS_C_LOADER = True
@@ -177,7 +179,7 @@ def parse(text: str, quoted_before: int = 0) -> Value:
     if node is None:
         return None
     if "&" in text:  # only anchors let nodes be shared, and so multiplied or looped
-        _check_expansion(node)
+        _check_expansion(node, len(text))
     builder = _Builder()
     value = builder.value(node, 0)
     problems = builder.tag_problems or builder.problems  # nothing else counts in a document with foreign tags
@@ -330,19 +332,26 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_TAG) if tag.startswith(_TAG) else tag
 
 
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse a document whose aliases would expand it far beyond its own size."""
-    sizes: dict[int, int] = {}
-    distinct = _expanded_size(root, sizes, set())
+def _check_expansion(root: yaml.Node, length: int) -> None:
+    """Refuse a document whose aliases would expand it far beyond its own size, in values or in characters."""
+    sizes: dict[int, tuple[int, int]] = {}
+    distinct, characters = _expanded_size(root, sizes, set())
     if distinct > 4 * len(sizes) + _MAX_GROWTH:
         raise YamlError([YamlProblem(
             f"aliases expand this document to {distinct:,} values",
             _pos(root),
             "remove the anchors (&) and aliases (*) that repeat large parts",
         )])
+    if characters > length + MAX_ALIAS_CHARS:
+        raise YamlError([YamlProblem(
+            f"aliases expand this document to {characters:,} characters, more than {MAX_ALIAS_CHARS:,} "
+            f"beyond its own {length:,}", _pos(root),
+            "remove the anchors (&) and aliases (*) that repeat long texts",
+        )])
 
 
-def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> int:
+def _expanded_size(node: yaml.Node, sizes: dict[int, tuple[int, int]], active: set[int]) -> tuple[int, int]:
+    """(values, characters) of a node with every alias in it expanded."""
     key = id(node)
     if key in sizes:
         return sizes[key]
@@ -351,15 +360,15 @@ def _expanded_size(node: yaml.Node, sizes: dict[int, int], active: set[int]) -> 
     if len(active) > _MAX_DEPTH:
         raise YamlError([YamlProblem(f"the document is nested more than {_MAX_DEPTH} levels deep", _pos(node))])
     active.add(key)
-    size = 1
-    if isinstance(node, yaml.SequenceNode):
-        size += sum(_expanded_size(child, sizes, active) for child in node.value)
-    elif isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            size += _expanded_size(k, sizes, active) + _expanded_size(v, sizes, active)
+    size, characters = 1, len(node.value) if isinstance(node, yaml.ScalarNode) else 0
+    children = node.value if isinstance(node, yaml.SequenceNode) else (
+        [item for pair in node.value for item in pair] if isinstance(node, yaml.MappingNode) else [])
+    for child in children:
+        values, text = _expanded_size(child, sizes, active)
+        size, characters = size + values, characters + text
     active.discard(key)
-    sizes[key] = size
-    return size
+    sizes[key] = size, characters
+    return size, characters
 
 
 class _Builder:

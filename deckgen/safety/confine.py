@@ -123,6 +123,7 @@ class ConfinedLoader(jinja2.FileSystemLoader):
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Callable[[], bool] | None]:
+        self._check_file(template)
         source, filename, uptodate = super().get_source(environment, template)
         path = Path(filename)
         if not is_inside(path, self.root):
@@ -130,6 +131,22 @@ class ConfinedLoader(jinja2.FileSystemLoader):
         if len(source) > MAX_FILE_BYTES:
             raise RefusedTemplate(template, filename, "it is larger than deckgen's limit for a file")
         return source, filename, uptodate
+
+
+    def _check_file(self, template: str) -> None:
+        """Refuse a template by its kind and size before Jinja reads it (a FIFO, a file of gigabytes)."""
+        pieces = jinja2.loaders.split_template_path(template)
+        for folder in self.searchpath:
+            candidate = os.path.join(folder, *pieces)
+            try:
+                info = os.stat(candidate)
+            except (OSError, ValueError):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise RefusedTemplate(template, candidate, "it is not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise RefusedTemplate(template, candidate, "it is larger than deckgen's limit for a file")
+            return
 
 
 def _links_on_the_way(root: Path, target: Path) -> Path | None:
@@ -153,6 +170,9 @@ def output_problem(root: Path, target: Path, media: str = "media", what: str = "
     if link is not None:
         return Problem(shown, message=f"cannot write {what} here: {shown_name(str(link))} is a link",
                        hint="deckgen never writes through a link inside the project; remove it or pass another -o")
+    if _special(target):
+        return Problem(shown, message=f"cannot write {what} here: it is not a regular file (a FIFO, socket or device)",
+                       hint="remove it, or pass another -o")
     resolved, project = target.resolve(), root.resolve()
     if resolved == project or project.is_relative_to(resolved):
         return Problem(shown, message=f"cannot write {what} here: it is the project folder or contains it")
@@ -162,6 +182,15 @@ def output_problem(root: Path, target: Path, media: str = "media", what: str = "
             return Problem(shown, message=f"cannot write {what} here: it is the project's source '{name}'",
                            hint="name a file of its own, e.g. -o dist/deck.apkg")
     return None
+
+
+def _special(path: Path) -> bool:
+    """Whether something other than a file or folder is there: writing would block on a FIFO or reach a device."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode))
 
 
 def check_output(root: Path, target: Path, media: str = "media", what: str = "the package") -> None:
@@ -178,3 +207,19 @@ def setting_inside(root: Path, value: str) -> bool:
     lexical = Path(os.path.abspath(root / value))
     return lexical.is_relative_to(os.path.abspath(root)) and is_inside(root / value, root)
 
+
+
+def read_regular(path: Path, limit: int) -> bytes | str:
+    """A regular file's bytes, or why not (a FIFO or device is never waited on, nor a file past `limit` read)."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        return f"cannot read the file: {exc.strerror or exc}"
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            return "this is not a regular file"
+        if info.st_size > limit:
+            return f"the file is larger than deckgen's limit of {limit // (1024 * 1024)} MiB"
+        data = stream.read(limit + 1)
+    return data if len(data) <= limit else f"the file is larger than deckgen's limit of {limit // (1024 * 1024)} MiB"

@@ -39,6 +39,15 @@ MAX_TEXT = 1_000_000  # characters of one value a template computes
 MAX_ITEMS = 100_000  # items of one list a template computes
 MAX_NUMBER = 1_000_000  # a number given to an operation that makes something of that size
 MAX_BITS = 100_000  # a whole number a template computes (30,000 decimal digits)
+
+# Budgets of the project's other inputs (issue 23: a project or lock from a stranger)
+MAX_ALIAS_CHARS = 1_000_000  # characters YAML aliases may add to a document beyond its own length
+MAX_LOCK_BYTES = MAX_FILE_BYTES  # each side of a lock merge, as the lock itself
+MAX_LOCK_DEPTH = 32  # nesting of a lock's JSON (the lock itself nests 3 deep)
+MAX_MEDIA_BYTES = 256 * 1024 * 1024  # one media file a build or preview copies (checked before reading)
+COPY_CHUNK = 1024 * 1024  # media are copied in pieces of this size, never read whole
+MAX_WATCHED_FOLDERS = 2_000  # folders the --serve watcher follows (never through a link)
+
 _BIG_WIDTH = re.compile(r"(?:%|\{[^{}]*:)[^a-zA-Z%{}]*?\d{5,}")
 
 

@@ -50,7 +50,7 @@ def set_up_repository(root: Path, git: bool = True, values: dict[str, str] | Non
             if not target.exists():
                 setup.files.append(copy_file(source, target, values))
     setup.files += write_schemas(root)
-    setup.git = _set_up_git(root) if git else "git: not set up (--no-git)"
+    setup.git = set_up_git(root) if git else "git: not set up (--no-git)"
     return setup
 
 
@@ -64,7 +64,7 @@ def copy_file(source: Path, target: Path, values: dict[str, str]) -> Path:
     return target
 
 
-def _set_up_git(root: Path) -> str:
+def set_up_git(root: Path) -> str:
     """A git repository (unless the folder is in one already) with deckgen's merge driver for deckgen.lock."""
     if shutil.which("git") is None:
         return "git: not found, so the lock's merge driver is not set up (see README.md)"

@@ -8,6 +8,7 @@ are written by `repository`.
 from __future__ import annotations
 
 import json
+import shutil
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,9 @@ from .. import __version__
 from ..importer import ImportOptions, ImportResult, import_deck
 from ..importer.source_deck import Progress
 from ..problems import Problem, ProjectError
-from .repository import DOTTED, SCAFFOLD_DIR, copy_file, set_up_repository
+from ..safety.confine import shown_name
+from ..safety.scratch import scratch_folder
+from .repository import DOTTED, SCAFFOLD_DIR, copy_file, set_up_git, set_up_repository
 
 STANDARD_GROUPS = "groups:  # group key: subdeck title, in this order\n  cause: Causes\n  mechanism: Mechanism\n" \
                   "  treatment: Treatment\n"
@@ -36,28 +39,39 @@ class NewProject:
 def new_project(root: Path, deck: str | None = None, key: str | None = None, flat: bool = False,
                 git: bool = True) -> NewProject:
     """Write a new project into `root` (new or empty); raise ProjectError for a folder in use or a bad name."""
-    deck = (deck or _title(root.resolve().name)).strip()
+    deck = (deck or _title(root.absolute().name)).strip()
     key = key or _slug(deck)
     _check(root, deck, key)
-    root.mkdir(parents=True, exist_ok=True)
     made = NewProject(root, deck)
     values = {"__DECK__": json.dumps(deck, ensure_ascii=False), "__KEY__": key, "__VERSION__": __version__,
               "__GROUPS__": "" if flat else STANDARD_GROUPS, "__DECK_TEXT__": deck, "__SLUG__": _slug(deck)}
-    for source in sorted(SCAFFOLD_DIR.rglob("*")):
-        parts = source.relative_to(SCAFFOLD_DIR).parts
-        if source.is_file() and parts[0] not in DOTTED and "__pycache__" not in parts:
-            made.files.append(_copy(source, root, values, flat))
-    setup = set_up_repository(root, git, values)
-    made.files += setup.files
-    made.git = setup.git
+    with scratch_folder() as staging:  # written and checked there first: nothing is written unless it all works
+        written = [_copy(source, staging, values, flat) for source in sorted(SCAFFOLD_DIR.rglob("*"))
+                   if source.is_file() and source.relative_to(SCAFFOLD_DIR).parts[0] not in DOTTED
+                   and "__pycache__" not in source.parts]
+        written += set_up_repository(staging, False, values).files
+        _move_in(staging, root)
+    made.files = [root / path.relative_to(staging) for path in written]
+    made.git = set_up_git(root) if git else "git: not set up (--no-git)"
     return made
+
+
+def _move_in(staging: Path, root: Path) -> None:
+    """Move the checked project into its folder (made now, with its parents)."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        for entry in sorted(staging.iterdir()):
+            shutil.move(str(entry), str(root / entry.name))
+    except OSError as exc:
+        raise ProjectError([Problem(shown_name(str(root)), message=f"cannot write the project here: "
+                                    f"{exc.strerror or exc}")]) from None
 
 
 def _check(root: Path, deck: str, key: str) -> None:
     problems = []
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        problems.append(Problem(str(root), message="the folder is not empty",
-                                hint="deckgen new starts a project in a new or empty folder"))
+    folder = _folder_problem(root)
+    if folder:
+        problems.append(folder)
     if not deck or "\n" in deck:
         problems.append(Problem(str(root), message="the deck name is empty", hint="pass --deck 'My Deck'"))
     if not _KEY.match(key):
@@ -65,6 +79,21 @@ def _check(root: Path, deck: str, key: str) -> None:
                                 hint="pass --key my-deck"))
     if problems:
         raise ProjectError(problems)
+
+
+def _folder_problem(root: Path) -> Problem | None:
+    """Why `deckgen new` cannot start a project in this folder, or None."""
+    shown = shown_name(str(root))
+    try:
+        if root.is_symlink() and not root.exists():
+            return Problem(shown, message="this is a link to nothing", hint="remove the link, or name another folder")
+        if root.exists() and (not root.is_dir() or any(root.iterdir())):
+            return Problem(shown, message="the folder is not empty",
+                           hint="deckgen new starts a project in a new or empty folder")
+    except OSError as exc:
+        return Problem(shown[:200] + ("..." if len(shown) > 200 else ""),
+                       message=f"cannot use this folder: {exc.strerror or exc}", hint="name a shorter or other folder")
+    return None
 
 
 def _title(folder: str) -> str:

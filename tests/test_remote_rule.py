@@ -1,0 +1,207 @@
+"""Nothing remote, decided the way a browser decides (issue 23): deckgen refuses exactly the card HTML
+that makes Chromium fetch something outside the media folder, rendered as Anki's reviewer renders it.
+
+Anki's reviewer is a web page served from 127.0.0.1 whose cards load media by relative names. Here
+each case is such a page in the media folder of a local server, every request is recorded, and one
+that leaves the folder is stopped (and counted); deckgen's rule must refuse a case exactly when
+there was one. A few cases are refused without a fetch here (they would fetch at another screen
+density, on a click or in another browser): they are listed apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from conftest import CliRun
+from test_preview_browser import browser_page  # noqa: F401  (the fixture)
+
+from deckgen.safety.remote import css_remote_problem, remote_problem, without_refresh
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000200e1f8e5ec0000000049454e44ae426082")
+EVIL = "evil.example"
+FETCHING = [  # each makes Chromium fetch from outside the media folder, and deckgen refuses it
+    '<img src="https:evil.example/x.png">',
+    '<img src="\\\\evil.example/x.png">',
+    '<img src="/&#47;evil.example/x.png">',
+    '<img src="ht&#116;ps://evil.example/x.png">',
+    '<img src="HTTPS://EVIL.EXAMPLE/x.png">',
+    '<img a"b src=https:evil.example/x.png>',
+    '<img/src=" https://evil.example/x.png">',
+    '<img src="../x.png">',
+    '<img src="/x.png">',
+    '<img src="%2e%2e/x.png">',
+    '<img srcset="https://evil.example/b.png 1x">',
+    '<svg><image href="https://evil.example/x.png" width="4" height="4"/></svg>',
+    '<svg><image xlink:href="//evil.example/x.png" width="4" height="4"/></svg>',
+    '<div style="width:4px;height:4px;background-image:image-set(\'https://evil.example/x.png\' 1x)"></div>',
+    '<div style="width:4px;height:4px;background:\\75rl(https://evil.example/x.png)"></div>',
+    '<div style="width:4px;height:4px;background:url(&quot;//evil.example/x.png&quot;)"></div>',
+    '<div id=s></div><style>#s{width:4px;height:4px;background:url("https:\\2f\\2f evil.example/x.png")}</style>',
+    '<style>@import "https://evil.example/x.css";</style>',
+    '<style>@\\69mport url(//evil.example/x.css);</style>',
+    '<link rel="stylesheet" href="//evil.example/x.css">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
+    '<meta http-equiv="Refr&#101;sh" content="0; \'https://evil.example/\'">',
+    '<base href="https://evil.example/"><img src="a.png">',
+    '<iframe srcdoc="&lt;img src=https://evil.example/x.png&gt;"></iframe>',
+    '<video poster="https://evil.example/p.png"></video>',
+    '<input type="image" src="https://evil.example/x.png">',
+    '<table background="https://evil.example/x.png"><tr><td>x</td></tr></table>',
+    '<form action="https://evil.example/f"><input name="a" value="b"></form>',
+    '<form><button formaction="https://evil.example/f">go</button></form>',
+    '<iframe src="https:evil.example/x.html"></iframe>',
+    '<object data="https://evil.example/x.svg"></object>',
+]
+LOCAL = [  # each stays in the media folder (or loads nothing), and deckgen lets it be
+    '<img src="a.png">',
+    '<img src="data:image/png;base64,iVBORw0KGgo=">',
+    '<img srcset="a.png 1x, a.png 2x">',
+    '<a href="https://ankiweb.net/">a link is followed on a click, and Anki opens it outside</a>',
+    '<div style="width:4px;height:4px;background:url(a.png)"></div>',
+    '<style>#qa::after{content:"Note: see https://ankiweb.net"} #qa{background:url(\'a.png\')}</style>',
+    '<svg><image href="a.png" width="4" height="4"/></svg>',
+    '<span title="a:b (https://x)">text</span>',
+    '<!-- <img src="https://evil.example/x.png"> -->',
+    '<meta http-equiv="refresh" content="30">',
+    'https://evil.example/x.png as text',
+]
+REFUSED_WITHOUT_A_FETCH_HERE = [  # still remote: another density, another browser, a click
+    '<img srcset="a.png 1x, https://evil.example/b.png 2x" src="a.png">',
+    '<link rel="preconnect" href="https://evil.example">',
+    '<a href="a.png" ping="https://evil.example/ping">ping on a click</a>',
+    '<object data="data:text/html,x"></object>',
+    '<style>@import url(data:text/css,x);</style>',
+]
+
+
+# The rule itself
+# ----------------------------------------
+
+
+@pytest.mark.parametrize("html", FETCHING + REFUSED_WITHOUT_A_FETCH_HERE)
+def test_remote_card_html_is_refused(html: str) -> None:
+    assert remote_problem(html) is not None
+
+
+@pytest.mark.parametrize("html", LOCAL)
+def test_local_card_html_is_not(html: str) -> None:
+    assert remote_problem(html) is None
+
+
+@pytest.mark.parametrize("css,remote", [
+    ("a{b:url(https://x.example/y.png)}", True),
+    ('.a{background:-webkit-image-set("//x.example/y.png" 1x)}', True),
+    ("@import 'https:x.example/y.css';", True),
+    ('@import "x.css"; .a{content:"http://x.example"} .b{background:url(y.png)}', False),
+    ("/* url(https://x.example/y.png) */ .a{}", False),
+])
+def test_style_sheets_are_read_as_css(css: str, remote: bool) -> None:
+    assert (css_remote_problem(css) is not None) == remote
+
+
+def test_a_refresh_is_taken_out_of_a_preview_card() -> None:
+    html = 'a<meta http-equiv=refresh content="0;url=x.html">b<META HTTP-EQUIV="Refr&#101;sh" content=1>c<meta charset=x>'
+    assert without_refresh(html) == "abc<meta charset=x>"
+
+
+def test_markdown_with_a_scheme_and_no_slashes_is_refused(make_project: Callable[..., Path],
+                                                          deckgen: Callable[..., CliRun]) -> None:
+    card = "group: cause\ncards:\n  - id: trauma\n    front: Which injury?\n    back: '![x](https:evil.example/x.png)'\n"
+    run = deckgen("check", make_project({"cards/causes.yaml": card}))
+    assert run.exit_code == 1 and not run.crashed
+    assert run.problems[0].startswith(
+        "cards/causes.yaml:3:5: card 'trauma': loads the remote resource 'https:evil.example/x.png'")
+
+
+def test_a_note_type_template_with_svg_image_is_refused(make_project: Callable[..., Path],
+                                                        deckgen: Callable[..., CliRun]) -> None:
+    note_type = ('fields: [Front, Back]\ntemplates:\n  - name: Card 1\n'
+                 '    front: "{{Front}}<svg><image href=\'ht&#116;ps://evil.example/x.png\'/></svg>"\n'
+                 '    back: "{{Back}}"\n')
+    run = deckgen("check", make_project({"note_types/own.yaml": note_type}))
+    assert run.exit_code == 1 and not run.crashed
+    assert any("the front template loads the remote resource 'https://evil.example/x.png'" in line
+               for line in run.problems)
+
+
+# The rule in Chromium
+# ----------------------------------------
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:
+        """No log lines in the test output."""
+
+
+@pytest.fixture
+def media_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """A local server for a media folder, as Anki's reviewer has one: (the folder, its URL)."""
+    site = tmp_path / "server"
+    (site / "media").mkdir(parents=True)
+    (site / "media" / "a.png").write_bytes(PNG)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site / "media", f"http://127.0.0.1:{server.server_address[1]}/media/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+_SUBMIT = """() => {
+  document.querySelectorAll('form').forEach(form => {
+    const button = form.querySelector('button');
+    button ? button.click() : form.submit();
+  });
+}"""
+
+
+def _outside_requests(page: Any, folder: Path, base: str, html: str, number: int) -> list[str]:
+    """What the card's page asked for outside the media folder (each request stopped)."""
+    name = f"card-{number}.html"
+    (folder / name).write_text(f'<!doctype html><html><head><meta charset="utf-8"></head>'
+                               f'<body class="card card1"><div id="qa">{html}</div></body></html>', encoding="utf-8")
+    outside: list[str] = []
+
+    def route(request: Any) -> None:
+        if request.request.url.startswith(base):
+            request.continue_()
+        else:
+            outside.append(request.request.url)
+            request.abort()
+
+    from playwright.sync_api import Error
+
+    page.route("**/*", route)
+    try:
+        page.goto(base + name, wait_until="load")
+        try:
+            page.evaluate(_SUBMIT)
+        except Error:  # the card's page went away already (a refresh): what it asked for is recorded
+            pass
+        page.wait_for_timeout(400)  # time for refreshes, images in frames and submissions to ask
+    finally:
+        page.unroute("**/*")
+    return outside
+
+
+def test_deckgen_refuses_exactly_what_chromium_fetches_from_outside(
+        media_server: tuple[Path, str], browser_page: Any) -> None:  # noqa: F811
+    folder, base = media_server
+    page = browser_page
+    page.context.set_offline(False)  # the local server only: every other request is stopped by the route
+    seen = {html: _outside_requests(page, folder, base, html, number)
+            for number, html in enumerate(FETCHING + LOCAL + REFUSED_WITHOUT_A_FETCH_HERE)}
+    assert [html for html in FETCHING if not seen[html]] == []  # the browser does fetch each of these
+    assert {html: seen[html] for html in LOCAL if seen[html]} == {}
+    fetched = {html for html, urls in seen.items() if urls}
+    refused = {html for html in seen if remote_problem(html) is not None}
+    assert refused - fetched == set(REFUSED_WITHOUT_A_FETCH_HERE)
+    assert fetched - refused == set()
