@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .findings import LintFinding
 from .rules import RULE_NAMES, RULES
-from .run import LintReport, lint_project
+from .run import LintReport, giveaways, lint_project
 from .settings import LintSettings, read_settings
 
-__all__ = ["LintFinding", "LintReport", "LintSettings", "RULES", "RULE_NAMES", "lint_project", "read_settings"]
+__all__ = ["LintFinding", "LintReport", "LintSettings", "RULES", "RULE_NAMES", "giveaways", "lint_project", "read_settings"]

@@ -36,12 +36,15 @@ class Explanations:
     used: set[str] = field(default_factory=set)
 
 
-def card_sources(root: Path, paths: Iterable[str]) -> dict[str, CardSource]:
-    """The cards of these card files, as written, by id (their problems were reported by the build)."""
+def card_sources(root: Path, paths: Iterable[str], explaining: bool = False) -> dict[str, CardSource]:
+    """The cards of these card files, as written, by id (their problems were reported by the build);
+    `explaining`: only of the files that have a lint_ignore (reading a file's positions is slow)."""
     found: dict[str, CardSource] = {}
     for path in sorted(set(paths)):
         data = read_inside(root / path, path, [], root)
-        for card in load_card_file(data, path, []) if data is not None else ():
+        if data is None or (explaining and IGNORE_KEY.encode() not in data):
+            continue
+        for card in load_card_file(data, path, []):
             found.setdefault(card.id, card)
     return found
 
