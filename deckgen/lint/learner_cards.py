@@ -181,7 +181,7 @@ def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _
     context = CONTEXT_FIELDS | {kind.sources_field}
     answer_fields = [name for name, _ in _fields(_after_rule(template.answer))
                      if name not in shown and name not in context and name in fields]
-    question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
+    question_field = next((name for name, _ in _fields(template.question) if name in fields), kind.fields[0])
     answer_field = answer_fields[0] if answer_fields else kind.fields[-1]
     return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields[:1]]
 

@@ -32,6 +32,12 @@ another same own inside outside up down out off again further once
 """.split())
 
 
+NUMBER_WORDS = frozenset("""
+zero one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
+hundred thousand million first second third half percent
+""".split())
+
+
 class WordForms:
     """Stems words in one language, remembering each word's stem (a deck repeats its words)."""
 

@@ -15,6 +15,7 @@ _HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>|\[anki:play:[qa]:\d+\]")  # tags, and the sound buttons Anki puts in
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
+_COMPOUND = re.compile(r"\w+(?:-\w+)*")
 ARTICLES = frozenset({"the", "a", "an"})
 BLANK = re.compile(r"\[\.\.\.\]|_{3,}|…")
 _ASIDE = re.compile(r"\(([^()]*)\)")
@@ -34,6 +35,11 @@ def visible(fragment: str) -> str:
 def words(text: str) -> tuple[str, ...]:
     """The words of a text, case folded: what lint compares."""
     return tuple(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def compound_words(text: str) -> tuple[str, ...]:
+    """A text's words with hyphenated compounds kept whole: "soft-tissue" is not "tissue"."""
+    return tuple(_COMPOUND.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def answer_words(text: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from typing import Any, Iterator, Mapping
 from ..learner_cards import LearnerCard, LearnerNote, LintDeck, field_words
 from ..findings import Finding, Rule
 from ..words import contains, letters, quoted
-from ..word_forms import FUNCTION_WORDS
+from ..word_forms import FUNCTION_WORDS, NUMBER_WORDS
 
 NAME = "giveaway"
 _Entry = tuple[tuple[str, ...], str, LearnerCard, bool]  # stems, text, card, looked for on fronts only
@@ -82,9 +82,14 @@ def _entities(deck: LintDeck) -> set[tuple[str, ...]]:
 
 def _protected(deck: LintDeck, form: tuple[str, ...], min_letters: int, entities: set[tuple[str, ...]]) -> bool:
     """An answer worth looking for: long enough, not a function word, not the deck's subject, not an entity."""
-    if letters(form) < min_letters or (len(form) == 1 and form[0] in FUNCTION_WORDS) or deck.is_subject(form):
+    if letters(form) < min_letters or (len(form) == 1 and _not_a_term(form[0])) or deck.is_subject(form):
         return False
     return deck.forms.stems(form) not in entities
+
+
+def _not_a_term(word: str) -> bool:
+    """A one-word answer that names nothing another card could give away: a function word, a number."""
+    return word in FUNCTION_WORDS or word in NUMBER_WORDS or word.isdigit()
 
 
 def _matches(seen: tuple[str, ...], trie: _Node) -> Iterator[_Entry]:

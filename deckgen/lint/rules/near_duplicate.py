@@ -4,7 +4,9 @@ Similarity is the Jaccard index of the fronts' word sets (|A ∩ B| / |A ∪ B|,
 where each image or sound a front shows counts as a word of its own (its file name): fronts that
 show different images are never alike, and image-only fronts are compared by their images. The
 marks an author sets fronts apart with ("好*" beside "好": a second sense of the word) count as
-one more word; punctuation does not.
+one more word; punctuation does not. Two term cards are alike only if they show the same term:
+"Pitcairn Islands" and "Cayman Islands", each with the label "Country" and the same note
+"British overseas territory", ask about two places.
 Pairs are found by a prefix-filtered similarity join (PPJoin), never by comparing all pairs. Two
 fronts of n >= m words that reach the threshold `t` share at least `t / (1 + t) * (n + m)` words;
 with each front's words ordered rarest first, they then share one of the larger front's first
@@ -38,7 +40,9 @@ def _front(card: LearnerCard) -> frozenset[str]:
 
 
 def _other_note_same_media(card: LearnerCard, other: LearnerCard) -> bool:
-    return card.card_id != other.card_id and card.media == other.media
+    """Cards that may be alike: of different notes, showing the same images, and not two terms of different names."""
+    different_terms = card.is_term and other.is_term and card.cue != other.cue
+    return card.card_id != other.card_id and card.media == other.media and not different_terms
 
 
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:

@@ -4,7 +4,8 @@
 of the words that carry meaning: "Damage inside the blood vessel" restates a cue about
 "atherosclerotic changes of blood vessels", "Injury" one about "injured tissue". It flags an
 answer all of whose words stand in the cue, or all but one of them when the cue holds at least
-`min_shared` of them. The deck's subject (its name, its title words) is left out on both sides:
+`min_shared` of them. A hyphenated compound of the cue counts as one word ("the soft-tissue
+article" does not hold "tissue"). The deck's subject (its name, its title words) is left out on both sides:
 it is named everywhere. A term card (a name asked for what goes with it: a capital's country)
 is not judged: the name is the fact.
 """
@@ -15,7 +16,7 @@ from typing import Any, Iterator, Mapping
 
 from ..learner_cards import Answer, LearnerCard, LintDeck
 from ..findings import Finding, Rule
-from ..words import contains, quoted
+from ..words import compound_words, contains, quoted
 
 NAME = "restated_answer"
 
@@ -29,7 +30,7 @@ def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
         for card in note.cards:
             if card.is_term:
                 continue
-            cue = set(deck.forms.content(card.question_words)) - deck.subject
+            cue = set(deck.forms.content(compound_words(card.question))) - deck.subject
             for answer in card.answers:
                 shared = _restated(deck, card, answer, cue, least)
                 if shared:
