@@ -320,6 +320,90 @@ def test_cards_of_the_authors_own_note_type_are_judged_by_its_templates(make_pro
     # the Class card pairs a name with its class: a term card, asked as such, whose answer others may name
 
 
+def test_two_questions_in_one_front(make_project: Make) -> None:
+    joined = card("level", "What blood calcium level do you expect, and why?", "Normal, as the tissue is damaged")
+    two = card("local", "Is it local? Where does it form?", "In the injured area")
+    relative = card("organ", "Name the organ, in which the deposits form first.", "The lung")
+    found = findings(lint(make_project(cards(joined, two, relative))), "two_questions")
+    assert [line.split("'")[1] for line in found] == ["level", "local"]
+    assert "the front asks two things: 'and why?'" in found[0]
+
+
+@pytest.mark.parametrize("front, flagged", [
+    ("Which kind of muscle, skeletal or smooth?", "offers a choice of two: 'skeletal or smooth?'"),
+    ("Skeletal or smooth?", "offers a choice of two"),
+    ("Is the calcification local?", "asks a yes/no question"),
+    ("Which kind of muscle does it reach, besides the heart?", ""),
+    ("Which drug lowers urate or blocks its synthesis?", ""),
+])
+def test_offered_choices_and_yes_no_questions(make_project: Make, front: str, flagged: str) -> None:
+    found = findings(lint(make_project(cards(card("muscle", front, "Skeletal muscle")))), "offered_choice")
+    assert (flagged in found[0]) if flagged else found == []
+
+
+@pytest.mark.parametrize("front, flagged", [
+    ("According to which document is the calcification local?", "which document"),
+    ("How do the two documents differ on where it forms?", "the two documents"),
+    ("Which guideline recommends surgery for it?", "Which guideline"),
+    ("According to the guideline, when is surgery needed?", ""),
+    ("Which study design answers this best?", ""),
+])
+def test_questions_about_the_source(make_project: Make, front: str, flagged: str) -> None:
+    found = findings(lint(make_project(cards(card("source", front, "When it hurts")))), "source_question")
+    assert (f"asks about the source ('{flagged}')" in found[0]) if flagged else found == []
+    extra = config("lint:\n  source_question: {sources: [handout]}\n")
+    asked = cards(card("source", "Which handout says so?", "The first"))
+    assert findings(lint(make_project({**asked, **extra})), "source_question")
+
+
+def test_a_gap_in_an_open_list(make_project: Make) -> None:
+    open_list = cloze("open", "Calcium is found in places such as {{c1::the blood}} and the muscles.")
+    others = cloze("others", "It may follow injury, {{c1::chemical damage}} or infection, among others.")
+    closed = cloze("closed", "Calcium is found in three places: {{c1::the blood}}, the muscles and the fluid.")
+    one_of_many = card("many", "Name a cause of dystrophic calcification.", "Trauma")
+    found = findings(lint(make_project(cards(open_list, others, closed, one_of_many))), "open_list")
+    assert [line.split("'")[1] for line in found] == ["open", "others", "many"]
+    assert "the gap stands in an open list ('such as')" in found[0]
+
+
+def test_a_deletion_that_hides_a_list_two_terms_or_a_clause(make_project: Make) -> None:
+    listed = cloze("listed", "It is seen in {{c1::the lungs, the kidneys and the stomach}}.")
+    joined = cloze("joined", "It is given to reduce {{c1::inflammation and further calcification}}.")
+    clause = cloze("clause", "Deposits form {{c1::when damaged membranes release molecules that bind it}}.")
+    single = cloze("single", "It is seen in {{c1::the lungs}}, {{c2::the kidneys}} and {{c3::the stomach}}.")
+    found = findings(lint(make_project(cards(listed, joined, clause, single))), "cloze_list")
+    assert [re.search(r"hides (.*?) \(hide", line).group(1) for line in found] == [
+        "3 terms", "2 terms", "8 words (more than 6)"]
+
+
+def test_an_answer_that_restates_its_cue(make_project: Make) -> None:
+    restated = card("vessels", "It occurs in changes of blood vessels. What does it predict?", "Damage inside the blood vessel")
+    forms = card("injured", "Which injuries can end in calcification?", "Injury")
+    fair = card("salt", "Which calcium salt makes up most deposits?", "Calcium phosphate")
+    compound = card("group", "A group of diseases the soft-tissue article names: which?", "Connective tissue diseases")
+    found = findings(lint(make_project(cards(restated, forms, fair, compound))), "restated_answer")
+    assert [line.split("'")[1] for line in found] == ["vessels", "injured"]
+    assert "the cue already holds the answer 'Damage inside the blood vessel' (blood, vessel)" in found[0]
+
+
+def test_a_reverse_answered_by_the_decks_title(make_project: Make) -> None:
+    reverse = "  - id: term\n    type: reversed\n    front: Test deck\n    back: The deck that tests the lint rules\n"
+    basic = "  - id: term\n    type: basic\n    front: Test deck\n    back: The deck that tests the lint rules\n"
+    [found] = findings(lint(make_project(cards(reverse))), "answered_by_title")
+    assert "card 'term': Reverse: its answer 'Test deck' is the deck's own title" in found
+    assert findings(lint(make_project(cards(basic))), "answered_by_title") == []
+
+
+def test_word_forms_follow_the_decks_language(make_project: Make) -> None:
+    asks = card("cause", "Welche Art Schaden führt zur Verkalkung?", "Verletzung")
+    gives = card("wound", "Was hinterlassen Verletzungen im Gewebe?", "Narben")
+    german = config("lint:\n  language: german\n")
+    assert findings(lint(make_project(cards(asks, gives))), "giveaway") == []  # English stems: "verletzungen" stays
+    result = lint(make_project({**cards(asks, gives), **german}))
+    assert len(findings(result, "giveaway")) == 1
+    assert findings(result, "offered_choice") == []  # "Was" is German: the English phrasing rules do not read it
+
+
 def test_a_rule_can_be_turned_off(make_project: Make) -> None:
     files = cards(STATEMENT)
     result = lint(make_project({**files, **config("lint:\n  front_form: off\n")}))
@@ -405,6 +489,8 @@ def test_lint_ignore_is_a_card_key_that_check_and_build_accept_without_changing_
     ("lint:\n  list_dump: {most: 3}\n", "deckgen.yaml:9:15: unknown 'list_dump' setting 'most' (its settings: max_items)"),
     ("lint:\n  front_form: yes please\n", "lint rule 'front_form' must be false (off) or a mapping of its settings, not text"),
     ("lint:\n  front_form: {verbs: name}\n", "lint setting 'front_form.verbs' must be a list of words, not text"),
+    ("lint:\n  language: englsh\n", "lint setting 'language' must name a stemmer's language, not 'englsh' (did you mean 'english'?)"),
+    ("lint:\n  subject: calcification\n", "lint setting 'subject' must be a list of words, not text"),
 ])
 def test_wrong_settings_are_located_problems(make_project: Make, settings: str, message: str) -> None:
     project = make_project({"cards/causes.yaml": CLEAN_CARDS, **config(settings)})

@@ -130,6 +130,11 @@ class LintDeck:
     forms: WordForms
     subject: frozenset[str] = frozenset()  # the stems of the deck's name and title words: never a giveaway
 
+    @property
+    def english(self) -> bool:
+        """Whether the deck is written in English: the rules that read phrasing ("and why?", "such as") know only English."""
+        return self.forms.language in ("english", "porter", "none")
+
     def is_subject(self, found: tuple[str, ...]) -> bool:
         """Whether words are only the deck's subject (its name or title words): named everywhere by design."""
         content = self.forms.content(found)

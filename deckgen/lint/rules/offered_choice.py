@@ -22,6 +22,8 @@ _LAST_PART = re.compile(r"[,:;(—–]")
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front offers a choice of two or asks a yes/no question."""
     most = int(options["option_words"])
+    if not deck.english:
+        return
     for note in deck.notes:
         for card in note.cards:
             if card.blank:

@@ -24,6 +24,8 @@ _GAP = "[...]"
 
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each cloze card whose gap stands in an open list, each front that asks for one of many."""
+    if not deck.english:
+        return
     for note in deck.notes:
         for card in note.cards:
             found = _open_gap(card) if note.is_cloze else _one_of_many(card)

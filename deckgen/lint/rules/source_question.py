@@ -24,6 +24,8 @@ SOURCE_WORDS = ("document", "source", "article", "guideline", "paper", "book", "
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front asks which source said what."""
     patterns = _patterns(SOURCE_WORDS + tuple(options["sources"]))
+    if not deck.english:
+        return
     for note in deck.notes:
         for card in note.cards:
             found = next((match.group(0) for pattern in patterns for match in [pattern.search(card.question)] if match), "")

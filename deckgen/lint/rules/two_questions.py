@@ -21,6 +21,8 @@ _JOINED = re.compile(r"(?:,|\b(?:and|or))\s+(?:and\s+|or\s+)?(" + "|".join(sorte
 
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front asks two questions."""
+    if not deck.english:
+        return
     for note in deck.notes:
         for card in note.cards:
             asked = questions(card.question)
