@@ -118,7 +118,7 @@ def _learner_note(note: RenderedNote, kind: NoteType) -> LearnerNote:
     rendered = render_cards(kind, fields)
     cards = tuple(_learner_card(note, kind, fields, card.ord, card.question, len(rendered) > 1 or kind.is_cloze)
                   for card in rendered)
-    seen = {words(visible(text)) for card in rendered for text in (card.question, card.answer)}
+    seen = {card.question_words for card in cards} | {words(visible(card.answer)) for card in rendered}
     return LearnerNote(note, kind, cards, tuple(sorted(seen)))
 
 
@@ -154,7 +154,8 @@ def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], ca
         _cloze_card(kind, fields, card_ord) if kind.is_cloze else _front_back_card(kind, fields, card_ord))
     blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
     shown = _shown_fields(kind, card_ord, fields)
-    media = tuple(sorted({a or b for value in shown for a, b in _MEDIA.findall(value)}))
+    media = tuple(sorted({a or b for value in shown if "<img" in value or "[sound:" in value
+                          for a, b in _MEDIA.findall(value)}))
     cue = words(visible(fields.get(question_field, ""))) if not kind.is_cloze else words(question)
     return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, answer_field,
                        tuple(answer for answer in answers if answer.words), one_of_many, media, cue)

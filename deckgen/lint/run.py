@@ -13,7 +13,7 @@ from ..problems import Problem, ProjectError
 from .learner_cards import LintDeck, learner_notes, lint_deck
 from .word_forms import WordForms
 from .findings import Finding, LintFinding
-from .ignores import Explanations, card_sources, explanations, key_position
+from .ignores import Explanations, KeyFinder, card_sources, explanations, key_position
 from .rules import RULES
 from .settings import LintSettings, read_settings
 
@@ -60,8 +60,8 @@ def lint_project(root: Path, settings: LintSettings | None = None) -> LintReport
     deck = _deck(project, settings)
     found = [finding for rule in RULES if rule.name in settings.enabled
              for finding in rule.check(deck, settings.options[rule.name])]
-    sources.update(card_sources(root, {finding.card.note.path for finding in found} - {s.path for s in sources.values()}))
-    findings = sorted({_located(finding, sources, explained) for finding in found})
+    keys = KeyFinder(root)
+    findings = sorted({_located(finding, sources, explained, keys) for finding in found})
     return LintReport(len(deck.notes), sum(len(note.cards) for note in deck.notes), findings,
                       _unused(explained, sources, settings))
 
@@ -87,10 +87,14 @@ def _deck(project: Project, settings: LintSettings) -> LintDeck:
     return lint_deck(notes, WordForms(settings.language), subject)
 
 
-def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations]) -> LintFinding:
+def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations],
+             keys: KeyFinder) -> LintFinding:
     """The finding at the card key at fault (the card itself if none), with the reason that explains it."""
     note = finding.card.note
-    line, column = key_position(sources.get(note.card_id), finding.field) or (note.line, note.column)
+    source = sources.get(note.card_id)
+    at = (key_position(source, finding.field) if source is not None
+          else keys.value_position(note.path, note.line, note.column, finding.field) if finding.field else None)
+    line, column = at or (note.line, note.column)
     reason = None
     for card_id in (note.card_id, *finding.related):
         entry = explained.get(card_id)

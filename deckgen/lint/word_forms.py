@@ -56,7 +56,11 @@ class WordForms:
         return found
 
     def stems(self, words: Iterable[str]) -> tuple[str, ...]:
-        return tuple(map(self.stem, words))
+        known = self._known
+        try:
+            return tuple([known[word] for word in words])  # the deck's words are soon all known
+        except KeyError:
+            return tuple(map(self.stem, words))
 
     def content(self, words: Iterable[str]) -> tuple[str, ...]:
         """The stems of the words that carry meaning: function words and single letters left out."""

@@ -38,11 +38,13 @@ def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     reported: set[frozenset[str]] = set()
     for note in deck.notes:
         own = {deck.forms.stems(form) for card in note.cards for answer in card.answers for form in answer.forms}
+        fields: list[tuple[str, tuple[str, ...]]] = []
         for stems, text, card in _shown(deck, note, trie, own):
             pair = frozenset((note.note.card_id, card.card_id))
             if pair not in reported:
                 reported.add(pair)
-                yield _finding(deck, note, card, stems, text)
+                fields = fields or [(name, deck.forms.stems(found)) for name, found in field_words(note)]
+                yield _finding(note, fields, card, stems, text)
 
 
 def _shown(deck: LintDeck, note: LearnerNote, trie: _Node, own: set[tuple[str, ...]]) -> Iterator[tuple[tuple[str, ...], str, LearnerCard]]:
@@ -102,9 +104,10 @@ def _matches(seen: tuple[str, ...], trie: _Node) -> Iterator[_Entry]:
             node, at = (node.get(seen[at]), at + 1) if at < size else (None, at)
 
 
-def _finding(deck: LintDeck, giver: LearnerNote, card: LearnerCard, stems: tuple[str, ...], text: str) -> Finding:
+def _finding(giver: LearnerNote, fields: list[tuple[str, tuple[str, ...]]], card: LearnerCard,
+             stems: tuple[str, ...], text: str) -> Finding:
     where = f"{card.note.path}:{card.note.line}"
-    field = next((name for name, found in field_words(giver) if contains(deck.forms.stems(found), stems)), "")
+    field = next((name for name, found in fields if contains(found, stems)), "")
     return Finding(
         NAME, giver.cards[0], field,
         f"shows '{quoted(text)}' (or a form of it), the answer to card '{card.card_id}' ({card.which}{where})",
