@@ -28,8 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 SECTION = "## `deckgen lint` (issue 22)"
-VOCABULARY = 5000  # the made-up words of the text
-TERMS = 20000  # the made-up terms answers are made of ("...ine")
+VOCABULARY = 5000  # the made-up words of the text, at 2,000 notes
+TERMS = 20000  # the made-up terms answers are made of ("...ine"), at 2,000 notes
 TERM_SHARE = 0.05  # how often a word of the text is a term: what makes giveaways
 CONFIG = """\
 deck: Synthetic Pathology
@@ -70,7 +70,11 @@ class Words:
         return self.state / 2147483647
 
     def _made_up(self, number: int) -> str:
-        syllables = [_SYLLABLES[(number // 20 ** k) % 20] for k in range(2 + number % 3)]
+        """A word of its own for each number: its digits in base 20 as syllables."""
+        syllables, rest = [], number + 20
+        while rest:
+            syllables.append(_SYLLABLES[rest % 20])
+            rest //= 20
         return "".join(syllables) + ("sis" if number % 7 == 0 else "")
 
     def word(self) -> str:
@@ -110,7 +114,7 @@ def note_yaml(number: int, words: Words) -> str:
         lines += ["    type: reversed", f"    front: {words.terms(1 + number % 2)} {number}",
                   f"    back: {_quote('The ' + words.words(7) + ' of the ' + words.words(3) + '.')}"]
     elif kind == 4:
-        lines += [f"    front: \"![](flag-{number % 997}.png)\"", f"    back: {words.terms(1 + number % 2)}"]
+        lines += [f"    front: \"![](flag-{number}.png)\"", f"    back: {words.terms(1 + number % 2)}"]
     else:
         question = words.pick(_QUESTIONS).format(a=words.word(), b=words.word(), c=words.word(), d=words.word())
         lines += [f"    front: {_quote(question)}", f"    back: {words.terms(1 + number % 3)}",
@@ -120,13 +124,14 @@ def note_yaml(number: int, words: Words) -> str:
 
 def write_project(root: Path, notes: int, per_file: int = 200) -> None:
     """The synthetic project: card files of `per_file` notes each, spread over three groups."""
-    words = Words(VOCABULARY, TERMS, seed=notes)
+    growth = (notes / 2000) ** 0.6  # a bigger deck covers more topics: its vocabulary grows (Heaps' law)
+    words = Words(int(VOCABULARY * growth), int(TERMS * growth), seed=notes)
     for folder in ("cards", "templates", "media"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     (root / "deckgen.yaml").write_text(CONFIG)
     (root / "templates/cause.yaml").write_text(CAUSE_SPEC)
     (root / "templates/cause.html.j2").write_text(CAUSE_TEMPLATE)
-    for number in range(min(notes, 997)):
+    for number in range(4, notes, 6):  # each flag note shows an image of its own
         (root / f"media/flag-{number}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + str(number).encode())
     groups = ("cause", "sign", "flag")
     for first in range(0, notes, per_file):
@@ -187,10 +192,11 @@ def bench(sizes: list[int], repeat: int, workdir: Path) -> list[str]:
 
 def markdown(lines: list[str], repeat: int) -> str:
     head = [SECTION, "",
-            "`bench/lint_bench.py`: a synthetic deck of realistic text (text words from a 5,000-word made-up vocabulary "
-            "drawn with Zipf-like frequencies; answers of one to three terms from 20,000, which the text names "
-            "one word in twenty; fronts from five shared question templates and a project card type; cloze "
-            "texts; reversed term notes; image-only flag fronts over 997 images). Each figure is the median of "
+            "`bench/lint_bench.py`: a synthetic deck of realistic text (text words from a made-up vocabulary of "
+            "5,000 words at 2,000 notes drawn with Zipf-like frequencies; answers of one to three terms from 20,000, "
+            "which the text names one word in twenty; both vocabularies grow with the deck as the 0.6th power of "
+            "its size, as a real vocabulary does (Heaps' law); fronts from five shared question templates and a project card type; cloze "
+            "texts; reversed term notes; image-only flag fronts, an image each). Each figure is the median of "
             f"{repeat} fresh processes, start-up and the build included; `deckgen check` on the same project, "
             "build cache warm for both, is the reference.",
             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.", "",
