@@ -245,6 +245,15 @@ def test_list_dump_answers(make_project: Make) -> None:
                     "list_dump") == []
 
 
+def test_latex_items_are_items_and_lines_of_prose_are_not(make_project: Make) -> None:
+    latex = card("uses", "Which uses of lasers does the lecture name?",
+                 "[latex]\\\\begin{itemize} \\\\item sintering \\\\item welding \\\\item communication \\\\end{itemize}[/latex]")
+    prose = card("why", "Why does the deposit grow?", "The dead cells keep binding calcium from the blood.<br>"
+                 "The calcium that binds forms crystals in the tissue around them.<br>So the lump grows for years.")
+    found = findings(lint(make_project(cards(latex, prose))), "list_dump")
+    assert [line.split("'")[1] for line in found] == ["uses"] and "a list of 3 items" in found[0]
+
+
 def test_cloze_with_too_many_deletions(make_project: Make) -> None:
     together = cloze("together", "Deposits hold {{c1::calcium}}, {{c1::phosphate}}, {{c1::carbonate}} and {{c1::protein}}.")
     three = cloze("three", "Deposits hold {{c1::calcium}}, {{c1::phosphate}} and {{c1::carbonate}}.")
@@ -402,6 +411,8 @@ def test_word_forms_follow_the_decks_language(make_project: Make) -> None:
     result = lint(make_project({**cards(asks, gives), **german}))
     assert len(findings(result, "giveaway")) == 1
     assert findings(result, "offered_choice") == []  # "Was" is German: the English phrasing rules do not read it
+    two = card("two", "Was ist der Brechungsindex von Glas? Was der des Vakuums?", "1,5 und 1,0")
+    assert len(findings(lint(make_project({**cards(two), **german})), "two_questions")) == 1  # two question marks
 
 
 def test_a_rule_can_be_turned_off(make_project: Make) -> None:

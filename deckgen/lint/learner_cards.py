@@ -60,7 +60,7 @@ class LearnerCard:
     @property
     def is_term(self) -> bool:
         """Whether the front is a term or a name (a country, a word to translate) rather than a question."""
-        return not self.blank and "?" not in self.question and 0 < len(self.cue) <= TERM_WORDS
+        return not self.blank and "?" not in self.question and 0 < len(self.cue or self.question_words) <= TERM_WORDS
 
     @property
     def is_association(self) -> bool:

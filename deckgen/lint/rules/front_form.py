@@ -4,7 +4,9 @@ A front passes if it hides something (a cloze gap `[...]`, or `___`), asks somet
 a sentence that starts with a question word or an instruction verb (the built-in list, plus the
 `verbs` setting), or is a term: a name or a word of a few words at most (a country, a word to
 translate), which the card asks what goes with; so is the other side of a term's note (a
-reversed term card's definition). A statement gives the learner nothing to answer.
+reversed term card's definition). A statement gives the learner nothing to answer. The built-in
+words are English: on a deck in another language the rule runs once `verbs` names that
+language's question words and verbs.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ _SENTENCE = re.compile(r"(?<=[.!:;])\s+")
 
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front neither asks, nor instructs, nor hides anything."""
+    if not deck.english and not options["verbs"]:
+        return  # its question words and verbs are English: another language's are given by `verbs`
     verbs = frozenset(VERBS) | frozenset(word.casefold() for word in options["verbs"])
     for note in deck.notes:
         if any(card.is_term for card in note.cards):

@@ -1,6 +1,7 @@
 """list_dump: an answer that is a list of more than `max_items` items.
 
-Items are counted as a learner would see them: list items (`<li>`), else lines, else the parts of
+Items are counted as a learner would see them: list items (`<li>`, LaTeX's `\\item`), else short
+lines (each of five words at most: longer ones are prose), else the parts of
 a list written out: comma- or semicolon-separated parts ending in "and"/"or" ("A, B and C"), or
 parts separated by semicolons. Commas alone separate adjectives ("a tiny, white, gritty granule"),
 not items, and text in parentheses is an aside;
@@ -44,10 +45,12 @@ def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
 
 def items(answer: Answer, joined: bool = False) -> int:
     """How many items a learner would count in an answer (`joined`: "A and B" is two as well)."""
-    listed = len(_LIST_ITEM.findall(answer.html))
+    listed = len(_LIST_ITEM.findall(answer.html)) or answer.html.count("\\item")
     if listed:
         return listed
     lines = len(_LINE_BREAK.findall(answer.html)) + 1
+    if lines > 1 and any(len(words(line)) > ITEM_WORDS for line in _LINE_BREAK.split(answer.html)):
+        lines = 1  # lines of prose or of a derivation, not items
     text = _ASIDE.sub(" ", answer.text)
     parts = [text]
     if ";" in text or (_COMMA.search(text) and _JOIN.search(text)):

@@ -1,8 +1,8 @@
 """two_questions: a front that asks two things ("what level, and why?").
 
 A front asks two things when it has two questions (two question marks), or when one question
-joins a second question word to the first with "and" or "or" ("..., and when can it ...?"). Each
-answer is then recalled only with the other, and graded as one.
+joins a second question word to the first with "and" or "or" ("..., and when can it ...?", read
+on English decks only). Each answer is then recalled only with the other, and graded as one.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ _JOINED = re.compile(r"(?:,|\b(?:and|or))\s+(?:and\s+|or\s+)?(" + "|".join(sorte
 
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front asks two questions."""
-    if not deck.english:
-        return
     for note in deck.notes:
         for card in note.cards:
             asked = questions(card.question)
-            second = _second_question(asked)
+            second = _second_question(asked) if deck.english else ""
             if len(asked) > 1 or second:
                 shown = f"'{quoted(second)}'" if second else "two questions"
                 yield Finding(NAME, card, card.question_field,
