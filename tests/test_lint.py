@@ -24,7 +24,7 @@ from deckgen.lint import RULE_NAMES, lint_project
 from deckgen.lint.learner_cards import LearnerNote, learner_notes, lint_deck
 from deckgen.lint.word_forms import FUNCTION_WORDS, NUMBER_WORDS
 from deckgen.lint.rules import giveaway, near_duplicate
-from deckgen.lint.words import answer_words, contains, letters, visible
+from deckgen.lint.words import contains, letters, visible
 from deckgen.anki.builtin_note_types import BASIC, CLOZE, NOTE_TYPES
 from deckgen.build.render import RenderedNote
 
