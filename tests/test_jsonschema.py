@@ -181,7 +181,8 @@ def test_lint_settings_and_ignores(make_project: Callable[..., Path]) -> None:
     """`lint:` in deckgen.yaml and a card's `lint_ignore`, from the lint rules' own names and defaults."""
     from conftest import MINIMAL_CONFIG
 
-    good = MINIMAL_CONFIG + "lint:\n  giveaway: {min_words: 3}\n  front_form: false\n  near_duplicate:\n"
+    good = MINIMAL_CONFIG + ("lint:\n  language: german\n  subject: [Verkalkung]\n  giveaway: {min_words: 3}\n"
+                             "  front_form: false\n  near_duplicate:\n")
     card = ("group: cause\ncards:\n  - id: a\n    front: x?\n    back: y\n"
             "    lint_ignore: {giveaway: the contrast is the point}\n")
     project = make_project({"deckgen.yaml": good, "cards/causes.yaml": card})

@@ -17,6 +17,7 @@ from ..project.config import CONFIG_KEYS, CSS_MODES, SOURCE_KEYS, ProjectConfig,
 from ..project.deck_options import DAILY_LIMIT, MAX_INTERVAL, NEW_CARD_ORDERS, OPTION_KEYS, RETENTION, STEP
 from ..project.deck_tree import GROUP_KEY
 from ..lint.rules import RULE_NAMES, RULES
+from ..lint.word_forms import LANGUAGES, NO_STEMMING
 from ..project.card_files import DEFAULT_TYPE, FILE_KEYS
 from ..anki.builtin_note_types import MAX_ID
 from ..safety.confine import check_output
@@ -243,8 +244,12 @@ def _lint_schema() -> Schema:
         "type": "object", "additionalProperties": False,
         "properties": {key: setting(default) for key, default in rule.defaults.items()}}],
         "description": f"{rule.summary}: false turns it off"} for rule in RULES}
-    return {"anyOf": [{"type": "null"}, {"type": "object", "properties": rules, "additionalProperties": False}],
-            "description": "deckgen lint: rules turned off, and each rule's thresholds"}
+    deck = {"language": {"enum": [*LANGUAGES, NO_STEMMING],
+                         "description": "the stemmer that finds word forms (default english; none: words as written)"},
+            "subject": {"type": "array", "items": TEXT,
+                        "description": "words named everywhere by design, never a giveaway (the deck's name always is)"}}
+    return {"anyOf": [{"type": "null"}, {"type": "object", "properties": {**deck, **rules}, "additionalProperties": False}],
+            "description": "deckgen lint: the deck's language and subject, rules turned off, and each rule's thresholds"}
 
 
 def _options_schema() -> Schema:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Iterable, Mapping
 
-from .learner_cards import LearnerCard, LearnerNote
+from .learner_cards import LearnerCard, LintDeck
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Rule:
     name: str
     summary: str
     defaults: Mapping[str, Any]
-    check: Callable[[list[LearnerNote], Mapping[str, Any]], Iterable[Finding]]
+    check: Callable[[LintDeck, Mapping[str, Any]], Iterable[Finding]]
 
 
 @dataclass(frozen=True, order=True)

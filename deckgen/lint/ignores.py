@@ -13,6 +13,7 @@ only) for the `lint_ignore` mapping and the positions of the card's keys.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -25,6 +26,7 @@ from ..project.yaml_reader import Pos, YamlMap
 from .rules import RULE_NAMES
 
 IGNORE_KEY = "lint_ignore"
+_KEY = re.compile(r"^([ -]*)([\w-]+):[ \t]*")
 
 
 @dataclass
@@ -36,12 +38,15 @@ class Explanations:
     used: set[str] = field(default_factory=set)
 
 
-def card_sources(root: Path, paths: Iterable[str]) -> dict[str, CardSource]:
-    """The cards of these card files, as written, by id (their problems were reported by the build)."""
+def card_sources(root: Path, paths: Iterable[str], explaining: bool = False) -> dict[str, CardSource]:
+    """The cards of these card files, as written, by id (their problems were reported by the build);
+    `explaining`: only of the files that have a lint_ignore (reading a file's positions is slow)."""
     found: dict[str, CardSource] = {}
     for path in sorted(set(paths)):
         data = read_inside(root / path, path, [], root)
-        for card in load_card_file(data, path, []) if data is not None else ():
+        if data is None or (explaining and IGNORE_KEY.encode() not in data):
+            continue
+        for card in load_card_file(data, path, []):
             found.setdefault(card.id, card)
     return found
 
@@ -77,3 +82,36 @@ def key_position(card: CardSource | None, field_name: str) -> Pos | None:
         return None
     key = field_name.lower()
     return card.data.value_pos[key] if key in card.data else None
+
+
+class KeyFinder:
+    """Where a card's keys stand, read from its file's lines: a card is `- id:` and the keys indented under it.
+
+    Reading a whole card file with positions takes as long as building it; a finding only needs the
+    line of one key, so lines are scanned from the card's own line to the next card's.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._lines: dict[str, list[str]] = {}
+
+    def value_position(self, path: str, card_line: int, card_column: int, field_name: str) -> Pos | None:
+        """Where the value of the card's key for a note field starts (None: the card has no such key)."""
+        key = field_name.lower()
+        lines = self._file(path)
+        keys_at = card_column - 1  # the card's keys stand where its first one does
+        for number in range(card_line - 1, len(lines)):
+            found = _KEY.match(lines[number])
+            if found is None:
+                continue
+            if number > card_line - 1 and "-" in found.group(1) and found.start(2) <= keys_at:
+                return None  # the next card
+            if found.group(2) == key and found.start(2) == keys_at:
+                return (number + 1, found.end() + 1)
+        return None
+
+    def _file(self, path: str) -> list[str]:
+        if path not in self._lines:
+            data = read_inside(self.root / path, path, [], self.root)
+            self._lines[path] = data.decode("utf-8", "replace").splitlines() if data is not None else []
+        return self._lines[path]

@@ -16,11 +16,15 @@ from ..anki.template_engine import CardTooLarge, cloze_deletions, render_cards
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..build.render import RenderedNote
 from ..problems import Problem, ProjectError
-from .words import BLANK, answer_words, visible, words
+from .word_forms import WordForms
+from .words import BLANK, alternatives, answer_words, visible, words
 
+TERM_WORDS = 4  # a front of at most this many words that asks nothing is a term: the card asks what goes with it
 CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, never asked for (and the sources)
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
+_RULE = re.compile(r"<hr\b[^>]*>", re.IGNORECASE)
+_MEDIA = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)|\[sound:([^\]]+)\]""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Answer:
     html: str
     text: str
     words: tuple[str, ...]  # without a leading article
+    forms: tuple[tuple[str, ...], ...] = ()  # the words of each way it is written: "X-ray (radiography)" is two
 
 
 @dataclass(frozen=True)
@@ -46,10 +51,23 @@ class LearnerCard:
     answer_field: str  # the note field the answers come from
     answers: tuple[Answer, ...]
     one_of_many: bool = False  # the note makes several cards: messages say which
+    media: tuple[str, ...] = ()  # the images and sounds its front shows, by file name
+    cue: tuple[str, ...] = ()  # the words of the question field alone (a front's labels left out)
 
     @property
     def card_id(self) -> str:
         return self.note.card_id
+
+    @property
+    def is_term(self) -> bool:
+        """Whether the front is a term or a name (a country, a word to translate) rather than a question."""
+        return not self.blank and "?" not in self.question and 0 < len(self.cue or self.question_words) <= TERM_WORDS
+
+    @property
+    def is_association(self) -> bool:
+        """Whether the card pairs a term, an image or a sound with what goes with it (a word with its
+        meaning, a flag with its country), rather than asking a question."""
+        return self.is_term or (not self.question_words and bool(self.media))
 
     @property
     def which(self) -> str:
@@ -69,6 +87,12 @@ class LearnerNote:
     @property
     def is_cloze(self) -> bool:
         return self.note_type.is_cloze
+
+    @property
+    def entity(self) -> tuple[str, ...]:
+        """What the note is about, if its first field is a name (a country, a word): () for a question or a text."""
+        found = () if self.is_cloze else words(visible(self.note.fields[0])) if self.note.fields else ()
+        return found if len(found) <= TERM_WORDS else ()
 
 
 def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteType] = NOTE_TYPES) -> list[LearnerNote]:
@@ -107,8 +131,33 @@ def _learner_note(note: RenderedNote, kind: NoteType) -> LearnerNote:
     rendered = render_cards(kind, fields)
     cards = tuple(_learner_card(note, kind, fields, card.ord, card.question, len(rendered) > 1 or kind.is_cloze)
                   for card in rendered)
-    seen = {words(visible(text)) for card in rendered for text in (card.question, card.answer)}
+    seen = {card.question_words for card in cards} | {words(visible(card.answer)) for card in rendered}
     return LearnerNote(note, kind, cards, tuple(sorted(seen)))
+
+
+@dataclass(frozen=True)
+class LintDeck:
+    """The notes lint judges, with the word forms of the deck's language and the deck's own subject."""
+
+    notes: list[LearnerNote]
+    forms: WordForms
+    subject: frozenset[str] = frozenset()  # the stems of the deck's name and title words: never a giveaway
+
+    @property
+    def english(self) -> bool:
+        """Whether the deck is written in English: the rules that read phrasing ("and why?", "such as") know only English."""
+        return self.forms.language in ("english", "porter", "none")
+
+    def is_subject(self, found: tuple[str, ...]) -> bool:
+        """Whether words are only the deck's subject (its name or title words): named everywhere by design."""
+        content = self.forms.content(found)
+        return bool(content) and all(stem in self.subject for stem in content)
+
+
+def lint_deck(notes: list[LearnerNote], forms: WordForms | None = None, subject: Iterable[str] = ()) -> LintDeck:
+    """The deck lint judges; `subject`: its name and title words, as written."""
+    forms = forms or WordForms()
+    return LintDeck(notes, forms, frozenset(forms.content(words(" ".join(subject)))))
 
 
 def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
@@ -117,8 +166,18 @@ def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], ca
     name, question_field, answer_field, answers = (
         _cloze_card(kind, fields, card_ord) if kind.is_cloze else _front_back_card(kind, fields, card_ord))
     blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
+    shown = _shown_fields(kind, card_ord, fields)
+    media = tuple(sorted({a or b for value in shown if "<img" in value or "[sound:" in value
+                          for a, b in _MEDIA.findall(value)}))
+    cue = words(visible(fields.get(question_field, ""))) if not kind.is_cloze else words(question)
     return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, answer_field,
-                       tuple(answer for answer in answers if answer.words), one_of_many)
+                       tuple(answer for answer in answers if answer.words), one_of_many, media, cue)
+
+
+def _shown_fields(kind: NoteType, card_ord: int, fields: dict[str, str]) -> list[str]:
+    """The values of the fields a card's front shows."""
+    template = kind.templates[0 if kind.is_cloze else card_ord]
+    return [fields[name] for name, _ in _fields(template.question) if name in fields]
 
 
 _Parts = tuple[str, str, str, list[Answer]]  # card name, question field, answer field, answers
@@ -133,20 +192,28 @@ def _cloze_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts
 
 
 def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts:
-    """A front/back card asks for the fields its answer shows and its question does not (extra aside)."""
+    """A front/back card asks for the first field its answer shows below its rule (`<hr>`, if it has
+    one) and its question does not: the fields after it (a country's info, a flag's look-alikes) and
+    the extra are shown with it, not asked."""
     template = kind.templates[card_ord]
     shown = {name for name, _ in _fields(template.question)}
     context = CONTEXT_FIELDS | {kind.sources_field}
-    answer_fields = [name for name, _ in _fields(template.answer)
+    answer_fields = [name for name, _ in _fields(_after_rule(template.answer))
                      if name not in shown and name not in context and name in fields]
-    question_field = next(iter(sorted(shown & set(fields))), kind.fields[0])
+    question_field = next((name for name, _ in _fields(template.question) if name in fields), kind.fields[0])
     answer_field = answer_fields[0] if answer_fields else kind.fields[-1]
-    return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields]
+    return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields[:1]]
+
+
+def _after_rule(template: str) -> str:
+    """An answer template from its rule on (`<hr id=answer>`): what stands above it repeats the question."""
+    found = _RULE.search(template)
+    return template[found.end():] if found else template
 
 
 def _answer(fragment: str) -> Answer:
     text = visible(fragment)
-    return Answer(fragment, text, answer_words(text))
+    return Answer(fragment, text, answer_words(text), tuple(answer_words(form) for form in alternatives(text)))
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build.pipeline import prepare
+from ..build.pipeline import Project, prepare
 from ..project.card_files import CardSource
 from ..build.build_options import BuildOptions
 from ..problems import Problem, ProjectError
-from .learner_cards import learner_notes
+from .learner_cards import LintDeck, learner_notes, lint_deck
+from .word_forms import WordForms
 from .findings import Finding, LintFinding
-from .ignores import Explanations, card_sources, explanations, key_position
+from .ignores import Explanations, KeyFinder, card_sources, explanations, key_position
 from .rules import RULES
 from .settings import LintSettings, read_settings
 
@@ -51,22 +53,48 @@ def lint_project(root: Path, settings: LintSettings | None = None) -> LintReport
     project = prepare(root, BuildOptions())
     problems: list[Problem] = []
     settings = settings or read_settings(root, problems)
-    sources = card_sources(root, (note.path for note in project.notes))
+    sources = card_sources(root, (note.path for note in project.notes), explaining=True)
     explained = explanations(sources, problems)
     if problems:
         raise ProjectError(problems)
-    notes = learner_notes(project.notes, project.templates.note_types)
+    deck = _deck(project, settings)
     found = [finding for rule in RULES if rule.name in settings.enabled
-             for finding in rule.check(notes, settings.options[rule.name])]
-    findings = sorted({_located(finding, sources, explained) for finding in found})
-    return LintReport(len(notes), sum(len(note.cards) for note in notes), findings,
+             for finding in rule.check(deck, settings.options[rule.name])]
+    keys = KeyFinder(root)
+    findings = sorted({_located(finding, sources, explained, keys) for finding in found})
+    return LintReport(len(deck.notes), sum(len(note.cards) for note in deck.notes), findings,
                       _unused(explained, sources, settings))
 
 
-def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations]) -> LintFinding:
+def giveaways(root: Path) -> list[LintFinding]:
+    """Every giveaway in a project (explained or not): the cards that show another card's answer, in any word form."""
+    report = lint_project(root, dataclasses.replace(_settings(root), enabled=frozenset({"giveaway"})))
+    return report.findings
+
+
+def _settings(root: Path) -> LintSettings:
+    problems: list[Problem] = []
+    settings = read_settings(root, problems)
+    if problems:
+        raise ProjectError(problems)
+    return settings
+
+
+def _deck(project: Project, settings: LintSettings) -> LintDeck:
+    """The cards learners meet, with the word forms of the deck's language and its subject (its name, its title words)."""
+    notes = learner_notes(project.notes, project.templates.note_types)
+    subject = (*project.config.deck.split("::"), *settings.subject)
+    return lint_deck(notes, WordForms(settings.language), subject)
+
+
+def _located(finding: Finding, sources: dict[str, CardSource], explained: dict[str, Explanations],
+             keys: KeyFinder) -> LintFinding:
     """The finding at the card key at fault (the card itself if none), with the reason that explains it."""
     note = finding.card.note
-    line, column = key_position(sources.get(note.card_id), finding.field) or (note.line, note.column)
+    source = sources.get(note.card_id)
+    at = (key_position(source, finding.field) if source is not None
+          else keys.value_position(note.path, note.line, note.column, finding.field) if finding.field else None)
+    line, column = at or (note.line, note.column)
     reason = None
     for card_id in (note.card_id, *finding.related):
         entry = explained.get(card_id)

@@ -1,8 +1,10 @@
-"""The `lint:` settings of deckgen.yaml: rules turned off, and each rule's thresholds.
+"""The `lint:` settings of deckgen.yaml: the deck's language and subject, rules turned off, each rule's thresholds.
 
 ```yaml
 lint:
-  giveaway: {min_words: 3}        # a rule's settings (the others keep their defaults)
+  language: french                # the stemmer that finds word forms (default english; none: words as written)
+  subject: [calcification]        # words named everywhere by design (the deck's name always is)
+  giveaway: {min_letters: 5}      # a rule's settings (the others keep their defaults)
   front_form: false               # a rule turned off
 ```
 """
@@ -14,12 +16,15 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..project.config import CONFIG_FILE
-from ..problems import Problem
+from ..problems import Problem, did_you_mean
 from ..safety.confine import read_inside
 from ..project.yaml_values import Reader, describe, parse_document
 from ..project.yaml_reader import Implicit, Pos, Value, YamlList, YamlMap
 from .findings import Rule
 from .rules import RULES, RULE_NAMES
+from .word_forms import LANGUAGES, NO_STEMMING
+
+DECK_SETTINGS = ("language", "subject")
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class LintSettings:
     enabled: frozenset[str] = frozenset(RULE_NAMES)
     options: Mapping[str, Mapping[str, Any]] = field(
         default_factory=lambda: {rule.name: dict(rule.defaults) for rule in RULES})
+    language: str = "english"
+    subject: tuple[str, ...] = ()
 
 
 def read_settings(root: Path, problems: list[Problem]) -> LintSettings:
@@ -41,7 +48,8 @@ def read_settings(root: Path, problems: list[Problem]) -> LintSettings:
     section = read.mapping(document, "lint")
     if section is None:
         return LintSettings()
-    read.unknown_keys(section, RULE_NAMES, "lint rule", "lint rules: " + ", ".join(RULE_NAMES))
+    read.unknown_keys(section, (*DECK_SETTINGS, *RULE_NAMES), "lint rule",
+                      "lint settings: " + ", ".join(DECK_SETTINGS) + "; lint rules: " + ", ".join(RULE_NAMES))
     enabled, options = set(RULE_NAMES), {}
     for rule in RULES:
         value = section.get(rule.name)
@@ -50,7 +58,28 @@ def read_settings(root: Path, problems: list[Problem]) -> LintSettings:
         elif value is not None and not isinstance(value, YamlMap) and not _turned_on(value):
             _not_settings(read, section, rule)
         options[rule.name] = _rule_options(rule, value if isinstance(value, YamlMap) else None, read)
-    return LintSettings(frozenset(enabled), options)
+    return LintSettings(frozenset(enabled), options, _language(section, read), _subject(section, read))
+
+
+def _language(section: YamlMap, read: Reader) -> str:
+    """The stemmer's language: one Snowball has, or `none`."""
+    value = section.get("language")
+    if value is None:
+        return "english"
+    name = value.strip().casefold() if isinstance(value, str) else None
+    if name in (*LANGUAGES, NO_STEMMING):
+        return name  # type: ignore[return-value]
+    read.report(section.value_pos["language"], f"lint setting 'language' must name a stemmer's language, not {_said(value)}",
+                did_you_mean(str(value), LANGUAGES) or "languages: " + ", ".join(LANGUAGES) + f", or {NO_STEMMING}")
+    return "english"
+
+
+def _subject(section: YamlMap, read: Reader) -> tuple[str, ...]:
+    value = section.get("subject")
+    if value is None:
+        return ()
+    found = _setting(value, section.value_pos["subject"], "subject", (), read)
+    return found if found is not None else ()
 
 
 def _turned_off(value: Value) -> bool:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from ..findings import Rule
-from . import answer_in_front, cloze_deletions, front_form, giveaway, list_dump, near_duplicate
+from . import (answer_in_front, answered_by_title, cloze_deletions, cloze_list, front_form, giveaway, list_dump,
+               near_duplicate, offered_choice, open_list, restated_answer, source_question, two_questions)
 
 RULES: tuple[Rule, ...] = (
     near_duplicate.RULE,
     giveaway.RULE,
     answer_in_front.RULE,
+    restated_answer.RULE,
+    answered_by_title.RULE,
+    two_questions.RULE,
+    offered_choice.RULE,
+    source_question.RULE,
+    open_list.RULE,
     list_dump.RULE,
+    cloze_list.RULE,
     cloze_deletions.RULE,
     front_form.RULE,
 )

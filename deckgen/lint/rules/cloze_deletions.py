@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Mapping
 
-from ..learner_cards import LearnerNote
+from ..learner_cards import LintDeck
 from ..findings import Finding, Rule
 
 NAME = "cloze_deletions"
 
 
-def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Finding]:
+def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each cloze card with more than `per_card` deletions, each note with more than `per_note` numbers."""
     per_card, per_note = int(options["per_card"]), int(options["per_note"])
-    for note in notes:
+    for note in deck.notes:
         if not note.is_cloze:
             continue
         cloze_cards = list(note.cards)

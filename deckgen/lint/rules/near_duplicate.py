@@ -1,6 +1,12 @@
 """near_duplicate: two cards of different notes whose fronts are (nearly) the same.
 
-Similarity is the Jaccard index of the fronts' word sets (|A ∩ B| / |A ∪ B|, after normalising).
+Similarity is the Jaccard index of the fronts' word sets (|A ∩ B| / |A ∪ B|, after normalising),
+where each image or sound a front shows counts as a word of its own (its file name): fronts that
+show different images are never alike, and image-only fronts are compared by their images. The
+marks an author sets fronts apart with ("好*" beside "好": a second sense of the word) count as
+one more word; punctuation does not. Two term cards are alike only if they show the same term:
+"Pitcairn Islands" and "Cayman Islands", each with the label "Country" and the same note
+"British overseas territory", ask about two places.
 Pairs are found by a prefix-filtered similarity join (PPJoin), never by comparing all pairs. Two
 fronts of n >= m words that reach the threshold `t` share at least `t / (1 + t) * (n + m)` words;
 with each front's words ordered rarest first, they then share one of the larger front's first
@@ -16,25 +22,41 @@ import math
 from collections import Counter, defaultdict
 from typing import Any, Iterator, Mapping
 
-from ..learner_cards import LearnerCard, LearnerNote
+from ..learner_cards import LearnerCard, LintDeck
 from ..findings import Finding, Rule
 
 NAME = "near_duplicate"
 _EPSILON = 1e-9
+_MEDIA = "\0"  # starts a file name in a front's words: never a word
+_MARKS = "\1"  # starts the marks a front sets itself apart with (an asterisk, a dagger): never a word
+_PUNCTUATION = frozenset(".,;:!?¿¡'\"()[]-–—/…‘’“”")
 
 
-def check(notes: list[LearnerNote], options: Mapping[str, Any]) -> Iterator[Finding]:
+def _front(card: LearnerCard) -> frozenset[str]:
+    """A front's words, its images and sounds, and the marks that set it apart ("好*" is not "好")."""
+    marks = "".join(char for char in card.question if not char.isalnum() and not char.isspace() and char not in _PUNCTUATION)
+    found = set(card.question_words).union(_MEDIA + name for name in card.media)
+    return frozenset(found | {_MARKS + marks} if marks else found)
+
+
+def _other_note_same_media(card: LearnerCard, other: LearnerCard) -> bool:
+    """Cards that may be alike: of different notes, showing the same images, and not two terms of different names."""
+    different_terms = card.is_term and other.is_term and card.cue != other.cue
+    return card.card_id != other.card_id and card.media == other.media and not different_terms
+
+
+def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front is at least `similarity` alike the front of a card before it in the deck."""
     threshold = float(options["similarity"])
-    cards = [card for note in notes for card in note.cards if card.question_words]
-    fronts = [frozenset(card.question_words) for card in cards]
+    cards = [card for note in deck.notes for card in note.cards if card.question_words or card.media]
+    fronts = [_front(card) for card in cards]
     frequency = Counter(word for front in fronts for word in front)
     index: dict[str, list[tuple[int, int]]] = defaultdict(list)
     pairs: set[tuple[int, int]] = set()
     for number in sorted(range(len(fronts)), key=lambda n: (len(fronts[n]), n)):  # smaller fronts first
         ordered = sorted(fronts[number], key=lambda word: (frequency[word], word))
         for other in _candidates(ordered, fronts, index, threshold):
-            if cards[other].card_id != cards[number].card_id and _jaccard(fronts[number], fronts[other]) >= threshold - _EPSILON:
+            if _other_note_same_media(cards[other], cards[number]) and _jaccard(fronts[number], fronts[other]) >= threshold - _EPSILON:
                 pairs.add((min(number, other), max(number, other)))
         for position, word in enumerate(ordered[: _prefix(len(ordered), 2 * threshold / (1 + threshold))]):
             index[word].append((number, position))
