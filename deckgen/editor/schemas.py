@@ -299,6 +299,10 @@ def _config_key_schemas() -> dict[str, Schema]:
         "missing_media": {"type": "array", "items": TEXT,
                           "description": "Media files cards name that the deck has never had: built without them"},
         "output": _described(TEXT, "Where build writes the package (default dist/<deck>.apkg)"),
+        "group_tags": {"type": "boolean", "description": "Tag every note with its subdeck's path (default true; "
+                                                         "false keeps an imported deck's tags as they were)"},
+        "description_html": {"type": "boolean", "description": "The description is HTML, used as it is (an "
+                                                               "imported deck's), not Markdown"},
     }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..build.lock import Entry, write_lock
+from ..build.render import LATEX_IMAGE
 from ..problems import WARNING, Problem, ProjectError, warnings
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
@@ -105,7 +106,8 @@ def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[st
     template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
     template_text += "\n".join(p.note_type.css for p in plans.values())
     used.update(name for name in deck.media if name in template_text)
-    return sorted(used & deck.media.keys()), used - deck.media.keys()
+    missing = {name for name in used - deck.media.keys() if not LATEX_IMAGE.fullmatch(name)}  # Anki renders those
+    return sorted(used & deck.media.keys()), missing
 
 
 def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, settings: tuple[bool, list[str]]) -> None:

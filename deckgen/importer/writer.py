@@ -63,7 +63,7 @@ def yaml_text(text: str, indent: str) -> str:
             and ": " not in text and " #" not in text):
         return text
     if "\n" not in text and text.isprintable():  # most values: one line, quoted
-        return _QUOTE(text)
+        return "'" + text.replace("'", "''") + "'" if "\\" in text else _QUOTE(text)  # TeX's backslashes as they are
     if not text.replace("\n", "").replace("\t", "").isprintable():
         return yaml.dump(text, Dumper=_Dumper, allow_unicode=False, width=100000).rstrip("\n").removesuffix("\n...")
     lines = text.split("\n")
@@ -242,8 +242,6 @@ def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], 
     Judged once per distinct value; the notes are gone through only if some value changes, which is rare.
     Returns the field modes with those raw fields.
     """
-    from .html_to_markdown import equivalent
-
     modes = {source: list(plan.modes) for source, plan in plans.items()}
     changed = {value for value, converted in cache.items()
                if converted.mode == MARKDOWN and converted.text and converted.text != value
@@ -257,7 +255,7 @@ def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], 
             if original in changed:
                 found = converted.shape
                 written.row[position] = Converted(original, HTML, found, found.skeleton if found else None)
-                if field_modes[position] != RAW and not equivalent(with_html.rendered(original), original):
+                if field_modes[position] != RAW and with_html.rendered(original) != original:
                     field_modes[position] = RAW
     return modes
 
@@ -273,7 +271,7 @@ def _note_values(written: WrittenNote, plan: CardTypePlan, rendered: dict[str, s
             continue
         if modes[position] == RAW:  # printed with |safe, as the original has it
             values[keys[position]] = original
-            shown[position] = original.strip()
+            shown[position] = original
             continue
         text, _, found, form = converted
         values[keys[position]] = text
@@ -314,7 +312,7 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates").mkdir(exist_ok=True)
     (root / "templates" / f"{plan.key}.yaml").write_text(
         dump({"description": f"Fills the imported note type '{note_type.name}'.", "note_type": plan.key,
-              "fields": fields}), encoding="utf-8")
+              "strip": False, "fields": fields}), encoding="utf-8")
     filled = [
         f"{{% block {block} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
         "{% endif %}{% endblock %}"

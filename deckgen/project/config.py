@@ -17,6 +17,7 @@ CONFIG_FILE = "deckgen.yaml"
 CONFIG_KEYS = (  # deckgen.yaml's settings
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
     "html", "media", "missing_media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
+    "group_tags", "description_html",
 )
 CSS_MODES = ("add", "replace")
 SOURCE_KEYS = ("citation", "references", "untitled")  # of a source written as a mapping
@@ -58,6 +59,8 @@ class ProjectConfig:
     output: str | None = None
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
     css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
+    group_tags: bool = True  # every note tagged with its group's deck path (false: an imported deck's tags kept as they were)
+    description_html: bool = False  # the description is HTML used as it is (an imported deck's), not Markdown
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
 
@@ -146,6 +149,8 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         output=_output(root, doc, read),
         options=read_options(doc, read, deck or ""),
         css=_css(doc, read),
+        group_tags=read.flag(doc, "group_tags", True),
+        description_html=read.flag(doc, "description_html", False),
     )
     return None if len(read.problems) > before else config
 
