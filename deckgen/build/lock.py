@@ -24,7 +24,8 @@ from ..problems import NOTE, Problem, ProjectError
 from ..safety.scratch import unique_temporary
 from .render import RenderedNote
 from .lock_file import (
-    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, has_conflict_markers, lock_from_data,
+    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, group_options_key, has_conflict_markers,
+    lock_from_data,
 )
 from .lock_merge import merge_conflicted
 
@@ -123,6 +124,15 @@ def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], no
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)
         entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema, pinned_id=note_type.id)
+    return entries
+
+
+def update_group_options(old: Lock, digests: dict[str, str], now: int) -> dict[str, Entry]:
+    """The lock's rows of the groups' own presets (by group path: the preset's hash) and when each last changed."""
+    entries = {}
+    for path, digest in digests.items():
+        mtime, added = _next(old.deck_options.get(group_options_key(path)), digest, now)
+        entries[group_options_key(path)] = Entry(digest, mtime, added)
     return entries
 
 

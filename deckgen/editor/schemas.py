@@ -142,6 +142,8 @@ def _card_key_schemas(config: ProjectConfig | None, types: list[str]) -> dict[st
                        "description": "The ids this card had before, oldest first"},
         "guid": {**TEXT, "description": "The Anki GUID of this card's note, pinned"},
         "restore": {"type": "boolean", "description": "Bring back an id removed in an earlier release"},
+        "keep_empty": {"type": "boolean", "description": "Keep a note Anki gives no card of its own with one "
+                                                         "empty card, as Anki does"},
         "lint_ignore": {"type": "object", "propertyNames": {"enum": list(RULE_NAMES)}, "additionalProperties": TEXT,
                         "description": "Lint rule -> why it does not apply to this card"},
     }
@@ -285,6 +287,8 @@ def _config_key_schemas() -> dict[str, Schema]:
         "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}],
                    "description": "Optional: the subdecks, in this order (none: a flat deck)"},
         "options": _options_schema(),
+        "group_options": {"type": "object", "additionalProperties": _options_schema(),
+                          "description": "A group's path -> the preset its subdeck (and its subgroups') use instead"},
         "css": {"enum": list(CSS_MODES), "description": "add: templates/style.css comes after the built-in CSS "
                                                          "(default); replace: it is the whole CSS"},
         "lint": _lint_schema(),

@@ -11,9 +11,9 @@ from ..build.render import LATEX_IMAGE
 from ..problems import WARNING, Problem, ProjectError, warnings
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
-from .html_to_markdown import FieldConverter
 from .deck_plan import Layout, plan_layout, slug
-from .source_deck import ImportedDeck, ImportedNoteType, ImportOptions, Progress
+from .presets import DEFAULT_PRESET, preset_options
+from .source_deck import ImportedDeck, ImportedNoteType, ImportedPreset, ImportOptions, Progress
 from .writer import (
     CardFile,
     CardTypePlan,
@@ -116,15 +116,40 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, sett
     if layout.groups:
         config["groups"] = layout.tree()
     description = deck.deck_descriptions.get(layout.root, "")
-    if description:
-        config["description"] = FieldConverter(False).convert(description).text
+    if description:  # as Anki shows it: the HTML as it is
+        config["description"], config["description_html"] = description, True
+    config.update(_presets(deck, layout))
     config["html"] = allow_html
     config["media"] = "media"
+    config["group_tags"] = False  # the notes keep the source's tags, and gain none
     if missing:  # the deck's notes name them, its package lacks them: learners of it lack them too
         config["missing_media"] = missing
     header = (f"# Imported by 'deckgen import' from {deck.source.name}. Never change 'key', the note types'\n"
               "# ids, field or template names, or the cards' guid: learners' notes are tied to them.\n")
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
+
+
+def _presets(deck: ImportedDeck, layout: Layout) -> dict[str, object]:
+    """`options:` for the root deck's preset (none: it uses Anki's Default, so the learner's own stays), and
+    `group_options:` for each subdeck whose preset differs from its parent's."""
+    found: dict[str, object] = {}
+    root = deck.deck_presets.get(layout.root)
+    if root is not None and root.id != DEFAULT_PRESET:
+        found["options"] = preset_options(root)
+    groups = {}
+    for name, path in sorted(layout.paths.items(), key=lambda item: item[0].count("::")):
+        preset, parent = deck.deck_presets.get(name), _parent_preset(deck, name, layout.root)
+        if path and preset is not None and preset.id != (parent.id if parent else DEFAULT_PRESET):
+            groups[path] = preset_options(preset)
+    if groups:
+        found["group_options"] = groups
+    return found
+
+
+def _parent_preset(deck: ImportedDeck, name: str, root: str) -> ImportedPreset | None:
+    """The preset of a deck's parent (None above the root deck)."""
+    parent = name.rsplit("::", 1)[0]
+    return deck.deck_presets.get(parent) if name != root and "::" in name else None
 
 
 Written = tuple[Compiled, list[CardFile], dict[str, CardTypePlan]]  # the card files compiled, the files, and

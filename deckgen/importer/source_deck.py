@@ -42,6 +42,21 @@ class ImportedNoteType:
     builtin: str | None = None  # a deckgen built-in card type the notes fill instead (plain CSV)
 
 
+@dataclass(frozen=True)
+class ImportedPreset:
+    """A deck-options preset: the values deckgen.yaml's `options:` can carry."""
+
+    id: int
+    name: str
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    learning_steps: tuple[float, ...] = (1.0, 10.0)
+    relearning_steps: tuple[float, ...] = (10.0,)
+    maximum_interval: int = 36500
+    desired_retention: float = 0.9
+    new_card_order: str = "due"
+
+
 class ImportedNote(NamedTuple):
     """One note: its identity for learners (GUID, note type, time), its content and its deck.
 
@@ -67,6 +82,7 @@ class ImportedDeck:
     notes: list[ImportedNote] = field(default_factory=list)
     media: dict[str, bytes] = field(default_factory=dict)  # file name -> content
     deck_descriptions: dict[str, str] = field(default_factory=dict)
+    deck_presets: dict[str, ImportedPreset] = field(default_factory=dict)  # full deck name -> its options preset
     problems: list[Problem] = field(default_factory=list)  # warnings found while reading
 
 
