@@ -152,3 +152,17 @@ def test_presets_and_descriptions_per_deck(fmt: str, tmp_path: Path) -> None:
     assert original["decks"]["Kanji::Kana::Extra"][:2] == ("Default", 20)  # a new deck's preset, below Kana's
     config = yaml.safe_load((project / "deckgen.yaml").read_text("utf-8"))
     assert config["options"]["name"] == "Kanji" and list(config["group_options"]) == ["kana", "kana/extra"]
+
+
+def test_card_ids_from_the_first_field_that_reads_as_words(tmp_path: Path) -> None:
+    notes = [("Shapes", ('<img src="kosovo.svg">', "Kosovo"), ()),
+             ("Shapes", ("[sound:Common Chiffchaff, Zilpzalp.mp3]", "Chiffchaff"), ()),
+             ("Shapes", ("[latex]Nennen Sie Quellen[/latex]", "x"), ()),
+             ("Shapes", ("12", "Twelve apostles"), ()),
+             ("Shapes", ('<img src="only-a-picture.png">', ""), ())]
+    media = {"kosovo.svg": b"<svg/>", "Common Chiffchaff, Zilpzalp.mp3": b"mp3", "only-a-picture.png": b"png"}
+    project, original, rebuilt, log = round_trip(make_deck(tmp_path / "src", notes, True, media), tmp_path)
+    _unchanged(log)
+    cards = yaml.safe_load((project / "cards" / "shapes.yaml").read_text("utf-8"))["cards"]
+    assert [card["id"] for card in cards] == ["kosovo", "chiffchaff", "nennen-sie-quellen", "twelve-apostles",
+                                              "only-a-picture"]
