@@ -741,7 +741,8 @@ def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_p
     source = tmp_path / "tagged.apkg"
     genanki.Package(deck).write_to_file(str(source))
     message = _refused(source, tmp_path / "p")
-    assert "the imported project does not build: tag 'rheum:::gout' contains ':::'" in message
+    assert ("tagged.apkg: the note in deck 'Tagged' with GUID tagged-1 and first field 'Gout': tag 'rheum:::gout' "
+            "contains ':::'") in message and "cards/" not in message
 
 
 # --- CrowdAnki folders ---------------------------------------------------------------------------

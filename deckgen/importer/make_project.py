@@ -13,7 +13,8 @@ from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
 from .deck_plan import Layout, plan_layout, slug
 from .presets import DEFAULT_PRESET, preset_options
-from .source_deck import ImportedDeck, ImportedNoteType, ImportedPreset, ImportOptions, Progress
+from .html_to_markdown import plain_text
+from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportOptions, Progress
 from .writer import (
     CardFile,
     CardTypePlan,
@@ -164,7 +165,8 @@ def seed_lock(root: Path, written: Written, source: str, jobs: int | None = None
         project = _built(root, compiled, jobs)
     except ProjectError as exc:
         names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
-        raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
+        notes = {written.card_id: written.note for card_file in files for written in card_file.notes}
+        raise ProjectError([_imported_problem(p, (names, notes), source) for p in exc.problems]) from None
     first_times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
                    if written.note.guid}
     lock = dataclasses.replace(project, first_times=first_times).lock
@@ -194,11 +196,20 @@ def _built(root: Path, compiled: Compiled, jobs: int | None) -> Project:
     return prepare(root, BuildOptions(use_cache=False, jobs=jobs))
 
 
-def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:
-    """A problem of the written project, said of the source: a note type's by its name."""
+def _imported_problem(problem: Problem, known: tuple[dict[str, str], dict[str, ImportedNote]], source: str
+                      ) -> Problem:
+    """A problem of the written project, said of the source: a note type's by its name, a card's by the source
+    note it came from (its deck, GUID and first field), since the project it points into was never written."""
+    note_types, notes = known
     if problem.path in note_types:
         return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
                        + problem.message, hint=problem.hint, severity=problem.severity)
+    note = notes.get(problem.card or "")
+    if note is not None:
+        first = plain_text(note.fields[0]) if note.fields else ""
+        shown = first if len(first) <= 60 else first[:57] + "..."
+        return Problem(source, message=f"the note in deck '{note.deck}' with GUID {note.guid} and first field "
+                       f"'{shown}': {problem.message}", hint=problem.hint, severity=problem.severity)
     return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
                    + problem.message, problem.card, problem.hint, problem.severity)
 
