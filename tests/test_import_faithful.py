@@ -166,3 +166,31 @@ def test_card_ids_from_the_first_field_that_reads_as_words(tmp_path: Path) -> No
     cards = yaml.safe_load((project / "cards" / "shapes.yaml").read_text("utf-8"))["cards"]
     assert [card["id"] for card in cards] == ["kosovo", "chiffchaff", "nennen-sie-quellen", "twelve-apostles",
                                               "only-a-picture"]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_latex_header_and_field_options_are_kept(fmt: str, tmp_path: Path) -> None:
+    def setup(col: Collection) -> None:
+        model = col.models.by_name("Basic")
+        assert model is not None
+        model["latexPre"], model["latexPost"] = "\\documentclass{article}\\begin{document}\n", "\\end{document} "
+        model["flds"][0].update(font="Noto Serif", size=28, rtl=True, sticky=True)
+        model["flds"][1].update(plainText=True)
+        col.models.update_dict(model)
+
+    def note_type(collection: Path) -> tuple[object, ...]:
+        with contextlib.closing(Collection(str(collection))) as col:
+            model = col.models.by_name("Basic+") or col.models.by_name("Basic")
+            assert model is not None
+            return (model["latexPre"], model["latexPost"],
+                    [(f["font"], f["size"], f["rtl"], f["sticky"], f["plainText"]) for f in model["flds"]])
+
+    notes = [("Physics", ("[latex]E=mc^2[/latex]", "energy"), ())]
+    project, original, rebuilt, log = round_trip(make_deck(tmp_path / "src", notes, fmt == "legacy", setup=setup),
+                                                 tmp_path)
+    _unchanged(log)
+    kept = note_type(tmp_path / "rebuilt" / "c.anki2")
+    assert kept == note_type(tmp_path / "original" / "c.anki2")
+    assert kept[2] == [("Noto Serif", 28, True, True, False), ("Arial", 20, False, False, True)]
+    written = yaml.safe_load(next((project / "note_types").glob("*.yaml")).read_text("utf-8"))
+    assert written["latex_post"] == "\\end{document} " and written["field_options"]["Back"] == {"plainText": True}

@@ -512,7 +512,8 @@ def test_a_note_with_no_card_is_refused(make_project: Callable[..., Path], deckg
     run = deckgen("check", project)
     assert run.problems == [  # type: ignore[attr-defined]
         "cards/drugs.yaml:11:5: card 'colchicine': Anki would make no card of this note: the front of every card "
-        "template of note type 'drug' would be empty (card type 'drug' left the fields they show empty)"]
+        "template of note type 'drug' would be empty (card type 'drug' left the fields they show empty (Anki keeps "
+            "such a note with one empty card: keep_empty: true keeps it so))"]
 
 
 def test_sources_without_a_sources_field_are_a_warning(make_project: Callable[..., Path],

@@ -105,6 +105,9 @@ def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
     """A hash of a note type as Anki stores it: names, templates and CSS."""
     templates = [[t.name, t.question, t.answer] for t in note_type.templates]
     settings = [note_type.sort_field_index, note_type.is_cloze] if note_type.path else []  # a project's own
+    if note_type.latex_pre is not None or note_type.latex_post is not None or note_type.field_options is not None:
+        settings += [note_type.latex_pre, note_type.latex_post, note_type.field_options]  # only where given: the
+        # hashes of note types without them stay as they were
     payload = json.dumps([name, note_type.fields, templates, css, *settings], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 

@@ -26,7 +26,7 @@ import genanki
 
 from ..project.config import ProjectConfig
 from .lock_file import DECK_OPTIONS_KEY, Lock, group_options_key
-from ..anki.builtin_note_types import NOTE_TYPES, NoteType
+from ..anki.builtin_note_types import FIELD_OPTION_DEFAULTS, NOTE_TYPES, NoteType
 from .render import RenderedNote
 from ..safety.scratch import scratch_folder, unique_temporary
 
@@ -79,12 +79,23 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
         mtime,
         model_id=note_type_id(config.key, note_type),
         name=note_type.display_name(config.deck),
-        fields=[{"name": name} for name in note_type.fields],
+        fields=_fields(note_type),
         templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in note_type.templates],
         css=note_type.style(css),
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
         sort_field_index=note_type.sort_field_index,
+        **{name: value for name, value in (("latex_pre", note_type.latex_pre), ("latex_post", note_type.latex_post))
+           if value is not None},
     )
+
+
+def _fields(note_type: NoteType) -> list[dict[str, object]]:
+    """The note type's fields as schema 11 JSON: with their options where its file gives any (the others
+    Anki's defaults), else genanki's."""
+    if note_type.field_options is None:
+        return [{"name": name} for name in note_type.fields]
+    given = {name: dict(options) for name, options in note_type.field_options}
+    return [{"name": name, **FIELD_OPTION_DEFAULTS, **given.get(name, {})} for name in note_type.fields]
 
 
 def _assign_ids(notes: list[RenderedNote], added: list[int]) -> list[tuple[int, range]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..problems import Problem, ProjectError
 from . import protobuf
+from .note_type_settings import with_current_settings, with_legacy_settings
 from .presets import current_descriptions, current_presets, legacy_presets
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate
 
@@ -42,9 +43,11 @@ def _read(connection: sqlite3.Connection, source: Path) -> ImportedDeck:
     if schema > LEGACY_SCHEMA:
         deck.note_types, decks = _current_note_types(connection), _current_decks(connection)
         deck.deck_descriptions, deck.deck_presets = current_descriptions(connection), current_presets(connection)
+        deck.note_types = with_current_settings(connection, deck.note_types)
     else:
         deck.note_types, decks, deck.deck_descriptions = _legacy_note_types_and_decks(connection)
         deck.deck_presets = legacy_presets(connection)
+        deck.note_types = with_legacy_settings(connection, deck.note_types)
     deck.notes = _notes(connection, deck.note_types, decks, source)
     return deck
 

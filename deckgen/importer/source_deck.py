@@ -40,6 +40,10 @@ class ImportedNoteType:
     sort_field: int = 0
     mtime: int = UNKNOWN_TIME
     builtin: str | None = None  # a deckgen built-in card type the notes fill instead (plain CSV)
+    latex_pre: str | None = None  # the LaTeX header and footer Anki renders [latex] with (None: not given)
+    latex_post: str | None = None
+    field_options: dict[str, dict[str, object]] | None = None  # field -> its options that differ from Anki's
+    # defaults (schema 11 keys: font, size, sticky, rtl, plainText, ...); None: the source does not say
 
 
 @dataclass(frozen=True)

@@ -330,6 +330,10 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
         spec["blocks"] = given
     spec["sort_field"] = note_type.fields[min(note_type.sort_field, len(note_type.fields) - 1)]
     spec["css"] = note_type.css
+    if note_type.latex_pre is not None:
+        spec["latex_pre"], spec["latex_post"] = note_type.latex_pre, note_type.latex_post or ""
+    if note_type.field_options is not None:
+        spec["field_options"] = note_type.field_options
     spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
     (root / "note_types").mkdir(exist_ok=True)
     (root / "note_types" / f"{plan.key}.yaml").write_text(
