@@ -138,12 +138,23 @@ def _presets(deck: ImportedDeck, layout: Layout) -> dict[str, object]:
     if root is not None and root.id != DEFAULT_PRESET:
         found["options"] = preset_options(root)
     groups = {}
-    for name, path in sorted(layout.paths.items(), key=lambda item: item[0].count("::")):
+    for name, path in sorted(_group_decks(layout).items(), key=lambda item: item[0].count("::")):
         preset, parent = deck.deck_presets.get(name), _parent_preset(deck, name, layout.root)
         if path and preset is not None and preset.id != (parent.id if parent else DEFAULT_PRESET):
             groups[path] = preset_options(preset)
     if groups:
         found["group_options"] = groups
+    return found
+
+
+def _group_decks(layout: Layout) -> dict[str, str]:
+    """Every group's full deck name -> its path, those that hold no notes of their own too."""
+    found = {}
+    pending = [(layout.root, group) for group in layout.groups.values()]
+    while pending:
+        parent, group = pending.pop()
+        found[f"{parent}::{group.title}"] = group.path
+        pending += [(f"{parent}::{group.title}", child) for child in group.children.values()]
     return found
 
 
