@@ -194,3 +194,25 @@ def test_latex_header_and_field_options_are_kept(fmt: str, tmp_path: Path) -> No
     assert kept[2] == [("Noto Serif", 28, True, True, False), ("Arial", 20, False, False, True)]
     written = yaml.safe_load(next((project / "note_types").glob("*.yaml")).read_text("utf-8"))
     assert written["latex_post"] == "\\end{document} " and written["field_options"]["Back"] == {"plainText": True}
+
+
+def test_the_preview_draws_latex_images_and_says_what_it_cannot_run(tmp_path: Path) -> None:
+    front = r"[latex]\alpha[/latex]"
+    with contextlib.closing(Collection(str(tmp_path / "names.anki2"))) as col:
+        name = col._backend.extract_latex(text=front, svg=False, expand_clozes=False).latex[0].filename
+
+    def setup(col: Collection) -> None:
+        model = col.models.by_name("Basic")
+        assert model is not None
+        model["tmpls"][0]["qfmt"] = "{{Front}}<script>document.body.append('drawn')</script>"
+        col.models.update_dict(model)
+
+    package = make_deck(tmp_path / "src", [("Physics", (front, "alpha"), ())], True, {name: b"png"}, setup)
+    project, _, _, log = round_trip(package, tmp_path)
+    _unchanged(log)
+    site = CliRunner().invoke(main, ["preview", str(project), "-o", str(tmp_path / "site")])
+    assert site.exit_code == 0, site.output
+    question = next((tmp_path / "site" / "cards").glob("*-question.html")).read_text("utf-8")
+    assert f'<img class=latex alt="\\alpha" src="{name}">' in question and "[latex]" not in question
+    assert "runs a script, which the preview does not run" in question
+    assert (tmp_path / "site" / "media" / name).read_bytes() == b"png"

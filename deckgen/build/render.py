@@ -153,6 +153,23 @@ def media_references(fragment: str) -> list[str]:
     return found + latex_images(fragment) if "[" in fragment else found
 
 
+def latex_html(fragment: str, svg: bool = False) -> str:
+    """Card HTML with each [latex], [$] and [$$] drawn as Anki draws it: the image named from its text."""
+    def image(found: re.Match[str]) -> str:
+        plain, inline, display = found.groups()
+        latex = _latex_text(plain, inline, display)
+        name = f"latex-{hashlib.sha1(latex.encode('utf-8')).hexdigest()}.{'svg' if svg else 'png'}"
+        return f'<img class=latex alt="{html.escape(latex)}" src="{name}">'
+    return _LATEX.sub(image, fragment) if "[" in fragment else fragment
+
+
+def _latex_text(plain: str | None, inline: str | None, display: str | None) -> str:
+    """The LaTeX Anki renders (and names the image after): line breaks made newlines, tags gone, entities decoded."""
+    latex = plain or (f"${inline}$" if inline else f"\\begin{{displaymath}}{display}\\end{{displaymath}}")
+    stripped = _ANKI_HTML.sub("", _LATEX_NEWLINES.sub("\n", latex))
+    return html.unescape(stripped).replace("\xa0", " ") if "&" in stripped else stripped
+
+
 def latex_images(fragment: str) -> list[str]:
     """The names of the images Anki renders for a field's [latex], [$] and [$$] (PNG and SVG: which one
     Anki made depends on the note type's setting), with its clozes revealed as Anki reveals them."""
@@ -160,12 +177,8 @@ def latex_images(fragment: str) -> list[str]:
         return []
     text = _clozes_revealed(fragment) if "{{c" in fragment else fragment
     names = []
-    for plain, inline, display in _LATEX.findall(text):
-        latex = plain or (f"${inline}$" if inline else f"\\begin{{displaymath}}{display}\\end{{displaymath}}")
-        stripped = _ANKI_HTML.sub("", _LATEX_NEWLINES.sub("\n", latex))
-        if "&" in stripped:
-            stripped = html.unescape(stripped).replace("\xa0", " ")
-        digest = hashlib.sha1(stripped.encode("utf-8")).hexdigest()
+    for found in _LATEX.findall(text):
+        digest = hashlib.sha1(_latex_text(*found).encode("utf-8")).hexdigest()
         names += [f"latex-{digest}.png", f"latex-{digest}.svg"]
     return names
 
