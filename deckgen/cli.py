@@ -343,9 +343,12 @@ def _echo_summary(project: Project, output: Path) -> None:
 @click.option("--delimiter", help="Plain CSV: the separator. [default: guessed]")
 @click.option("-j", "--jobs", type=click.IntRange(min=1),
               help="Processes that share the work of a big import. [default: one per CPU core]")
+@click.option("--drop-remote", is_flag=True,
+              help="Leave out what note types load from the network (a web font's @import, say), each reported, "
+                   "instead of refusing them; learners of the original keep theirs.")
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
                    note_types_from: Path | None, note_type: str, columns: tuple[str, ...], deck_name: str | None,
-                   delimiter: str | None, jobs: int | None) -> None:
+                   delimiter: str | None, jobs: int | None, drop_remote: bool) -> None:
     """Turn an Anki package (.apkg, .colpkg), CrowdAnki folder, Anki text export or CSV into a deckgen project.
 
     PROJECT_DIR (default: a new folder named after SOURCE; for a CrowdAnki folder, its name with
@@ -359,7 +362,7 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
     if len(mapping) != len(columns):
         raise click.UsageError("--column takes COLUMN=FIELD")
     options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter,  # type: ignore[arg-type]
-                            jobs)
+                            jobs, drop_remote)
     target = project_dir or default_target(source)
     with _import_progress() as progress:
         result = import_deck(source, target, options, progress)

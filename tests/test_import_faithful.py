@@ -216,3 +216,32 @@ def test_the_preview_draws_latex_images_and_says_what_it_cannot_run(tmp_path: Pa
     assert f'<img class=latex alt="\\alpha" src="{name}">' in question and "[latex]" not in question
     assert "runs a script, which the preview does not run" in question
     assert (tmp_path / "site" / "media" / name).read_bytes() == b"png"
+
+
+def test_remote_resources_refused_with_a_way_on_and_a_guid_shared_by_two_notes(tmp_path: Path) -> None:
+    def setup(col: Collection) -> None:
+        model = col.models.by_name("Basic")
+        assert model is not None
+        model["css"] = "@import url('https://fonts.example.org/css2?family=Mono');\n.card { font-family: Mono; }"
+        col.models.update_dict(model)
+        first, second = sorted(col.find_notes(""))[:2]
+        col.db.execute("update notes set guid = (select guid from notes where id = ?) where id = ?", first, second)
+
+    notes = [("Words", ("first", "1"), ()), ("Words", ("second", "2"), ()), ("Words", ("third", "3"), ())]
+    package = make_deck(tmp_path / "src", notes, True, setup=setup)
+    refused = CliRunner().invoke(main, ["import", str(package), str(tmp_path / "refused")])
+    assert refused.exit_code != 0 and "import with --drop-remote to leave it out" in refused.output
+    assert not (tmp_path / "refused").exists()
+    project = tmp_path / "project"
+    result = CliRunner().invoke(main, ["import", "--drop-remote", str(package), str(project)])
+    assert result.exit_code == 0, result.output
+    assert "its CSS loaded the remote resource 'https://fonts.example.org" in result.output
+    assert "first field 'second' was left out: an earlier note has its GUID" in result.output
+    css = yaml.safe_load(next((project / "note_types").glob("*.yaml")).read_text("utf-8"))["css"]
+    assert "example.org" not in css and ".card { font-family: Mono; }" in css
+    rebuilt = tmp_path / "rebuilt.apkg"
+    assert CliRunner().invoke(main, ["build", str(project), "-o", str(rebuilt)]).exit_code == 0
+    (tmp_path / "learner").mkdir()
+    with contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
+        import_package(learner, package)
+        _unchanged(import_package(learner, rebuilt).log)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..build.lock import Entry, write_lock
 from ..build.render import LATEX_IMAGE
+from ..safety.remote import REMOTE, REMOTE_HINT
 from ..problems import WARNING, Problem, ProjectError, warnings
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
@@ -34,6 +35,9 @@ NOTE_TYPES_DIR = "note_types"
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
                   progress: Progress | None = None) -> ImportResult:
     """Write every file of the project into root (an empty scratch folder) and its lock."""
+    if options.drop_remote:
+        deck.note_types = {key: _without_remote(note_type, deck) for key, note_type in deck.note_types.items()}
+    deck.notes = _one_note_per_guid(deck)
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
@@ -75,6 +79,41 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[s
                                 hint="deckgen.yaml lists them under missing_media, so the project builds as the deck "
                                      "is; put a file into media/ and drop its name there to ship it"))
     return media, missing, problems
+
+
+def _one_note_per_guid(deck: ImportedDeck) -> list[ImportedNote]:
+    """The notes, a later one with the GUID of an earlier one left out and reported: a project gives a GUID to
+    one card only (Anki's import of the original adds both notes, and matches later updates by GUID)."""
+    seen: set[str] = set()
+    kept = []
+    for note in deck.notes:
+        if note.guid and note.guid in seen:
+            first = plain_text(note.fields[0])[:60] if note.fields else ""
+            deck.problems.append(Problem(str(deck.source), message=f"the note in deck '{note.deck}' with GUID "
+                                         f"{note.guid} and first field '{first}' was left out: an earlier note has "
+                                         "its GUID, which a project gives one card only", severity=WARNING,
+                                         hint="learners of the original keep both as they are; new learners get the "
+                                              "first (add the other as a card of its own to give it to them)"))
+            continue
+        seen.add(note.guid)
+        kept.append(note)
+    return kept
+
+
+def _without_remote(note_type: ImportedNoteType, deck: ImportedDeck) -> ImportedNoteType:
+    """The note type with every address it would load from the network emptied, each reported (--drop-remote)."""
+    def emptied(text: str, where: str) -> str:
+        for found in reversed(list(REMOTE.finditer(text))):
+            deck.problems.append(Problem(str(deck.source), message=f"note type '{note_type.name}': its {where} "
+                                         f"loaded the remote resource '{found.group(1)[:80]}', left out "
+                                         "(--drop-remote)", severity=WARNING,
+                                         hint="learners of the original keep theirs; new learners get the cards "
+                                              "without it (copy the file into media/ and refer to it by name)"))
+            text = text[:found.start(1)] + text[found.end(1):]
+        return text
+    templates = tuple(dataclasses.replace(t, front=emptied(t.front, f"template '{t.name}'"),
+                                          back=emptied(t.back, f"template '{t.name}'")) for t in note_type.templates)
+    return dataclasses.replace(note_type, css=emptied(note_type.css, "CSS"), templates=templates)
 
 
 def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
@@ -213,8 +252,10 @@ def _imported_problem(problem: Problem, known: tuple[dict[str, str], dict[str, I
     note it came from (its deck, GUID and first field), since the project it points into was never written."""
     note_types, notes = known
     if problem.path in note_types:
+        hint = (f"{problem.hint}; or import with --drop-remote to leave it out, reported"
+                if problem.hint == REMOTE_HINT else problem.hint)
         return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
-                       + problem.message, hint=problem.hint, severity=problem.severity)
+                       + problem.message, hint=hint, severity=problem.severity)
     note = notes.get(problem.card or "")
     if note is not None:
         first = plain_text(note.fields[0]) if note.fields else ""

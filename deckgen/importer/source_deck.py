@@ -102,3 +102,4 @@ class ImportOptions:
     deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
     delimiter: str | None = None  # plain CSV: the separator; default: sniffed
     jobs: int | None = None  # processes that share the work; default: one per CPU core
+    drop_remote: bool = False  # --drop-remote: what note types load from the network is left out, reported
