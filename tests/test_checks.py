@@ -182,10 +182,12 @@ CASES = [
     # cards Anki would not make
     Case("cloze-without-marker", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: Trauma causes it\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note one empty card "
+          "(keep_empty: true keeps it so))"]),
     Case("cloze-marker-anki-does-not-read", {CARDS: cards("  - id: trauma\n    type: cloze\n    text: '{{C1::x}}'\n")},
          ["cards/causes.yaml:3:5: card 'trauma': the Text field has no cloze marker (mark what to hide with "
-          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki makes no card)"]),
+          "{{c1::...}}: a small c, numbers from 1, closed with }}; without one Anki gives the note one empty card "
+          "(keep_empty: true keeps it so))"]),
     Case("front-renders-empty",
          cause_type(template="{% block Front %}{% if example %}{{ example }}{% endif %}{% endblock %}"
                              "{% block Back %}{{ cause }}{% endblock %}"),
