@@ -63,7 +63,7 @@ class CardType:
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
     straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
     passed_through: frozenset[str] = frozenset()  # fields its blocks print with |safe: their HTML reaches Anki
-    strip: bool = True  # the blocks' output is stripped of white space at its ends (false: an imported deck's spaces kept)
+    strip: bool = True  # the blocks' output stripped of white space at its ends (false: an imported deck's spaces kept)
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but the sources field) for one card's data.

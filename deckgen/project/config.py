@@ -60,7 +60,7 @@ class ProjectConfig:
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
     group_options: dict[str, DeckOptions] = field(default_factory=dict)  # a group's own preset (and its subgroups')
     css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
-    group_tags: bool = True  # every note tagged with its group's deck path (false: an imported deck's tags kept as they were)
+    group_tags: bool = True  # every note tagged with its group's deck path (false: an imported deck's tags as they are)
     description_html: bool = False  # the description is HTML used as it is (an imported deck's), not Markdown
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one

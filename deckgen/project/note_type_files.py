@@ -145,7 +145,10 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
                     read.text(spec, "latex_post") if "latex_post" in spec else None, _field_options(spec, fields, read))
 
 
-def _field_options(spec: YamlMap, fields: list[str], read: Reader) -> tuple[tuple[str, tuple[tuple[str, object], ...]], ...] | None:
+FieldOptions = tuple[tuple[str, tuple[tuple[str, object], ...]], ...]  # (field, its (option, value) pairs)
+
+
+def _field_options(spec: YamlMap, fields: list[str], read: Reader) -> FieldOptions | None:
     """`field_options:`: a field -> its Anki options (font, size, sticky, rtl, plainText, ...), each checked."""
     mapping = read.mapping(spec, "field_options")
     if mapping is None:
