@@ -245,3 +245,13 @@ def test_remote_resources_refused_with_a_way_on_and_a_guid_shared_by_two_notes(t
     with contextlib.closing(Collection(str(tmp_path / "learner" / "c.anki2"))) as learner:
         import_package(learner, package)
         _unchanged(import_package(learner, rebuilt).log)
+
+
+def test_the_projects_warnings_are_not_said_to_stop_the_build() -> None:
+    from deckgen.importer.make_project import _imported_problem
+    from deckgen.problems import WARNING, Problem
+
+    unused = Problem("media/x.png", message="media file is not used by any card", severity=WARNING)
+    broken = Problem("templates/t.yaml", 3, 1, "unknown note type 'x'")
+    assert str(_imported_problem(unused, ({}, {}), "deck.apkg")) == "media/x.png: warning: media file is not used by any card"
+    assert "the imported project does not build: unknown note type" in str(_imported_problem(broken, ({}, {}), "d.apkg"))

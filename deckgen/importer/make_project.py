@@ -262,8 +262,8 @@ def _imported_problem(problem: Problem, known: tuple[dict[str, str], dict[str, I
         shown = first if len(first) <= 60 else first[:57] + "..."
         return Problem(source, message=f"the note in deck '{note.deck}' with GUID {note.guid} and first field "
                        f"'{shown}': {problem.message}", hint=problem.hint, severity=problem.severity)
-    return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
-                   + problem.message, problem.card, problem.hint, problem.severity)
+    said = problem.message if problem.severity == WARNING else "the imported project does not build: " + problem.message
+    return Problem(problem.path, problem.line, problem.column, said, problem.card, problem.hint, problem.severity)
 
 
 def _plain_file_name(name: str) -> bool:
