@@ -18,7 +18,7 @@ from ..project.deck_options import DAILY_LIMIT, MAX_INTERVAL, NEW_CARD_ORDERS, O
 from ..project.deck_tree import GROUP_KEY
 from ..lint.rules import RULE_NAMES, RULES
 from ..project.card_files import DEFAULT_TYPE, FILE_KEYS
-from ..anki.builtin_note_types import MAX_ID
+from ..anki.builtin_note_types import FIELD_OPTION_DEFAULTS, MAX_ID
 from ..safety.confine import check_output
 from ..project.note_type_files import KINDS, NOTE_TYPE_KEYS, TEMPLATE_KEYS
 from ..problems import Problem, ProjectError
@@ -332,6 +332,13 @@ def note_type_schema() -> Schema:
         "sources_field": _described(TEXT, "The field deckgen fills with the card's sources"),
         "css": _described({"type": "string"}, "This note type's whole CSS (default: the project's)"),
         "templates": {"type": "array", "minItems": 1, "items": template},
+        "latex_pre": _described({"type": "string"}, "The LaTeX header Anki renders [latex] with"),
+        "latex_post": _described({"type": "string"}, "The LaTeX footer Anki renders [latex] with"),
+        "field_options": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": False,
+            "properties": {key: {"type": {str: "string", int: "integer", bool: "boolean"}[type(value)]}
+                           for key, value in FIELD_OPTION_DEFAULTS.items()}},
+            "description": "A field -> its Anki options (font, size, sticky, rtl, plainText, ...)"},
     }
     return {
         "$schema": DRAFT,
