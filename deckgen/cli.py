@@ -395,9 +395,13 @@ def _echo_summary(project: Project, output: Path) -> None:
 @click.option("--no-repo-setup", is_flag=True,
               help="Write only the project: no .gitignore, .gitattributes, CI workflow, editor settings, "
                    "schemas or git set-up.")
+@click.option("--drop-remote", is_flag=True,
+              help="Leave out what note types load from the network (a web font's @import, say), each reported, "
+                   "instead of refusing them; learners of the original keep theirs.")
 def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...], key: str | None,
                    note_types_from: Path | None, note_type: str | None, columns: tuple[str, ...],
-                   deck_name: str | None, delimiter: str | None, jobs: int | None, no_repo_setup: bool) -> None:
+                   deck_name: str | None, delimiter: str | None, jobs: int | None, no_repo_setup: bool,
+                   drop_remote: bool) -> None:
     """Turn an Anki package (.apkg, .colpkg), CrowdAnki folder, Anki text export or CSV into a deckgen project.
 
     PROJECT_DIR (default: a new folder named after SOURCE; for a CrowdAnki folder, its name with
@@ -413,7 +417,7 @@ def import_command(source: Path, project_dir: Path | None, decks: tuple[str, ...
     if len(mapping) != len(columns):
         raise click.UsageError("--column takes COLUMN=FIELD")
     options = ImportOptions(decks, key, note_types_from, note_type, mapping, deck_name, delimiter,  # type: ignore[arg-type]
-                            jobs)
+                            jobs, drop_remote)
     target = project_dir or default_target(source)
     with _import_progress() as progress:
         made = import_project(source, target, options, progress, repository=not no_repo_setup)

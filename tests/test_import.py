@@ -102,15 +102,20 @@ def test_genanki_package_reads_its_guids_and_ids(samples) -> None:
     assert {n.deck for n in deck.notes} == {"GA::Main", "GA::Sub deck"}
 
 
-def test_markdown_only_where_it_renders_back_equivalently() -> None:
-    plain = FieldConverter(False)
-    assert plain.convert("What is <b>gout</b>?").text == "What is **gout**?"
-    assert plain.convert("a<br>b").text == "a\nb"
-    assert plain.convert("5 &gt; 3 &amp; <i>x</i>").text == "5 > 3 & *x*"
-    assert plain.convert('<span style="color: red;">red</span>').mode == "raw"  # the sanitizer drops style
-    assert FieldConverter(True).convert("H<sub>2</sub>O").mode == "html"
+def test_markdown_only_where_it_renders_back_byte_for_byte() -> None:
+    """A learner's {{text:}} and type-in answers see every byte: Markdown only where it gives them back."""
+    plain, with_html = FieldConverter(False), FieldConverter(True)
+    assert plain.convert("What is <strong>gout</strong>?").text == "What is **gout**?"
+    assert plain.convert("5 &gt; 3 &amp; <em>x</em>").text == "5 > 3 & *x*"
     assert plain.convert("under_score *star*").text == r"under\_score \*star\*"
-    assert plain.convert("{{c1::<b>x</b>}}").text == "{{c1::**x**}}"
+    assert plain.convert("{{c1::<strong>x</strong>}}").text == "{{c1::**x**}}"
+    assert plain.convert('<span style="color: red;">red</span>').mode == "raw"  # the sanitizer drops style
+    for value in ("What is <b>gout</b>?", "a<br>b", "H<sub>2</sub>O", '<img src="a.svg">', "x&nbsp;"):
+        assert plain.convert(value)[:2] == (value, "raw") and with_html.convert(value)[:2] == (value, "html"), value
+    for value in ("Bed & Breakfast", 'say "hi"', "タ ", '<img src="a.svg" />', r"\(x^2\)"):
+        assert plain.convert(value)[:2] == (value, "raw") and with_html.convert(value)[:2] == (value, "raw"), value
+    for value in ("[$]x_1[/$]", "[latex]\\alpha_1[/latex]", r"\[a_1\]"):  # TeX as written: no Markdown escapes
+        assert plain.convert(value).text == value and with_html.convert(value).mode != "markdown", value
 
 
 # --- bad input: a located message, nothing written ---------------------------------------------
@@ -370,7 +375,7 @@ def test_import_writes_readable_project(samples, tmp_path: Path) -> None:
     cards = yaml.safe_load((project / "cards" / "gout.yaml").read_text())["cards"]
     gout = next(c for c in cards if c["id"] == "what-is-gout")
     guids = {n.fields[0]: n.guid for n in read_source(formats(samples)["legacy"].source, ImportOptions()).notes}
-    assert gout["front"] == "What is **gout**?" and gout["guid"] == guids["What is <b>gout</b>?"]
+    assert gout["front"] == "What is <b>gout</b>?" and gout["guid"] == guids["What is <b>gout</b>?"]
     assert gout["tags"] == ["exam", "rheum::gout"]
     assert (project / "media" / "crystal.png").is_file() and (project / "deckgen.lock").is_file()
 
@@ -436,7 +441,7 @@ def test_plain_csv_becomes_a_flat_deck_of_built_in_cards(tmp_path: Path) -> None
     assert result.exit_code == 0, result.output
     cards = yaml.safe_load((tmp_path / "p" / "cards" / "gout-quiz.yaml").read_text())
     assert cards["type"] == "basic" and cards["cards"][0] == {
-        "id": "what-is-gout", "tags": ["rheum::gout"], "front": "What is **gout**?", "back": "Urate arthritis"}
+        "id": "what-is-gout", "tags": ["rheum::gout"], "front": "What is <b>gout</b>?", "back": "Urate arthritis"}
     assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["deck"] == "Gout Quiz"
     built = CliRunner().invoke(main, ["build", str(tmp_path / "p"), "-o", str(tmp_path / "quiz.apkg")])
     assert built.exit_code == 0, built.output
@@ -737,7 +742,8 @@ def test_a_card_the_validate_stage_refuses_goes_through_the_whole_pipeline(tmp_p
     source = tmp_path / "tagged.apkg"
     genanki.Package(deck).write_to_file(str(source))
     message = _refused(source, tmp_path / "p")
-    assert "the imported project does not build: tag 'rheum:::gout' contains ':::'" in message
+    assert ("tagged.apkg: the note in deck 'Tagged' with GUID tagged-1 and first field 'Gout': tag 'rheum:::gout' "
+            "contains ':::'") in message and "cards/" not in message
 
 
 # --- Anki's stock note types: a text export without a package -------------------------------------

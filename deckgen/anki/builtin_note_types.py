@@ -44,6 +44,12 @@ def block_name(field_name: str) -> str:
     return _NOT_BLOCK_CHARACTER.sub("_", field_name)
 
 
+# A field's options in Anki (schema 11 keys) and Anki's defaults for a new field: what a note type file's
+# field_options may set, and what its other fields get when it sets any.
+FIELD_OPTION_DEFAULTS: dict[str, object] = {"font": "Arial", "size": 20, "sticky": False, "rtl": False,
+                                            "plainText": False, "collapsed": False, "excludeFromSearch": False}
+
+
 @dataclass(frozen=True)
 class NoteType:
     """An Anki note type whose names never change once a deck is shared.
@@ -64,6 +70,10 @@ class NoteType:
     sources_field: str | None = "Sources"
     path: str = ""  # the file that declares it ("" for the built-ins)
     block_names: tuple[tuple[str, str], ...] = ()  # (field, Jinja block) where the file names the block itself
+    latex_pre: str | None = None  # the LaTeX header Anki renders [latex] with (None: genanki's)
+    latex_post: str | None = None
+    field_options: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] | None = None  # (field, its Anki
+    # options) from the file's field_options (None: none given; given, the other fields get Anki's defaults)
 
     @functools.cached_property
     def content_fields(self) -> tuple[str, ...]:

@@ -24,7 +24,8 @@ from ..problems import NOTE, Problem, ProjectError
 from ..safety.scratch import unique_temporary
 from .render import RenderedNote
 from .lock_file import (
-    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, has_conflict_markers, lock_from_data,
+    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, group_options_key, has_conflict_markers,
+    lock_from_data,
 )
 from .lock_merge import merge_conflicted
 
@@ -104,6 +105,9 @@ def note_type_hash(note_type: NoteType, name: str, css: str) -> str:
     """A hash of a note type as Anki stores it: names, templates and CSS."""
     templates = [[t.name, t.question, t.answer] for t in note_type.templates]
     settings = [note_type.sort_field_index, note_type.is_cloze] if note_type.path else []  # a project's own
+    if note_type.latex_pre is not None or note_type.latex_post is not None or note_type.field_options is not None:
+        settings += [note_type.latex_pre, note_type.latex_post, note_type.field_options]  # only where given: the
+        # hashes of note types without them stay as they were
     payload = json.dumps([name, note_type.fields, templates, css, *settings], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
@@ -123,6 +127,15 @@ def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], no
     for kind, (note_type, digest) in note_types.items():
         mtime, added = _next(old.note_types.get(kind), digest, now)
         entries[kind] = Entry(digest, mtime, added, kind=kind, schema=note_type.schema, pinned_id=note_type.id)
+    return entries
+
+
+def update_group_options(old: Lock, digests: dict[str, str], now: int) -> dict[str, Entry]:
+    """The lock's rows of the groups' own presets (by group path: the preset's hash) and when each last changed."""
+    entries = {}
+    for path, digest in digests.items():
+        mtime, added = _next(old.deck_options.get(group_options_key(path)), digest, now)
+        entries[group_options_key(path)] = Entry(digest, mtime, added)
     return entries
 
 

@@ -21,6 +21,11 @@ MAX_TIME = 2**32 - 1  # 2106: zip files and Anki's ids (milliseconds) hold every
 DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
 
 
+def group_options_key(path: str) -> str:
+    """The deck_options row of a group's own preset (`group_options:`)."""
+    return f"{DECK_OPTIONS_KEY}:{path}"
+
+
 class Entry(NamedTuple):
     """What the lock remembers of one card or note type (a tuple: a big deck has many)."""
 

@@ -13,7 +13,7 @@ from ..project.config import ProjectConfig
 from ..safety.confine import shown_name
 from ..safety.limits import MAX_MEDIA_BYTES
 from ..problems import WARNING, Problem
-from .render import RenderedNote
+from .render import LATEX_IMAGE, RenderedNote
 
 _ANKI_STRIPS = re.compile(r'[\[\]<>:"/?*^\\|\x00-\x1f\x7f]')
 _MAX_NAME_BYTES = 120
@@ -51,6 +51,8 @@ def collect_media(
             referenced.add(name)
             if name in found:
                 continue  # used by an earlier note too
+            if LATEX_IMAGE.fullmatch(name) and not (media_dir / name).is_file():
+                continue  # an image Anki renders from the note's LaTeX: shipped where the deck has it
             path = (_plain_file(media_dir, name) if plain_files else None) or _resolve(
                 config, media_dir, name, note, problems)
             if path is not None and _small_enough(path, f"media file '{name}'", problems, note):

@@ -25,8 +25,8 @@ from pathlib import Path
 import genanki
 
 from ..project.config import ProjectConfig
-from .lock_file import DECK_OPTIONS_KEY, Lock
-from ..anki.builtin_note_types import NOTE_TYPES, NoteType
+from .lock_file import DECK_OPTIONS_KEY, Lock, group_options_key
+from ..anki.builtin_note_types import FIELD_OPTION_DEFAULTS, NOTE_TYPES, NoteType
 from .render import RenderedNote
 from .released import released_ids
 from ..safety.scratch import scratch_folder, unique_temporary
@@ -80,12 +80,23 @@ def _model(config: ProjectConfig, note_type: NoteType, mtime: int, css: str) -> 
         mtime,
         model_id=note_type_id(config.key, note_type),
         name=note_type.display_name(config.deck),
-        fields=[{"name": name} for name in note_type.fields],
+        fields=_fields(note_type),
         templates=[{"name": t.name, "qfmt": t.question, "afmt": t.answer} for t in note_type.templates],
         css=note_type.style(css),
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
         sort_field_index=note_type.sort_field_index,
+        **{name: value for name, value in (("latex_pre", note_type.latex_pre), ("latex_post", note_type.latex_post))
+           if value is not None},
     )
+
+
+def _fields(note_type: NoteType) -> list[dict[str, object]]:
+    """The note type's fields as schema 11 JSON: with their options where its file gives any (the others
+    Anki's defaults), else genanki's."""
+    if note_type.field_options is None:
+        return [{"name": name} for name in note_type.fields]
+    given = {name: dict(options) for name, options in note_type.field_options}
+    return [{"name": name, **FIELD_OPTION_DEFAULTS, **given.get(name, {})} for name in note_type.fields]
 
 
 def _assign_ids(notes: list[RenderedNote], added: list[int], pinned: list[int] | None = None,
@@ -236,30 +247,46 @@ def _write_collection(data: PackageInput, database: Path) -> None:
         decks = _decks(data, models)
         written = _written_decks(data, decks)
         genanki.Package(written).write_to_db(cursor, newest_time(data.lock), iter(()))
-        if data.config.options is not None:
-            own = written[len(data.config.parent_decks()):]  # the parents keep the learner's preset
-            _set_deck_options(connection, data, [deck.deck_id for deck in own])
+        if data.config.options is not None or data.config.group_options:
+            own = {deck.deck_id for deck in written[len(data.config.parent_decks()):]}  # parents keep the learner's
+            _set_deck_options(connection, data, {path: deck.deck_id for path, deck in decks.items()
+                                                 if deck.deck_id in own})
         _insert_rows(connection, *_rows(data, models, decks))
         connection.commit()
     finally:
         connection.close()
 
 
-def _set_deck_options(connection: sqlite3.Connection, data: PackageInput, deck_ids: list[int]) -> None:
-    """Add the project's preset to the collection's presets (`dconf`) and make the deck and its subdecks use it.
+def _set_deck_options(connection: sqlite3.Connection, data: PackageInput, deck_ids: dict[str, int]) -> None:
+    """Add the project's presets to the collection's presets (`dconf`) and make each deck use its own: its
+    group's (`group_options:`, the nearest group up that has one), else the deck's (`options:`).
 
-    Its id comes from the key and the time the options last changed: Anki's importer adds a preset
-    only under an id it does not have yet, so changed options must arrive under a new id.
+    A preset's id comes from the key, its group and the time it last changed: Anki's importer adds a
+    preset only under an id it does not have yet, so changed options must arrive under a new id.
     """
-    assert data.config.options is not None
-    entry = data.lock.deck_options[DECK_OPTIONS_KEY]
-    preset_id = stable_id(data.config.key, "deck options", str(entry.mtime))
+    config = data.config
     presets_json, decks_json = connection.execute("SELECT dconf, decks FROM col").fetchone()
     presets, decks = json.loads(presets_json), json.loads(decks_json)
-    presets[str(preset_id)] = data.config.options.schema11(preset_id, entry.mtime, presets["1"])
-    for deck_id in deck_ids:
-        decks[str(deck_id)]["conf"] = preset_id
+    preset_ids: dict[str, int] = {}
+    for path, options in ([("", config.options)] if config.options else []) + list(config.group_options.items()):
+        entry = data.lock.deck_options[group_options_key(path) if path else DECK_OPTIONS_KEY]
+        parts = ("deck options", str(entry.mtime)) if not path else ("deck options", path, str(entry.mtime))
+        preset_ids[path] = stable_id(config.key, *parts)
+        presets[str(preset_ids[path])] = options.schema11(preset_ids[path], entry.mtime, presets["1"])
+    for path, deck_id in deck_ids.items():
+        owner = _preset_owner(path, preset_ids)
+        if owner is not None:
+            decks[str(deck_id)]["conf"] = preset_ids[owner]
     connection.execute("UPDATE col SET dconf = ?, decks = ?", (json.dumps(presets), json.dumps(decks)))
+
+
+def _preset_owner(path: str, preset_ids: dict[str, int]) -> str | None:
+    """The group whose preset a deck uses: itself or the nearest group above with one ('' the root deck's)."""
+    while path:
+        if path in preset_ids:
+            return path
+        path = path.rsplit("/", 1)[0] if "/" in path else ""
+    return "" if "" in preset_ids else None
 
 
 def _write_zip(target: Path, database: Path, media: dict[str, Path], mtime: int) -> None:

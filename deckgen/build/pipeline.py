@@ -26,6 +26,7 @@ from .lock import (
     prepare_lock,
     read_lock,
     update_deck_options,
+    update_group_options,
     update_lock,
     update_note_types,
 )
@@ -68,6 +69,8 @@ class Project:
                            renames=ids.renames, guids=ids.guids, restored=ids.restored, first_times=self.first_times)
         options = self.config.options
         lock.deck_options = update_deck_options(self.old_lock, options.digest() if options else None, self.now)
+        lock.deck_options.update(update_group_options(
+            self.old_lock, {path: group.digest() for path, group in self.config.group_options.items()}, self.now))
         return lock
 
     @functools.cached_property

@@ -34,9 +34,21 @@ from .validate import FieldValue, SourceRef, ValidCard
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
 MAX_CLOZE = MAX_CARD_ORD + 1
-_IMG_SRC = re.compile(r"<img\b[^>]*?\bsrc=\"([^\"]*)\"", re.IGNORECASE)
-_MEDIA_HINT = re.compile(r"<img|\[sound:", re.IGNORECASE)
-_SOUND = re.compile(r"\[sound:([^\]]+)\]")
+# Anki's own reading of a media reference (rslib/src/text.rs, HTML_MEDIA_TAGS and AV_TAGS): the src or
+# data of an image, audio, video, object or source tag, double-quoted, single-quoted or unquoted, and
+# the name in a sound tag, taken exactly (two spaces stay two spaces).
+_MEDIA_TAG = re.compile(r"""<\b(?:img|audio|video|object|source)\b(?:[^>]|"[^"]+?"|'[^']+?')+?\b(?:src|data)\b="""
+                        r"""(?:"([^"]+?)"[^>]*>|'([^']+?)'[^>]*>|([^ >]+?)(?: [^>]*>|>))""", re.IGNORECASE | re.DOTALL)
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]+)"|'([^']+)'|([^)'"\s]+))\s*\)""", re.IGNORECASE)
+_MEDIA_HINT = re.compile(r"<(?:img|audio|video|object|source)\b|\[sound:|url\(|\[latex\]|\[\$", re.IGNORECASE)
+_SOUND = re.compile(r"\[sound:(.+?)\]", re.DOTALL)
+# Anki's LaTeX (rslib/src/latex.rs): the image it renders for each is named from the SHA-1 of the
+# LaTeX text, with line breaks made newlines, tags removed and entities decoded.
+_LATEX = re.compile(r"\[latex\](.+?)\[/latex\]|\[\$\](.+?)\[/\$\]|\[\$\$\](.+?)\[/\$\$\]", re.IGNORECASE | re.DOTALL)
+_LATEX_NEWLINES = re.compile(r"<br( /)?>|<div>", re.IGNORECASE)
+_ANKI_HTML = re.compile(r"<!--.*?-->|<style.*?>.*?</style>|<script.*?>.*?</script>|<.*?>", re.IGNORECASE | re.DOTALL)
+_CLOZE_WHOLE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+LATEX_IMAGE = re.compile(r"latex-[0-9a-f]{40}\.(?:png|svg)")
 _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _PLAIN = re.compile(r"[^\\`*_\[\]!<>&#~|\n\r\t\x00-\x1f\x7f\ue000]+")
@@ -130,12 +142,53 @@ def visible_text(fragment: str) -> str:
 
 
 def media_references(fragment: str) -> list[str]:
-    """Local media a field refers to: image sources and [sound:...] tags."""
+    """Local media a field refers to as Anki reads it: tags' sources, [sound:...], CSS url() and the
+    images Anki renders for [latex] (see `latex_images`)."""
     if not _MEDIA_HINT.search(fragment):
         return []
-    sources = [html.unescape(src) for src in _IMG_SRC.findall(fragment)]
-    found = [unquote(src) for src in sources if not _URL.match(src)]  # a URL's scheme, before %3A becomes ':'
-    return found + [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]
+    sources = [html.unescape(next(filter(None, found), "")) for found in _MEDIA_TAG.findall(fragment)]
+    sources += [next(filter(None, found), "") for found in _CSS_URL.findall(fragment)]
+    found = [unquote(src) for src in sources if src and not _URL.match(src)]  # a URL's scheme, before %3A becomes ':'
+    found += [name for name in map(html.unescape, _SOUND.findall(fragment)) if not _URL.match(name)]
+    return found + latex_images(fragment) if "[" in fragment else found
+
+
+def latex_html(fragment: str, svg: bool = False) -> str:
+    """Card HTML with each [latex], [$] and [$$] drawn as Anki draws it: the image named from its text."""
+    def image(found: re.Match[str]) -> str:
+        plain, inline, display = found.groups()
+        latex = _latex_text(plain, inline, display)
+        name = f"latex-{hashlib.sha1(latex.encode('utf-8')).hexdigest()}.{'svg' if svg else 'png'}"
+        return f'<img class=latex alt="{html.escape(latex)}" src="{name}">'
+    return _LATEX.sub(image, fragment) if "[" in fragment else fragment
+
+
+def _latex_text(plain: str | None, inline: str | None, display: str | None) -> str:
+    """The LaTeX Anki renders (and names the image after): line breaks made newlines, tags gone, entities decoded."""
+    latex = plain or (f"${inline}$" if inline else f"\\begin{{displaymath}}{display}\\end{{displaymath}}")
+    stripped = _ANKI_HTML.sub("", _LATEX_NEWLINES.sub("\n", latex))
+    return html.unescape(stripped).replace("\xa0", " ") if "&" in stripped else stripped
+
+
+def latex_images(fragment: str) -> list[str]:
+    """The names of the images Anki renders for a field's [latex], [$] and [$$] (PNG and SVG: which one
+    Anki made depends on the note type's setting), with its clozes revealed as Anki reveals them."""
+    if not _LATEX.search(fragment):
+        return []
+    text = _clozes_revealed(fragment) if "{{c" in fragment else fragment
+    names = []
+    for found in _LATEX.findall(text):
+        digest = hashlib.sha1(_latex_text(*found).encode("utf-8")).hexdigest()
+        names += [f"latex-{digest}.png", f"latex-{digest}.svg"]
+    return names
+
+
+def _clozes_revealed(text: str) -> str:
+    """Each cloze's question and answer side, one after the other (Anki's expand_clozes_to_reveal_latex)."""
+    def side(number: int, question: bool) -> str:
+        return _CLOZE_WHOLE.sub(lambda found: (f"[{found.group(3) or '...'}]" if question and int(found.group(1))
+                                               == number else found.group(2)), text)
+    return "".join(side(number, True) + side(number, False) for number in cloze_numbers(text))
 
 
 def media_hint(values: tuple[str, ...]) -> bool:
@@ -210,7 +263,7 @@ class Renderer:
                                     "sources_field", card.id, "name the field for them with sources_field: in "
                                     f"{note_type.path}", WARNING))
         media = _media(values)
-        tags = (*card.tags, self.config.group_tag(card.group))
+        tags = (*card.tags, self.config.group_tag(card.group)) if self.config.group_tags else card.tags
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
                             note_guid(self.config.key, card.id) if card.identity is None else self._guid(card))
@@ -359,7 +412,8 @@ class Renderer:
     def deck_description(self) -> str:
         """The root deck's overview in Anki: the description, the sources and the release metadata."""
         config = self.config
-        parts = [self.markdown_document(config.description)] if config.description else []
+        description = config.description if config.description_html else self.markdown_document(config.description)
+        parts = [description] if config.description else []
         if config.sources:
             items = "".join(f"<li>{self._source_html(source)}</li>" for source in config.sources.values())
             parts.append(f'<div class="deck-sources"><b>Sources</b><ul>{items}</ul></div>')

@@ -19,7 +19,7 @@ from ..project.deck_tree import GROUP_KEY
 from ..lint.rules import RULE_NAMES, RULES
 from ..lint.word_forms import LANGUAGES, NO_STEMMING
 from ..project.card_files import DEFAULT_TYPE, FILE_KEYS
-from ..anki.builtin_note_types import MAX_ID
+from ..anki.builtin_note_types import FIELD_OPTION_DEFAULTS, MAX_ID
 from ..safety.confine import check_output
 from ..project.note_type_files import KINDS, NOTE_TYPE_KEYS, TEMPLATE_KEYS
 from ..problems import Problem, ProjectError
@@ -292,6 +292,8 @@ def _config_key_schemas() -> dict[str, Schema]:
         "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}],
                    "description": "Optional: the subdecks, in this order (none: a flat deck)"},
         "options": _options_schema(),
+        "group_options": {"type": "object", "additionalProperties": _options_schema(),
+                          "description": "A group's path -> the preset its subdeck (and its subgroups') use instead"},
         "css": {"enum": list(CSS_MODES), "description": "add: templates/style.css comes after the built-in CSS "
                                                          "(default); replace: it is the whole CSS"},
         "lint": _lint_schema(),
@@ -306,6 +308,10 @@ def _config_key_schemas() -> dict[str, Schema]:
         "missing_media": {"type": "array", "items": TEXT,
                           "description": "Media files cards name that the deck has never had: built without them"},
         "output": _described(TEXT, "Where build writes the package (default dist/<deck>.apkg)"),
+        "group_tags": {"type": "boolean", "description": "Tag every note with its subdeck's path (default true; "
+                                                         "false keeps an imported deck's tags as they were)"},
+        "description_html": {"type": "boolean", "description": "The description is HTML, used as it is (an "
+                                                               "imported deck's), not Markdown"},
     }
 
 
@@ -331,6 +337,13 @@ def note_type_schema() -> Schema:
         "sources_field": _described(TEXT, "The field deckgen fills with the card's sources"),
         "css": _described({"type": "string"}, "This note type's whole CSS (default: the project's)"),
         "templates": {"type": "array", "minItems": 1, "items": template},
+        "latex_pre": _described({"type": "string"}, "The LaTeX header Anki renders [latex] with"),
+        "latex_post": _described({"type": "string"}, "The LaTeX footer Anki renders [latex] with"),
+        "field_options": {"type": "object", "additionalProperties": {
+            "type": "object", "additionalProperties": False,
+            "properties": {key: {"type": {str: "string", int: "integer", bool: "boolean"}[type(value)]}
+                           for key, value in FIELD_OPTION_DEFAULTS.items()}},
+            "description": "A field -> its Anki options (font, size, sticky, rtl, plainText, ...)"},
     }
     return {
         "$schema": DRAFT,

@@ -34,6 +34,8 @@ from ..safety.package_limits import (
 from . import legacy_json, protobuf
 from .collection_db import CURRENT_TABLES, LEGACY_TABLES, Malformed, check_schema, opened
 from .legacy_json import MAX_TIME
+from .note_type_settings import with_current_settings, with_legacy_settings
+from .presets import current_descriptions, current_presets, legacy_presets
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate
 
 NEWEST_SCHEMA = 18
@@ -64,8 +66,12 @@ def _read(connection: sqlite3.Connection, source: Path, name: str) -> ImportedDe
     deck = ImportedDeck(source)
     if schema > LEGACY_SCHEMA:
         deck.note_types, decks = _current_note_types(connection), _current_decks(connection)
+        deck.deck_descriptions, deck.deck_presets = current_descriptions(connection), current_presets(connection)
+        deck.note_types = with_current_settings(connection, deck.note_types)
     else:
         deck.note_types, decks, deck.deck_descriptions = _legacy_note_types_and_decks(connection)
+        deck.deck_presets = legacy_presets(connection)
+        deck.note_types = with_legacy_settings(connection, deck.note_types)
     deck.notes = _notes(connection, deck, decks, name)
     return deck
 

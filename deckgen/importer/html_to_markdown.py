@@ -1,10 +1,12 @@
-"""Field HTML to readable Markdown, kept only where deckgen renders it back to equivalent HTML.
+"""Field HTML to readable Markdown, kept only where deckgen renders it back to the very same bytes.
 
 markdownify (a maintained HTML-to-Markdown converter) writes the Markdown; deckgen's own
-Markdown renderer turns it back into HTML; the two HTML texts are compared as a browser would
-draw them (tags and their attributes, text with collapsed white space). A field that does not
-come back equivalent stays HTML: through the sanitizer where that keeps it whole, or else
-passed through as the original deck had it.
+Markdown renderer turns it back into HTML; the two are compared byte for byte, since Anki's
+{{text:}}, type-in answers and a learner's eye see every difference (`<b>` and `<strong>`, an
+added `alt=""`, `&quot;`, a trailing space). A field that does not come back the same stays
+HTML: through the sanitizer where that keeps it byte for byte, or else passed through as the
+original deck had it. Values with MathJax or LaTeX are never made Markdown, whose escaping
+would double their backslashes.
 """
 
 from __future__ import annotations
@@ -104,6 +106,7 @@ def canonical(fragment: str) -> list[tuple[str, ...]]:
     return parser.result()
 
 
+_MATH = re.compile(r"\\[(\[]|\[\$|\[latex\]", re.IGNORECASE)  # MathJax's \( and \[, Anki's [$], [$$], [latex]
 _SAME_TAGS = (("<b>", "<strong>"), ("</b>", "</strong>"), ("<i>", "<em>"), ("</i>", "</em>"), ("<br>", "<br />"))
 
 
@@ -222,13 +225,13 @@ class FieldConverter:
         self._renderer = Renderer(SimpleNamespace(html=allow_html), None)  # type: ignore[arg-type]
 
     def keeps_markdown(self, converted: Converted, original: str) -> bool:
-        """Whether this project renders Markdown made from `original` back to equivalent HTML."""
+        """Whether this project renders Markdown made from `original` back to the same bytes."""
         found, form = converted.shape, converted.form
         if found is None or form is None:
-            return equivalent(self.rendered(converted.text), original)
+            return self.rendered(converted.text) == original
         key = (form, found.skeleton)
         if key not in self._verdicts:
-            self._verdicts[key] = equivalent(self.rendered(_numbered(form)), _numbered(found.skeleton))
+            self._verdicts[key] = self.rendered(_numbered(form)) == _numbered(found.skeleton)
         return self._verdicts[key]
 
     def rendered(self, text: str) -> str:
@@ -247,8 +250,10 @@ class FieldConverter:
 
     def convert(self, value: str) -> Converted:
         """The most readable form of a field value that renders back to equivalent HTML."""
-        if is_plain(value) and "&" not in value:
+        if is_plain(value) and "&" not in value and '"' not in value:
             return Converted(value, MARKDOWN)
+        if _MATH.search(value):
+            return self._as_html(value)
         found = shape(value) if "<" in value else None
         if found is None:
             return self._convert(value)
@@ -269,13 +274,13 @@ class FieldConverter:
         target = canonical(value) if "=" in value else None
         for converter in _CONVERTERS if target is None or _markdown_may_keep(target) else ():
             text = converter.convert(value).replace("  \n", "\n").strip()
-            rendered = self.rendered(text)
-            if rendered == value or _quick_form(rendered) == _quick_form(value):
+            if self.rendered(text) == value:
                 return Converted(text, MARKDOWN)
-            target = target if target is not None else canonical(value)
-            if canonical(rendered) == target:
-                return Converted(text, MARKDOWN)
-        if self.allow_html and equivalent(self.rendered(value), value, target):
+        return self._as_html(value)
+
+    def _as_html(self, value: str) -> Converted:
+        """A value kept as HTML: under the sanitizer where that gives back its bytes, else passed through."""
+        if self.allow_html and self.rendered(value) == value:
             return Converted(value, HTML)
         return Converted(value, RAW)
 

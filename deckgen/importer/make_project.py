@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING
 
 from ..build.lock import Entry, write_lock
 from ..build.lock_file import count_as_released
+from ..build.render import LATEX_IMAGE
+from ..safety.remote import REMOTE, REMOTE_HINT
 from ..problems import WARNING, Problem, ProjectError, warnings
 from ..safety.package_limits import MAX_MEDIA_NAME_BYTES
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
-from .html_to_markdown import FieldConverter
 from .deck_plan import Layout, plan_layout, slug
-from .source_deck import ImportedDeck, ImportedNoteType, ImportOptions, Progress
+from .presets import DEFAULT_PRESET, preset_options
+from .html_to_markdown import plain_text
+from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportOptions, Progress
 from .writer import (
     CardFile,
     CardTypePlan,
@@ -36,6 +39,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # no file name holds one
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
                   progress: Progress | None = None) -> ImportResult:
     """Write every file of the project into root (an empty scratch folder) and its lock."""
+    if options.drop_remote:
+        deck.note_types = {key: _without_remote(note_type, deck) for key, note_type in deck.note_types.items()}
+    deck.notes = _one_note_per_guid(deck)
     plans = plan_card_types(deck)
     _check_note_types(deck, plans)
     layout = plan_layout(deck)
@@ -80,6 +86,41 @@ def _media_files(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[s
     return media, missing, problems
 
 
+def _one_note_per_guid(deck: ImportedDeck) -> list[ImportedNote]:
+    """The notes, a later one with the GUID of an earlier one left out and reported: a project gives a GUID to
+    one card only (Anki's import of the original adds both notes, and matches later updates by GUID)."""
+    seen: set[str] = set()
+    kept = []
+    for note in deck.notes:
+        if note.guid and note.guid in seen:
+            first = plain_text(note.fields[0])[:60] if note.fields else ""
+            deck.problems.append(Problem(str(deck.source), message=f"the note in deck '{note.deck}' with GUID "
+                                         f"{note.guid} and first field '{first}' was left out: an earlier note has "
+                                         "its GUID, which a project gives one card only", severity=WARNING,
+                                         hint="learners of the original keep both as they are; new learners get the "
+                                              "first (add the other as a card of its own to give it to them)"))
+            continue
+        seen.add(note.guid)
+        kept.append(note)
+    return kept
+
+
+def _without_remote(note_type: ImportedNoteType, deck: ImportedDeck) -> ImportedNoteType:
+    """The note type with every address it would load from the network emptied, each reported (--drop-remote)."""
+    def emptied(text: str, where: str) -> str:
+        for found in reversed(list(REMOTE.finditer(text))):
+            deck.problems.append(Problem(str(deck.source), message=f"note type '{note_type.name}': its {where} "
+                                         f"loaded the remote resource '{found.group(1)[:80]}', left out "
+                                         "(--drop-remote)", severity=WARNING,
+                                         hint="learners of the original keep theirs; new learners get the cards "
+                                              "without it (copy the file into media/ and refer to it by name)"))
+            text = text[:found.start(1)] + text[found.end(1):]
+        return text
+    templates = tuple(dataclasses.replace(t, front=emptied(t.front, f"template '{t.name}'"),
+                                          back=emptied(t.back, f"template '{t.name}'")) for t in note_type.templates)
+    return dataclasses.replace(note_type, css=emptied(note_type.css, "CSS"), templates=templates)
+
+
 def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
     """Refuse, naming it and saying why, a note type that a project cannot declare."""
     problems = [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: {why}")
@@ -110,7 +151,8 @@ def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[st
     template_text = "\n".join(t.front + t.back for p in plans.values() for t in p.note_type.templates)
     template_text += "\n".join(p.note_type.css for p in plans.values())
     used.update(name for name in deck.media if name in template_text)
-    return sorted(used & deck.media.keys()), used - deck.media.keys()
+    missing = {name for name in used - deck.media.keys() if not LATEX_IMAGE.fullmatch(name)}  # Anki renders those
+    return sorted(used & deck.media.keys()), missing
 
 
 def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, settings: tuple[bool, list[str]]) -> None:
@@ -119,15 +161,51 @@ def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, sett
     if layout.groups:
         config["groups"] = layout.tree()
     description = deck.deck_descriptions.get(layout.root, "")
-    if description:
-        config["description"] = FieldConverter(False).convert(description).text
+    if description:  # as Anki shows it: the HTML as it is
+        config["description"], config["description_html"] = description, True
+    config.update(_presets(deck, layout))
     config["html"] = allow_html
     config["media"] = "media"
+    config["group_tags"] = False  # the notes keep the source's tags, and gain none
     if missing:  # the deck's notes name them, its package lacks them: learners of it lack them too
         config["missing_media"] = missing
     header = (f"# Imported by 'deckgen import' from {deck.source.name}. Never change 'key', the note types'\n"
               "# ids, field or template names, or the cards' guid: learners' notes are tied to them.\n")
     (root / "deckgen.yaml").write_text(header + dump(config), encoding="utf-8")
+
+
+def _presets(deck: ImportedDeck, layout: Layout) -> dict[str, object]:
+    """`options:` for the root deck's preset (none: it uses Anki's Default, so the learner's own stays), and
+    `group_options:` for each subdeck whose preset differs from its parent's."""
+    found: dict[str, object] = {}
+    root = deck.deck_presets.get(layout.root)
+    if root is not None and root.id != DEFAULT_PRESET:
+        found["options"] = preset_options(root)
+    groups = {}
+    for name, path in sorted(_group_decks(layout).items(), key=lambda item: item[0].count("::")):
+        preset, parent = deck.deck_presets.get(name), _parent_preset(deck, name, layout.root)
+        if path and preset is not None and preset.id != (parent.id if parent else DEFAULT_PRESET):
+            groups[path] = preset_options(preset)
+    if groups:
+        found["group_options"] = groups
+    return found
+
+
+def _group_decks(layout: Layout) -> dict[str, str]:
+    """Every group's full deck name -> its path, those that hold no notes of their own too."""
+    found = {}
+    pending = [(layout.root, group) for group in layout.groups.values()]
+    while pending:
+        parent, group = pending.pop()
+        found[f"{parent}::{group.title}"] = group.path
+        pending += [(f"{parent}::{group.title}", child) for child in group.children.values()]
+    return found
+
+
+def _parent_preset(deck: ImportedDeck, name: str, root: str) -> ImportedPreset | None:
+    """The preset of a deck's parent (None above the root deck)."""
+    parent = name.rsplit("::", 1)[0]
+    return deck.deck_presets.get(parent) if name != root and "::" in name else None
 
 
 Written = tuple[Compiled, list[CardFile], dict[str, CardTypePlan]]  # the card files compiled, the files, and
@@ -142,7 +220,8 @@ def seed_lock(root: Path, written: Written, source: str, jobs: int | None = None
         project = _built(root, compiled, jobs)
     except ProjectError as exc:
         names = {f"{NOTE_TYPES_DIR}/{plan.key}.yaml": plan.note_type.name for plan in plans.values()}
-        raise ProjectError([_imported_problem(p, names, source) for p in exc.problems]) from None
+        notes = {written.card_id: written.note for card_file in files for written in card_file.notes}
+        raise ProjectError([_imported_problem(p, (names, notes), source) for p in exc.problems]) from None
     first_times = {written.card_id: written.note.mtime for card_file in files for written in card_file.notes
                    if written.note.guid}
     lock = dataclasses.replace(project, first_times=first_times).lock
@@ -173,13 +252,24 @@ def _built(root: Path, compiled: Compiled, jobs: int | None) -> Project:
     return prepare(root, BuildOptions(use_cache=False, jobs=jobs))
 
 
-def _imported_problem(problem: Problem, note_types: dict[str, str], source: str) -> Problem:
-    """A problem of the written project, said of the source: a note type's by its name."""
+def _imported_problem(problem: Problem, known: tuple[dict[str, str], dict[str, ImportedNote]], source: str
+                      ) -> Problem:
+    """A problem of the written project, said of the source: a note type's by its name, a card's by the source
+    note it came from (its deck, GUID and first field), since the project it points into was never written."""
+    note_types, notes = known
     if problem.path in note_types:
+        hint = (f"{problem.hint}; or import with --drop-remote to leave it out, reported"
+                if problem.hint == REMOTE_HINT else problem.hint)
         return Problem(source, message=f"note type '{note_types[problem.path]}' cannot be expressed: "
-                       + problem.message, hint=problem.hint, severity=problem.severity)
-    return Problem(problem.path, problem.line, problem.column, "the imported project does not build: "
-                   + problem.message, problem.card, problem.hint, problem.severity)
+                       + problem.message, hint=hint, severity=problem.severity)
+    note = notes.get(problem.card or "")
+    if note is not None:
+        first = plain_text(note.fields[0]) if note.fields else ""
+        shown = first if len(first) <= 60 else first[:57] + "..."
+        return Problem(source, message=f"the note in deck '{note.deck}' with GUID {note.guid} and first field "
+                       f"'{shown}': {problem.message}", hint=problem.hint, severity=problem.severity)
+    said = problem.message if problem.severity == WARNING else "the imported project does not build: " + problem.message
+    return Problem(problem.path, problem.line, problem.column, said, problem.card, problem.hint, problem.severity)
 
 
 def _plain_file_name(name: str) -> bool:

@@ -40,6 +40,25 @@ class ImportedNoteType:
     sort_field: int = 0
     mtime: int = UNKNOWN_TIME
     builtin: str | None = None  # a deckgen built-in card type the notes fill instead (plain CSV)
+    latex_pre: str | None = None  # the LaTeX header and footer Anki renders [latex] with (None: not given)
+    latex_post: str | None = None
+    field_options: dict[str, dict[str, object]] | None = None  # field -> its options that differ from Anki's
+    # defaults (schema 11 keys: font, size, sticky, rtl, plainText, ...); None: the source does not say
+
+
+@dataclass(frozen=True)
+class ImportedPreset:
+    """A deck-options preset: the values deckgen.yaml's `options:` can carry."""
+
+    id: int
+    name: str
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    learning_steps: tuple[float, ...] = (1.0, 10.0)
+    relearning_steps: tuple[float, ...] = (10.0,)
+    maximum_interval: int = 36500
+    desired_retention: float = 0.9
+    new_card_order: str = "due"
 
 
 class ImportedNote(NamedTuple):
@@ -68,6 +87,7 @@ class ImportedDeck:
     media: MutableMapping[str, bytes] = field(default_factory=dict)  # file name -> content (a package's: read
     # when asked for)
     deck_descriptions: dict[str, str] = field(default_factory=dict)
+    deck_presets: dict[str, ImportedPreset] = field(default_factory=dict)  # full deck name -> its options preset
     problems: list[Problem] = field(default_factory=list)  # warnings found while reading
 
 
@@ -83,6 +103,7 @@ class ImportOptions:
     deck: str | None = None  # plain CSV or a text export without a deck column: the deck name
     delimiter: str | None = None  # plain CSV: the separator; default: sniffed
     jobs: int | None = None  # processes that share the work; default: one per CPU core
+    drop_remote: bool = False  # --drop-remote: what note types load from the network is left out, reported
 
 
 def oversized_values(deck: ImportedDeck, most: int, listed: int = 20) -> list[Problem]:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 import yaml
 
 from ..anki.builtin_note_types import CardTemplate, NoteType, block_name
+from ..build.render import media_hint, media_references
 from ..anki.template_engine import generated_ords
 from ..project.card_types import CARD_KEYS, CONTEXT_NAMES
 from ..project.note_type_files import suggest_block
@@ -23,6 +24,8 @@ from .html_to_markdown import HTML, MARKDOWN, RAW, Converted, FieldConverter, pl
 from .deck_plan import RESERVED_NOTE_TYPES, Layout, card_slug, slug, unique
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType
 
+_NOT_WORDS = re.compile(r"\[sound:[^\]]*\]|\[/?(?:latex|\$\$?)\]|\\[()\[\]]", re.IGNORECASE)  # not words, for ids
+_TAG = re.compile(r"<[^>]*>")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}")  # for card ids: the answer without the braces
 _RESERVED_DATA = set(CARD_KEYS) | set(CONTEXT_NAMES) | {"guid", "former_ids", "restore", "lint_ignore"}
 try:
@@ -63,7 +66,7 @@ def yaml_text(text: str, indent: str) -> str:
             and ": " not in text and " #" not in text):
         return text
     if "\n" not in text and text.isprintable():  # most values: one line, quoted
-        return _QUOTE(text)
+        return "'" + text.replace("'", "''") + "'" if "\\" in text else _QUOTE(text)  # TeX's backslashes as they are
     if not text.replace("\n", "").replace("\t", "").isprintable():
         return yaml.dump(text, Dumper=_Dumper, allow_unicode=False, width=100000).rstrip("\n").removesuffix("\n...")
     lines = text.split("\n")
@@ -155,14 +158,38 @@ def written_notes(deck: ImportedDeck) -> list[WrittenNote]:
 
 
 def card_id_bases(notes: list[WrittenNote], plans: dict[str, CardTypePlan]) -> dict[int, str]:
-    """What each note's card id is made from, by its place in the deck: its sort field, readable."""
+    """What each note's card id is made from, by its place in the deck: its sort field where that reads as
+    words, else the first field that does (a sort field of media, markup or a number makes no id to keep)."""
     sort_fields = {source: plan.note_type.sort_field for source, plan in plans.items()}
     bases = {}
     for written in notes:
         fields = written.note.fields
-        sort_value = fields[min(sort_fields[written.note.note_type], len(fields) - 1)] if fields else ""
-        bases[written.index] = card_slug(_card_text(plain_text(sort_value))) or "note"
+        first = min(sort_fields[written.note.note_type], len(fields) - 1) if fields else 0
+        candidates = (fields[first], *fields[:first], *fields[first + 1:]) if fields else ()
+        bases[written.index] = (next(filter(None, map(_words_slug, candidates)), "") or _media_slug(candidates)
+                                or card_slug(_card_text(plain_text(candidates[0] if candidates else ""))) or "note")
     return bases
+
+
+def _media_slug(values: tuple[str, ...]) -> str:
+    """A card id from the name of the first medium a note's fields name, without its extension."""
+    names = [name for value in values for name in media_references(value)] if media_hint(values) else []
+    return card_slug(names[0].rsplit(".", 1)[0]) if names else ""
+
+
+def _words_slug(value: str) -> str:
+    """A field's text as a card id, if it reads as words: sounds, images and TeX markers left out; '' for
+    a field with no letter in it."""
+    if not value:
+        return ""
+    text = _NOT_WORDS.sub(" ", value) if "[" in value or "\\" in value else value
+    found = card_slug(_card_text(plain_text(text))) if "<" not in text or _has_text(text) else ""
+    return found if any(char.isalpha() for char in found) else ""
+
+
+def _has_text(fragment: str) -> bool:
+    """Whether an HTML fragment has text outside its tags."""
+    return bool(_TAG.sub("", fragment).strip())
 
 
 def numbered_card_ids(bases: dict[int, str]) -> dict[int, str]:
@@ -242,8 +269,6 @@ def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], 
     Judged once per distinct value; the notes are gone through only if some value changes, which is rare.
     Returns the field modes with those raw fields.
     """
-    from .html_to_markdown import equivalent
-
     modes = {source: list(plan.modes) for source, plan in plans.items()}
     changed = {value for value, converted in cache.items()
                if converted.mode == MARKDOWN and converted.text and converted.text != value
@@ -257,7 +282,7 @@ def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], 
             if original in changed:
                 found = converted.shape
                 written.row[position] = Converted(original, HTML, found, found.skeleton if found else None)
-                if field_modes[position] != RAW and not equivalent(with_html.rendered(original), original):
+                if field_modes[position] != RAW and with_html.rendered(original) != original:
                     field_modes[position] = RAW
     return modes
 
@@ -273,7 +298,7 @@ def _note_values(written: WrittenNote, plan: CardTypePlan, rendered: dict[str, s
             continue
         if modes[position] == RAW:  # printed with |safe, as the original has it
             values[keys[position]] = original
-            shown[position] = original.strip()
+            shown[position] = original
             continue
         text, _, found, form = converted
         values[keys[position]] = text
@@ -305,6 +330,10 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
         spec["blocks"] = given
     spec["sort_field"] = note_type.fields[min(note_type.sort_field, len(note_type.fields) - 1)]
     spec["css"] = note_type.css
+    if note_type.latex_pre is not None:
+        spec["latex_pre"], spec["latex_post"] = note_type.latex_pre, note_type.latex_post or ""
+    if note_type.field_options is not None:
+        spec["field_options"] = note_type.field_options
     spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
     (root / "note_types").mkdir(exist_ok=True)
     (root / "note_types" / f"{plan.key}.yaml").write_text(
@@ -314,7 +343,7 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
     (root / "templates").mkdir(exist_ok=True)
     (root / "templates" / f"{plan.key}.yaml").write_text(
         dump({"description": f"Fills the imported note type '{note_type.name}'.", "note_type": plan.key,
-              "fields": fields}), encoding="utf-8")
+              "strip": False, "fields": fields}), encoding="utf-8")
     filled = [
         f"{{% block {block} %}}{{% if {key} %}}{{{{ {key}{'|safe' if mode == RAW else ''} }}}}"
         "{% endif %}{% endblock %}"

@@ -34,7 +34,7 @@ from ..safety.limits import COPY_CHUNK, MAX_FILE_BYTES, MAX_MEDIA_BYTES
 from ..safety.remote import without_refresh
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..problems import Problem, ProjectError, summary, warnings
-from ..build.render import RenderedNote, visible_text
+from ..build.render import LATEX_IMAGE, RenderedNote, latex_html, visible_text
 
 DEFAULT_DIR = "dist/preview"
 ASSETS_DIR = Path(__file__).parent / "assets"
@@ -86,17 +86,18 @@ class PreviewResult:
 
 
 def preview_cards(notes: Iterable[RenderedNote], note_types: dict[str, NoteType] | None = None,
-                  config: ProjectConfig | None = None) -> list[PreviewCard]:
+                  config: ProjectConfig | None = None, latex_svg: bool = False) -> list[PreviewCard]:
     """Every card Anki makes of these notes, in learner order, rendered as Anki renders it.
 
-    With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too.
+    With the project's `config`, Anki's special fields (``{{Tags}}``, ``{{Deck}}``, ...) show too;
+    [latex] shows as the image Anki rendered for it (`latex_svg`: the deck's are SVG images).
     """
     known = note_types or NOTE_TYPES
     cards: list[PreviewCard] = []
     problems = []
     for note in notes:
         try:
-            cards += _note_cards(note, known[note.note_type], config)
+            cards += _note_cards(note, known[note.note_type], config, latex_svg)
         except CardTooLarge as exc:
             problems.append(too_large(note, exc))
     if problems:
@@ -110,14 +111,16 @@ def too_large(note: RenderedNote, exc: CardTooLarge) -> Problem:
                    "shorten the field, or use it fewer times in the note type's templates")
 
 
-def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None) -> list[PreviewCard]:
+def _note_cards(note: RenderedNote, note_type: NoteType, config: ProjectConfig | None,
+                latex_svg: bool = False) -> list[PreviewCard]:
     """One entry per card: per cloze number for a cloze note, per direction for a reversed one."""
     fields = dict(zip(note_type.fields, note.fields))
     context = None if config is None else NoteContext(
         note.tags, note_type.display_name(config.deck), config.group_deck(note.group))
     return [
         PreviewCard(note, card.ord, _template_label(note_type, card.ord),
-                    *typed_answer_sides(card.question, card.answer, fields, card.ord), _stylesheet(note_type))
+                    *(latex_html(side, latex_svg) for side in typed_answer_sides(
+                        card.question, card.answer, fields, card.ord)), _stylesheet(note_type))
         for card in render_cards(note_type, fields, context)
     ]
 
@@ -135,7 +138,9 @@ def _stylesheet(note_type: NoteType) -> str:
 def write_preview(project: Project, out_dir: Path, live: str | None = None) -> PreviewResult:
     """Write the site for a checked project; `live` is the build token of a serving preview."""
     check_output_dir(project.config.root, out_dir, project.config.media)
-    cards = preview_cards(project.notes, project.templates.note_types, project.config)
+    latex = [name.rsplit(".", 1)[1] for name in project.media if LATEX_IMAGE.fullmatch(name)]
+    cards = preview_cards(project.notes, project.templates.note_types, project.config,
+                          "svg" in latex and "png" not in latex)
     written = _write_assets(out_dir, project.templates.css, project.templates.note_types)
     written += _copy_media(out_dir, project.media)
     written += _write_card_documents(out_dir, cards)
@@ -295,12 +300,17 @@ _CARD_POLICY = ("default-src 'none'; img-src 'self' data:; media-src 'self'; "
                 "form-action 'none'; base-uri 'self'; frame-src 'none'; object-src 'none'")
 _PLAY = re.compile(r"\[anki:play:[qa]:\d+\]")
 _REPLAY = '<span class="replay-button" title="Sound: plays in Anki">&#9654;</span>'
+_NO_SCRIPT = ('<div class="deckgen-no-script" style="font: 13px sans-serif; background: #fff3cd; color: #664d03; '
+              'padding: 4px 8px; margin-bottom: 8px; border-radius: 4px">This card\'s template runs a script, which '
+              "the preview does not run: what the script draws shows only in Anki.</div>")
 
 
 def card_document(card: PreviewCard, side: str, frame: dict[str, str]) -> str:
     """One card side as its own document, built like Anki's reviewer page: the deck's CSS, then
     `<body class="card cardN">` with the card's HTML inside `<div id="qa">`; media resolve from media/."""
     content = without_refresh(_PLAY.sub(_REPLAY, card.question if side == "question" else card.answer))
+    if "<script" in content.lower():  # the card frame runs deckgen's script only: say so, plainly
+        content = _NO_SCRIPT + content
     policy = html.escape(_CARD_POLICY.format(hash=frame["hash"]))
     return ('<!doctype html><html><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{policy}">'

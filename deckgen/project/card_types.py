@@ -63,6 +63,7 @@ class CardType:
     globals: dict[str, Any] = field(default_factory=dict, compare=False)  # the template's, flattened once
     straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
     passed_through: frozenset[str] = frozenset()  # fields its blocks print with |safe: their HTML reaches Anki
+    strip: bool = True  # the blocks' output stripped of white space at its ends (false: an imported deck's spaces kept)
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but the sources field) for one card's data.
@@ -76,7 +77,7 @@ class CardType:
         context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
         budget = self.template.environment.budget  # type: ignore[attr-defined]
         if self.straight:  # no clock needed: nothing in it can run long
-            fields = {name: "".join(self.blocks[block][0](context)).strip() if block in self.blocks else ""
+            fields = {name: self._ends("".join(self.blocks[block][0](context))) if block in self.blocks else ""
                       for block, name in self.note_type.blocks.items()}
             if budget.add_straight(sum(map(len, fields.values()))):
                 return fields
@@ -84,9 +85,13 @@ class CardType:
         budget.start_card()
         total = [0]
         return {
-            name: budget.collect(self.blocks[block][0](context), total).strip() if block in self.blocks else ""
+            name: self._ends(budget.collect(self.blocks[block][0](context), total)) if block in self.blocks else ""
             for block, name in self.note_type.blocks.items()
         }
+
+    def _ends(self, text: str) -> str:
+        """A block's output as the field gets it: stripped, unless the card type keeps values as they are."""
+        return text.strip() if self.strip else text
 
 
 class MissingField(jinja2.StrictUndefined):
@@ -233,7 +238,7 @@ def _load_card_type(
             problems.append(Problem(shown, 1, 1, f"card type '{name}' must be a mapping with 'note_type' and 'fields'"))
         return None
     read = Reader(shown, problems, noun="setting")
-    read.unknown_keys(spec, ("note_type", "fields", "template", "description"), "card type setting")
+    read.unknown_keys(spec, ("note_type", "fields", "template", "description", "strip"), "card type setting")
     note_type = _note_type(spec, read, note_types)
     fields = _field_specs(spec, read)
     template_name = read.text(spec, "template") or name + TEMPLATE_SUFFIX
@@ -250,7 +255,7 @@ def _load_card_type(
     if len(problems) > before:
         return None
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
-                    _straight(blocks, env), _passed_through(blocks, env))
+                    _straight(blocks, env), _passed_through(blocks, env), read.flag(spec, "strip", True))
 
 
 def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> frozenset[str]:

@@ -17,6 +17,7 @@ CONFIG_FILE = "deckgen.yaml"
 CONFIG_KEYS = (  # deckgen.yaml's settings
     "deck", "key", "groups", "description", "sources", "version", "license", "authors",
     "html", "media", "missing_media", "output", "options", "css", "lint",  # lint: read by deckgen.lint
+    "group_tags", "description_html", "group_options",
 )
 CSS_MODES = ("add", "replace")
 SOURCE_KEYS = ("citation", "references", "untitled")  # of a source written as a mapping
@@ -57,7 +58,10 @@ class ProjectConfig:
     missing_media: frozenset[str] = frozenset()  # files notes name that the deck has never had: a warning each
     output: str | None = None
     options: DeckOptions | None = None  # the deck-options preset for the deck and its subdecks
+    group_options: dict[str, DeckOptions] = field(default_factory=dict)  # a group's own preset (and its subgroups')
     css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
+    group_tags: bool = True  # every note tagged with its group's deck path (false: an imported deck's tags as they are)
+    description_html: bool = False  # the description is HTML used as it is (an imported deck's), not Markdown
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
 
@@ -146,8 +150,34 @@ def _config(root: Path, doc: YamlMap, read: Reader, before: int) -> ProjectConfi
         output=_output(root, doc, read),
         options=read_options(doc, read, deck or ""),
         css=_css(doc, read),
+        group_options=_group_options(doc, read),
+        group_tags=read.flag(doc, "group_tags", True),
+        description_html=read.flag(doc, "description_html", False),
     )
+    _check_group_options(config, doc, read)
     return None if len(read.problems) > before else config
+
+
+def _group_options(doc: YamlMap, read: Reader) -> dict[str, DeckOptions]:
+    """`group_options:`: a group path -> the preset its subdeck and theirs use instead of `options:`."""
+    mapping = read.mapping(doc, "group_options")
+    if mapping is None:
+        return {}
+    found = {}
+    for path in mapping:
+        options = read_options(mapping, read, str(path).rsplit("/", 1)[-1], key=path)
+        if options is not None:
+            found[str(path)] = options
+    return found
+
+
+def _check_group_options(config: ProjectConfig, doc: YamlMap, read: Reader) -> None:
+    """Every group `group_options:` names is a group of the deck."""
+    mapping = doc.get("group_options")
+    for path in config.group_options:
+        if path not in config.group_paths():
+            read.report(mapping.key_pos[path], f"group_options names '{path}', which is not a group",
+                        "use a group's path as groups: gives it, such as 'drugs/acute'")
 
 
 def _css(doc: YamlMap, read: Reader) -> str:

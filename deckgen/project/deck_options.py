@@ -73,9 +73,10 @@ class DeckOptions:
         return preset
 
 
-def read_options(doc: YamlMap, read: Reader, deck: str) -> DeckOptions | None:
-    """The `options:` mapping, every value checked and located; None when there is none (or it is unusable)."""
-    mapping = read.mapping(doc, "options")
+def read_options(doc: YamlMap, read: Reader, deck: str, key: str = "options") -> DeckOptions | None:
+    """The `options:` mapping (or another key's), every value checked and located; None when there is none
+    (or it is unusable)."""
+    mapping = read.mapping(doc, key)
     if mapping is None:
         return None
     read.unknown_keys(mapping, OPTION_KEYS, "deck option")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Container
 
 from ..anki.template_engine import SPECIAL_FIELDS, TemplateUse, can_render, filter_problem, parse_template
-from ..anki.builtin_note_types import MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
+from ..anki.builtin_note_types import FIELD_OPTION_DEFAULTS, MAX_ID, NOTE_TYPES, CardTemplate, NoteType, block_name
 from ..problems import Problem, did_you_mean
 from ..safety.confine import read_inside
 from ..safety.remote import REMOTE_HINT, css_remote_problem, remote_problem
@@ -24,7 +24,8 @@ from .yaml_reader import Implicit, Pos, YamlList, YamlMap
 
 NOTE_TYPES_DIR = "note_types"
 KINDS = ("standard", "cloze")
-NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "blocks", "sort_field", "sources_field", "css", "templates")
+NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "blocks", "sort_field", "sources_field", "css", "templates",
+                  "latex_pre", "latex_post", "field_options")
 TEMPLATE_KEYS = ("name", "front", "back")
 _STRIPPED = re.compile(r'[:{}"]')
 _CLOZE_NUMBER = re.compile(r"c\d+")
@@ -163,7 +164,45 @@ def _note_type(key: str, shown: str, spec: YamlMap, read: Reader, locator: _Loca
     is_cloze = kind == "cloze"
     _check_templates(spec, templates, fields, is_cloze, read, locator)
     return NoteType(key, tuple(fields), tuple(t for t, _ in templates), is_cloze, name, _pinned_id(spec, read),
-                    css, fields.index(sort_field), sources_field, shown, blocks or ())
+                    css, fields.index(sort_field), sources_field, shown, blocks or (),
+                    read.text(spec, "latex_pre") if "latex_pre" in spec else None,
+                    read.text(spec, "latex_post") if "latex_post" in spec else None, _field_options(spec, fields, read))
+
+
+FieldOptions = tuple[tuple[str, tuple[tuple[str, object], ...]], ...]  # (field, its (option, value) pairs)
+
+
+def _field_options(spec: YamlMap, fields: list[str], read: Reader) -> FieldOptions | None:
+    """`field_options:`: a field -> its Anki options (font, size, sticky, rtl, plainText, ...), each checked."""
+    mapping = read.mapping(spec, "field_options")
+    if mapping is None:
+        return None
+    found = []
+    for name, options in mapping.items():
+        if name not in fields:
+            read.report(mapping.key_pos[name], f"field_options names '{name}', which is not a field",
+                        did_you_mean(str(name), fields) or "name one of the fields")
+        elif isinstance(options, YamlMap):
+            found.append((str(name), tuple(_field_option(options, key, read) for key in options)))
+        else:
+            read.report(mapping.value_pos[name], f"the options of field '{name}' must be a mapping, not "
+                        f"{describe(options)}", "write e.g. {font: Arial, size: 20, rtl: true}")
+    return tuple(found)
+
+
+def _field_option(options: YamlMap, key: str, read: Reader) -> tuple[str, object]:
+    """One field option, of the type Anki keeps it as (a wrong one is reported and gets Anki's default)."""
+    default = FIELD_OPTION_DEFAULTS.get(key)
+    value = options[key]
+    value = value.value if isinstance(value, Implicit) else value
+    if default is None:
+        read.report(options.key_pos[key], f"unknown field option '{key}'",
+                    did_you_mean(key, FIELD_OPTION_DEFAULTS) or "one of: " + ", ".join(FIELD_OPTION_DEFAULTS))
+    elif type(value) is not type(default):
+        read.report(options.value_pos[key], f"field option '{key}' must be {type(default).__name__}, "
+                    f"not {describe(options[key])}")
+        return key, default
+    return key, value
 
 
 def _kind(spec: YamlMap, read: Reader) -> str | None:
