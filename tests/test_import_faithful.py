@@ -235,7 +235,7 @@ def test_remote_resources_refused_with_a_way_on_and_a_guid_shared_by_two_notes(t
     project = tmp_path / "project"
     result = CliRunner().invoke(main, ["import", "--drop-remote", str(package), str(project)])
     assert result.exit_code == 0, result.output
-    assert "its CSS loaded the remote resource 'https://fonts.example.org" in result.output
+    assert "its CSS loads the remote resource 'https://fonts.example.org" in result.output and "left out (--drop-remote)" in result.output
     assert "first field 'second' was left out: an earlier note has its GUID" in result.output
     css = yaml.safe_load(next((project / "note_types").glob("*.yaml")).read_text("utf-8"))["css"]
     assert "example.org" not in css and ".card { font-family: Mono; }" in css

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..build.lock import Entry, write_lock
 from ..build.lock_file import count_as_released
 from ..build.render import LATEX_IMAGE
-from ..safety.remote import REMOTE, REMOTE_HINT
+from ..safety.remote import REMOTE_HINT, css_remote_problem, remote_problem
 from ..problems import WARNING, Problem, ProjectError, warnings
 from ..safety.package_limits import MAX_MEDIA_NAME_BYTES
 from . import ImportResult
@@ -106,19 +106,31 @@ def _one_note_per_guid(deck: ImportedDeck) -> list[ImportedNote]:
 
 
 def _without_remote(note_type: ImportedNoteType, deck: ImportedDeck) -> ImportedNoteType:
-    """The note type with every address it would load from the network emptied, each reported (--drop-remote)."""
-    def emptied(text: str, where: str) -> str:
-        for found in reversed(list(REMOTE.finditer(text))):
+    """The note type with every tag or CSS statement that would load from the network left out, each reported
+    (--drop-remote)."""
+    def emptied(text: str, where: str, css: bool = False) -> str:
+        for _ in range(len(text)):  # each pass removes at least one character
+            found = css_remote_problem(text) if css else remote_problem(text)
+            if found is None:
+                break
+            start = max(text.rfind(stop, 0, found[0]) for stop in ";{}") + 1 if css else found[0]
+            end = _statement_end(text, found[0], css)
             deck.problems.append(Problem(str(deck.source), message=f"note type '{note_type.name}': its {where} "
-                                         f"loaded the remote resource '{found.group(1)[:80]}', left out "
-                                         "(--drop-remote)", severity=WARNING,
-                                         hint="learners of the original keep theirs; new learners get the cards "
-                                              "without it (copy the file into media/ and refer to it by name)"))
-            text = text[:found.start(1)] + text[found.end(1):]
+                                         f"{found[1]}; '{text[start:end][:80]}' left out (--drop-remote)",
+                                         severity=WARNING, hint="learners of the original keep theirs; new learners "
+                                         "get the cards without it (copy the file into media/ and refer to it by name)"))
+            text = text[:start] + text[end:]
         return text
     templates = tuple(dataclasses.replace(t, front=emptied(t.front, f"template '{t.name}'"),
                                           back=emptied(t.back, f"template '{t.name}'")) for t in note_type.templates)
-    return dataclasses.replace(note_type, css=emptied(note_type.css, "CSS"), templates=templates)
+    return dataclasses.replace(note_type, css=emptied(note_type.css, "CSS", css=True), templates=templates)
+
+
+def _statement_end(text: str, start: int, css: bool) -> int:
+    """Where the tag (HTML) or the statement or declaration (CSS) that starts at `start` ends."""
+    stops = [text.find(stop, start) for stop in ((";", "}", "\n") if css else (">",))]
+    found = [stop for stop in stops if stop >= start]
+    return min(found) + (1 if css and text[min(found)] == ";" or not css else 0) if found else len(text)
 
 
 def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
