@@ -56,7 +56,9 @@ def _legacy_preset(preset: dict) -> ImportedPreset:  # type: ignore[type-arg]
 
 
 def current_presets(connection: sqlite3.Connection) -> dict[str, ImportedPreset]:
-    """Each deck's preset (by full deck name) in a schema 18 collection."""
+    """Each deck's preset (by full deck name) in a schema 18 collection (none where it has no presets table)."""
+    if not connection.execute("select 1 from sqlite_master where type = 'table' and name = 'deck_config'").fetchone():
+        return {}
     presets = {int(pid): _current_preset(int(pid), name, config)
                for pid, name, config in connection.execute("select id, name, config from deck_config")}
     found = {}
