@@ -16,7 +16,7 @@ from deckgen.render import visible_text
 
 REPO = Path(__file__).parent.parent
 PROJECT_FILES = ("deckgen.yaml", "deckgen.lock", "cards", "templates")
-EXPECTED_NOTES = {"Causes": 11, "Mechanism": 16, "Treatment": 9}
+EXPECTED_NOTES = {"Causes": 12, "Mechanism": 11, "Treatment": 7}
 
 
 @pytest.fixture(scope="module")
@@ -126,13 +126,13 @@ def test_clozes_hide_one_thing_per_card(deck) -> None:  # type: ignore[no-untype
 
 
 def test_guideline_references_as_printed(deck) -> None:  # type: ignore[no-untyped-def]
-    """The guideline's list is unnumbered: a title only for 1 (its one "Guideline" entry) and 3, 4 (the masseter reports)."""
+    """The guideline's list is unnumbered: a title only for 1 (probably its one "Guideline" entry) and 3, 4 (the masseter reports)."""
     _, _, cards = deck
     items = [item for card in cards for item in re.findall(r"<li>\[(\d+)\] (.*?)</li>", card.answer, re.S)]
     assert {number for number, _ in items} == {"1", "2", "3", "4", "5", "6"}
     for number, title in items:
         if number == "1":
-            assert title.startswith("Guideline Directed Topic Overview")
+            assert title.startswith("Guideline Directed Topic Overview") and "probably" in title
         elif number in ("3", "4"):
             assert "masseter" in title and "does not say which" in title
         else:
