@@ -74,21 +74,26 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
     return cards
 
 
+_PLAIN_THEN_COMMENT = re.compile(  # a key or a list item with an unquoted value, then ' #'
+    r"""\s*(?:- +(?:[^\s:#'"]+: +)?|[^\s:#'"]+: +)[^\s"'#|>].*? #""")
+
+
 def _values_cut_by_comments(lines: list[str], cards: list[CardSource], problems: list[Problem]) -> None:
     """Warn where ' #' ended a card's text: YAML drops the rest of the line as a comment, and learners never see it."""
     from .card_types import CARD_KEYS  # Jinja: only for the rare file with ' #' in it
 
+    commented = {number for number, line in enumerate(lines, 1) if " #" in line and _PLAIN_THEN_COMMENT.match(line)}
+    if not commented:  # every ' #' is inside quotes (or a block): nothing was cut
+        return
     for card in cards:
-        read = Reader(card.path, problems, card.id)
         for key, value in card.data.items():
             if key in CARD_KEYS:
                 continue
-            if isinstance(value, str):
-                _cut_by_comment(lines, key, value, card.data.value_pos[key], read)
-            elif isinstance(value, YamlList):
-                for item, pos in zip(value, value.item_pos):
-                    if isinstance(item, str):
-                        _cut_by_comment(lines, key, item, pos, read, item=True)
+            places = [(value, card.data.value_pos[key], False)] if isinstance(value, str) else \
+                list(zip(value, value.item_pos, [True] * len(value))) if isinstance(value, YamlList) else []
+            for text, pos, item in places:
+                if isinstance(text, str) and pos.line in commented:
+                    _cut_by_comment(lines, key, text, pos, Reader(card.path, problems, card.id), item)
 
 
 def _cut_by_comment(lines: list[str], key: str, value: str, pos: Pos, read: Reader, item: bool = False) -> None:
