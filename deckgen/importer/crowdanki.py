@@ -193,6 +193,10 @@ class FolderMedia(MutableMapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.files)
 
+    def __contains__(self, name: object) -> bool:
+        """Whether the folder holds the file, without reading it (the mixin's default would read it)."""
+        return name in self.files
+
     def __len__(self) -> int:
         return len(self.files)
 

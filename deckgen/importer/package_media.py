@@ -44,6 +44,10 @@ class PackageMedia(MutableMapping[str, bytes]):
     def __iter__(self) -> Iterator[str]:
         return iter(self.members)
 
+    def __contains__(self, name: object) -> bool:
+        """Whether the package holds the file, without reading it (the mixin's default would read it)."""
+        return name in self.members
+
     def __len__(self) -> int:
         return len(self.members)
 
