@@ -17,11 +17,11 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any, Iterator, MutableMapping
+from typing import Any, Iterator
 
 from ..problems import ERROR, WARNING, Problem, ProjectError
 from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL
-from .source_deck import UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
+from .source_deck import UNKNOWN_TIME, ImportedDeck, LazyMedia, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
 
 DECK_FILE = "deck.json"
 MEDIA_DIR = "media"
@@ -164,41 +164,20 @@ def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
     deck.media = FolderMedia(files)
 
 
-class FolderMedia(MutableMapping[str, bytes]):
+class FolderMedia(LazyMedia):
     """Media file name -> content, read from the deck's media folder when asked for, within the package budgets."""
 
     def __init__(self, files: dict[str, Path]) -> None:
-        self.files = files
-        self.replaced: dict[str, bytes] = {}
+        super().__init__(files)  # name -> its file
         self.total = 0  # bytes this process has read
 
-    def __getitem__(self, name: str) -> bytes:
-        if name in self.replaced:
-            return self.replaced[name]
-        content = _read_file(self.files[name])
+    def read(self, name: str) -> bytes:
+        content = _read_file(self.where[name])
         self.total += len(content)
         if self.total > MAX_MEDIA_TOTAL:
-            raise ProjectError([Problem(str(self.files[name]), message="refused: the media files notes use come to "
+            raise ProjectError([Problem(str(self.where[name]), message="refused: the media files notes use come to "
                                         f"more than {MAX_MEDIA_TOTAL >> 20} MiB")])
         return content
-
-    def __setitem__(self, name: str, content: bytes) -> None:
-        self.replaced[name] = content
-        self.files.setdefault(name, Path(name))
-
-    def __delitem__(self, name: str) -> None:
-        del self.files[name]
-        self.replaced.pop(name, None)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.files)
-
-    def __contains__(self, name: object) -> bool:
-        """Whether the folder holds the file, without reading it (the mixin's default would read it)."""
-        return name in self.files
-
-    def __len__(self) -> int:
-        return len(self.files)
 
 
 def _read_file(path: Path) -> bytes:

@@ -9,47 +9,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterator, MutableMapping
 
 from ..safety.package_limits import MAX_MEDIA_TOTAL
 from .archive import LATEST, Archive, PackageTooBig, open_archive, package_problems
+from .source_deck import LazyMedia
 
 
-class PackageMedia(MutableMapping[str, bytes]):
+class PackageMedia(LazyMedia):
     """Media file name -> content, read from the package when asked for (and counted against its budgets)."""
 
     def __init__(self, path: Path, members: dict[str, str]) -> None:
+        super().__init__(members)  # name -> zip member
         self.path = path
-        self.members = members  # name -> zip member, only those present
-        self.replaced: dict[str, bytes] = {}
         self._open: tuple[int, Archive] | None = None
 
-    def __getitem__(self, name: str) -> bytes:
-        if name in self.replaced:
-            return self.replaced[name]
+    def read(self, name: str) -> bytes:
         with package_problems(self.path):
-            content = self._archive().read_media(self.members[name], name)
+            content = self._archive().read_media(self.where[name], name)
         if content is None:
             raise KeyError(name)
         return content
-
-    def __setitem__(self, name: str, content: bytes) -> None:
-        self.replaced[name] = content
-        self.members.setdefault(name, "")
-
-    def __delitem__(self, name: str) -> None:
-        del self.members[name]
-        self.replaced.pop(name, None)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.members)
-
-    def __contains__(self, name: object) -> bool:
-        """Whether the package holds the file, without reading it (the mixin's default would read it)."""
-        return name in self.members
-
-    def __len__(self) -> int:
-        return len(self.members)
 
     def _archive(self) -> Archive:
         """This process's own open package."""

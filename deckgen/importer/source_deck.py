@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, MutableMapping, NamedTuple
+from typing import Any, Callable, Iterator, MutableMapping, NamedTuple
 
 from ..problems import Problem
 
@@ -119,3 +119,40 @@ def oversized_values(deck: ImportedDeck, most: int, listed: int = 20) -> list[Pr
             if len(problems) >= listed:
                 break
     return problems[:listed]
+
+
+class LazyMedia(MutableMapping[str, bytes]):
+    """Media file name -> content, the names known at once and each file read only when asked for (`read`).
+
+    A reader's subclass says where a name's bytes are (`where`: a zip member, a file) and how to read
+    them; a file put in by hand (`deck.media[name] = ...`) is kept in memory.
+    """
+
+    def __init__(self, where: dict[str, Any]) -> None:
+        self.where = where  # name -> where its bytes are, only for files that are there
+        self.replaced: dict[str, bytes] = {}
+
+    def read(self, name: str) -> bytes:
+        """The file's bytes (KeyError if it cannot be had)."""
+        raise NotImplementedError
+
+    def __getitem__(self, name: str) -> bytes:
+        return self.replaced[name] if name in self.replaced else self.read(name)
+
+    def __setitem__(self, name: str, content: bytes) -> None:
+        self.replaced[name] = content
+        self.where.setdefault(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        del self.where[name]
+        self.replaced.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.where)
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the file is there, without reading it (the mixin's default would read it)."""
+        return name in self.where
+
+    def __len__(self) -> int:
+        return len(self.where)
