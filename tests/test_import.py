@@ -956,3 +956,11 @@ def test_crowdanki_media_are_read_only_when_written_and_within_the_ceiling(tmp_p
     assert (tmp_path / "p" / "media" / "ok.png").read_bytes() == b"png"
     assert yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())["missing_media"] == ["big.png", "pipe.png"]
     assert result.notes == 3
+
+
+def test_a_crowdanki_folder_whose_deck_json_is_a_link_is_not_read(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere.json").write_text('{"name": "x", "note_models": []}')
+    (tmp_path / "deck").mkdir()
+    (tmp_path / "deck" / "deck.json").symlink_to(tmp_path / "elsewhere.json")
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "deck"), str(tmp_path / "p")])
+    assert result.exit_code == 1 and "a folder without a CrowdAnki deck.json" in result.output

@@ -36,7 +36,7 @@ def deck_json(source: Path) -> Path | None:
     """The CrowdAnki JSON a source names: the file itself, or `deck.json` / `<folder>.json` in a folder."""
     if source.is_dir():
         for candidate in (source / DECK_FILE, source / f"{source.name}.json"):
-            if candidate.is_file():
+            if candidate.is_file() and not candidate.is_symlink():  # a link in a stranger's folder may lead anywhere
                 return candidate
         return None
     return source if source.suffix.lower() == ".json" else None
