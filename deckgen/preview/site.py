@@ -21,7 +21,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Callable, Iterable
 
 import jinja2
 
@@ -352,16 +352,7 @@ def _copy_file(source: Path, path: Path) -> None:
         if path.is_file() and not path.is_symlink() and path.stat().st_size == info.st_size and filecmp.cmp(
                 source, path, shallow=False):
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as target:
-                shutil.copyfileobj(stream, target, COPY_CHUNK)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
+        _replace(path, lambda target: shutil.copyfileobj(stream, target, COPY_CHUNK))
 
 
 def _write_bytes(path: Path, payload: bytes) -> None:
@@ -369,11 +360,16 @@ def _write_bytes(path: Path, payload: bytes) -> None:
     if (path.is_file() and not path.is_symlink() and path.stat().st_size == len(payload)
             and path.read_bytes() == payload):
         return
+    _replace(path, lambda target: target.write(payload))
+
+
+def _replace(path: Path, fill: Callable[[BinaryIO], object]) -> None:
+    """Write a file through a temporary beside it, moved into place at once (a browser never reads half of it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+        with os.fdopen(handle, "wb") as target:
+            fill(target)
         os.chmod(temporary, 0o644)
         os.replace(temporary, path)
     finally:
