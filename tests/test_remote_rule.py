@@ -20,7 +20,10 @@ import pytest
 from conftest import CliRun
 from test_preview_browser import browser_page  # noqa: F401  (the fixture)
 
-from deckgen.safety.remote import css_remote_problem, remote_problem, without_refresh
+from deckgen.anki.builtin_note_types import CardTemplate, NoteType
+from deckgen.anki.name_rules import card_remote_problem, needs_cards, note_problem
+from deckgen.anki.template_engine import NoteContext, render_cards
+from deckgen.safety.remote import css_remote_problem, ends_in_text, remote_problem, without_refresh
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360f8cfc0f01f0005000200e1f8e5ec0000000049454e44ae426082")
@@ -67,6 +70,7 @@ LOCAL = [  # each stays in the media folder (or loads nothing), and deckgen lets
     '<style>#qa::after{content:"Note: see https://ankiweb.net"} #qa{background:url(\'a.png\')}</style>',
     '<svg><image href="a.png" width="4" height="4"/></svg>',
     '<span title="a:b (https://x)">text</span>',
+    '<span class="cloze" data-cloze="background:url(https://evil.example/x.png)">[...]</span>',
     '<!-- <img src="https://evil.example/x.png"> -->',
     '<meta http-equiv="refresh" content="30">',
     'https://evil.example/x.png as text',
@@ -128,6 +132,104 @@ def test_a_note_type_template_with_svg_image_is_refused(make_project: Callable[.
     assert run.exit_code == 1 and not run.crashed
     assert any("the front template loads the remote resource 'https://evil.example/x.png'" in line
                for line in run.problems)
+
+
+# What a learner's card holds: fields as the note type's templates place them
+# ----------------------------------------
+
+# (front template, fields): a field in an address, a field rewritten into markup, fields that only make a tag
+# together; each card makes Chromium fetch from outside the media folder, and deckgen refuses the note
+TEMPLATED_FETCHING = [
+    ('<img src="{{F}}">', {"F": "https://evil.example/x.png"}),
+    ("<img src={{F}}>", {"F": "https:evil.example/x.png"}),
+    ('<img src="{{F}}">', {"F": 'a.png" srcset="https://evil.example/y.png 1x'}),
+    ('<img src="{{F}}">', {"F": "../x.png"}),
+    ('<img srcset="{{F}} 1x">', {"F": "//evil.example/x.png"}),
+    ('<div style="width:4px;height:4px;background:url({{F}})"></div>', {"F": "https://evil.example/x.png"}),
+    ("<div style='width:4px;height:4px;background:url(\"{{F}}\")'></div>", {"F": "ht&#116;ps://evil.example/x.png"}),
+    ('<audio src="{{F}}" preload="auto"></audio>', {"F": "https://evil.example/x.mp3"}),
+    ('<video poster="{{F}}"></video>', {"F": "https://evil.example/p.png"}),
+    ("<svg><image href='{{F}}' width='4' height='4'/></svg>", {"F": "https://evil.example/x.png"}),
+    ('<div id=s></div><style>#s{width:4px;height:4px;background:url({{F}})}</style>', {"F": "//evil.example/x.png"}),
+    ("{{text:F}}", {"F": "&lt;img src=https://evil.example/x.png&gt;"}),
+    ("{{B}}<hr>{{F}}", {"F": "' src=https://evil.example/x.png>", "B": "<img alt='"}),
+    ("{{B}} {{F}}", {"F": "https://evil.example/x.png>", "B": "<img src="}),
+]
+TEMPLATED_LOCAL = [
+    ('<img src="{{F}}">', {"F": "a.png"}),
+    ('<img srcset="{{F}} 1x">', {"F": "a.png"}),
+    ('<div style="width:4px;height:4px;background:url({{F}})"></div>', {"F": "a.png"}),
+    ("{{text:F}}", {"F": "fish &amp; chips: https://evil.example/x.png as text"}),
+    ("{{B}}<hr>{{F}}", {"F": "<b>bold</b> https://evil.example/x.png", "B": "<img src='a.png'>"}),
+    ('<a href="{{F}}">a link</a>', {"F": "https://ankiweb.net/"}),
+]
+
+
+def _note_type(front: str) -> NoteType:
+    return NoteType("own", ("F", "B"), (CardTemplate("Card 1", front, "{{FrontSide}}"),), path="note_types/own.yaml")
+
+
+def _refused(front: str, fields: dict[str, str]) -> bool:
+    """What the build decides for a note of this note type (deckgen.build.render's Renderer.note)."""
+    note_type, values = _note_type(front), {"B": "", **fields}
+    ordered = tuple(values[name] for name in note_type.fields)
+    return (note_problem(ordered) or (needs_cards(note_type, ordered) and
+            card_remote_problem(note_type, values, NoteContext(("t",), "Deck (own)", "Deck")))) not in (None, False)
+
+
+def _card_html(front: str, fields: dict[str, str]) -> str:
+    """The card's question as Anki's reviewer shows it."""
+    return render_cards(_note_type(front), {"B": "", **fields})[0].question
+
+
+@pytest.mark.parametrize("front,fields", TEMPLATED_FETCHING)
+def test_a_field_a_template_places_in_an_address_is_judged_as_the_card_holds_it(front: str, fields: dict[str, str]
+                                                                               ) -> None:
+    assert _refused(front, fields)
+
+
+@pytest.mark.parametrize("front,fields", TEMPLATED_LOCAL)
+def test_a_field_that_stays_in_the_media_folder_is_not(front: str, fields: dict[str, str]) -> None:
+    assert not _refused(front, fields)
+
+
+@pytest.mark.parametrize("html,in_text", [
+    ("plain", True), ("<p>a <em>b</em></p>", True), ("<img src=a.png>", True), ("<!-- open", True),
+    ("<style>a{}</style>b", True), ('<a title="x>y">z</a>', True), ("a < b", True),
+    ("<img src=", False), ("<img alt='x>y", False), ("<b title=\"a\">c<img", False), ("<style>a{", False),
+    ("<img a\"b src=x", False), ('<img alt="x" title=\'', False), ("<STYLE >", False),
+])
+def test_a_field_that_ends_inside_a_tag_is_told(html: str, in_text: bool) -> None:
+    assert ends_in_text(html) == in_text
+
+
+def test_only_note_types_that_place_fields_in_markup_render_cards() -> None:
+    plain = NoteType("own", ("F", "B"), (CardTemplate("Card 1", '<div class="q">{{F}}</div>{{#B}}<p>{{B}}</p>{{/B}}',
+                                                      "{{FrontSide}}<hr id=answer>{{hint:B}}"),), path="x.yaml")
+    assert not needs_cards(plain, ("<p>a <b>b</b></p>", "x"))
+    assert needs_cards(plain, ("<img alt='", "x"))  # a field that leaves a tag open
+    for front in ('<img src="{{F}}">', "<p title={{F}}>", "{{text:F}}", "{{Tags}}", "<style>{{F}}</style>"):
+        assert needs_cards(_note_type(front), ("a", "b")), front
+
+
+def test_a_project_note_type_that_puts_a_field_in_an_address_is_refused(
+        make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
+    note_type = ("fields: [Word, Image]\ntemplates:\n  - name: Picture\n"
+                 "    front: '{{Word}}<img src=\"{{Image}}\">'\n    back: '{{FrontSide}}'\n")
+    spec = "note_type: pic\nfields:\n  word: {required: true}\n  image: {markdown: false}\n"
+    template = "{% block Word %}{{ word }}{% endblock %}\n{% block Image %}{{ image }}{% endblock %}\n"
+    cards = ("group: cause\ntype: pic\ncards:\n  - id: fine\n    word: Fine\n    image: a.png\n"
+             "  - id: beacon\n    word: Beacon\n    image: https://evil.example/x.png\n")
+    project = make_project({"note_types/pic.yaml": note_type, "templates/pic.yaml": spec,
+                            "templates/pic.html.j2": template, "cards/pics.yaml": cards})
+    for command in ("check", "build"):
+        run = deckgen(command, project)
+        assert run.exit_code == 1 and not run.crashed
+        assert run.problems == [
+            "cards/pics.yaml:7:5: card 'beacon': the front of its card 'Picture' loads the remote resource "
+            "'https://evil.example/x.png', from field 'Image', as note type 'pic' places it (remote content is "
+            "refused: it tells a server whenever the card is shown, and fails offline; copy the file into the media "
+            "folder and refer to it by name)"]
 
 
 # The rule in Chromium
@@ -205,3 +307,16 @@ def test_deckgen_refuses_exactly_what_chromium_fetches_from_outside(
     refused = {html for html in seen if remote_problem(html) is not None}
     assert refused - fetched == set(REFUSED_WITHOUT_A_FETCH_HERE)
     assert fetched - refused == set()
+
+
+def test_deckgen_refuses_exactly_the_templated_cards_chromium_fetches_from_outside_for(
+        media_server: tuple[Path, str], browser_page: Any) -> None:  # noqa: F811
+    folder, base = media_server
+    page = browser_page
+    page.context.set_offline(False)
+    cases = TEMPLATED_FETCHING + TEMPLATED_LOCAL
+    fetched = [bool(_outside_requests(page, folder, base, _card_html(front, fields), number))
+               for number, (front, fields) in enumerate(cases)]
+    refused = [_refused(front, fields) for front, fields in cases]
+    assert fetched == [True] * len(TEMPLATED_FETCHING) + [False] * len(TEMPLATED_LOCAL)
+    assert refused == fetched

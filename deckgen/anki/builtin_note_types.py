@@ -100,6 +100,11 @@ class NoteType:
         return {}
 
     @functools.cached_property
+    def template_facts(self) -> dict[str, bool]:
+        """What `deckgen.anki.name_rules` found once about the templates, kept here because it is asked per note."""
+        return {}
+
+    @functools.cached_property
     def field_set(self) -> frozenset[str]:
         """The field names, for membership tests."""
         return frozenset(self.fields)

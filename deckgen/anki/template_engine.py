@@ -317,6 +317,18 @@ def _template_tokens(template: str) -> Iterator[tuple[str, bool]]:
         yield template[start:], False
 
 
+def template_texts(template: str) -> list[str]:
+    """The template's own text between its ``{{...}}`` handles (comments included), run by run."""
+    texts, run = [], ""
+    for text, is_handle in _template_tokens(template):
+        if is_handle:
+            texts.append(run)
+            run = ""
+        else:
+            run += text
+    return [*texts, run]
+
+
 def _parse_nodes(tokens: Iterator[tuple[str, bool]], open_key: str | None) -> tuple[_Node, ...]:
     """Nodes up to the ``{{/open_key}}`` that closes the current section."""
     nodes: list[_Node] = []

@@ -23,12 +23,12 @@ import nh3
 from cmarkgfm.cmark import Options
 from markupsafe import Markup
 
-from ..anki.template_engine import MAX_CARD_ORD, cloze_fields, generated_ords
+from ..anki.template_engine import MAX_CARD_ORD, CardTooLarge, NoteContext, cloze_fields, generated_ords
 from ..project.card_types import CardType, PrintError, Templates, display_path
 from ..project.config import ProjectConfig, Source
 from .inline_html import protect, restore
 from ..safety.limits import TemplateLimit
-from ..anki.name_rules import note_problem
+from ..anki.name_rules import card_remote_problem, needs_cards, note_problem
 from ..problems import WARNING, Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
@@ -251,7 +251,9 @@ class Renderer:
         """The note of a card whose fields are rendered (by its card type, or known already), checked as Anki would take it."""
         note_type = card.card_type.note_type
         values = tuple(map(fields.__getitem__, note_type.fields))
-        unfit = note_problem(values)
+        tags = (*card.tags, self.config.group_tag(card.group)) if self.config.group_tags else card.tags
+        unfit = note_problem(values) or (self._card_problem(card, values, tags) if needs_cards(note_type, values)
+                                         else None)
         if unfit:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, unfit[0], card.id, unfit[1]))
             return None
@@ -266,10 +268,18 @@ class Renderer:
                                     "sources_field", card.id, "name the field for them with sources_field: in "
                                     f"{note_type.path}", WARNING))
         media = _media(values)
-        tags = (*card.tags, self.config.group_tag(card.group)) if self.config.group_tags else card.tags
         return RenderedNote(card.id, note_type.kind, values, tags, card.group, tuple(media), card.path,
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
                             note_guid(self.config.key, card.id) if card.identity is None else self._guid(card))
+
+    def _card_problem(self, card: ValidCard, values: tuple[str, ...], tags: tuple[str, ...]) -> tuple[str, str] | None:
+        """What the note's cards would load, rendered as Anki renders them (see `deckgen.anki.name_rules.needs_cards`)."""
+        note_type = card.card_type.note_type
+        context = NoteContext(tags, note_type.display_name(self.config.deck), self.config.group_deck(card.group))
+        try:
+            return card_remote_problem(note_type, dict(zip(note_type.fields, values)), context)
+        except CardTooLarge as exc:
+            return str(exc), "shorten the field, or use it fewer times in the note type's templates"
 
     def _guid(self, card: ValidCard) -> str:
         """The note's GUID: pinned, or that of the card's first id, so that a renamed card keeps its note."""

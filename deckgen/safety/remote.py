@@ -11,7 +11,8 @@ or another host), or a `..` step leaves the folder. `data:` stays allowed where 
 an image. What counts as a fetch: `src`, `srcset`, `poster`, `data`, `background`, `action`,
 `formaction`, `href` on anything but a link (`<a>`, `<area>`): `<link>`, `<base>`, SVG
 `<image>`/`<use>`, `xlink:href` alike; `<meta http-equiv=refresh>`; `<iframe srcdoc>`; CSS
-`url()`, `@import`, `image-set()`, in `<style>`, `style=` and any attribute that holds `url(`.
+`url()`, `@import`, `image-set()`, in `<style>`, `style=` and any attribute that holds `url(`
+(but a `data-*` one, which nothing loads from: Anki's cloze keeps the hidden text there).
 """
 
 from __future__ import annotations
@@ -68,12 +69,18 @@ def remote_problem(text: str, paths: bool = True) -> tuple[int, str] | None:
     `paths` False: a path that leaves the folder ('/x', '../x') in an `<img src>` is left to the
     build's media check, which names it in notes.
     """
+    found = remote_address(text, paths)
+    return (found[0], found[2]) if found else None
+
+
+def remote_address(text: str, paths: bool = True) -> tuple[int, str, str] | None:
+    """(offset, address, why) for the first address outside the media folder an HTML text would load, or None."""
     if "<" not in text or not _may_load(text):  # no attribute value, no CSS: nothing can load
         return None
     for offset, address, where in _html_addresses(text):
         why = address_problem(address, where != _OTHER, paths or where != _IMG_SRC)
         if why:
-            return offset, why
+            return offset, address, why
     return None
 
 
@@ -142,6 +149,32 @@ class _StartTag(NamedTuple):
     attributes: list[tuple[str, str]]
 
 
+# HTML that ends in text, read as _start_tags reads it, in one linear pass (possessive: no backtracking):
+# text, comments, end tags and bogus comments, and start tags closed by '>' (a <style> closed by </style)
+_TAG_BODY = (r"[^\t\n\f\r />]*+(?:[\t\n\f\r /]++|[^\t\n\f\r />][^\t\n\f\r />=]*+"
+             r"""(?:[\t\n\f\r ]*+=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|(?!["'])[^\t\n\f\r >]*+)"""
+             r"|(?![\t\n\f\r ]*+=)))*+>")  # a value that opens a quote and never closes it leaves the tag open
+_IN_TEXT = re.compile(r"(?:[^<]++|<!--(?:[^-]++|-(?!->))*+-->|<(?!!--)[!?/][^>]*+>|<style(?=[\t\n\f\r />])"
+                      + _TAG_BODY + r"(?:[^<]++|<(?!/style))*+(?=</style)|<(?!style[\t\n\f\r />])[a-z]"
+                      + _TAG_BODY + r"|<(?![a-z!?/]))*+", re.IGNORECASE)
+
+
+def ends_in_text(text: str) -> bool:
+    """Whether HTML read from its start ends where text goes on, not inside a start tag or a `<style>`.
+
+    Only then is what follows it (a template's text, another field) read as it would be alone: after
+    `<img alt=` it becomes an attribute, after `<style>` a style sheet. (An open comment hides what
+    follows: it counts as text.)
+    """
+    return "<" not in text or _IN_TEXT.match(text).end() == len(text) or _in_comment(text)  # type: ignore[union-attr]
+
+
+def _in_comment(text: str) -> bool:
+    """Whether the HTML ends inside a comment (then nothing after it loads)."""
+    stop = _IN_TEXT.match(text).end()  # type: ignore[union-attr]
+    return text.startswith("<!--", stop)
+
+
 def _html_addresses(text: str) -> Iterator[tuple[int, str, int]]:
     """(offset, address, what it may load) for every address the HTML's tags would load."""
     for start, end, name, attributes in _start_tags(text):
@@ -198,7 +231,7 @@ def _tag_addresses(tag: str, attributes: list[tuple[str, str]], offset: int) -> 
             yield offset, _refresh_target(value), _OTHER
         elif name == "srcdoc":
             yield from ((offset, address, image) for _, address, image in _html_addresses(value))
-        if name == "style" or ("(" in value and _MAYBE_CSS.search(value)):
+        if name == "style" or ("(" in value and _MAYBE_CSS.search(value) and not name.startswith("data-")):
             yield from ((offset, address, image) for _, address, image in _css_addresses(value, 0))
 
 
