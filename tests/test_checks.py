@@ -564,3 +564,48 @@ def test_frozen_reports_the_cards_errors_not_a_stale_lock(make_project: Callable
     (project / CARDS).write_text(cards(BASIC + "    back: [Trauma], a wound\n"), encoding="utf-8")
     run = deckgen("build", "--frozen", project)
     assert run.exit_code == 1 and [line.split(": ")[0] for line in run.problems] == ["cards/causes.yaml:5:11"]
+
+
+_DRUG_SPEC = "note_type: own\nfields:\n  drug: {required: true}\n  use: {choices: [acute, long-term]}\n"
+_DRUG_TEMPLATE = "{% block Front %}{{ drug }}{% endblock %}\n{% block Back %}{{ use or '-' }}{% endblock %}\n"
+_OWN_NOTE_TYPE = "fields: [Front, Back]\ntemplates:\n  - name: Card 1\n    front: '{{Front}}'\n    back: '{{Back}}'\n"
+_DRUG_CARDS = ("group: cause\ntype: drug\ncards:\n  - id: allopurinol\n    drug: Allopurinol\n    use: sometimes\n"
+               "  - id: colchicine\n    drug: '![x](missing.png)'\n    dose: 1 mg\n  - id: probenecid\n"
+               "    use: acute\n  - id: febuxostat\n    drug: [Febuxostat]\n  - id: indometacin\n"
+               "    drug: Indometacin ![x](missing.png)\n")
+_DRUG_CARD_PROBLEMS = [
+    "cards/drugs.yaml:6:10: card 'allopurinol': field 'use' is 'sometimes', not one of the allowed values "
+    "(one of: acute, long-term)",
+    "cards/drugs.yaml:9:5: card 'colchicine': unknown field 'dose' (card type 'drug' takes: drug, use)",
+    "cards/drugs.yaml:15:28: card 'indometacin': media file 'missing.png' not found in media/ (put it into media/, "
+    "or list it under missing_media in deckgen.yaml to build without it)",
+    "cards/drugs.yaml:10:5: card 'probenecid': missing field 'drug' (card type 'drug' requires it)",
+    "cards/drugs.yaml:13:11: card 'febuxostat': field 'drug' must be text, not a list (YAML reads '[...]' or lines "
+    "starting with '- ' as a list: to write text, quote the whole value)",
+]
+
+
+@pytest.mark.parametrize("broken,problem", [
+    ({}, None),
+    ({"templates/drug.html.j2": _DRUG_TEMPLATE.replace("{{ use or '-' }}", "{{ use }")},
+     "templates/drug.html.j2:2: template syntax error: unexpected '}'"),
+    ({"templates/drug.html.j2": _DRUG_TEMPLATE.replace("{{ use or '-' }}", "{{ usse }}")},
+     "templates/drug.html.j2:2:20: template uses 'usse', which card type 'drug' does not declare (did you mean 'use'?)"),
+    ({"note_types/own.yaml": _OWN_NOTE_TYPE.replace("{{Back}}", "{{Bakc}}")},
+     "note_types/own.yaml:5:12: the back template names the field 'Bakc', which the note type does not have "
+     "(did you mean 'Back'?)"),
+    ({"templates/drug.yaml": _DRUG_SPEC.replace("note_type: own", "note_type: onw")},
+     "templates/drug.yaml:1:12: unknown note type 'onw' (did you mean 'own'?)"),
+])
+def test_a_broken_template_or_note_type_does_not_hide_its_cards_problems(
+        broken: dict[str, str], problem: str | None, make_project: Callable[..., Path],
+        deckgen: Callable[..., CliRun]) -> None:
+    files = {"templates/drug.yaml": _DRUG_SPEC, "templates/drug.html.j2": _DRUG_TEMPLATE,
+             "note_types/own.yaml": _OWN_NOTE_TYPE, "cards/drugs.yaml": _DRUG_CARDS}
+    project = make_project({**files, **broken})
+    run = deckgen("check", project)
+    assert run.exit_code == 1 and not run.crashed
+    assert sorted(run.problems) == sorted(_DRUG_CARD_PROBLEMS + ([problem] if problem else []))
+    (project / "media").mkdir()
+    (project / "media/missing.png").write_bytes(b"PNG")  # added: the next run says so (no stale answer from a cache)
+    assert not any("missing.png" in line for line in deckgen("check", project).problems)

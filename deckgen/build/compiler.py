@@ -22,6 +22,7 @@ from ..project.card_files import CARDS_DIR, find_card_files, load_card_file
 from ..problems import Problem
 from ..anki.name_rules import FIELD_CONTROL
 from ..anki.builtin_note_types import NoteType
+from .media import check_media
 from .render import RenderedNote, Renderer
 from ..safety.scratch import die_with_parent
 from .validate import Identity, tag_problem, validate_card
@@ -150,7 +151,10 @@ class Compiler:
             identities = {}
             for card in cards:
                 valid = validate_card(card, self.templates.card_types, self.config, problems,
-                                      self.templates.broken)
+                                      self.templates.broken, self.templates.unrendered)
+                if valid is not None and valid.card_type.name in self.templates.broken:
+                    check_media(self.config, self.renderer.unrendered_note(valid), problems)
+                    valid = None  # its card type failed (reported): the card's own data is checked, not rendered
                 note = self.renderer.render(valid, problems) if valid else None
                 if note is not None:
                     notes.append(note)
@@ -188,7 +192,8 @@ class Compilation:
                  jobs: int | None = None, fields: bool = True) -> None:
         root = config.root
         self.sources, self.unreadable = read_sources(root)
-        cache = FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files)) if use_cache else None
+        cache = (FileCache(root, context_key((root / CONFIG_FILE).read_bytes(), templates.files))
+                 if use_cache and not templates.broken else None)  # a broken card type's cards: media checked now
         self.compiler = Compiler(config, templates, cache)
         self.done: list[FileResult | None] = [_cached(cache, path, data, fields, templates.note_types)
                                                for path, data in self.sources]

@@ -97,6 +97,13 @@ def _plain_file(media_dir: Path, name: str) -> Path | None:
         return None
 
 
+def check_media(config: ProjectConfig, note: RenderedNote, problems: list[Problem]) -> None:
+    """Problems for the media files a note names that the package could not take (missing, outside, ...)."""
+    for name in note.media:
+        if not (LATEX_IMAGE.fullmatch(name) and not (config.media_dir / name).is_file()):
+            _resolve(config, config.media_dir, name, note, problems)
+
+
 def _inside(path: Path, folder: Path) -> bool:
     """Whether a path, with its links followed, is inside a folder."""
     return path.resolve().is_relative_to(folder.resolve())

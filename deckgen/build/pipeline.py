@@ -118,7 +118,8 @@ def _prepare(root: Path, options: BuildOptions, progress: Progress | None) -> Pr
         old_lock = read_lock(root, lock_problems)  # while the workers, if any, start on the card files
         results = compiling.results(progress)
         unread = {result.path for result in results if result.problems and not result.ids}
-        unparsed = [data for path, data in compiling.sources if path in unread] if unread else []
+        unparsed = [data for path, data in compiling.sources if path in unread or templates.broken]  # files whose
+        # cards were not all rendered: a media file their text names is not reported unused
     return assemble(config, templates, results, old_lock, options, problems, lock_problems, unparsed)
 
 
@@ -130,7 +131,7 @@ def _without_config(root: Path) -> list[Problem]:
     problems += [problem for result in unreadable for problem in result.problems]
     for path, data in sources:
         for card in load_card_file(data, path, problems):
-            check_without_config(card, templates.card_types, problems)
+            check_without_config(card, {**templates.unrendered, **templates.card_types}, problems)
     return problems
 
 

@@ -272,6 +272,14 @@ class Renderer:
                             card.pos.line, card.pos.column, ords, content_hash(note_type.kind, values, tags),
                             note_guid(self.config.key, card.id) if card.identity is None else self._guid(card))
 
+    def unrendered_note(self, card: ValidCard) -> RenderedNote:
+        """A stand-in for the note of a card whose card type failed: the media its own text names, where it is."""
+        fields = card.card_type.fields
+        texts = [self.markdown_html(text) if fields[name].markdown else text for name, value in card.values.items()
+                 for text in (value if isinstance(value, tuple) else (value,))]
+        return RenderedNote(card.id, card.card_type.note_type.kind, (), card.tags, card.group, tuple(_media(tuple(texts))),
+                            card.path, card.pos.line, card.pos.column, (), "", "")
+
     def _card_problem(self, card: ValidCard, values: tuple[str, ...], tags: tuple[str, ...]) -> tuple[str, str] | None:
         """What the note's cards would load, rendered as Anki renders them (see `deckgen.anki.name_rules.needs_cards`)."""
         note_type = card.card_type.note_type

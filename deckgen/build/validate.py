@@ -6,7 +6,7 @@ import re
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, NamedTuple, Union
+from typing import Callable, Mapping, NamedTuple, Union
 
 from ..project.card_types import CARD_KEYS, CardType, FieldSpec
 from ..project.config import ProjectConfig, Source
@@ -62,18 +62,22 @@ class ValidCard(NamedTuple):
 
 def validate_card(
     card: CardSource, card_types: dict[str, CardType], config: ProjectConfig, problems: list[Problem],
-    broken: frozenset[str] = frozenset(),
+    broken: frozenset[str] = frozenset(), unrendered: Mapping[str, CardType] | None = None,
 ) -> ValidCard | None:
     """The card checked and typed, or None with every problem it has recorded.
 
-    Cards of a `broken` card type (one whose template failed, already reported) are skipped.
+    Cards of a `broken` card type (one that failed to load, already reported) are checked against
+    its fields where `unrendered` has them (the card must not be rendered then), else skipped.
     """
     read = Reader(card.path, problems, card.id)
     before = len(problems)
     type_name = card.data.get("type", card.defaults.type)
     if isinstance(type_name, str) and type_name in broken:
-        return None
-    card_type = _card_type(card, card_types, read)
+        card_type = (unrendered or {}).get(type_name)
+        if card_type is None:
+            return None
+    else:
+        card_type = _card_type(card, card_types, read)
     group = _group(card, config, read)
     tags = _tags(card, read)
     sources = _sources(card, config, read)

@@ -94,6 +94,10 @@ class CardType:
         return text.strip() if self.strip else text
 
 
+# The note type of a card type whose own failed: a cloze one, so that no cloze marker in its cards is warned about
+_UNKNOWN_NOTE_TYPE = NoteType("?", (), (), is_cloze=True, sources_field=None)
+
+
 class MissingField(jinja2.StrictUndefined):
     """An optional field a card does not have: false in `{% if %}`, an error when printed."""
 
@@ -120,6 +124,8 @@ class Templates:
     files: dict[str, bytes]  # every template file that shaped the result, for hashing
     broken: frozenset[str] = frozenset()  # card types that exist but failed to load (already reported)
     note_types: dict[str, NoteType] = field(default_factory=lambda: dict(NOTE_TYPES))  # built-in and the project's
+    unrendered: dict[str, CardType] = field(default_factory=dict)  # of the broken ones, those whose fields are
+    # known (only the template or note type failed): their cards' data is checked, never rendered
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -178,7 +184,8 @@ def load_templates(root: Path, problems: list[Problem], css: str = "add") -> Tem
     project_dir = root / "templates"
     env = make_environment(project_dir)
     files: dict[str, bytes] = {}
-    card_types = {}
+    card_types: dict[str, CardType] = {}
+    unrendered: dict[str, CardType] = {}
     note_types = load_note_types(root, problems, files)
     specs = _spec_files(project_dir)
     for name, spec_path in sorted(specs.items()):
@@ -186,13 +193,13 @@ def load_templates(root: Path, problems: list[Problem], css: str = "add") -> Tem
         if data is None:
             continue
         files[display_path(spec_path, root)] = data
-        card_type = _load_card_type(name, spec_path, data, root, env, problems, files, note_types)
+        card_type = _load_card_type(name, spec_path, data, root, env, problems, files, note_types, unrendered)
         if card_type is not None:
             card_types[name] = card_type
     style = _deck_css(root, project_dir, css, problems, files)
     sources = _compile(env, SOURCES_TEMPLATE, root, problems, files)
     return Templates(env, card_types, style, sources, files, frozenset(specs) - set(card_types),
-                     note_types.note_types)
+                     note_types.note_types, unrendered)
 
 
 def _spec_files(project_dir: Path) -> dict[str, Path]:
@@ -228,8 +235,9 @@ def _read_css(path: Path, root: Path, problems: list[Problem]) -> str:
 
 def _load_card_type(
     name: str, spec_path: Path, data: bytes, root: Path, env: SandboxedEnvironment,
-    problems: list[Problem], files: dict[str, bytes], note_types: ProjectNoteTypes,
+    problems: list[Problem], files: dict[str, bytes], note_types: ProjectNoteTypes, unrendered: dict[str, CardType],
 ) -> CardType | None:
+    """The card type, or None (reported); one whose fields are known but not its template goes into `unrendered`."""
     shown = display_path(spec_path, root)
     before = len(problems)
     spec = parse_document(data, shown, problems)
@@ -240,7 +248,10 @@ def _load_card_type(
     read = Reader(shown, problems, noun="setting")
     read.unknown_keys(spec, ("note_type", "fields", "template", "description", "strip"), "card type setting")
     note_type = _note_type(spec, read, note_types)
+    fields_read = len(problems)
     fields = _field_specs(spec, read)
+    if "fields" in spec and len(problems) == fields_read:  # whatever fails below, its cards' data can be checked
+        unrendered[name] = CardType(name, note_type or _UNKNOWN_NOTE_TYPE, fields, env.from_string(""), {}, shown)
     template_name = read.text(spec, "template") or name + TEMPLATE_SUFFIX
     where = (shown, spec.value_pos.get("template", Pos(1, 1)))
     template = _compile(env, template_name, root, problems, files, where)
@@ -254,6 +265,7 @@ def _load_card_type(
     _check_variables(name, shown, fields, blocks, own_file, env, root, problems)
     if len(problems) > before:
         return None
+    unrendered.pop(name, None)
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
                     _straight(blocks, env), _passed_through(blocks, env), read.flag(spec, "strip", True))
 
