@@ -205,7 +205,9 @@ def test_new_into_a_link_to_nothing_is_a_message(tmp_path: Path) -> None:
 
 
 def test_new_with_a_bad_deck_path_writes_nothing(tmp_path: Path) -> None:
-    refused(run_capped("new", tmp_path / "deck", "--deck", "::", "--no-git"), "has an empty part")
+    lines = refused(run_capped("new", tmp_path / "deck", "--deck", "::", "--no-git"), "has an empty part")
+    assert lines == ["--deck: the deck path '::' has an empty part (write it as 'Parent::Child::Deck', each part a "
+                     "name)"]  # the option, not a deckgen.yaml the user never sees
     assert not (tmp_path / "deck").exists()
 
 

@@ -46,12 +46,19 @@ def read_deck(doc: YamlMap, read: Reader) -> str | None:
     deck = read.text(doc, "deck", required=True)
     if deck is None:
         return None
-    parts = [part.strip() for part in deck.split("::")]
-    if not all(parts):
-        read.report(doc.value_pos["deck"], f"the deck path '{deck.strip()}' has an empty part",
-                    "write it as 'Parent::Child::Deck', each part a name")
+    problem = deck_path_problem(deck)
+    if problem:
+        read.report(doc.value_pos["deck"], *problem)
         return None
-    return "::".join(parts)
+    return "::".join(part.strip() for part in deck.split("::"))
+
+
+def deck_path_problem(deck: str) -> tuple[str, str] | None:
+    """Why a deck name cannot be the root deck's ('a::' has an empty part), with the fix; None when it can."""
+    if all(part.strip() for part in deck.split("::")):
+        return None
+    return (f"the deck path '{deck.strip()}' has an empty part",
+            "write it as 'Parent::Child::Deck', each part a name")
 
 
 def read_groups(doc: YamlMap, read: Reader) -> tuple[Group, ...]:

@@ -17,6 +17,7 @@ from .. import __version__
 from ..importer import ImportOptions, ImportResult, import_deck
 from ..importer.source_deck import Progress
 from ..problems import Problem, ProjectError
+from ..project.deck_tree import deck_path_problem
 from ..safety.confine import shown_name
 from ..safety.scratch import scratch_folder
 from .repository import DOTTED, SCAFFOLD_DIR, copy_file, set_up_git, set_up_repository
@@ -74,6 +75,9 @@ def _check(root: Path, deck: str, key: str) -> None:
         problems.append(folder)
     if not deck or "\n" in deck:
         problems.append(Problem(str(root), message="the deck name is empty", hint="pass --deck 'My Deck'"))
+    elif deck_path_problem(deck):  # the option names it: deckgen.yaml is not written yet
+        message, hint = deck_path_problem(deck)  # type: ignore[misc]
+        problems.append(Problem("--deck", message=message, hint=hint))
     if not _KEY.match(key):
         problems.append(Problem(str(root), message=f"key '{key}' must be letters, digits, '-', '_' or '.'",
                                 hint="pass --key my-deck"))
