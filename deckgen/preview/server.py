@@ -33,6 +33,7 @@ from ..safety.limits import MAX_WATCHED_FOLDERS
 
 EVENTS_PATH = "/__deckgen__/events"
 KEEPALIVE_SECONDS = 15.0
+_WATCH_TICK_MS = 250  # how often the watcher wakes without a change: its first wake tells start() it is ready
 SOURCE_FILES = (CONFIG_FILE, LOCK_FILE)
 SOURCE_DIRS = ("cards", "templates", "note_types")
 _DEFAULT_FILTER = watchfiles.DefaultFilter()
@@ -95,6 +96,7 @@ class PreviewServer:
         self._building = threading.Lock()
         self._changed = threading.Condition()
         self._stop = threading.Event()
+        self._watching = threading.Event()  # set once the watcher's watches are in place
         self._threads: list[threading.Thread] = []
         out_dir.mkdir(parents=True, exist_ok=True)
         try:
@@ -152,10 +154,15 @@ class PreviewServer:
             return self._published != seen and not self.stopped
 
     def start(self) -> Rebuild:
-        """Build once, then serve and watch in background threads."""
+        """Watch, build once, then serve, in background threads.
+
+        The build waits until the watches are in place: a change made at any time after it read
+        the sources is then seen (a change made while the watcher was still starting was lost).
+        """
+        self._spawn(self._watch, "deckgen-preview-watch")
+        self._watching.wait()
         outcome = self.rebuild()
         self._spawn(self.httpd.serve_forever, "deckgen-preview-http")
-        self._spawn(self._watch, "deckgen-preview-watch")
         return outcome
 
     def wait(self) -> None:
@@ -192,16 +199,23 @@ class PreviewServer:
         Each source folder is watched on its own, never recursively (the watcher would follow a
         link out of the project); after a rebuild that changed the folders, they are watched anew.
         """
-        while not self._stop.is_set():
-            folders = self.watched_folders()
-            try:
-                for _changes in watchfiles.watch(*folders, watch_filter=self._is_source, stop_event=self._stop,
-                                                 raise_interrupt=False, debounce=400, step=50, recursive=False):
-                    self.rebuild()
-                    if self.watched_folders() != folders:
-                        break
-            except OSError:  # a folder went away between the walk and the watch: walk again
-                self._stop.wait(0.5)
+        try:
+            while not self._stop.is_set():
+                folders = self.watched_folders()
+                try:
+                    for changes in watchfiles.watch(*folders, watch_filter=self._is_source, stop_event=self._stop,
+                                                    raise_interrupt=False, debounce=400, step=50, recursive=False,
+                                                    rust_timeout=_WATCH_TICK_MS, yield_on_timeout=True):
+                        self._watching.set()  # the first tick, or change, comes once the watches are in place
+                        if changes:
+                            self.rebuild()
+                            if self.watched_folders() != folders:
+                                break
+                except OSError:  # a folder went away between the walk and the watch: walk again
+                    self._watching.set()  # (or watches cannot be had at all: serve without waiting for them)
+                    self._stop.wait(0.5)
+        finally:
+            self._watching.set()  # never leave start() waiting, however the watcher ends
 
     def watched_folders(self) -> list[str]:
         """The project folder and every folder under its sources, links listed by their folder but never entered."""
