@@ -609,3 +609,17 @@ def test_a_broken_template_or_note_type_does_not_hide_its_cards_problems(
     (project / "media").mkdir()
     (project / "media/missing.png").write_bytes(b"PNG")  # added: the next run says so (no stale answer from a cache)
     assert not any("missing.png" in line for line in deckgen("check", project).problems)
+
+
+def test_a_broken_note_type_does_not_hide_the_card_type_template_s_mistakes(
+        make_project: Callable[..., Path], deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({"templates/drug.yaml": _DRUG_SPEC, "cards/drugs.yaml": _DRUG_CARDS,
+                            "templates/drug.html.j2": _DRUG_TEMPLATE.replace("{{ use or '-' }}", "{{ usse }}"),
+                            "note_types/own.yaml": _OWN_NOTE_TYPE.replace("{{Back}}", "{{Bakc}}")})
+    problems = deckgen("check", project).problems
+    assert [line for line in problems if not line.startswith("cards/")] == [
+        "note_types/own.yaml:5:12: the back template names the field 'Bakc', which the note type does not have "
+        "(did you mean 'Back'?)",
+        "templates/drug.html.j2:2:20: template uses 'usse', which card type 'drug' does not declare (did you mean "
+        "'use'?)"]
+    assert sorted(line for line in problems if line.startswith("cards/")) == sorted(_DRUG_CARD_PROBLEMS)

@@ -250,20 +250,21 @@ def _load_card_type(
     note_type = _note_type(spec, read, note_types)
     fields_read = len(problems)
     fields = _field_specs(spec, read)
-    if "fields" in spec and len(problems) == fields_read:  # whatever fails below, its cards' data can be checked
+    fields_known = "fields" in spec and len(problems) == fields_read
+    if fields_known:  # whatever fails below, its cards' data can be checked
         unrendered[name] = CardType(name, note_type or _UNKNOWN_NOTE_TYPE, fields, env.from_string(""), {}, shown)
     template_name = read.text(spec, "template") or name + TEMPLATE_SUFFIX
     where = (shown, spec.value_pos.get("template", Pos(1, 1)))
     template = _compile(env, template_name, root, problems, files, where)
-    if note_type is None or template is None or len(problems) > before:
+    blocks = _block_stack(template, env, root, problems) if template is not None else None
+    if template is None or blocks is None:
         return None
-    blocks = _block_stack(template, env, root, problems)
-    if blocks is None:
-        return None
-    _check_blocks(name, note_type, blocks, template, env, root, problems)
-    own_file = display_path(Path(template.filename or ""), root)
-    _check_variables(name, shown, fields, blocks, own_file, env, root, problems)
-    if len(problems) > before:
+    if note_type is not None:  # a broken note type hides no mistake of the template's own
+        _check_blocks(name, note_type, blocks, template, env, root, problems)
+    if fields_known:
+        _check_variables(name, shown, fields, blocks, display_path(Path(template.filename or ""), root), env, root,
+                         problems)
+    if note_type is None or len(problems) > before:
         return None
     unrendered.pop(name, None)
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
