@@ -11,6 +11,7 @@ density, on a click or in another browser): they are listed apart.
 from __future__ import annotations
 
 import functools
+import random
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -201,6 +202,38 @@ def test_a_field_that_stays_in_the_media_folder_is_not(front: str, fields: dict[
 ])
 def test_a_field_that_ends_inside_a_tag_is_told(html: str, in_text: bool) -> None:
     assert ends_in_text(html) == in_text
+
+
+def _ends_in_text_as_the_rule_reads(html: str) -> bool:
+    """The slow reading ends_in_text must agree with: the remote rule's own tokenizer, tag by tag."""
+    from deckgen.safety import remote
+
+    position = 0
+    while (start := remote._TAG_START.search(html, position)) is not None:
+        if start[1] or start[2]:  # a comment, an end tag or a bogus comment: open at the end hides what follows
+            end = html.find("-->" if start[1] else ">", start.end())
+            if end == -1:
+                return True
+            position = end + (3 if start[1] else 1)
+            continue
+        name = remote._TAG_NAME.match(html, start.end() - 1)
+        _, position = remote._attributes(html, name.end())  # type: ignore[union-attr]
+        if position > len(html):
+            return False
+        if name[0].lower() == "style":  # type: ignore[index]
+            end = remote._STYLE_END.search(html, position)
+            if end is None:
+                return False
+            position = end.start()
+    return True
+
+
+def test_ends_in_text_never_says_text_where_the_rule_reads_a_tag_or_a_style_sheet() -> None:
+    pieces = ["<", "<img", "<b", ">", '"', "'", "=", " a=", " ", "/", "x", "<style>", "<STYLE ", "</style>", "<!--",
+              "-->", "<!", "</", "\n"]
+    chance = random.Random(23)
+    texts = ["".join(chance.choice(pieces) for _ in range(chance.randint(1, 9))) for _ in range(40_000)]
+    assert [text for text in texts if ends_in_text(text) and not _ends_in_text_as_the_rule_reads(text)] == []
 
 
 def test_only_note_types_that_place_fields_in_markup_render_cards() -> None:

@@ -53,7 +53,7 @@ def needs_cards(note_type: NoteType, values: Iterable[str]) -> bool:
     every field's HTML ends in text: the cards are then the templates' own text (checked with the
     note type) and the fields' HTML side by side. The rest costs one substring search a field.
     """
-    return places_fields_in_markup(note_type) or not all(map(ends_in_text, values))
+    return places_fields_in_markup(note_type) or any("<" in value and not ends_in_text(value) for value in values)
 
 
 def places_fields_in_markup(note_type: NoteType) -> bool:

@@ -17,6 +17,7 @@ an image. What counts as a fetch: `src`, `srcset`, `poster`, `data`, `background
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from typing import Iterator, NamedTuple
@@ -33,6 +34,7 @@ _LINKS = frozenset({"a", "area"})  # their href is followed on a click, not fetc
 _IMAGES = frozenset({"img", "image", "source", "picture", "video", "audio", "track", "input", "feimage",
                      "body", "table", "td", "th", "tr"})  # where a data: address can only be an image or sound
 _STYLE_END = re.compile(r"</style", re.IGNORECASE)
+_STYLE_START = re.compile(r"<style", re.IGNORECASE)
 _SRCSETS = frozenset({"srcset", "imagesrcset"})
 _OTHER, _IMAGE, _IMG_SRC = 0, 1, 2  # what a place may load: anything, only an image or sound, an <img src>
 _REFRESH = re.compile(r"\s*[\d.]*\s*[;,]?\s*(?:url\s*=\s*)?(.*)", re.IGNORECASE | re.DOTALL)
@@ -166,7 +168,16 @@ def ends_in_text(text: str) -> bool:
     `<img alt=` it becomes an attribute, after `<style>` a style sheet. (An open comment hides what
     follows: it counts as text.)
     """
-    return "<" not in text or _IN_TEXT.match(text).end() == len(text) or _in_comment(text)  # type: ignore[union-attr]
+    if "<" not in text:
+        return True
+    if '"' not in text and "'" not in text and text.rfind("<") < text.rfind(">") and not _STYLE_START.search(text):
+        return True  # without quotes each tag ends at the first '>' after it, and every '<' has one after it
+    return _read_to_the_end(text)
+
+
+@functools.lru_cache(maxsize=256)  # a note's sources field is one text of a few, again and again
+def _read_to_the_end(text: str) -> bool:
+    return _IN_TEXT.match(text).end() == len(text) or _in_comment(text)  # type: ignore[union-attr]
 
 
 def _in_comment(text: str) -> bool:
