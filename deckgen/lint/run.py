@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..build.compiler import gc_paused
 from ..build.pipeline import Project, prepare
 from ..project.card_files import CardSource
 from ..build.build_options import BuildOptions
@@ -50,6 +51,11 @@ class LintReport:
 
 def lint_project(root: Path, settings: LintSettings | None = None) -> LintReport:
     """Lint a project; raise ProjectError if it cannot be built or its lint settings are wrong."""
+    with gc_paused():  # the cards' many small acyclic objects: the collector took a quarter of the time
+        return _lint(root, settings)
+
+
+def _lint(root: Path, settings: LintSettings | None) -> LintReport:
     project = prepare(root, BuildOptions())
     problems: list[Problem] = []
     settings = settings or read_settings(root, problems)
