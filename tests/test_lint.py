@@ -344,6 +344,9 @@ def test_two_questions_in_one_front(make_project: Make) -> None:
     ("Is the calcification local?", "asks a yes/no question"),
     ("Which kind of muscle does it reach, besides the heart?", ""),
     ("Which drug lowers urate or blocks its synthesis?", ""),
+    ("Name the site that fits this clue: the kind of muscle, other than heart muscle, in which it is seen.",
+     "rules out 'heart muscle' and asks for another muscle"),
+    ("Besides the heart muscle, which named muscle is it seen in?", ""),  # a name among many, not a kind
 ])
 def test_offered_choices_and_yes_no_questions(make_project: Make, front: str, flagged: str) -> None:
     found = findings(lint(make_project(cards(card("muscle", front, "Skeletal muscle")))), "offered_choice")
@@ -393,6 +396,20 @@ def test_an_answer_that_restates_its_cue(make_project: Make) -> None:
     found = findings(lint(make_project(cards(restated, forms, fair, compound))), "restated_answer")
     assert [line.split("'")[1] for line in found] == ["vessels", "injured"]
     assert "the cue already holds the answer 'Damage inside the blood vessel' (blood, vessel)" in found[0]
+
+
+def test_a_clue_that_is_the_decks_own_definition_of_its_answer(make_project: Make) -> None:
+    glossed = card("tumor", "Name the local cause that fits this clue: It may be benign or malignant.", "A tumor",
+                   extra="The guideline lists tumors (both benign and malignant).")
+    term = card("term", "Necrosis", "The death of cells in living tissue")
+    defined = card("necrosis", "Name the change that fits this clue: the death of the cells of living tissue.", "Necrosis")
+    fair = card("site", "Name the local cause that fits this clue: it can grow in the jaw bone.", "A tumor")
+    own = card("own", "A tumor (benign or malignant) is named by which document?", "The guideline")
+    found = findings(lint(make_project(cards(glossed, term, defined, fair, own))), "definition_clue")
+    assert [line.split("'")[1] for line in found] == ["tumor", "necrosis"]
+    assert "the clue 'It may be benign or malignant.' is what the deck says 'tumors' means " \
+           "('both benign and malignant', cards/causes.yaml:3)" in found[0]
+    assert "'necrosis' means ('The death of cells in living tissue', cards/causes.yaml:7)" in found[1]
 
 
 def test_a_reverse_answered_by_the_decks_title(make_project: Make) -> None:

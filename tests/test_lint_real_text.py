@@ -25,6 +25,8 @@ DEFECTS = {
     ("cause-autoimmune-diseases", "source_question"),  # "do the two documents name"
     ("cause-autoimmune-diseases", "list_dump"),  # three diseases and who named each
     ("cause-systemic-disorders", "list_dump"),  # three disorders recalled at once
+    ("cause-local-tumor", "definition_clue"),  # "It may be benign or malignant": its note glosses "tumors (both benign and malignant)"
+    ("cause-associated-skeletal-muscle", "offered_choice"),  # "The kind of muscle, other than heart muscle": a guess
     ("cause-associated-masseter-muscle", "giveaway"),  # "especially after trauma": the answer of cause-local-trauma
     ("cause-associated-fibrocystic-breast", "restated_answer"),  # "(fibrocystic disease of the breast)"
     ("cause-associated-chronic-kidney-disease", "restated_answer"),  # "A chronic disease ..." → "Chronic kidney disease"
@@ -65,6 +67,10 @@ FIXES = [
      "    type: cloze\n    text: >-\n      The Dr.Oracle guideline gives three systemic disorders as examples of those that can increase\n"
      "      the risk of dystrophic calcification: {{c1::Ehlers-Danlos syndrome}}, {{c2::pseudoxanthoma elasticum}}\n"
      "      and {{c3::arteriosclerosis obliterans}}.\n"),
+    ("cause/02-local.yaml", "    clue: It may be benign or malignant.",
+     "    clue: The cause that the guideline's research summary calls neoplasia."),
+    ("cause/05-associated.yaml", "    clue: The kind of muscle, other than heart muscle, in which the soft-tissue article reports it.",
+     "    clue: The muscle that moves the bones, in which the soft-tissue article reports it too."),
     ("cause/05-associated.yaml", "reports it, especially after trauma.", "reports it, in the jaw."),
     ("cause/05-associated.yaml", "    back: The breast (fibrocystic disease of the breast)", "    back: The breast"),
     ("cause/05-associated.yaml", "      A chronic disease in which vascular calcification", "      A disease in which vascular calcification"),

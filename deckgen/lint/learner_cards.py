@@ -114,9 +114,14 @@ def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteTy
 
 def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:
     """Each field's words as learners read them (cloze markers as their text), sources left out."""
+    return [(name, words(visible(value))) for name, value in shown_fields(note)]
+
+
+def shown_fields(note: LearnerNote) -> list[tuple[str, str]]:
+    """Each field as its cards show it (cloze markers as their text), sources left out."""
     sources = note.note_type.sources_field
-    return [(name, words(visible(_shown_text(value))))
-            for name, value in zip(note.note_type.fields, note.note.fields) if name != sources]
+    return [(name, _shown_text(value)) for name, value in zip(note.note_type.fields, note.note.fields)
+            if name != sources]
 
 
 def _shown_text(value: str) -> str:
