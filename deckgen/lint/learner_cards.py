@@ -16,7 +16,7 @@ from ..anki.template_engine import CardTooLarge, cloze_deletions, render_questio
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..build.render import RenderedNote
 from ..problems import Problem, ProjectError
-from .word_forms import WordForms
+from .word_forms import FUNCTION_WORDS, WordForms
 from .words import BLANK, alternatives, answer_words, visible, words
 
 TERM_WORDS = 4  # a front of at most this many words that asks nothing is a term: the card asks what goes with it
@@ -24,7 +24,8 @@ CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, neve
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
 _RULE = re.compile(r"<hr\b[^>]*>", re.IGNORECASE)
-_MEDIA = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)|\[sound:([^\]]+)\]""", re.IGNORECASE)
+_MEDIA = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^"'\s>]+))|\[sound:([^\]]+)\]""",
+                    re.IGNORECASE)  # a quoted file name may hold spaces ("French Guiana.svg")
 
 
 @dataclass(frozen=True)
@@ -160,11 +161,12 @@ class LintDeck:
     notes: list[LearnerNote]
     forms: WordForms
     subject: frozenset[str] = frozenset()  # the stems of the deck's name and title words: never a giveaway
+    reads_english: bool = True  # its fronts and answers read like English text (see `reads_english`)
 
     @property
     def english(self) -> bool:
         """Whether the deck is written in English: the rules that read phrasing ("and why?", "such as") know only English."""
-        return self.forms.language in ("english", "porter", "none")
+        return self.forms.language in ("english", "porter", "none") and self.reads_english
 
     def is_subject(self, found: tuple[str, ...]) -> bool:
         """Whether words are only the deck's subject (its name or title words): named everywhere by design."""
@@ -175,7 +177,25 @@ class LintDeck:
 def lint_deck(notes: list[LearnerNote], forms: WordForms | None = None, subject: Iterable[str] = ()) -> LintDeck:
     """The deck lint judges; `subject`: its name and title words, as written."""
     forms = forms or WordForms()
-    return LintDeck(notes, forms, frozenset(forms.content(words(" ".join(subject)))))
+    return LintDeck(notes, forms, frozenset(forms.content(words(" ".join(subject)))), reads_english(notes))
+
+
+ENGLISH_SHARE = 0.15  # English text: about half its words are function words; a German deck's fronts, a few in a hundred
+ENGLISH_SAMPLE = 500  # fewer words than this tell nothing: the deck is taken to be English
+
+
+def reads_english(notes: Iterable[LearnerNote]) -> bool:
+    """Whether the deck's fronts and answers read like English: at least ENGLISH_SHARE of their words are
+    English function words ("the", "of", "which"), once there are ENGLISH_SAMPLE words to judge by.
+    An imported German deck is linted as English unless
+    its `lint: language:` says otherwise; this keeps "Was ist ...?" from being read as "Was it ...?"."""
+    total = english = 0
+    for note in notes:
+        for card in note.cards:
+            for found in (card.question_words, *(answer.words for answer in card.answers)):
+                total += len(found)
+                english += sum(word in FUNCTION_WORDS for word in found)
+    return total < ENGLISH_SAMPLE or english >= ENGLISH_SHARE * total
 
 
 def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
@@ -187,8 +207,8 @@ def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], ca
              else [fields[name] for name in plan.answer_fields[:1]])
     answers = tuple(answer for answer in map(_answer, asked) if answer.words)
     blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
-    media = tuple(sorted({a or b for name in plan.front_fields for value in [fields[name]]
-                          if "<img" in value or "[sound:" in value for a, b in _MEDIA.findall(value)}))
+    media = tuple(sorted({"".join(found) for name in plan.front_fields for value in [fields[name]]
+                          if "<img" in value or "[sound:" in value for found in _MEDIA.findall(value) if any(found)}))
     cue = question_words if kind.is_cloze else words(visible(fields.get(plan.question_field, "")))
     return LearnerCard(note, card_ord, plan.name, question, question_words, blank, plan.question_field,
                        plan.answer_field, answers, one_of_many, media, cue)

@@ -5,11 +5,12 @@ answered by anyone who knows the word, without the topic. A program cannot know 
 means, but it can read what the deck itself says a word means: a gloss in parentheses after a
 term ("tumors (both benign and malignant)"), in any field of any note, and the back of a term
 card (a front of a few words, "Calcification", and the definition it asks for). A card is
-flagged when its answer names the glossed term and its clue's words (the text after the front's
-last colon, "Name the cause that fits this clue: ...", or else the whole front) all stand in
-that gloss, at least `min_words` of them. The deck's subject and the function words are left
-out; a gloss of more than `max_gloss` words is a comment, not a definition; a front's own gloss
-and a term card's own reverse are not compared with it.
+flagged when its answer is a term (at most three words that carry meaning) that names the
+glossed term, and its clue's words (the text after the front's last colon, "Name the cause that
+fits this clue: ...", or else the whole front) all stand in that gloss, at least `min_words` of
+them. The deck's subject and the function words are left out; a gloss of more than `max_gloss`
+words is a comment, not a definition; a front's own gloss and a term card's own reverse are not
+compared with it.
 """
 
 from __future__ import annotations
@@ -87,13 +88,15 @@ def _defining(deck: LintDeck, card: LearnerCard, glosses: dict[str, list[Gloss]]
         return None
     for answer in card.answers:
         named = set(deck.forms.content(answer.words)) - deck.subject
+        if len(named) > TERM_WORDS:
+            continue  # not a term: an explanation, which a gloss does not give away
         for stem in named:
             for gloss in glosses.get(stem, ()):
                 if _own(card, gloss):
                     continue
                 term = words(gloss.term)
                 stems = deck.forms.stems(term)
-                if named.intersection(stems) and clue <= gloss.stems | named:
+                if named.intersection(stems) and clue <= gloss.stems:
                     first = next(at for at, stem in enumerate(stems) if stem in named)
                     return gloss, " ".join(term[first:])
     return None
