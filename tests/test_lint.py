@@ -292,6 +292,15 @@ def test_a_front_of_only_an_image_or_a_sound_is_not_judged(make_project: Make) -
     assert "the front 'The heart makes this sound.' is not" in found[0]
 
 
+def test_images_are_told_apart_by_their_whole_file_names(make_project: Make) -> None:
+    files = {"media/French Guiana.svg": b"<svg/>", "media/French Polynesia.svg": b"<svg/>",
+             **cards(card("guiana", '<img src="French Guiana.svg">', "French Guiana"),
+                     card("polynesia", "<img src='French Polynesia.svg'>", "French Polynesia"),
+                     card("again", '<img src="French Guiana.svg">', "Guyane"))}
+    found = findings(lint(make_project(files)), "near_duplicate")
+    assert [line.split("'")[1] for line in found] == ["again"]  # the same image twice, not two images alike
+
+
 def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project: Make) -> None:
     term = "  - id: term\n    type: reversed\n    front: What is necrosis?\n    back: Tissue that has died in a living body.\n"
     [found] = findings(lint(make_project(cards(term))), "front_form")
@@ -428,6 +437,10 @@ def test_word_forms_follow_the_decks_language(make_project: Make) -> None:
     result = lint(make_project({**cards(asks, gives), **german}))
     assert len(findings(result, "giveaway")) == 1
     assert findings(result, "offered_choice") == []  # "Was" is German: the English phrasing rules do not read it
+    many = [card(f"q{number}", f"Was ist die Wellenlänge des Lasers Nummer {number} im Versuch?",
+                 f"Etwa {number} hundert Nanometer") for number in range(60)]  # 900 words, a few English ("was")
+    assert findings(lint(make_project(cards(*many))), "offered_choice") == []  # not set to German: read as German
+    assert len(findings(lint(make_project(cards(*many[:3]))), "offered_choice")) == 3  # too few words to tell
     two = card("two", "Was ist der Brechungsindex von Glas? Was der des Vakuums?", "1,5 und 1,0")
     assert len(findings(lint(make_project({**cards(two), **german})), "two_questions")) == 1  # two question marks
 
