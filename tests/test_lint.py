@@ -342,7 +342,8 @@ def test_two_questions_in_one_front(make_project: Make) -> None:
     joined = card("level", "What blood calcium level do you expect, and why?", "Normal, as the tissue is damaged")
     two = card("local", "Is it local? Where does it form?", "In the injured area")
     relative = card("organ", "Name the organ, in which the deposits form first.", "The lung")
-    found = findings(lint(make_project(cards(joined, two, relative))), "two_questions")
+    word = "  - id: word\n    type: reversed\n    front: 怎麼樣\n    back: How about it? What do you think?\n"
+    found = findings(lint(make_project(cards(joined, two, relative, word))), "two_questions")
     assert [line.split("'")[1] for line in found] == ["level", "local"]
     assert "the front asks two things: 'and why?'" in found[0]
 
