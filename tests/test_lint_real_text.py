@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from deckgen.lint import giveaways, lint_project
+from deckgen.lint.findings import Finding, Rule
+from deckgen.lint.learner_cards import LintDeck, lint_deck
+from deckgen.lint.split import HelperFailed, run_rules
 
 PROJECTS = Path(__file__).parent / "projects"
 
@@ -142,6 +145,22 @@ def found(project: Path) -> set[tuple[str, str]]:
 
 def test_every_finding_on_the_released_cards_is_a_defect_the_rubric_names(released: Path) -> None:
     assert found(released) == DEFECTS
+
+
+def test_two_processes_find_what_one_finds(released: Path) -> None:
+    """The helper's half of the rules comes back on the same cards, with the same messages."""
+    one, two = lint_project(released, jobs=1), lint_project(released, jobs=2)
+    assert two.findings == one.findings and {f.rule for f in one.findings} == {rule for _, rule in DEFECTS}
+
+
+def test_a_helper_that_fails_is_reported_with_its_traceback(released: Path) -> None:
+    def broken(deck: LintDeck, options: object) -> list[Finding]:
+        raise RuntimeError("a rule's bug")
+
+    rules = [Rule("first", "", {}, lambda deck, options: []), Rule("second", "", {}, broken)]
+    with pytest.raises(HelperFailed, match="RuntimeError: a rule's bug"):
+        run_rules(lint_deck([]), rules, {"first": {}, "second": {}}, jobs=2)
+    assert run_rules(lint_deck([]), rules[:1], {"first": {}}, jobs=2) == []
 
 
 def test_the_fixed_twins_are_not_flagged(released: Path) -> None:

@@ -40,7 +40,7 @@ def words(text: str) -> tuple[str, ...]:
 
 def compound_words(text: str) -> tuple[str, ...]:
     """A text's words with hyphenated compounds kept whole: "soft-tissue" is not "tissue"."""
-    return tuple(_COMPOUND.findall(unicodedata.normalize("NFKC", text).casefold()))
+    return tuple(_COMPOUND.findall(text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()))
 
 
 def answer_words(text: str) -> tuple[str, ...]:

@@ -83,13 +83,14 @@ def _defining(deck: LintDeck, card: LearnerCard, glosses: dict[str, list[Gloss]]
               ) -> tuple[Gloss, str] | None:
     """The gloss of one of the card's answers that holds all of its clue, with the term it glosses
     from its first word the answer names ("lists tumors (...)" glosses "tumors"), if there is one."""
-    clue = set(deck.forms.content(words(_clue(card.question)))) - deck.subject
-    if len(clue) < least:
-        return None
+    clue: set[str] | None = None
     for answer in card.answers:
         named = set(deck.forms.content(answer.words)) - deck.subject
-        if len(named) > TERM_WORDS:
-            continue  # not a term: an explanation, which a gloss does not give away
+        if len(named) > TERM_WORDS or named.isdisjoint(glosses):
+            continue  # not a term (an explanation, which a gloss does not give away), or a term the deck never glosses
+        clue = set(deck.forms.content(words(_clue(card.question)))) - deck.subject if clue is None else clue
+        if len(clue) < least:
+            return None
         for stem in named:
             for gloss in glosses.get(stem, ()):
                 if _own(card, gloss):

@@ -63,7 +63,10 @@ def _choice(question: str, most: int) -> str:
 def _elimination(deck: LintDeck, card: LearnerCard) -> str:
     """'the front rules out ...' if it asks for a kind of thing after naming another kind of the same
     thing ("the kind of muscle, other than heart muscle" → skeletal muscle): the kinds left are few."""
-    kinds = {stem for found in _KIND_OF.findall(card.question) for stem in deck.forms.content(words(found))}
+    asked = _KIND_OF.findall(card.question)
+    if not asked:
+        return ""
+    kinds = {stem for found in asked for stem in deck.forms.content(words(found))}
     for answer in card.answers:
         head = deck.forms.content(answer.words)[-1:]
         if len(answer.words) < 2 or not head or head[0] not in kinds:
