@@ -187,9 +187,8 @@ ENGLISH_SAMPLE = 500  # fewer words than this tell nothing: the deck is taken to
 def reads_english(notes: Iterable[LearnerNote]) -> bool:
     """Whether the deck's fronts and answers read like English: at least ENGLISH_SHARE of their words are
     English function words ("the", "of", "which"), once there are ENGLISH_SAMPLE words to judge by (the
-    first 40 times as many are enough).
-    An imported German deck is linted as English unless
-    its `lint: language:` says otherwise; this keeps "Was ist ...?" from being read as "Was it ...?"."""
+    first 40 times as many are enough). An imported German deck names no `lint: language:`; this keeps
+    its "Was ist ...?" from being read as the yes/no question "Was it ...?"."""
     total = english = 0
     for note in notes:
         for card in note.cards:
