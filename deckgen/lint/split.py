@@ -1,9 +1,11 @@
 """The rules run by two processes on a big deck: this one and a helper forked once the cards are read.
 
-The helper starts with everything this process knows (the deck, its cards, its word stems) and
-runs every other rule; it sends back its findings as plain tuples that name each card by its
-place in the deck (note and card number), which pickle fast. Nothing else crosses: the rules
-read the deck and never change it, so both processes see the same cards. Where processes cannot
+The helper starts with everything this process knows (the deck, its cards) and runs the two rules
+that compare each card with the whole deck (`near_duplicate`, `giveaway`: about half the rules'
+time) while this process runs the others; it sends back its findings as plain tuples that name
+each card by its place in the deck (note and card number), which pickle fast. Nothing else
+crosses: the rules read the deck and never change it, so both processes see the same cards.
+Where processes cannot
 be forked, or one process is asked for, this process runs every rule.
 """
 
@@ -18,6 +20,7 @@ from .findings import Finding, Rule
 from .learner_cards import LintDeck
 
 SPLIT_NOTES = 5000  # a deck this big is worth a helper: below it, forking costs more than it saves
+HELPER_RULES = ("near_duplicate", "giveaway")  # the two that read the whole deck at once: half the rules' time
 _Sent = tuple[str, int, int, str, str, str, tuple[str, ...]]  # rule, note, card, field, message, hint, related
 
 
@@ -33,25 +36,27 @@ def jobs_for(deck: LintDeck, jobs: int | None) -> int:
 
 
 def run_rules(deck: LintDeck, rules: list[Rule], options: Any, jobs: int) -> list[Finding]:
-    """Every finding of these rules; with two jobs, the helper runs every other rule."""
-    if jobs < 2 or len(rules) < 2:
+    """Every finding of these rules; with two jobs, the helper runs the rules that read the whole deck at once."""
+    theirs = [rule for rule in rules if rule.name in HELPER_RULES]
+    ours = [rule for rule in rules if rule.name not in HELPER_RULES]
+    if jobs < 2 or not theirs or not ours:
         return _check(deck, rules, options)
     import multiprocessing.connection
 
-    ours, theirs = multiprocessing.connection.Pipe(duplex=False)
+    reader, writer = multiprocessing.connection.Pipe(duplex=False)
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the helper: it sends its findings and leaves
-        ours.close()
-        _help(deck, rules[1::2], options, theirs, parent)
-    theirs.close()
+        reader.close()
+        _help(deck, theirs, options, writer, parent)
+    writer.close()
     try:
-        found = _check(deck, rules[::2], options)
-        status, sent = ours.recv()
+        found = _check(deck, ours, options)
+        status, sent = reader.recv()
     except EOFError:
         status, sent = "error", "the helper process stopped without a word"
     finally:
-        ours.close()
+        reader.close()  # a helper still writing is stopped, not waited for forever
         os.waitpid(pid, 0)
     if status != "ok":
         raise HelperFailed(sent)
