@@ -5,8 +5,7 @@ that compare each card with the whole deck (`near_duplicate`, `giveaway`: about 
 time) while this process runs the others; it sends back its findings as plain tuples that name
 each card by its place in the deck (note and card number), which pickle fast. Nothing else
 crosses: the rules read the deck and never change it, so both processes see the same cards.
-Where processes cannot
-be forked, or one process is asked for, this process runs every rule.
+Where processes cannot be forked, or one process is asked for, this process runs every rule.
 """
 
 from __future__ import annotations
