@@ -59,12 +59,12 @@ class LearnerCard:
     def card_id(self) -> str:
         return self.note.card_id
 
-    @property
+    @functools.cached_property  # asked by most rules of every card: worked out once
     def is_term(self) -> bool:
         """Whether the front is a term or a name (a country, a word to translate) rather than a question."""
         return not self.blank and "?" not in self.question and 0 < len(self.cue or self.question_words) <= TERM_WORDS
 
-    @property
+    @functools.cached_property
     def is_association(self) -> bool:
         """Whether the card pairs a term, an image or a sound with what goes with it (a word with its
         meaning, a flag with its country), rather than asking a question."""
