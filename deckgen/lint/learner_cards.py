@@ -282,7 +282,9 @@ def _after_rule(template: str) -> str:
 
 def _answer(fragment: str) -> Answer:
     text = visible(fragment)
-    return Answer(fragment, text, answer_words(text), tuple(answer_words(form) for form in alternatives(text)))
+    found = answer_words(text)
+    forms = tuple(answer_words(form) for form in alternatives(text)) if "(" in text else (found,)  # no aside: one way
+    return Answer(fragment, text, found, forms)
 
 
 @functools.lru_cache(maxsize=64)
