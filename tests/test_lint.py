@@ -292,6 +292,15 @@ def test_a_front_of_only_an_image_or_a_sound_is_not_judged(make_project: Make) -
     assert "the front 'The heart makes this sound.' is not" in found[0]
 
 
+def test_images_are_told_apart_by_their_whole_file_names(make_project: Make) -> None:
+    files = {"media/French Guiana.svg": b"<svg/>", "media/French Polynesia.svg": b"<svg/>",
+             **cards(card("guiana", '<img src="French Guiana.svg">', "French Guiana"),
+                     card("polynesia", "<img src='French Polynesia.svg'>", "French Polynesia"),
+                     card("again", '<img src="French Guiana.svg">', "Guyane"))}
+    found = findings(lint(make_project(files)), "near_duplicate")
+    assert [line.split("'")[1] for line in found] == ["again"]  # the same image twice, not two images alike
+
+
 def test_each_card_of_a_reversed_note_is_judged_as_learners_meet_it(make_project: Make) -> None:
     term = "  - id: term\n    type: reversed\n    front: What is necrosis?\n    back: Tissue that has died in a living body.\n"
     [found] = findings(lint(make_project(cards(term))), "front_form")
@@ -333,7 +342,8 @@ def test_two_questions_in_one_front(make_project: Make) -> None:
     joined = card("level", "What blood calcium level do you expect, and why?", "Normal, as the tissue is damaged")
     two = card("local", "Is it local? Where does it form?", "In the injured area")
     relative = card("organ", "Name the organ, in which the deposits form first.", "The lung")
-    found = findings(lint(make_project(cards(joined, two, relative))), "two_questions")
+    word = "  - id: word\n    type: reversed\n    front: 怎麼樣\n    back: How about it? What do you think?\n"
+    found = findings(lint(make_project(cards(joined, two, relative, word))), "two_questions")
     assert [line.split("'")[1] for line in found] == ["level", "local"]
     assert "the front asks two things: 'and why?'" in found[0]
 
@@ -344,6 +354,9 @@ def test_two_questions_in_one_front(make_project: Make) -> None:
     ("Is the calcification local?", "asks a yes/no question"),
     ("Which kind of muscle does it reach, besides the heart?", ""),
     ("Which drug lowers urate or blocks its synthesis?", ""),
+    ("Name the site that fits this clue: the kind of muscle, other than heart muscle, in which it is seen.",
+     "rules out 'heart muscle' and asks for another muscle"),
+    ("Besides the heart muscle, which named muscle is it seen in?", ""),  # a name among many, not a kind
 ])
 def test_offered_choices_and_yes_no_questions(make_project: Make, front: str, flagged: str) -> None:
     found = findings(lint(make_project(cards(card("muscle", front, "Skeletal muscle")))), "offered_choice")
@@ -395,6 +408,20 @@ def test_an_answer_that_restates_its_cue(make_project: Make) -> None:
     assert "the cue already holds the answer 'Damage inside the blood vessel' (blood, vessel)" in found[0]
 
 
+def test_a_clue_that_is_the_decks_own_definition_of_its_answer(make_project: Make) -> None:
+    glossed = card("tumor", "Name the local cause that fits this clue: It may be benign or malignant.", "A tumor",
+                   extra="The guideline lists tumors (both benign and malignant).")
+    term = card("term", "Necrosis", "The death of cells in living tissue")
+    defined = card("necrosis", "Name the change that fits this clue: the death of the cells of living tissue.", "Necrosis")
+    fair = card("site", "Name the local cause that fits this clue: it can grow in the jaw bone.", "A tumor")
+    own = card("own", "A tumor (benign or malignant) is named by which document?", "The guideline")
+    found = findings(lint(make_project(cards(glossed, term, defined, fair, own))), "definition_clue")
+    assert [line.split("'")[1] for line in found] == ["tumor", "necrosis"]
+    assert "the clue 'It may be benign or malignant.' is what the deck says 'tumors' means " \
+           "('both benign and malignant', cards/causes.yaml:3)" in found[0]
+    assert "'necrosis' means ('The death of cells in living tissue', cards/causes.yaml:7)" in found[1]
+
+
 def test_a_reverse_answered_by_the_decks_title(make_project: Make) -> None:
     reverse = "  - id: term\n    type: reversed\n    front: Test deck\n    back: The deck that tests the lint rules\n"
     basic = "  - id: term\n    type: basic\n    front: Test deck\n    back: The deck that tests the lint rules\n"
@@ -411,6 +438,10 @@ def test_word_forms_follow_the_decks_language(make_project: Make) -> None:
     result = lint(make_project({**cards(asks, gives), **german}))
     assert len(findings(result, "giveaway")) == 1
     assert findings(result, "offered_choice") == []  # "Was" is German: the English phrasing rules do not read it
+    many = [card(f"q{number}", f"Was ist die Wellenlänge des Lasers Nummer {number} im Versuch?",
+                 f"Etwa {number} hundert Nanometer") for number in range(60)]  # 900 words, a few English ("was")
+    assert findings(lint(make_project(cards(*many))), "offered_choice") == []  # not set to German: read as German
+    assert len(findings(lint(make_project(cards(*many[:3]))), "offered_choice")) == 3  # too few words to tell
     two = card("two", "Was ist der Brechungsindex von Glas? Was der des Vakuums?", "1,5 und 1,0")
     assert len(findings(lint(make_project({**cards(two), **german})), "two_questions")) == 1  # two question marks
 

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from deckgen.lint import giveaways, lint_project
+from deckgen.lint.findings import Finding, Rule
+from deckgen.lint.learner_cards import LintDeck, lint_deck
+from deckgen.lint.split import HelperFailed, run_rules
 
 PROJECTS = Path(__file__).parent / "projects"
 
@@ -25,6 +28,8 @@ DEFECTS = {
     ("cause-autoimmune-diseases", "source_question"),  # "do the two documents name"
     ("cause-autoimmune-diseases", "list_dump"),  # three diseases and who named each
     ("cause-systemic-disorders", "list_dump"),  # three disorders recalled at once
+    ("cause-local-tumor", "definition_clue"),  # "It may be benign or malignant": its note glosses "tumors (both benign and malignant)"
+    ("cause-associated-skeletal-muscle", "offered_choice"),  # "The kind of muscle, other than heart muscle": a guess
     ("cause-associated-masseter-muscle", "giveaway"),  # "especially after trauma": the answer of cause-local-trauma
     ("cause-associated-fibrocystic-breast", "restated_answer"),  # "(fibrocystic disease of the breast)"
     ("cause-associated-chronic-kidney-disease", "restated_answer"),  # "A chronic disease ..." → "Chronic kidney disease"
@@ -65,6 +70,10 @@ FIXES = [
      "    type: cloze\n    text: >-\n      The Dr.Oracle guideline gives three systemic disorders as examples of those that can increase\n"
      "      the risk of dystrophic calcification: {{c1::Ehlers-Danlos syndrome}}, {{c2::pseudoxanthoma elasticum}}\n"
      "      and {{c3::arteriosclerosis obliterans}}.\n"),
+    ("cause/02-local.yaml", "    clue: It may be benign or malignant.",
+     "    clue: The cause that the guideline's research summary calls neoplasia."),
+    ("cause/05-associated.yaml", "    clue: The kind of muscle, other than heart muscle, in which the soft-tissue article reports it.",
+     "    clue: The muscle that moves the bones, in which the soft-tissue article reports it too."),
     ("cause/05-associated.yaml", "reports it, especially after trauma.", "reports it, in the jaw."),
     ("cause/05-associated.yaml", "    back: The breast (fibrocystic disease of the breast)", "    back: The breast"),
     ("cause/05-associated.yaml", "      A chronic disease in which vascular calcification", "      A disease in which vascular calcification"),
@@ -136,6 +145,22 @@ def found(project: Path) -> set[tuple[str, str]]:
 
 def test_every_finding_on_the_released_cards_is_a_defect_the_rubric_names(released: Path) -> None:
     assert found(released) == DEFECTS
+
+
+def test_two_processes_find_what_one_finds(released: Path) -> None:
+    """The helper's half of the rules comes back on the same cards, with the same messages."""
+    one, two = lint_project(released, jobs=1), lint_project(released, jobs=2)
+    assert two.findings == one.findings and {f.rule for f in one.findings} == {rule for _, rule in DEFECTS}
+
+
+def test_a_helper_that_fails_is_reported_with_its_traceback(released: Path) -> None:
+    def broken(deck: LintDeck, options: object) -> list[Finding]:
+        raise RuntimeError("a rule's bug")
+
+    rules = [Rule("front_form", "", {}, lambda deck, options: []), Rule("giveaway", "", {}, broken)]
+    with pytest.raises(HelperFailed, match="RuntimeError: a rule's bug"):  # the helper runs giveaway
+        run_rules(lint_deck([]), rules, {"front_form": {}, "giveaway": {}}, jobs=2)
+    assert run_rules(lint_deck([]), rules[:1], {"front_form": {}}, jobs=2) == []
 
 
 def test_the_fixed_twins_are_not_flagged(released: Path) -> None:

@@ -159,20 +159,33 @@ def _note_cloze_numbers(fields: dict[str, str]) -> set[int]:
 # ----------------------------------------
 
 
+def render_questions(note_type: NoteType, fields: dict[str, str]) -> list[tuple[int, str]]:
+    """Each card's ord and front, as ``render_cards`` gives them: for a reader of fronts alone (lint), half the work."""
+    values = _stored_fields(note_type, fields)
+    return [(card_ord, _render_question(note_type, values, card_ord)[0]) for card_ord in _card_ords(note_type, values)]
+
+
 def _render_card(note_type: NoteType, fields: dict[str, str], card_ord: int, note: NoteContext | None = None
                  ) -> RenderedCard:
     """Both sides of one card, following Anki's render pipeline."""
+    question, blank, context = _render_question(note_type, fields, card_ord, note)
+    if blank:
+        return RenderedCard(card_ord, question, _play_refs(blank, "a"))
+    template = note_type.templates[0 if note_type.is_cloze else card_ord]
+    answer = _render(_parse(template.answer), replace(context, front_side=question, written=[0]))
+    return RenderedCard(card_ord, question, _play_refs(answer, "a"))
+
+
+def _render_question(note_type: NoteType, fields: dict[str, str], card_ord: int, note: NoteContext | None = None
+                     ) -> tuple[str, str, _Context]:
+    """A card's front, Anki's error text if it has nothing to ask (else ""), and the context its back renders in."""
     template = note_type.templates[0 if note_type.is_cloze else card_ord]
     special = note.special_fields(template.name) if note else {}
     context = _Context(_card_fields({**special, **fields}, card_ord), card_ord)
     question_nodes = _parse(template.question)
     question = _render(question_nodes, context)
     blank = _blank_message(note_type, fields, card_ord, question_nodes, context)
-    if blank:
-        return RenderedCard(card_ord, _play_refs(question + blank, "q"), _play_refs(blank, "a"))
-    question = _play_refs(question, "q")
-    answer = _render(_parse(template.answer), replace(context, front_side=question, written=[0]))
-    return RenderedCard(card_ord, question, _play_refs(answer, "a"))
+    return _play_refs(question + blank, "q"), blank, context
 
 
 def _card_fields(fields: dict[str, str], card_ord: int) -> dict[str, str]:

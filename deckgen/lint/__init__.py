@@ -2,7 +2,8 @@
 
 Lint judges the cards as learners meet them (`learner_cards.py`): each rule (`rules/`, one module each)
 reports findings on those cards; `run.py` locates them in the card files and matches them with
-the author's `lint_ignore:` reasons (`ignores.py`); `settings.py` reads the `lint:` settings.
+the author's `lint_ignore:` reasons (`ignores.py`), with a forked helper running half the rules on a
+big deck (`split.py`); `settings.py` reads the `lint:` settings.
 Rules compare text as words (`words.py`) reduced to their stems (`word_forms.py`, the Snowball
 stemmers); `giveaways()` is the giveaway rule alone, for a test over a deck's cards.
 

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from ..anki.template_engine import CardTooLarge, cloze_deletions, render_cards
+from ..anki.template_engine import CardTooLarge, cloze_deletions, render_questions
 from ..anki.builtin_note_types import NOTE_TYPES, NoteType
 from ..build.render import RenderedNote
 from ..problems import Problem, ProjectError
-from .word_forms import WordForms
+from .word_forms import FUNCTION_WORDS, WordForms
 from .words import BLANK, alternatives, answer_words, visible, words
 
 TERM_WORDS = 4  # a front of at most this many words that asks nothing is a term: the card asks what goes with it
@@ -24,7 +24,8 @@ CONTEXT_FIELDS = frozenset({"FrontSide", "Extra"})  # shown with an answer, neve
 _HANDLE = re.compile(r"\{\{([^}]*)\}\}")
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)  # shown as its text on the answer side
 _RULE = re.compile(r"<hr\b[^>]*>", re.IGNORECASE)
-_MEDIA = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?([^"'\s>]+)|\[sound:([^\]]+)\]""", re.IGNORECASE)
+_MEDIA = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^"'\s>]+))|\[sound:([^\]]+)\]""",
+                    re.IGNORECASE)  # a quoted file name may hold spaces ("French Guiana.svg")
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,12 @@ class LearnerCard:
     def card_id(self) -> str:
         return self.note.card_id
 
-    @property
+    @functools.cached_property  # asked by most rules of every card: worked out once
     def is_term(self) -> bool:
         """Whether the front is a term or a name (a country, a word to translate) rather than a question."""
         return not self.blank and "?" not in self.question and 0 < len(self.cue or self.question_words) <= TERM_WORDS
 
-    @property
+    @functools.cached_property
     def is_association(self) -> bool:
         """Whether the card pairs a term, an image or a sound with what goes with it (a word with its
         meaning, a flag with its country), rather than asking a question."""
@@ -100,10 +101,10 @@ def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteTy
 
     A note whose card would pass deckgen's output ceiling (as Anki renders it) is a located problem.
     """
-    learned, problems = [], []
+    learned, problems, plans = [], [], _Plans()
     for note in notes:
         try:
-            learned.append(_learner_note(note, note_types[note.note_type]))
+            learned.append(_learner_note(note, note_types[note.note_type], plans))
         except CardTooLarge as exc:
             problems.append(Problem(note.path, note.line, note.column, str(exc), note.card_id,
                                     "shorten the field, or use it fewer times in the note type's templates"))
@@ -114,25 +115,43 @@ def learner_notes(notes: Iterable[RenderedNote], note_types: Mapping[str, NoteTy
 
 def field_words(note: LearnerNote) -> list[tuple[str, tuple[str, ...]]]:
     """Each field's words as learners read them (cloze markers as their text), sources left out."""
+    return [(name, words(visible(value))) for name, value in shown_fields(note)]
+
+
+def shown_fields(note: LearnerNote) -> list[tuple[str, str]]:
+    """Each field as its cards show it (cloze markers as their text), sources left out."""
     sources = note.note_type.sources_field
-    return [(name, words(visible(_CLOZE_MARKER.sub(_unwrap, value))))
-            for name, value in zip(note.note_type.fields, note.note.fields) if name != sources]
+    return [(name, _shown_text(value)) for name, value in zip(note.note_type.fields, note.note.fields)
+            if name != sources]
+
+
+def _shown_text(value: str) -> str:
+    """A field as its card's back shows it: each cloze deletion as its text."""
+    return _CLOZE_MARKER.sub(_unwrap, value) if "{{c" in value else value
 
 
 def _unwrap(marker: re.Match[str]) -> str:
     return marker.group(1)
 
 
-def _learner_note(note: RenderedNote, kind: NoteType) -> LearnerNote:
+def _learner_note(note: RenderedNote, kind: NoteType, plans: _Plans) -> LearnerNote:
     fields = dict(zip(kind.fields, note.fields))
     sources = kind.sources_field
     if sources in fields:
         fields[sources] = ""
-    rendered = render_cards(kind, fields)
-    cards = tuple(_learner_card(note, kind, fields, card.ord, card.question, len(rendered) > 1 or kind.is_cloze)
-                  for card in rendered)
-    seen = {card.question_words for card in cards} | {words(visible(card.answer)) for card in rendered}
-    return LearnerNote(note, kind, cards, tuple(sorted(seen)))
+    rendered = render_questions(kind, fields)
+    cards = tuple(_learner_card(note, kind, fields, card_ord, question, len(rendered) > 1 or kind.is_cloze, plans)
+                  for card_ord, question in rendered)
+    return LearnerNote(note, kind, cards, _seen(kind, fields, cards, plans))
+
+
+def _seen(kind: NoteType, fields: dict[str, str], cards: tuple[LearnerCard, ...], plans: _Plans
+          ) -> tuple[tuple[str, ...], ...]:
+    """The words of the fronts, and of each field a back shows (cloze markers as their text): what the note shows."""
+    shown = {name for card in cards for name in plans.plan(kind, card.ord).back_fields}
+    seen = {card.question_words for card in cards}
+    seen.update(words(visible(_shown_text(fields[name]))) for name in shown if fields[name])
+    return tuple(sorted(seen))
 
 
 @dataclass(frozen=True)
@@ -142,11 +161,12 @@ class LintDeck:
     notes: list[LearnerNote]
     forms: WordForms
     subject: frozenset[str] = frozenset()  # the stems of the deck's name and title words: never a giveaway
+    reads_english: bool = True  # its fronts and answers read like English text (see `reads_english`)
 
     @property
     def english(self) -> bool:
         """Whether the deck is written in English: the rules that read phrasing ("and why?", "such as") know only English."""
-        return self.forms.language in ("english", "porter", "none")
+        return self.forms.language in ("english", "porter", "none") and self.reads_english
 
     def is_subject(self, found: tuple[str, ...]) -> bool:
         """Whether words are only the deck's subject (its name or title words): named everywhere by design."""
@@ -157,52 +177,101 @@ class LintDeck:
 def lint_deck(notes: list[LearnerNote], forms: WordForms | None = None, subject: Iterable[str] = ()) -> LintDeck:
     """The deck lint judges; `subject`: its name and title words, as written."""
     forms = forms or WordForms()
-    return LintDeck(notes, forms, frozenset(forms.content(words(" ".join(subject)))))
+    return LintDeck(notes, forms, frozenset(forms.content(words(" ".join(subject)))), reads_english(notes))
+
+
+ENGLISH_SHARE = 0.15  # English text: about half its words are function words; a German deck's fronts, a few in a hundred
+ENGLISH_SAMPLE = 500  # fewer words than this tell nothing: the deck is taken to be English
+
+
+def reads_english(notes: Iterable[LearnerNote]) -> bool:
+    """Whether the deck's fronts and answers read like English: at least ENGLISH_SHARE of their words are
+    English function words ("the", "of", "which"), once there are ENGLISH_SAMPLE words to judge by (the
+    first 40 times as many are enough). An imported German deck names no `lint: language:`; this keeps
+    its "Was ist ...?" from being read as the yes/no question "Was it ...?"."""
+    total = english = 0
+    for note in notes:
+        for card in note.cards:
+            for found in (card.question_words, *(answer.words for answer in card.answers)):
+                total += len(found)
+                english += sum(word in FUNCTION_WORDS for word in found)
+        if total >= 40 * ENGLISH_SAMPLE:
+            break  # 20,000 words tell as well as all of a big deck's
+    return total < ENGLISH_SAMPLE or english >= ENGLISH_SHARE * total
 
 
 def _learner_card(note: RenderedNote, kind: NoteType, fields: dict[str, str], card_ord: int,
-                  question_html: str, one_of_many: bool) -> LearnerCard:
+                  question_html: str, one_of_many: bool, plans: _Plans) -> LearnerCard:
+    plan = plans.plan(kind, card_ord)
     question = visible(question_html)
-    name, question_field, answer_field, answers = (
-        _cloze_card(kind, fields, card_ord) if kind.is_cloze else _front_back_card(kind, fields, card_ord))
+    question_words = words(question)
+    asked = (cloze_deletions(fields.get(plan.question_field, ""), card_ord + 1) if kind.is_cloze
+             else [fields[name] for name in plan.answer_fields[:1]])
+    answers = tuple(answer for answer in map(_answer, asked) if answer.words)
     blank = 'class="cloze"' in question_html or bool(BLANK.search(question))
-    shown = _shown_fields(kind, card_ord, fields)
-    media = tuple(sorted({a or b for value in shown if "<img" in value or "[sound:" in value
-                          for a, b in _MEDIA.findall(value)}))
-    cue = words(visible(fields.get(question_field, ""))) if not kind.is_cloze else words(question)
-    return LearnerCard(note, card_ord, name, question, words(question), blank, question_field, answer_field,
-                       tuple(answer for answer in answers if answer.words), one_of_many, media, cue)
+    media = tuple(sorted({"".join(found) for name in plan.front_fields for value in [fields[name]]
+                          if "<img" in value or "[sound:" in value for found in _MEDIA.findall(value) if any(found)}))
+    cue = question_words if kind.is_cloze else words(visible(fields.get(plan.question_field, "")))
+    return LearnerCard(note, card_ord, plan.name, question, question_words, blank, plan.question_field,
+                       plan.answer_field, answers, one_of_many, media, cue)
 
 
-def _shown_fields(kind: NoteType, card_ord: int, fields: dict[str, str]) -> list[str]:
-    """The values of the fields a card's front shows."""
-    template = kind.templates[0 if kind.is_cloze else card_ord]
-    return [fields[name] for name, _ in _fields(template.question) if name in fields]
+@dataclass(frozen=True)
+class _Plan:
+    """What a card of a note type shows and asks: the same for every note of the type, so worked out once."""
+
+    name: str
+    question_field: str
+    answer_field: str
+    answer_fields: tuple[str, ...]  # a front/back card asks for the first
+    front_fields: tuple[str, ...]  # the fields its front shows
+    back_fields: tuple[str, ...]  # the fields its back shows (sources and the front side left out)
 
 
-_Parts = tuple[str, str, str, list[Answer]]  # card name, question field, answer field, answers
+class _Plans:
+    """Each note type's card plans, by card ord, worked out when first needed."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, int], _Plan] = {}
+
+    def plan(self, kind: NoteType, card_ord: int) -> _Plan:
+        key = (kind.kind, card_ord)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = _cloze_plan(kind, card_ord) if kind.is_cloze else _front_back_plan(kind, card_ord)
+        return found
 
 
-def _cloze_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts:
+def _named(kind: NoteType, template: str) -> tuple[str, ...]:
+    """The note type's fields an Anki template shows, in order, once each."""
+    return tuple(dict.fromkeys(name for name, _ in _fields(template) if name in kind.field_set))
+
+
+def _back_fields(kind: NoteType, template: str) -> tuple[str, ...]:
+    return tuple(name for name in _named(kind, template) if name != kind.sources_field)
+
+
+def _cloze_plan(kind: NoteType, card_ord: int) -> _Plan:
     """A cloze card asks for the deletions with its number, in the field its template clozes."""
-    asked = _fields(kind.templates[0].question)
+    template = kind.templates[0]
+    asked = _fields(template.question)
     cloze_field = next((name for name, filters in asked if "cloze" in filters), kind.fields[0])
-    answers = [_answer(html) for html in cloze_deletions(fields.get(cloze_field, ""), card_ord + 1)]
-    return f"Cloze {card_ord + 1}", cloze_field, cloze_field, answers
+    return _Plan(f"Cloze {card_ord + 1}", cloze_field, cloze_field, (cloze_field,), _named(kind, template.question),
+                 _back_fields(kind, template.answer))
 
 
-def _front_back_card(kind: NoteType, fields: dict[str, str], card_ord: int) -> _Parts:
+def _front_back_plan(kind: NoteType, card_ord: int) -> _Plan:
     """A front/back card asks for the first field its answer shows below its rule (`<hr>`, if it has
     one) and its question does not: the fields after it (a country's info, a flag's look-alikes) and
     the extra are shown with it, not asked."""
     template = kind.templates[card_ord]
-    shown = {name for name, _ in _fields(template.question)}
+    shown = _named(kind, template.question)
     context = CONTEXT_FIELDS | {kind.sources_field}
-    answer_fields = [name for name, _ in _fields(_after_rule(template.answer))
-                     if name not in shown and name not in context and name in fields]
-    question_field = next((name for name, _ in _fields(template.question) if name in fields), kind.fields[0])
+    answer_fields = tuple(name for name, _ in _fields(_after_rule(template.answer))
+                          if name not in shown and name not in context and name in kind.field_set)
+    question_field = shown[0] if shown else kind.fields[0]
     answer_field = answer_fields[0] if answer_fields else kind.fields[-1]
-    return template.name, question_field, answer_field, [_answer(fields[name]) for name in answer_fields[:1]]
+    return _Plan(template.name, question_field, answer_field, answer_fields, shown, _back_fields(kind, template.answer))
 
 
 def _after_rule(template: str) -> str:
@@ -213,7 +282,9 @@ def _after_rule(template: str) -> str:
 
 def _answer(fragment: str) -> Answer:
     text = visible(fragment)
-    return Answer(fragment, text, answer_words(text), tuple(answer_words(form) for form in alternatives(text)))
+    found = answer_words(text)
+    forms = tuple(answer_words(form) for form in alternatives(text)) if "(" in text else (found,)  # no aside: one way
+    return Answer(fragment, text, found, forms)
 
 
 @functools.lru_cache(maxsize=64)

@@ -64,10 +64,12 @@ class WordForms:
 
     def content(self, words: Iterable[str]) -> tuple[str, ...]:
         """The stems of the words that carry meaning: function words and single letters left out."""
-        return tuple(self.stem(word) for word in words if word not in FUNCTION_WORDS and len(word) > 1)
+        return self.stems([word for word in words if word not in FUNCTION_WORDS and len(word) > 1])
 
     def _stemmed(self, word: str) -> str:
-        if self._stemmer is None or not word.isalpha() or script(word) != self._script:
+        if self._stemmer is None or not word.isalpha():
+            return word
+        if (self._script != "LATIN") if word.isascii() else script(word) != self._script:  # ASCII: Latin, no name to look up
             return word
         return self._stemmer.stemWord(word)
 

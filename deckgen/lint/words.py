@@ -13,7 +13,6 @@ import unicodedata
 
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)  # never shown: code and CSS
 _TAG = re.compile(r"<[^>]*>|\[anki:play:[qa]:\d+\]")  # tags, and the sound buttons Anki puts in
-_SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _COMPOUND = re.compile(r"\w+(?:-\w+)*")
 ARTICLES = frozenset({"the", "a", "an"})
@@ -27,19 +26,21 @@ _NOT_IN_A_NAME = frozenset({"is", "are", "was", "were", "both", "all", "each", "
 def visible(fragment: str) -> str:
     """What a learner reads in an HTML fragment: tags and sounds as spaces (scripts and styles left out),
     entities decoded, spacing collapsed."""
-    if "<s" in fragment or "<S" in fragment:
-        fragment = _HIDDEN.sub(" ", fragment)
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", fragment))).strip()
+    if "<" in fragment or "[anki:" in fragment:  # most fields are plain text: no regex to run
+        if "<s" in fragment or "<S" in fragment:
+            fragment = _HIDDEN.sub(" ", fragment)
+        fragment = _TAG.sub(" ", fragment)
+    return " ".join(html.unescape(fragment).split())
 
 
 def words(text: str) -> tuple[str, ...]:
     """The words of a text, case folded: what lint compares."""
-    return tuple(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+    return tuple(_WORD.findall(text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()))
 
 
 def compound_words(text: str) -> tuple[str, ...]:
     """A text's words with hyphenated compounds kept whole: "soft-tissue" is not "tissue"."""
-    return tuple(_COMPOUND.findall(unicodedata.normalize("NFKC", text).casefold()))
+    return tuple(_COMPOUND.findall(text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()))
 
 
 def answer_words(text: str) -> tuple[str, ...]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..findings import Rule
-from . import (answer_in_front, answered_by_title, cloze_deletions, cloze_list, front_form, giveaway, list_dump,
-               near_duplicate, offered_choice, open_list, restated_answer, source_question, two_questions)
+from . import (answer_in_front, answered_by_title, cloze_deletions, cloze_list, definition_clue, front_form, giveaway,
+               list_dump, near_duplicate, offered_choice, open_list, restated_answer, source_question, two_questions)
 
 RULES: tuple[Rule, ...] = (
     near_duplicate.RULE,
@@ -12,6 +12,7 @@ RULES: tuple[Rule, ...] = (
     answer_in_front.RULE,
     restated_answer.RULE,
     answered_by_title.RULE,
+    definition_clue.RULE,
     two_questions.RULE,
     offered_choice.RULE,
     source_question.RULE,

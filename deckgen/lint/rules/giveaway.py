@@ -66,8 +66,8 @@ def _trie(deck: LintDeck, min_words: int, min_letters: int) -> _Node:
         for card in (card for card in note.cards if not card.is_association):
             for answer in card.answers:
                 for form in answer.forms:
-                    if _protected(deck, form, min_letters, entities):
-                        stems = deck.forms.stems(form)
+                    stems = deck.forms.stems(form)
+                    if _protected(deck, form, stems, min_letters, entities):
                         node = root
                         for stem in stems:
                             node = node.setdefault(stem, {})  # type: ignore[assignment]
@@ -82,11 +82,12 @@ def _entities(deck: LintDeck) -> set[tuple[str, ...]]:
     return cues | {deck.forms.stems(note.entity) for note in deck.notes if note.entity}
 
 
-def _protected(deck: LintDeck, form: tuple[str, ...], min_letters: int, entities: set[tuple[str, ...]]) -> bool:
+def _protected(deck: LintDeck, form: tuple[str, ...], stems: tuple[str, ...], min_letters: int,
+               entities: set[tuple[str, ...]]) -> bool:
     """An answer worth looking for: long enough, not a function word, not the deck's subject, not an entity."""
-    if letters(form) < min_letters or (len(form) == 1 and _not_a_term(form[0])) or deck.is_subject(form):
+    if letters(form) < min_letters or (len(form) == 1 and _not_a_term(form[0])) or stems in entities:
         return False
-    return deck.forms.stems(form) not in entities
+    return not deck.is_subject(form)
 
 
 def _not_a_term(word: str) -> bool:

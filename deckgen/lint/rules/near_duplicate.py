@@ -19,6 +19,7 @@ the overlap (the positional filter), is dropped as soon as that shows.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from typing import Any, Iterator, Mapping
 
@@ -29,12 +30,13 @@ NAME = "near_duplicate"
 _EPSILON = 1e-9
 _MEDIA = "\0"  # starts a file name in a front's words: never a word
 _MARKS = "\1"  # starts the marks a front sets itself apart with (an asterisk, a dagger): never a word
-_PUNCTUATION = frozenset(".,;:!?¿¡'\"()[]-–—/…‘’“”")
+_PUNCTUATION = ".,;:!?¿¡'\"()[]-–—/…‘’“”"
+_NOT_MARKS = re.compile(r"[^\W_]+|\s+|[" + re.escape(_PUNCTUATION) + "]+")  # letters, digits, spaces, punctuation
 
 
 def _front(card: LearnerCard) -> frozenset[str]:
     """A front's words, its images and sounds, and the marks that set it apart ("好*" is not "好")."""
-    marks = "".join(char for char in card.question if not char.isalnum() and not char.isspace() and char not in _PUNCTUATION)
+    marks = _NOT_MARKS.sub("", card.question)
     found = set(card.question_words).union(_MEDIA + name for name in card.media)
     return frozenset(found | {_MARKS + marks} if marks else found)
 
@@ -51,10 +53,11 @@ def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     cards = [card for note in deck.notes for card in note.cards if card.question_words or card.media]
     fronts = [_front(card) for card in cards]
     frequency = Counter(word for front in fronts for word in front)
+    rank = {word: number for number, word in enumerate(sorted(frequency, key=lambda word: (frequency[word], word)))}
     index: dict[str, list[tuple[int, int]]] = defaultdict(list)
     pairs: set[tuple[int, int]] = set()
     for number in sorted(range(len(fronts)), key=lambda n: (len(fronts[n]), n)):  # smaller fronts first
-        ordered = sorted(fronts[number], key=lambda word: (frequency[word], word))
+        ordered = sorted(fronts[number], key=rank.__getitem__)  # rarest first
         for other in _candidates(ordered, fronts, index, threshold):
             if _other_note_same_media(cards[other], cards[number]) and _jaccard(fronts[number], fronts[other]) >= threshold - _EPSILON:
                 pairs.add((min(number, other), max(number, other)))

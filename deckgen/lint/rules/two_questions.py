@@ -3,6 +3,8 @@
 A front asks two things when it has two questions (two question marks), or when one question
 joins a second question word to the first with "and" or "or" ("..., and when can it ...?", read
 on English decks only). Each answer is then recalled only with the other, and graded as one.
+A note with a term card (a word and its meanings, each way) is not judged: its meanings may be
+questions ("How about it? What do you think?"), glosses of one sense.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _JOINED = re.compile(r"(?:,|\b(?:and|or))\s+(?:and\s+|or\s+)?(" + "|".join(sorte
 def check(deck: LintDeck, options: Mapping[str, Any]) -> Iterator[Finding]:
     """Each card whose front asks two questions."""
     for note in deck.notes:
+        if any(card.is_term for card in note.cards):
+            continue  # a word and its meanings ("How about it? What do you think?"): one sense, glossed twice
         for card in note.cards:
             asked = questions(card.question)
             second = _second_question(asked) if deck.english else ""
