@@ -16,7 +16,7 @@ from deckgen.build.render import visible_text
 
 REPO = Path(__file__).parent.parent
 PROJECT_FILES = ("deckgen.yaml", "deckgen.lock", "cards", "templates")
-EXPECTED_NOTES = {"Causes": 10, "Mechanism": 10, "Treatment": 5}
+EXPECTED_NOTES = {"Causes": 10, "Mechanism": 11, "Treatment": 5}
 
 
 @pytest.fixture(scope="module")
