@@ -258,7 +258,7 @@ def _set_modes(plans: dict[str, CardTypePlan], modes: Modes) -> None:
 
 def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) -> Converted:
     result = markdown.convert(value)
-    return with_html.convert(value) if result.mode == RAW else result
+    return with_html.convert(value, result.shape) if result.mode == RAW else result  # its shape found once
 
 
 def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], cache: dict[str, Converted],
