@@ -184,7 +184,7 @@ def _words_slug(value: str) -> str:
         return ""
     text = _NOT_WORDS.sub(" ", value) if "[" in value or "\\" in value else value
     found = card_slug(_card_text(plain_text(text))) if "<" not in text or _has_text(text) else ""
-    return found if any(char.isalpha() for char in found) else ""
+    return found if any(map(str.isalpha, found)) else ""
 
 
 def _has_text(fragment: str) -> bool:
