@@ -163,7 +163,7 @@ def shape(value: str) -> Shape | None:
     if "&" in value or _OURS.search(value):
         return None
     images: list[str] = []
-    if "src=" in value or "SRC=" in value.upper():
+    if "=" in value and ("src=" in value or "SRC=" in value.upper()):  # most values have no attribute to upper
         images = [name for _, name in _IMAGE_NAME.findall(value)]
         value = _IMAGE_NAME.sub(f"\\g<1>{_IMAGE}", value) if images else value
     skeleton, runs = _runs(value)
