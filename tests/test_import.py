@@ -118,6 +118,23 @@ def test_markdown_only_where_it_renders_back_byte_for_byte() -> None:
         assert plain.convert(value).text == value and with_html.convert(value).mode != "markdown", value
 
 
+def test_a_value_that_stays_html_is_shaped_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value Markdown cannot give back is tried again with HTML, from the shape the first try found (finding
+    it twice doubled the conversion's time on a big deck), and comes out the same."""
+    from deckgen.importer import html_to_markdown
+    from deckgen.importer.writer import _convert
+
+    shaped: list[str] = []
+    original = html_to_markdown.shape
+    monkeypatch.setattr(html_to_markdown, "shape", lambda value: shaped.append(value) or original(value))
+    values = [f"Blocks <b>enzyme {i}</b> in pathway {i % 3}" for i in range(4)] + ['x<br><img src="p1.png">']
+    plain, with_html = FieldConverter(False), FieldConverter(True)
+    converted = [_convert(value, plain, with_html) for value in values]
+    assert shaped == values
+    assert [found[:2] for found in converted] == [(value, "html") for value in values]
+    assert converted == list(map(FieldConverter(True).convert, values))  # as if HTML had been tried alone
+
+
 # --- bad input: a located message, nothing written ---------------------------------------------
 
 def _refused(source: Path, target: Path, options: ImportOptions | None = None) -> str:

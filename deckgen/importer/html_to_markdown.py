@@ -163,7 +163,7 @@ def shape(value: str) -> Shape | None:
     if "&" in value or _OURS.search(value):
         return None
     images: list[str] = []
-    if "src=" in value or "SRC=" in value.upper():
+    if "=" in value and ("src=" in value or "SRC=" in value.upper()):  # most values have no attribute to upper
         images = [name for _, name in _IMAGE_NAME.findall(value)]
         value = _IMAGE_NAME.sub(f"\\g<1>{_IMAGE}", value) if images else value
     skeleton, runs = _runs(value)
@@ -248,21 +248,24 @@ class FieldConverter:
         template = self._forms[form]
         return self.rendered(text) if template is None else template.format(*texts)
 
-    def convert(self, value: str) -> Converted:
-        """The most readable form of a field value that renders back to equivalent HTML."""
-        if is_plain(value) and "&" not in value and '"' not in value:
-            return Converted(value, MARKDOWN)
-        if _MATH.search(value):
-            return self._as_html(value)
-        found = shape(value) if "<" in value else None
+    def convert(self, value: str, found: Shape | None = None) -> Converted:
+        """The most readable form of a field value that renders back to the same bytes (`found`: its shape, if
+        another converter found it: an import tries each value as Markdown first, then with HTML)."""
         if found is None:
-            return self._convert(value)
+            if is_plain(value) and "&" not in value and '"' not in value:
+                return Converted(value, MARKDOWN)
+            if _MATH.search(value):
+                return self._as_html(value)
+            found = shape(value) if "<" in value else None
+            if found is None:
+                return self._convert(value)
         if found.skeleton not in self._shapes:
             self._shapes[found.skeleton] = self._convert_shape(found)
         known = self._shapes[found.skeleton]
         if known is None:
             return self._convert(value)
-        return Converted(fill(known.text, found.texts), known.mode, found, known.text)
+        text = fill(known.text, found.texts) if known.mode == MARKDOWN else value  # HTML and raw: the value itself
+        return Converted(text, known.mode, found, known.text)
 
     def _convert_shape(self, found: Shape) -> Converted | None:
         """A shape converted once, its text with marks; None if the conversion does not keep each run in place."""

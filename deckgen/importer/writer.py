@@ -184,7 +184,7 @@ def _words_slug(value: str) -> str:
         return ""
     text = _NOT_WORDS.sub(" ", value) if "[" in value or "\\" in value else value
     found = card_slug(_card_text(plain_text(text))) if "<" not in text or _has_text(text) else ""
-    return found if any(char.isalpha() for char in found) else ""
+    return found if any(map(str.isalpha, found)) else ""
 
 
 def _has_text(fragment: str) -> bool:
@@ -258,7 +258,7 @@ def _set_modes(plans: dict[str, CardTypePlan], modes: Modes) -> None:
 
 def _convert(value: str, markdown: FieldConverter, with_html: FieldConverter) -> Converted:
     result = markdown.convert(value)
-    return with_html.convert(value) if result.mode == RAW else result
+    return with_html.convert(value, result.shape) if result.mode == RAW else result  # its shape found once
 
 
 def _recheck_markdown(notes: list[WrittenNote], plans: dict[str, CardTypePlan], cache: dict[str, Converted],
