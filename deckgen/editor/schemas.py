@@ -224,7 +224,8 @@ def _groups_schema() -> Schema:
     """A mapping of groups, each a title or a title with subgroups (the schema refers to itself)."""
     title = {"type": "string", "pattern": r"^(?!.*::).*\S", "description": "The subdeck's name learners see"}
     nested = {"type": "object", "required": ["title"], "additionalProperties": False,
-              "properties": {"title": title, "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}]}}}
+              "properties": {"title": title, "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}]},
+                             "description": {"type": "string", "description": "The subdeck's description in Anki"}}}
     return {"type": "object", "propertyNames": {"pattern": GROUP_KEY.pattern},
             "additionalProperties": {"anyOf": [title, nested]},
             "description": "Group key -> subdeck title, or {title: ..., groups: {...}} for a group with subgroups; "

@@ -1,8 +1,9 @@
 """CrowdAnki's JSON decks: a folder with `deck.json` and `media/`, the form most decks on GitHub take.
 
-CrowdAnki writes a deck as one JSON tree: the deck's name, description and notes, its subdecks
-(`children`, each named by its last part only), the note types (`note_models`, identified by a
-`crowdanki_uuid`) and the names of the media files beside it in `media/`. It keeps neither note
+CrowdAnki writes a deck as one JSON tree: the deck's name, description, preset (`deck_config_uuid`) and
+notes, its subdecks (`children`, each named by its last part only), the presets (`deck_configurations`,
+schema 11 JSON), the note types (`note_models`, schema 11 JSON identified by a `crowdanki_uuid`, with
+their field options and LaTeX header) and the names of the media files beside it in `media/`. It keeps neither note
 type ids nor note times. A note type's id then comes from a package the author names
 (`--note-types`, as for text exports: an .apkg exported from the collection learners got the deck
 from); without one the project derives an id from its own key, which learners who imported the
@@ -21,7 +22,10 @@ from typing import Any, Iterator
 
 from ..problems import ERROR, WARNING, Problem, ProjectError
 from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL
-from .source_deck import UNKNOWN_TIME, ImportedDeck, LazyMedia, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
+from .note_type_settings import with_model_settings
+from .presets import DEFAULT_PRESET, schema11_preset
+from .source_deck import (UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportedTemplate,
+                          ImportOptions, LazyMedia)
 
 DECK_FILE = "deck.json"
 MEDIA_DIR = "media"
@@ -80,13 +84,27 @@ def _deck(path: Path, data: dict[str, Any], options: ImportOptions) -> ImportedD
     for index, model in enumerate(data["note_models"]):
         with _part(f"note type {index + 1} ({str(model.get('name', '?'))[:60]!r})"):
             deck.note_types[str(model["crowdanki_uuid"])] = _note_type(model, known, deck.problems, path)
+    presets = _presets(data.get("deck_configurations") or [])
     for name, node in _decks(data, ""):
         with _part(f"deck '{name[:80]}'"):
             deck.deck_descriptions[name] = str(node.get("desc") or "")
+            if str(node.get("deck_config_uuid")) in presets:
+                deck.deck_presets[name] = presets[str(node["deck_config_uuid"])]
             deck.notes.extend(_notes(node, name, deck, path))
     if any(problem.severity == ERROR for problem in deck.problems):
         raise ProjectError([p for p in deck.problems if p.severity == ERROR][:50])
     return deck
+
+
+def _presets(configurations: list[Any]) -> dict[str, ImportedPreset]:
+    """The deck-options presets by CrowdAnki uuid; one named 'Default' is Anki's own Default (a deck using it
+    gets the learner's), the others numbered in the order the deck lists them."""
+    found = {}
+    for index, config in enumerate(configurations):
+        with _part(f"deck configuration {index + 1} ({str(config.get('name', '?'))[:60]!r})"):
+            preset_id = DEFAULT_PRESET if config.get("name") == "Default" else DEFAULT_PRESET + 1 + index
+            found[str(config["crowdanki_uuid"])] = schema11_preset(config, preset_id)
+    return found
 
 
 @contextlib.contextmanager
@@ -117,9 +135,9 @@ def _note_type(model: dict[str, Any], known: dict[str, ImportedNoteType], proble
         problems.append(Problem(str(path), message=f"note type '{name}' has other fields or templates in the package "
                                 "given with --note-types", hint="name a package exported from the same collection"))
         same = None
-    return ImportedNoteType(name, same.id if same else None, int(model.get("type", 0)) == 1, fields, templates,
-                            str(model.get("css", "")), int(model.get("sortf", 0)),
-                            same.mtime if same else UNKNOWN_TIME)
+    return with_model_settings(ImportedNoteType(
+        name, same.id if same else None, int(model.get("type", 0)) == 1, fields, templates, str(model.get("css", "")),
+        int(model.get("sortf", 0)), same.mtime if same else UNKNOWN_TIME), model)
 
 
 def _package_note_types(options: ImportOptions) -> dict[str, ImportedNoteType]:
