@@ -325,7 +325,9 @@ def note_type_schema() -> Schema:
     field_name = {"type": "string", "pattern": r'^(?![#/^\s])[^:{}"]*[^:{}"\s]$',
                   "description": "A field name Anki keeps as written"}
     template = {"type": "object", "required": list(TEMPLATE_KEYS), "additionalProperties": False,
-                "properties": {key: TEXT for key in TEMPLATE_KEYS},
+                "properties": {**{key: TEXT for key in TEMPLATE_KEYS},
+                               "group": _described({"type": "string"}, "The group this template's cards go to, "
+                                                   "whatever the note's ('' the deck itself)")},
                 "description": "A card template, in Anki's own template language ({{Field}}, {{FrontSide}})"}
     known: dict[str, Schema] = {
         "name": _described(TEXT, "The name learners see (default: '<deck> (<key>)')"),
