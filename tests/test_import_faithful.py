@@ -164,9 +164,10 @@ def test_presets_and_descriptions_per_deck(fmt: str, tmp_path: Path) -> None:
     assert config["groups"]["kana"]["groups"]["extra"] == {"title": "Extra", "description": "Rare ones"}
 
 
-def test_a_crowdanki_folder_keeps_presets_field_options_and_subdeck_descriptions(tmp_path: Path) -> None:
+@pytest.mark.parametrize("preset", ["Kana", "Default"])  # a second 'Default' is a preset of its own
+def test_a_crowdanki_folder_keeps_presets_field_options_and_subdeck_descriptions(preset: str, tmp_path: Path) -> None:
     def setup(col: Collection) -> None:
-        config = col.decks.add_config("Kana")
+        config = col.decks.add_config(preset)
         config["new"]["perDay"], config["rev"]["perDay"] = 5, 50
         col.decks.update_config(config)
         kana = col.decks.get(DeckId(col.decks.id("Kanji::Kana")))
@@ -185,7 +186,7 @@ def test_a_crowdanki_folder_keeps_presets_field_options_and_subdeck_descriptions
     _unchanged(log)
     about = {name: (*values[:3], f"About {name.split('::')[-1]}") for name, values in original["decks"].items()}
     assert rebuilt["decks"] == about  # the presets, and the descriptions the sample CrowdAnki export writes
-    assert rebuilt["decks"]["Kanji::Kana"][:3] == ("Kana", 5, 50)
+    assert rebuilt["decks"]["Kanji::Kana"][:3] == (preset, 5, 50)
     with contextlib.closing(Collection(str(tmp_path / "rebuilt" / "c.anki2"))) as col:
         model = col.models.by_name("Basic+")  # the deck's, beside the fresh collection's own Basic
         assert model is not None and model["latexPre"].startswith("\\documentclass{article}")

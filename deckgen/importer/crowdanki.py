@@ -3,7 +3,8 @@
 CrowdAnki writes a deck as one JSON tree: the deck's name, description, preset (`deck_config_uuid`) and
 notes, its subdecks (`children`, each named by its last part only), the presets (`deck_configurations`,
 schema 11 JSON), the note types (`note_models`, schema 11 JSON identified by a `crowdanki_uuid`, with
-their field options and LaTeX header) and the names of the media files beside it in `media/`. It keeps neither note
+their field options and LaTeX header) and the names of the media files beside it in `media/` (CrowdAnki's
+import copies every file there, listed or not, and deckgen reads them alike). It keeps neither note
 type ids nor note times. A note type's id then comes from a package the author names
 (`--note-types`, as for text exports: an .apkg exported from the collection learners got the deck
 from); without one the project derives an id from its own key, which learners who imported the
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..problems import ERROR, WARNING, Problem, ProjectError
-from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL
+from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_FILES, MAX_MEDIA_TOTAL
 from .note_type_settings import with_model_settings
 from .presets import DEFAULT_PRESET, schema11_preset
 from .source_deck import (UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportedTemplate,
@@ -97,12 +98,13 @@ def _deck(path: Path, data: dict[str, Any], options: ImportOptions) -> ImportedD
 
 
 def _presets(configurations: list[Any]) -> dict[str, ImportedPreset]:
-    """The deck-options presets by CrowdAnki uuid; one named 'Default' is Anki's own Default (a deck using it
-    gets the learner's), the others numbered in the order the deck lists them."""
-    found = {}
+    """The deck-options presets by CrowdAnki uuid; the first named 'Default' is Anki's own Default (a deck using it
+    gets the learner's), the others (another 'Default' too) numbered in the order the deck lists them."""
+    found: dict[str, ImportedPreset] = {}
     for index, config in enumerate(configurations):
         with _part(f"deck configuration {index + 1} ({str(config.get('name', '?'))[:60]!r})"):
-            preset_id = DEFAULT_PRESET if config.get("name") == "Default" else DEFAULT_PRESET + 1 + index
+            first_default = config.get("name") == "Default" and all(p.id != DEFAULT_PRESET for p in found.values())
+            preset_id = DEFAULT_PRESET if first_default else DEFAULT_PRESET + 1 + index
             found[str(config["crowdanki_uuid"])] = schema11_preset(config, preset_id)
     return found
 
@@ -167,10 +169,11 @@ def _notes(node: dict[str, Any], deck_name: str, deck: ImportedDeck, path: Path)
 
 
 def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
-    """The media files the deck lists and its folder holds as plain files (names with a path in them, links and
-    files over the ceiling are left out, the last reported); their content is read only when written."""
+    """The media files the deck lists or its folder holds, as plain files (CrowdAnki's import copies every file of
+    media/, listed or not; names with a path in them, links and files over the ceiling are left out, the last
+    reported); their content is read only when written."""
     files = {}
-    for name in map(str, names):
+    for name in dict.fromkeys([*map(str, names), *_folder_names(folder)]):
         file = folder / name
         if "/" in name or "\\" in name or name in ("", ".", "..") or file.is_symlink() or not file.is_file():
             continue
@@ -180,6 +183,19 @@ def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
             continue
         files[name] = file
     deck.media = FolderMedia(files)
+
+
+def _folder_names(folder: Path) -> list[str]:
+    """The names in the media folder (none if it is missing or a link), within the package budget."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    names = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            names.append(entry.name)
+            if len(names) > MAX_MEDIA_FILES:
+                raise ProjectError([Problem(str(folder), message=f"refused: more than {MAX_MEDIA_FILES:,} files")])
+    return sorted(names)
 
 
 class FolderMedia(LazyMedia):
