@@ -315,8 +315,8 @@ def test_a_note_type_it_cannot_express_and_the_cards_problems_are_reported_in_on
     assert result.exit_code != 0 and not (tmp_path / "project").exists()
     lines = [line for line in result.output.splitlines() if "deck.apkg" in line]
     assert len(lines) == 2, result.output
-    assert ("note type 'Cloze' cannot be expressed: it is a cloze note type with 2 templates (Anki allows one); its 1 "
-            "notes are not imported, the first the note in deck 'Words' with GUID ") in lines[0]
+    assert ("note type 'Cloze' cannot be expressed: it is a cloze note type with 2 templates (Anki allows one); its note "
+            "is not imported, the first the note in deck 'Words' with GUID ") in lines[0]
     assert "and first field '{{c1::Necrosis}} is death of tissue'" in lines[0]
     assert "the note in deck 'Words' with GUID " in lines[1] and "first field 'Gout': tag 'rheum:::gout'" in lines[1]
 
@@ -358,7 +358,7 @@ def test_cards_of_one_note_in_different_decks(fmt: str, tmp_path: Path) -> None:
     reversed_ = next(t for t in types if t["name"] == "Basic (and reversed card)")
     assert [t.get("group") for t in reversed_["templates"]] == [None, "production"]
     output = CliRunner().invoke(main, ["import", str(package), str(tmp_path / "again")]).output
-    assert ("1 notes have cards in other decks than their first card's" in output
+    assert ("1 note has cards in other decks than their first card's" in output
             and "first field 'mesa': 'Card 2' (2) in 'Spanish::Extra'" in output)
     note_type_file = next(path for path in (project / "note_types").glob("*.yaml") if "production" in path.read_text())
     note_type_file.write_text(note_type_file.read_text("utf-8").replace("group: production", "group: nowhere"), "utf-8")

@@ -246,8 +246,8 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
             extra += [nid] if any(values[len(note_type.fields):]) else []
             values = values[:len(note_type.fields)] + ("",) * (len(note_type.fields) - len(values))
         home_deck = decks.get(first_deck.get(nid, 1), "Default")
-        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), home_deck, int(mtime), f"{name}: note {nid}",
-                                  split.get(nid, ())))
+        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), home_deck, int(mtime),
+                                  f"{name}: note {nid}", split.get(nid, ())))
     if problems:
         raise ProjectError(problems[:MAX_LISTED])
     if extra:

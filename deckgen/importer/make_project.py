@@ -134,7 +134,8 @@ def _unplaced_problems(deck: ImportedDeck, unplaced: list[ImportedNote]) -> list
                           for ord_, name in note.card_decks if name != note.deck)
         named.append(f"{source_note(note)}: {cards}")
     more = f"; and {len(unplaced) - MAX_NAMED} more" if len(unplaced) > MAX_NAMED else ""
-    return [Problem(str(deck.source), severity=WARNING, message=f"{len(unplaced)} notes have cards in other decks "
+    counted = "1 note has" if len(unplaced) == 1 else f"{len(unplaced)} notes have"
+    return [Problem(str(deck.source), severity=WARNING, message=f"{counted} cards in other decks "
                     "than their first card's, which the project cannot say: new learners get all of a note's cards in "
                     "its first card's deck (learners of the original keep theirs where they are): "
                     + "; ".join(named) + more,
@@ -180,7 +181,8 @@ def _refused_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> l
         if reasons:
             refused.add(kind)
             users = [note for note in deck.notes if note.note_type == kind]
-            named = f"; its {len(users)} notes are not imported, the first {source_note(users[0])}" if users else ""
+            counted = "its note is" if len(users) == 1 else f"its {len(users)} notes are"
+            named = f"; {counted} not imported, the first {source_note(users[0])}" if users else ""
             problems += [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: "
                                  f"{why}{named}", hint="fix the note type in Anki, export again, and import that")
                          for why in reasons]
@@ -228,7 +230,8 @@ def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[st
 def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, settings: tuple[bool, list[str]]) -> None:
     allow_html, missing = settings
     config: dict[str, object] = {"deck": layout.root, "key": key}
-    described = {path: text for name, path in _group_decks(layout).items() if (text := deck.deck_descriptions.get(name))}
+    described = {path: text for name, path in _group_decks(layout).items()
+                 if (text := deck.deck_descriptions.get(name))}
     if layout.groups:
         config["groups"] = layout.tree(described)
     description = deck.deck_descriptions.get(layout.root, "")
