@@ -360,6 +360,10 @@ def test_cards_of_one_note_in_different_decks(fmt: str, tmp_path: Path) -> None:
     output = CliRunner().invoke(main, ["import", str(package), str(tmp_path / "again")]).output
     assert ("1 note has cards in other decks than their first card's" in output
             and "first field 'mesa': 'Card 2' (2) in 'Spanish::Extra'" in output)
+    picked = CliRunner().invoke(main, ["import", "--deck", "Spanish::Recognition", str(package), str(tmp_path / "one")])
+    assert picked.exit_code == 0, picked.output  # a deck --deck leaves out is no group: its cards are reported
+    assert "3 notes have cards in other decks" in picked.output and "(2) in 'Spanish::Production'" in picked.output
+    assert yaml.safe_load((tmp_path / "one" / "deckgen.yaml").read_text("utf-8"))["deck"] == "Spanish::Recognition"
     note_type_file = next(path for path in (project / "note_types").glob("*.yaml") if "production" in path.read_text())
     note_type_file.write_text(note_type_file.read_text("utf-8").replace("group: production", "group: nowhere"), "utf-8")
     refused = CliRunner().invoke(main, ["build", str(project), "-o", str(tmp_path / "x.apkg")])

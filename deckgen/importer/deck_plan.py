@@ -113,10 +113,12 @@ def select_decks(deck: ImportedDeck, wanted: tuple[str, ...]) -> None:
     deck.notes = kept
 
 
-def template_decks(deck: ImportedDeck) -> tuple[dict[str, dict[int, str]], list[ImportedNote]]:
+def template_decks(deck: ImportedDeck, wanted: tuple[str, ...] = ()) -> tuple[dict[str, dict[int, str]],
+                                                                             list[ImportedNote]]:
     """Where a note's cards are in several decks: the card templates whose cards all sit in one deck (note type
     key -> template ord -> deck), which a template's `group:` says; and the notes with a card elsewhere that
-    this does not place (a cloze note type's, or a template's cards spread over several decks)."""
+    this does not place (a cloze note type's, a template's cards spread over several decks, or in a deck outside
+    the decks `--deck` keeps)."""
     split = [note for note in deck.notes if note.card_decks]
     elsewhere = {(note.note_type, ord_) for note in split for ord_, name in note.card_decks if name != note.deck}
     moved: dict[str, dict[int, str]] = {}
@@ -124,10 +126,16 @@ def template_decks(deck: ImportedDeck) -> tuple[dict[str, dict[int, str]], list[
         note_type = deck.note_types.get(kind)
         if note_type is not None and not note_type.is_cloze:
             moved[kind] = {ord_: next(iter(names)) for ord_, names in by_ord.items()
-                           if len(names) == 1 and (kind, ord_) in elsewhere and ord_ < len(note_type.templates)}
+                           if len(names) == 1 and (kind, ord_) in elsewhere and ord_ < len(note_type.templates)
+                           and _kept(next(iter(names)), wanted)}
     unplaced = [note for note in split if any(
         name != note.deck and moved.get(note.note_type, {}).get(ord_) != name for ord_, name in note.card_decks)]
     return {kind: found for kind, found in moved.items() if found}, unplaced
+
+
+def _kept(name: str, wanted: tuple[str, ...]) -> bool:
+    """Whether a deck is one `--deck` keeps (every deck, without --deck)."""
+    return not wanted or any(name == want or name.startswith(want + "::") for want in wanted)
 
 
 def plan_layout(deck: ImportedDeck, more: Iterable[str] = ()) -> Layout:

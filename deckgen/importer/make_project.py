@@ -45,7 +45,7 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
     deck.notes = _one_note_per_guid(deck)
     plans = plan_card_types(deck)
     refused = _refused_note_types(deck, plans)  # reported with the cards' problems, once those are known
-    moved, unplaced = template_decks(deck)
+    moved, unplaced = template_decks(deck, options.decks)
     layout = plan_layout(deck, {name for found in moved.values() for name in found.values()})
     _place_templates(plans, moved, layout)
     deck.problems += _unplaced_problems(deck, unplaced)
