@@ -146,8 +146,9 @@ def make_genanki_package(folder: Path) -> Path:
 
 
 def export_crowdanki(collection: Path, folder: Path, deck: str = "Pharm") -> Path:
-    """The deck as CrowdAnki exports it: deck.json (a tree of decks by their last name part, note types by
-    uuid, no ids or times) and media/, written here from the collection through the official backend."""
+    """The deck as CrowdAnki exports it: deck.json (a tree of decks by their last name part, each naming its
+    preset by uuid; presets and note types as schema 11 JSON, by uuid, without ids or times) and media/, written
+    here from the collection through the official backend."""
     folder.mkdir(parents=True)
     with contextlib.closing(Collection(str(collection))) as col:
         models = {m["id"]: m for m in col.models.all()}
@@ -164,23 +165,29 @@ def export_crowdanki(collection: Path, folder: Path, deck: str = "Pharm") -> Pat
         (folder / "media").mkdir()
         for name in media:
             shutil.copy(Path(col.media.dir()) / name, folder / "media" / name)
-    tree = _crowdanki_deck(deck, deck, by_deck)
-    tree.update(note_models=[_crowdanki_model(models[mid], uuids[mid]) for mid in sorted(used)], media_files=media)
+        presets = {str(d.id): str(col.decks.get(d.id)["conf"]) for d in col.decks.all_names_and_ids()}  # type: ignore[index]
+        configs = [{**config, "crowdanki_uuid": f"conf-{config['id']}"} for config in col.decks.all_config()]
+        by_name = {d.name: presets[str(d.id)] for d in col.decks.all_names_and_ids()}
+    tree = _crowdanki_deck(deck, deck, by_deck, by_name)
+    tree.update(note_models=[_crowdanki_model(models[mid], uuids[mid]) for mid in sorted(used)], media_files=media,
+                deck_configurations=[{k: v for k, v in config.items() if k != "id"} for config in configs])
     path = folder / "deck.json"
     path.write_text(json.dumps(tree, ensure_ascii=False, indent=2), encoding="utf-8")
     return path
 
 
-def _crowdanki_deck(full: str, name: str, by_deck: dict[str, list[dict[str, object]]]) -> dict[str, object]:
+def _crowdanki_deck(full: str, name: str, by_deck: dict[str, list[dict[str, object]]],
+                    presets: dict[str, str]) -> dict[str, object]:
     children = sorted({d[len(full) + 2:].split("::")[0] for d in by_deck if d.startswith(full + "::")})
     return {"__type__": "Deck", "name": name, "desc": f"About {name}", "notes": by_deck.get(full, []),
-            "children": [_crowdanki_deck(f"{full}::{child}", child, by_deck) for child in children]}
+            "deck_config_uuid": f"conf-{presets[full]}",
+            "children": [_crowdanki_deck(f"{full}::{child}", child, by_deck, presets) for child in children]}
 
 
 def _crowdanki_model(model: dict, uuid_: str) -> dict[str, object]:  # type: ignore[type-arg]
     keys = ("name", "type", "css", "sortf", "latexPre", "latexPost")
     return {"__type__": "NoteModel", "crowdanki_uuid": uuid_, **{k: model[k] for k in keys},
-            "flds": [{"name": f["name"], "ord": f["ord"]} for f in model["flds"]],
+            "flds": [dict(f) for f in model["flds"]],  # CrowdAnki keeps each field's schema 11 JSON
             "tmpls": [{"name": t["name"], "ord": t["ord"], "qfmt": t["qfmt"], "afmt": t["afmt"]} for t in model["tmpls"]]}
 
 

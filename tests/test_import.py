@@ -975,6 +975,20 @@ def test_crowdanki_media_are_read_only_when_written_and_within_the_ceiling(tmp_p
     assert result.notes == 3
 
 
+def test_crowdanki_media_the_deck_does_not_list_are_read_as_crowdanki_copies_them(tmp_path: Path) -> None:
+    folder = tmp_path / "deck"
+    (folder / "media").mkdir(parents=True)
+    (folder / "media" / "unlisted.png").write_bytes(b"png")
+    note_type = {"crowdanki_uuid": "u", "name": "M", "flds": [{"name": "F", "ord": 0}],
+                 "tmpls": [{"name": "C", "ord": 0, "qfmt": "{{F}}", "afmt": "{{F}}"}]}
+    notes = [{"guid": "g", "note_model_uuid": "u", "fields": ['<img src="unlisted.png">'], "tags": []}]
+    (folder / "deck.json").write_text(json.dumps({"name": "D", "note_models": [note_type], "notes": notes,
+                                                  "media_files": []}))
+    import_deck(folder, tmp_path / "p")
+    assert (tmp_path / "p" / "media" / "unlisted.png").read_bytes() == b"png"
+    assert "missing_media" not in yaml.safe_load((tmp_path / "p" / "deckgen.yaml").read_text())
+
+
 def test_a_crowdanki_folder_whose_deck_json_is_a_link_is_not_read(tmp_path: Path) -> None:
     (tmp_path / "elsewhere.json").write_text('{"name": "x", "note_models": []}')
     (tmp_path / "deck").mkdir()

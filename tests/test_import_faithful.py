@@ -17,6 +17,7 @@ from click.testing import CliRunner
 
 from deckgen.cli import main
 from tests.ankitools import import_package
+from tests.importsamples import export_crowdanki
 
 FORMATS = ("current", "legacy")
 
@@ -45,11 +46,12 @@ def make_deck(folder: Path, notes: list[tuple[str, tuple[str, str], tuple[str, .
     return path
 
 
-def round_trip(package: Path, tmp_path: Path) -> tuple[Path, dict[str, Any], dict[str, Any], Any]:
-    """Import, build; fresh collections of the original and the rebuilt package (presets imported too), and the
-    log of a learner of the original importing the rebuilt package."""
+def round_trip(package: Path, tmp_path: Path, source: Path | None = None, *args: str
+               ) -> tuple[Path, dict[str, Any], dict[str, Any], Any]:
+    """Import (the package, or `source` with `args`), build; fresh collections of the original and the rebuilt
+    package (presets imported too), and the log of a learner of the original importing the rebuilt package."""
     project, rebuilt = tmp_path / "project", tmp_path / "rebuilt.apkg"
-    result = CliRunner().invoke(main, ["import", str(package), str(project)])
+    result = CliRunner().invoke(main, ["import", *args, str(source or package), str(project)])
     assert result.exit_code == 0, result.output
     built = CliRunner().invoke(main, ["build", str(project), "-o", str(rebuilt)])
     assert built.exit_code == 0, built.output
@@ -142,6 +144,10 @@ def test_presets_and_descriptions_per_deck(fmt: str, tmp_path: Path) -> None:
             deck_dict["conf"] = config["id"]  # type: ignore[index]
             deck_dict["desc"] = f"<b>{name}</b> &amp; more " if deck == "Kanji" else ""  # type: ignore[index]
             col.decks.save(deck_dict)
+        for deck, description in (("Kanji::Kana", "Kana <i>only</i>\n"), ("Kanji::Kana::Extra", "Rare ones")):
+            deck_dict = col.decks.get(DeckId(col.decks.id(deck)))
+            deck_dict["desc"] = description  # type: ignore[index]
+            col.decks.save(deck_dict)
 
     notes = [("Kanji", ("日", "day"), ()), ("Kanji::Kana::Extra", ("ゐ", "wi"), ())]  # Kana holds no note itself
     project, original, rebuilt, log = round_trip(make_deck(tmp_path / "src", notes, fmt == "legacy", setup=setup),
@@ -150,8 +156,41 @@ def test_presets_and_descriptions_per_deck(fmt: str, tmp_path: Path) -> None:
     assert rebuilt["decks"] == original["decks"]
     assert original["decks"]["Kanji::Kana"][:2] == ("Kana", 5) and original["decks"]["Kanji"][3]
     assert original["decks"]["Kanji::Kana::Extra"][:2] == ("Default", 20)  # a new deck's preset, below Kana's
+    assert original["decks"]["Kanji::Kana"][3] == "Kana <i>only</i>\n"
+    assert original["decks"]["Kanji::Kana::Extra"][3] == "Rare ones"
     config = yaml.safe_load((project / "deckgen.yaml").read_text("utf-8"))
     assert config["options"]["name"] == "Kanji" and list(config["group_options"]) == ["kana", "kana/extra"]
+    assert config["groups"]["kana"]["description"] == "Kana <i>only</i>\n"
+    assert config["groups"]["kana"]["groups"]["extra"] == {"title": "Extra", "description": "Rare ones"}
+
+
+@pytest.mark.parametrize("preset", ["Kana", "Default"])  # a second 'Default' is a preset of its own
+def test_a_crowdanki_folder_keeps_presets_field_options_and_subdeck_descriptions(preset: str, tmp_path: Path) -> None:
+    def setup(col: Collection) -> None:
+        config = col.decks.add_config(preset)
+        config["new"]["perDay"], config["rev"]["perDay"] = 5, 50
+        col.decks.update_config(config)
+        kana = col.decks.get(DeckId(col.decks.id("Kanji::Kana")))
+        kana["conf"], kana["desc"] = config["id"], "Kana <b>first</b>"  # type: ignore[index]
+        col.decks.save(kana)
+        model = col.models.by_name("Basic")
+        assert model is not None
+        model["flds"][0].update(font="Noto Serif", size=28, rtl=True)
+        model["latexPre"] = "\\documentclass{article}\\begin{document}\n"
+        col.models.update_dict(model)
+
+    notes = [("Kanji", ("日", "day"), ()), ("Kanji::Kana", ("ゐ", "wi"), ())]
+    package = make_deck(tmp_path / "src", notes, True, setup=setup)
+    folder = export_crowdanki(tmp_path / "src" / "collection.anki2", tmp_path / "crowd", "Kanji").parent
+    project, original, rebuilt, log = round_trip(package, tmp_path, folder, "--note-types", str(package))
+    _unchanged(log)
+    about = {name: (*values[:3], f"About {name.split('::')[-1]}") for name, values in original["decks"].items()}
+    assert rebuilt["decks"] == about  # the presets, and the descriptions the sample CrowdAnki export writes
+    assert rebuilt["decks"]["Kanji::Kana"][:3] == (preset, 5, 50)
+    with contextlib.closing(Collection(str(tmp_path / "rebuilt" / "c.anki2"))) as col:
+        model = col.models.by_name("Basic+")  # the deck's, beside the fresh collection's own Basic
+        assert model is not None and model["latexPre"].startswith("\\documentclass{article}")
+        assert [(f["font"], f["size"], f["rtl"]) for f in model["flds"]] == [("Noto Serif", 28, True), ("Arial", 20, False)]
 
 
 def test_card_ids_from_the_first_field_that_reads_as_words(tmp_path: Path) -> None:
@@ -255,3 +294,81 @@ def test_the_projects_warnings_are_not_said_to_stop_the_build() -> None:
     broken = Problem("templates/t.yaml", 3, 1, "unknown note type 'x'")
     assert str(_imported_problem(unused, ({}, {}), "deck.apkg")) == "media/x.png: warning: media file is not used by any card"
     assert "the imported project does not build: unknown note type" in str(_imported_problem(broken, ({}, {}), "d.apkg"))
+
+
+def test_a_note_type_it_cannot_express_and_the_cards_problems_are_reported_in_one_run(tmp_path: Path) -> None:
+    def setup(col: Collection) -> None:
+        cloze = col.models.by_name("Cloze")
+        assert cloze is not None
+        second = col.models.new_template("Second")
+        second["qfmt"], second["afmt"] = "{{cloze:Text}}?", "{{cloze:Text}}!"
+        col.models.add_template(cloze, second)  # Anki keeps it, and makes cards from the first template only
+        col.models.update_dict(cloze)
+        note = col.new_note(cloze)
+        note.fields[0] = "{{c1::Necrosis}} is death of tissue"
+        col.add_note(note, DeckId(col.decks.id("Words")))
+        col.db.execute("update notes set tags = ' rheum:::gout ' where flds like 'Gout%'")  # Anki splits it otherwise
+
+    notes = [("Words", ("Gout", "urate"), ()), ("Words", ("Tophus", "deposit"), ())]
+    package = make_deck(tmp_path / "src", notes, True, setup=setup)
+    result = CliRunner().invoke(main, ["import", str(package), str(tmp_path / "project")])
+    assert result.exit_code != 0 and not (tmp_path / "project").exists()
+    lines = [line for line in result.output.splitlines() if "deck.apkg" in line]
+    assert len(lines) == 2, result.output
+    assert ("note type 'Cloze' cannot be expressed: it is a cloze note type with 2 templates (Anki allows one); its note "
+            "is not imported, the first the note in deck 'Words' with GUID ") in lines[0]
+    assert "and first field '{{c1::Necrosis}} is death of tissue'" in lines[0]
+    assert "the note in deck 'Words' with GUID " in lines[1] and "first field 'Gout': tag 'rheum:::gout'" in lines[1]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_cards_of_one_note_in_different_decks(fmt: str, tmp_path: Path) -> None:
+    def setup(col: Collection) -> None:
+        for model_name, words in (("Basic (and reversed card)", ("gato", "perro")),
+                                  ("Basic (optional reversed card)", ("casa", "mesa"))):
+            model = col.models.by_name(model_name)
+            assert model is not None
+            for word in words:
+                note = col.new_note(model)
+                note.fields[0], note.fields[1] = word, f"{word} in English"
+                if len(note.fields) > 2:
+                    note.fields[2] = "y"
+                col.add_note(note, DeckId(col.decks.id("Spanish::Recognition")))
+        reverse = col.find_cards('"note:Basic (and reversed card)" card:2')  # every reverse card: one deck
+        col.set_deck(reverse, col.decks.id("Spanish::Production"))  # type: ignore[arg-type]
+        mesa = col.find_cards('"note:Basic (optional reversed card)" card:2 Front:mesa')  # one note's: a deck of its own
+        col.set_deck(mesa, col.decks.id("Spanish::Extra"))  # type: ignore[arg-type]
+
+    def card_decks(collection: Path) -> dict[tuple[str, int], str]:
+        with contextlib.closing(Collection(str(collection))) as col:
+            return {(col.get_card(cid).note().fields[0], col.get_card(cid).ord): col.decks.name(col.get_card(cid).did)
+                    for cid in col.find_cards("")}
+
+    notes = [("Spanish::Recognition", ("uno", "one"), ())]
+    package = make_deck(tmp_path / "src", notes, fmt == "legacy", setup=setup)
+    project, original, rebuilt, log = round_trip(package, tmp_path)
+    _unchanged(log)
+    assert rebuilt["notes"] == original["notes"]
+    was, now = card_decks(tmp_path / "original" / "c.anki2"), card_decks(tmp_path / "rebuilt" / "c.anki2")
+    assert was[("gato", 1)] == now[("gato", 1)] == "Spanish::Production" and was[("gato", 0)] == now[("gato", 0)]
+    assert {key: deck for key, deck in now.items() if key != ("mesa", 1)} == {
+        key: deck for key, deck in was.items() if key != ("mesa", 1)}
+    assert (was[("mesa", 1)], now[("mesa", 1)]) == ("Spanish::Extra", "Spanish::Recognition")  # reported, below
+    types = [yaml.safe_load(path.read_text("utf-8")) for path in (project / "note_types").glob("*.yaml")]
+    reversed_ = next(t for t in types if t["name"] == "Basic (and reversed card)")
+    assert [t.get("group") for t in reversed_["templates"]] == [None, "production"]
+    output = CliRunner().invoke(main, ["import", str(package), str(tmp_path / "again")]).output
+    assert ("1 note has cards in other decks than their first card's" in output
+            and "first field 'mesa': 'Card 2' (2) in 'Spanish::Extra'" in output)
+    picked = CliRunner().invoke(main, ["import", "--deck", "Spanish::Recognition", str(package), str(tmp_path / "one")])
+    assert picked.exit_code == 0, picked.output  # a deck --deck leaves out is no group: its cards are reported
+    assert "3 notes have cards in other decks" in picked.output and "(2) in 'Spanish::Production'" in picked.output
+    assert yaml.safe_load((tmp_path / "one" / "deckgen.yaml").read_text("utf-8"))["deck"] == "Spanish::Recognition"
+    note_type_file = next(path for path in (project / "note_types").glob("*.yaml") if "production" in path.read_text())
+    note_type_file.write_text(note_type_file.read_text("utf-8").replace("group: production", "group: nowhere"), "utf-8")
+    refused = CliRunner().invoke(main, ["build", str(project), "-o", str(tmp_path / "x.apkg")])
+    line = next(number for number, text in enumerate(note_type_file.read_text("utf-8").splitlines(), 1)
+                if "group: nowhere" in text)
+    assert refused.exit_code != 0
+    assert (f"note_types/{note_type_file.name}:{line}:10: card template 'Card 2' names group 'nowhere', which "
+            "deckgen.yaml does not declare") in refused.output

@@ -134,7 +134,7 @@ def test_id_pattern_accepts_every_id_check_accepts(card_id: str) -> None:
 def test_deck_layout_and_options(make_project: Callable[..., Path]) -> None:
     """Nested groups named by path, '::' deck paths and the deck-options preset (deckgen.project.deck_tree, deckgen.project.deck_options)."""
     config = ("deck: Medicine::Gout\nkey: gout\ngroups:\n  cause: Causes\n  treatment:\n    title: Treatment\n"
-              "    groups:\n      acute: Acute flare\noptions:\n  new_per_day: 15\n  learning_steps: [1m, 10m]\n"
+              "    description: Drugs for the flare\n    groups:\n      acute: Acute flare\noptions:\n  new_per_day: 15\n  learning_steps: [1m, 10m]\n"
               "  desired_retention: 0.9\n  new_card_order: random\n")
     card = "group: treatment/acute\ncards:\n  - id: colchicine\n    front: a\n    back: b\n"
     project = make_project({"deckgen.yaml": config, "cards/causes.yaml": card})
@@ -162,7 +162,9 @@ def test_note_type_schema_accepts_real_note_types_and_rejects_what_it_can_say(tm
 
     schema = note_type_schema()
     jsonschema.Draft7Validator.check_schema(schema)
-    for number, text in enumerate([DRUG_NOTE_TYPE, PASSAGE_NOTE_TYPE]):
+    grouped = DRUG_NOTE_TYPE.replace("{{/Notes}}\"\n", "{{/Notes}}\"\n    group: review\n", 1)  # a template's own group
+    assert "group: review" in grouped
+    for number, text in enumerate([DRUG_NOTE_TYPE, PASSAGE_NOTE_TYPE, grouped]):
         (tmp_path / f"good{number}.yaml").write_text(text)
         assert errors(schema, tmp_path / f"good{number}.yaml") == []
     expressible = ("characters Anki strips", "whole number", "unknown note type setting")

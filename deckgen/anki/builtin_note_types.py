@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 BASIC = "basic"
 REVERSED = "reversed"
@@ -34,6 +34,8 @@ class CardTemplate:
     name: str
     question: str
     answer: str
+    group: str | None = None  # the group whose subdeck this template's cards go to (None: the note's group)
+    group_pos: tuple[int, int] = field(default=(0, 0), compare=False)  # line, column of the setting
 
 
 _NOT_BLOCK_CHARACTER = re.compile(r"[^A-Za-z0-9_]")

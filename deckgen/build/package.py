@@ -51,6 +51,7 @@ class PackageInput:
     description: str
     media: dict[str, Path]
     note_types: dict[str, NoteType] = field(default_factory=lambda: dict(NOTE_TYPES))  # the built-ins and the project's
+    group_descriptions: dict[str, str] = field(default_factory=dict)  # a group's path -> its subdeck's description
 
 
 class _NoteType(genanki.Model):
@@ -149,7 +150,8 @@ def _decks(data: PackageInput, models: dict[str, _NoteType]) -> dict[str, genank
     for model in models.values():
         root.add_model(model)
     groups = {
-        path: genanki.Deck(stable_id(config.key, "deck", path), config.group_deck(path), "")
+        path: genanki.Deck(stable_id(config.key, "deck", path), config.group_deck(path),
+                           data.group_descriptions.get(path, ""))
         for path in config.group_paths()
     }
     return {"": root, **groups}
@@ -160,10 +162,27 @@ def _written_decks(data: PackageInput, decks: dict[str, genanki.Deck]) -> list[g
     the root, and every group's subdeck that holds notes itself or in a subgroup."""
     key = data.config.key
     parents = [genanki.Deck(stable_id(key, "parent deck", name), name, "") for name in data.config.parent_decks()]
-    present = {note.group for note in data.notes}
+    present = {note.group for note in data.notes} | _template_groups(data)
     used = [decks[path] for path in data.config.group_paths()
             if any(group == path or group.startswith(path + "/") for group in present)]
     return [*parents, decks[""], *used]
+
+
+def _template_groups(data: PackageInput) -> set[str]:
+    """The groups card templates of the deck's note types send their cards to, whatever the note's group."""
+    kinds = {note.note_type for note in data.notes}
+    return {t.group for kind in kinds for t in data.note_types[kind].templates if t.group is not None}
+
+
+def _card_decks(data: PackageInput, decks: dict[str, genanki.Deck]) -> dict[str, tuple[int | None, ...]]:
+    """Each note type's deck by card ord, where a template names a group (None: the note's own deck; a cloze
+    note type's one template gives every cloze number's)."""
+    found = {}
+    for kind in {note.note_type for note in data.notes}:
+        templates = data.note_types[kind].templates
+        if any(t.group is not None for t in templates):
+            found[kind] = tuple(decks[t.group].deck_id if t.group is not None else None for t in templates)
+    return found
 
 
 def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, genanki.Deck]) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -173,6 +192,7 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
     model_ids = {kind: model.model_id for kind, model in models.items()}
     sort_fields = {kind: model.sort_field_index for kind, model in models.items()}
     deck_ids = {group: deck.deck_id for group, deck in decks.items()}
+    card_decks = _card_decks(data, decks)
     notes, cards = [], []
     add_note, add_card = notes.append, cards.append
     for due, note, entry, (note_id, card_ids) in zip(_positions(data), data.notes, entries, ids):
@@ -180,8 +200,10 @@ def _rows(data: PackageInput, models: dict[str, _NoteType], decks: dict[str, gen
         fields = note.fields
         add_note((note_id, note.guid, model_ids[note.note_type], mtime, f" {' '.join(note.tags)} ",
                   "\x1f".join(fields), fields[sort_fields[note.note_type]]))
+        moved = card_decks.get(note.note_type)
         for card_id, ord_ in zip(card_ids, note.ords):
-            add_card((card_id, note_id, deck_id, ord_, mtime, due))
+            own = moved[min(ord_, len(moved) - 1)] if moved else None
+            add_card((card_id, note_id, deck_id if own is None else own, ord_, mtime, due))
     return notes, cards
 
 

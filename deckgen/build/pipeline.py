@@ -153,6 +153,7 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
                                 hint="add a YAML file under cards/ with a 'cards:' list"))
     problems += lock_problems or []
     problems += _remote_description(config, templates)
+    problems += _template_groups(config, templates, {note.note_type for note in notes})
     problems += _merged_tags(results)
     media = collect_media(config, notes, problems, unparsed or ())
     now = build_time()
@@ -191,12 +192,27 @@ def _merged_tags(results: list[FileResult]) -> list[Problem]:
     ]
 
 
+def _template_groups(config: ProjectConfig, templates: Templates, used: set[str]) -> list[Problem]:
+    """A card template's `group:` names a group of deckgen.yaml ('' the root deck), for the note types cards use."""
+    groups = {"", *config.group_paths()}
+    return [Problem(note_type.path, *template.group_pos, f"card template '{template.name}' names group "
+                    f"'{template.group}', which deckgen.yaml does not declare",
+                    hint="use a group's path as groups: gives it, such as 'drugs/acute', or '' for the deck itself")
+            for kind in sorted(used) for note_type in [templates.note_types[kind]]
+            for template in note_type.templates if template.group is not None and template.group not in groups]
+
+
 def _remote_description(config: ProjectConfig, templates: Templates) -> list[Problem]:
-    """The deck's description (and its sources) may not load anything from the network either."""
-    if "//" not in config.description + "".join(s.citation for s in config.sources.values()):
+    """The deck's description (and its sources, and its groups' descriptions) may not load anything from the network
+    either."""
+    groups = "".join(config.group_description(path) for path in config.group_paths())
+    if "//" not in config.description + groups + "".join(s.citation for s in config.sources.values()):
         return []
-    remote = remote_problem(Renderer(config, templates).deck_description())
-    return [Problem(CONFIG_FILE, message=f"the deck's description {remote[1]}", hint=REMOTE_HINT)] if remote else []
+    renderer = Renderer(config, templates)
+    described = [("the deck's description", renderer.deck_description())]
+    described += [(f"the description of group '{path}'", text) for path, text in renderer.group_descriptions().items()]
+    return [Problem(CONFIG_FILE, message=f"{what} {remote[1]}", hint=REMOTE_HINT)
+            for what, text in described if (remote := remote_problem(text))]
 
 
 def _duplicate_ids(results: list[FileResult]) -> list[Problem]:
@@ -345,7 +361,8 @@ def _write_package(project: Project, output: Path) -> None:
 
     renderer = Renderer(project.config, project.templates)
     write_package(PackageInput(project.config, project.notes, project.lock, project.templates.css,
-                               renderer.deck_description(), project.media, project.templates.note_types),
+                               renderer.deck_description(), project.media, project.templates.note_types,
+                               renderer.group_descriptions()),
                   output)
 
 

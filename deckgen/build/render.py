@@ -430,6 +430,12 @@ class Renderer:
             listed += f"<li>{f'[{untitled}] ' if untitled else ''}<i>{self.markdown_html(source.untitled)}</i></li>"
         return self.markdown_html(source.citation) + (f'<ul class="source-references">{listed}</ul>' if listed else "")
 
+    def group_descriptions(self) -> dict[str, str]:
+        """Each group's subdeck description as Anki shows it, by group path (groups without one left out)."""
+        config = self.config
+        return {path: text if config.description_html else self.markdown_document(text)
+                for path in config.group_paths() if (text := config.group_description(path))}
+
     def deck_description(self) -> str:
         """The root deck's overview in Anki: the description, the sources and the release metadata."""
         config = self.config

@@ -224,7 +224,8 @@ def _groups_schema() -> Schema:
     """A mapping of groups, each a title or a title with subgroups (the schema refers to itself)."""
     title = {"type": "string", "pattern": r"^(?!.*::).*\S", "description": "The subdeck's name learners see"}
     nested = {"type": "object", "required": ["title"], "additionalProperties": False,
-              "properties": {"title": title, "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}]}}}
+              "properties": {"title": title, "groups": {"anyOf": [{"$ref": "#/definitions/groups"}, {"type": "null"}]},
+                             "description": {"type": "string", "description": "The subdeck's description in Anki"}}}
     return {"type": "object", "propertyNames": {"pattern": GROUP_KEY.pattern},
             "additionalProperties": {"anyOf": [title, nested]},
             "description": "Group key -> subdeck title, or {title: ..., groups: {...}} for a group with subgroups; "
@@ -324,7 +325,9 @@ def note_type_schema() -> Schema:
     field_name = {"type": "string", "pattern": r'^(?![#/^\s])[^:{}"]*[^:{}"\s]$',
                   "description": "A field name Anki keeps as written"}
     template = {"type": "object", "required": list(TEMPLATE_KEYS), "additionalProperties": False,
-                "properties": {key: TEXT for key in TEMPLATE_KEYS},
+                "properties": {**{key: TEXT for key in TEMPLATE_KEYS},
+                               "group": _described({"type": "string"}, "The group this template's cards go to, "
+                                                   "whatever the note's ('' the deck itself)")},
                 "description": "A card template, in Anki's own template language ({{Field}}, {{FrontSide}})"}
     known: dict[str, Schema] = {
         "name": _described(TEXT, "The name learners see (default: '<deck> (<key>)')"),

@@ -204,11 +204,32 @@ def _check_notes(connection: sqlite3.Connection) -> None:
         raise Malformed(f"its notes' values and tags come to {counts[-1]:,} characters, more than {MAX_TEXT_CHARS:,}")
 
 
+_HOME = "case when {c}odid != 0 then {c}odid else {c}did end"  # a card in a filtered deck: its home deck
+
+
+def _split_notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, str]
+                 ) -> dict[int, tuple[tuple[int, str], ...]]:
+    """The notes whose cards are in several decks, each card's (ord, deck); and in `deck.card_decks`, for their
+    note types, the decks each card ord's cards are in."""
+    split: dict[int, list[tuple[int, str]]] = {}
+    several = f"select nid from cards group by nid having count(distinct {_HOME.format(c='')}) > 1"
+    for nid, ord_, did in connection.execute(
+            f"select nid, ord, {_HOME.format(c='')} from cards where nid in ({several}) order by nid, ord"):
+        split.setdefault(nid, []).append((int(ord_), decks.get(did, "Default")))
+    if split:
+        for mid, ord_, did in connection.execute(
+                f"select distinct n.mid, c.ord, {_HOME.format(c='c.')} from cards c join notes n on n.id = c.nid "
+                f"where n.mid in (select mid from notes where id in ({several}))"):
+            deck.card_decks.setdefault(str(mid), {}).setdefault(int(ord_), set()).add(decks.get(did, "Default"))
+    return {nid: tuple(cards) for nid, cards in split.items()}
+
+
 def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, str], member: str
            ) -> list[ImportedNote]:
-    """Each note with the deck of its first card (deckgen puts all of a note's cards in one deck)."""
+    """Each note with the deck of its first card, and where its cards are in several decks, each card's."""
     _check_notes(connection)
-    home = "case when odid != 0 then odid else did end"  # a card in a filtered deck: its home deck
+    home = _HOME.format(c="")
+    split = _split_notes(connection, deck, decks)
     # the cards by note, the first (lowest ord) last: dict() keeps the last value for each note
     first_deck: dict[int, int] = dict(connection.execute(f"select nid, {home} from cards order by nid, ord desc"))
     notes, extra, problems = [], [], []
@@ -225,7 +246,8 @@ def _notes(connection: sqlite3.Connection, deck: ImportedDeck, decks: dict[int, 
             extra += [nid] if any(values[len(note_type.fields):]) else []
             values = values[:len(note_type.fields)] + ("",) * (len(note_type.fields) - len(values))
         home_deck = decks.get(first_deck.get(nid, 1), "Default")
-        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), home_deck, int(mtime), f"{name}: note {nid}"))
+        notes.append(ImportedNote(guid, str(mid), values, tuple(tags.split()), home_deck, int(mtime),
+                                  f"{name}: note {nid}", split.get(nid, ())))
     if problems:
         raise ProjectError(problems[:MAX_LISTED])
     if extra:

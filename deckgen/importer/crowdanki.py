@@ -1,8 +1,10 @@
 """CrowdAnki's JSON decks: a folder with `deck.json` and `media/`, the form most decks on GitHub take.
 
-CrowdAnki writes a deck as one JSON tree: the deck's name, description and notes, its subdecks
-(`children`, each named by its last part only), the note types (`note_models`, identified by a
-`crowdanki_uuid`) and the names of the media files beside it in `media/`. It keeps neither note
+CrowdAnki writes a deck as one JSON tree: the deck's name, description, preset (`deck_config_uuid`) and
+notes, its subdecks (`children`, each named by its last part only), the presets (`deck_configurations`,
+schema 11 JSON), the note types (`note_models`, schema 11 JSON identified by a `crowdanki_uuid`, with
+their field options and LaTeX header) and the names of the media files beside it in `media/` (CrowdAnki's
+import copies every file there, listed or not, and deckgen reads them alike). It keeps neither note
 type ids nor note times. A note type's id then comes from a package the author names
 (`--note-types`, as for text exports: an .apkg exported from the collection learners got the deck
 from); without one the project derives an id from its own key, which learners who imported the
@@ -20,8 +22,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..problems import ERROR, WARNING, Problem, ProjectError
-from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_TOTAL
-from .source_deck import UNKNOWN_TIME, ImportedDeck, LazyMedia, ImportedNote, ImportedNoteType, ImportedTemplate, ImportOptions
+from ..safety.package_limits import MAX_LEGACY_JSON_BYTES, MAX_MEDIA_BYTES, MAX_MEDIA_FILES, MAX_MEDIA_TOTAL
+from .note_type_settings import with_model_settings
+from .presets import DEFAULT_PRESET, schema11_preset
+from .source_deck import (UNKNOWN_TIME, ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportedTemplate,
+                          ImportOptions, LazyMedia)
 
 DECK_FILE = "deck.json"
 MEDIA_DIR = "media"
@@ -80,13 +85,28 @@ def _deck(path: Path, data: dict[str, Any], options: ImportOptions) -> ImportedD
     for index, model in enumerate(data["note_models"]):
         with _part(f"note type {index + 1} ({str(model.get('name', '?'))[:60]!r})"):
             deck.note_types[str(model["crowdanki_uuid"])] = _note_type(model, known, deck.problems, path)
+    presets = _presets(data.get("deck_configurations") or [])
     for name, node in _decks(data, ""):
         with _part(f"deck '{name[:80]}'"):
             deck.deck_descriptions[name] = str(node.get("desc") or "")
+            if str(node.get("deck_config_uuid")) in presets:
+                deck.deck_presets[name] = presets[str(node["deck_config_uuid"])]
             deck.notes.extend(_notes(node, name, deck, path))
     if any(problem.severity == ERROR for problem in deck.problems):
         raise ProjectError([p for p in deck.problems if p.severity == ERROR][:50])
     return deck
+
+
+def _presets(configurations: list[Any]) -> dict[str, ImportedPreset]:
+    """The deck-options presets by CrowdAnki uuid; the first named 'Default' is Anki's own Default (a deck using it
+    gets the learner's), the others (another 'Default' too) numbered in the order the deck lists them."""
+    found: dict[str, ImportedPreset] = {}
+    for index, config in enumerate(configurations):
+        with _part(f"deck configuration {index + 1} ({str(config.get('name', '?'))[:60]!r})"):
+            first_default = config.get("name") == "Default" and all(p.id != DEFAULT_PRESET for p in found.values())
+            preset_id = DEFAULT_PRESET if first_default else DEFAULT_PRESET + 1 + index
+            found[str(config["crowdanki_uuid"])] = schema11_preset(config, preset_id)
+    return found
 
 
 @contextlib.contextmanager
@@ -117,9 +137,9 @@ def _note_type(model: dict[str, Any], known: dict[str, ImportedNoteType], proble
         problems.append(Problem(str(path), message=f"note type '{name}' has other fields or templates in the package "
                                 "given with --note-types", hint="name a package exported from the same collection"))
         same = None
-    return ImportedNoteType(name, same.id if same else None, int(model.get("type", 0)) == 1, fields, templates,
-                            str(model.get("css", "")), int(model.get("sortf", 0)),
-                            same.mtime if same else UNKNOWN_TIME)
+    return with_model_settings(ImportedNoteType(
+        name, same.id if same else None, int(model.get("type", 0)) == 1, fields, templates, str(model.get("css", "")),
+        int(model.get("sortf", 0)), same.mtime if same else UNKNOWN_TIME), model)
 
 
 def _package_note_types(options: ImportOptions) -> dict[str, ImportedNoteType]:
@@ -149,10 +169,11 @@ def _notes(node: dict[str, Any], deck_name: str, deck: ImportedDeck, path: Path)
 
 
 def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
-    """The media files the deck lists and its folder holds as plain files (names with a path in them, links and
-    files over the ceiling are left out, the last reported); their content is read only when written."""
+    """The media files the deck lists or its folder holds, as plain files (CrowdAnki's import copies every file of
+    media/, listed or not; names with a path in them, links and files over the ceiling are left out, the last
+    reported); their content is read only when written."""
     files = {}
-    for name in map(str, names):
+    for name in dict.fromkeys([*map(str, names), *_folder_names(folder)]):
         file = folder / name
         if "/" in name or "\\" in name or name in ("", ".", "..") or file.is_symlink() or not file.is_file():
             continue
@@ -162,6 +183,19 @@ def _read_media(folder: Path, names: list[Any], deck: ImportedDeck) -> None:
             continue
         files[name] = file
     deck.media = FolderMedia(files)
+
+
+def _folder_names(folder: Path) -> list[str]:
+    """The names in the media folder (none if it is missing or a link), within the package budget."""
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    names = []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            names.append(entry.name)
+            if len(names) > MAX_MEDIA_FILES:
+                raise ProjectError([Problem(str(folder), message=f"refused: more than {MAX_MEDIA_FILES:,} files")])
+    return sorted(names)
 
 
 class FolderMedia(LazyMedia):

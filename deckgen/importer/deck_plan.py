@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from ..problems import Problem, ProjectError
 from .source_deck import ImportedDeck, ImportedNote
@@ -76,16 +77,21 @@ class Layout:
     groups: dict[str, Group]  # top-level groups, by title
     paths: dict[str, str]  # full deck name -> group path ('' for the root)
 
-    def tree(self) -> dict[str, object]:
-        """The groups as deckgen.yaml writes them."""
-        return _tree(self.groups)
+    def tree(self, descriptions: dict[str, str] | None = None) -> dict[str, object]:
+        """The groups as deckgen.yaml writes them, with their subdecks' descriptions (by group path)."""
+        return _tree(self.groups, descriptions or {})
 
 
-def _tree(groups: dict[str, Group]) -> dict[str, object]:
+def _tree(groups: dict[str, Group], descriptions: dict[str, str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for group in groups.values():
         key = group.path.rsplit("/", 1)[-1]
-        out[key] = {"title": group.title, "groups": _tree(group.children)} if group.children else group.title
+        entry: dict[str, object] = {"title": group.title}
+        if group.path in descriptions:
+            entry["description"] = descriptions[group.path]
+        if group.children:
+            entry["groups"] = _tree(group.children, descriptions)
+        out[key] = entry if len(entry) > 1 else group.title
     return out
 
 
@@ -107,9 +113,35 @@ def select_decks(deck: ImportedDeck, wanted: tuple[str, ...]) -> None:
     deck.notes = kept
 
 
-def plan_layout(deck: ImportedDeck) -> Layout:
-    """The root is the deepest deck that holds every note; each deck below it becomes a group."""
-    names = sorted({note.deck for note in deck.notes})
+def template_decks(deck: ImportedDeck, wanted: tuple[str, ...] = ()) -> tuple[dict[str, dict[int, str]],
+                                                                             list[ImportedNote]]:
+    """Where a note's cards are in several decks: the card templates whose cards all sit in one deck (note type
+    key -> template ord -> deck), which a template's `group:` says; and the notes with a card elsewhere that
+    this does not place (a cloze note type's, a template's cards spread over several decks, or in a deck outside
+    the decks `--deck` keeps)."""
+    split = [note for note in deck.notes if note.card_decks]
+    elsewhere = {(note.note_type, ord_) for note in split for ord_, name in note.card_decks if name != note.deck}
+    moved: dict[str, dict[int, str]] = {}
+    for kind, by_ord in deck.card_decks.items():
+        note_type = deck.note_types.get(kind)
+        if note_type is not None and not note_type.is_cloze:
+            moved[kind] = {ord_: next(iter(names)) for ord_, names in by_ord.items()
+                           if len(names) == 1 and (kind, ord_) in elsewhere and ord_ < len(note_type.templates)
+                           and _kept(next(iter(names)), wanted)}
+    unplaced = [note for note in split if any(
+        name != note.deck and moved.get(note.note_type, {}).get(ord_) != name for ord_, name in note.card_decks)]
+    return {kind: found for kind, found in moved.items() if found}, unplaced
+
+
+def _kept(name: str, wanted: tuple[str, ...]) -> bool:
+    """Whether a deck is one `--deck` keeps (every deck, without --deck)."""
+    return not wanted or any(name == want or name.startswith(want + "::") for want in wanted)
+
+
+def plan_layout(deck: ImportedDeck, more: Iterable[str] = ()) -> Layout:
+    """The root is the deepest deck that holds every note (and the `more` decks cards are in); each deck below it
+    becomes a group."""
+    names = sorted({note.deck for note in deck.notes}.union(more))
     parts = [name.split("::") for name in names]
     common = parts[0]
     for other in parts[1:]:

@@ -15,7 +15,7 @@ from ..problems import WARNING, Problem, ProjectError, warnings
 from ..safety.package_limits import MAX_MEDIA_NAME_BYTES
 from . import ImportResult
 from .conversion import Compiled, Writers, write_cards
-from .deck_plan import Layout, plan_layout, slug
+from .deck_plan import Layout, plan_layout, slug, template_decks
 from .presets import DEFAULT_PRESET, preset_options
 from .html_to_markdown import plain_text
 from .source_deck import ImportedDeck, ImportedNote, ImportedNoteType, ImportedPreset, ImportOptions, Progress
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 NOTE_TYPES_DIR = "note_types"
 _SURROGATE = re.compile("[\ud800-\udfff]")  # no file name holds one
+MAX_NAMED = 20  # notes named in one message
 
 
 def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
@@ -43,8 +44,11 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
         deck.note_types = {key: _without_remote(note_type, deck) for key, note_type in deck.note_types.items()}
     deck.notes = _one_note_per_guid(deck)
     plans = plan_card_types(deck)
-    _check_note_types(deck, plans)
-    layout = plan_layout(deck)
+    refused = _refused_note_types(deck, plans)  # reported with the cards' problems, once those are known
+    moved, unplaced = template_decks(deck, options.decks)
+    layout = plan_layout(deck, {name for found in moved.values() for name in found.values()})
+    _place_templates(plans, moved, layout)
+    deck.problems += _unplaced_problems(deck, unplaced)
     key = options.key or slug(layout.root.split("::")[-1]) or "deck"
     files = plan_card_files(layout, plans, written_notes(deck))
     (root / "media").mkdir()
@@ -59,9 +63,14 @@ def write_project(deck: ImportedDeck, root: Path, options: ImportOptions,
         for name in media[part::parts]:
             (root / "media" / name).write_bytes(deck.media[name])
 
-    compiled = write_cards(root, (files, plans), Writers(write_settings, write_media), options.jobs, progress)
-    media, missing, problems = _media_files(deck, plans, compiled.media)
-    problems += seed_lock(root, (compiled, files, plans), str(deck.source), options.jobs)
+    try:
+        compiled = write_cards(root, (files, plans), Writers(write_settings, write_media), options.jobs, progress)
+        media, missing, problems = _media_files(deck, plans, compiled.media)
+        problems += seed_lock(root, (compiled, files, plans), str(deck.source), options.jobs)
+    except ProjectError as exc:
+        raise ProjectError(refused + exc.problems) from None
+    if refused:
+        raise ProjectError(refused + problems)
     return ImportResult(root, len(deck.notes), [p.key for p in plans.values()], len(media), layout.root,
                         compiled.converter.allow_html, warnings(problems))
 
@@ -105,6 +114,36 @@ def _one_note_per_guid(deck: ImportedDeck) -> list[ImportedNote]:
     return kept
 
 
+def _place_templates(plans: dict[str, CardTypePlan], moved: dict[str, dict[int, str]], layout: Layout) -> None:
+    """Each card template whose cards all sit in one other deck names that deck's group (`group:` in its file)."""
+    for kind, found in moved.items():
+        note_type = plans[kind].note_type
+        templates = tuple(dataclasses.replace(t, group=layout.paths[found[ord_]]) if ord_ in found else t
+                          for ord_, t in enumerate(note_type.templates))
+        plans[kind].note_type = dataclasses.replace(note_type, templates=templates)
+
+
+def _unplaced_problems(deck: ImportedDeck, unplaced: list[ImportedNote]) -> list[Problem]:
+    """The notes with a card in another deck than their first card's that no template's group places, named."""
+    if not unplaced:
+        return []
+    named = []
+    for note in unplaced[:MAX_NAMED]:
+        templates = deck.note_types[note.note_type].templates
+        cards = ", ".join(f"'{templates[min(ord_, len(templates) - 1)].name}' ({ord_ + 1}) in '{name}'"
+                          for ord_, name in note.card_decks if name != note.deck)
+        named.append(f"{source_note(note)}: {cards}")
+    more = f"; and {len(unplaced) - MAX_NAMED} more" if len(unplaced) > MAX_NAMED else ""
+    counted = "1 note has" if len(unplaced) == 1 else f"{len(unplaced)} notes have"
+    return [Problem(str(deck.source), severity=WARNING, message=f"{counted} cards in other decks "
+                    "than their first card's, which the project cannot say: new learners get all of a note's cards in "
+                    "its first card's deck (learners of the original keep theirs where they are): "
+                    + "; ".join(named) + more,
+                    hint="to keep them apart for new learners, put every card of a card template in one deck in "
+                         "Anki and import again: a template whose cards all sit in one deck is given that deck's "
+                         "group (group: in its note type file)")]
+
+
 def _without_remote(note_type: ImportedNoteType, deck: ImportedDeck) -> ImportedNoteType:
     """The note type with every tag or CSS statement that would load from the network left out, each reported
     (--drop-remote)."""
@@ -133,13 +172,34 @@ def _statement_end(text: str, start: int, css: bool) -> int:
     return min(found) + (1 if css and text[min(found)] == ";" or not css else 0) if found else len(text)
 
 
-def _check_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> None:
-    """Refuse, naming it and saying why, a note type that a project cannot declare."""
-    problems = [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: {why}")
-                for plan in plans.values() if not plan.note_type.builtin
-                for why in _inexpressible(plan.note_type)]
-    if problems:
-        raise ProjectError(problems)
+def _refused_note_types(deck: ImportedDeck, plans: dict[str, CardTypePlan]) -> list[Problem]:
+    """Each note type a project cannot declare, named with why and the notes that use it; its notes and it are left
+    out of the project written (to find the other notes' problems in the same run), or nothing is left to write."""
+    problems, refused = [], set()
+    for kind, plan in plans.items():
+        reasons = [] if plan.note_type.builtin else _inexpressible(plan.note_type)
+        if reasons:
+            refused.add(kind)
+            users = [note for note in deck.notes if note.note_type == kind]
+            counted = "its note is" if len(users) == 1 else f"its {len(users)} notes are"
+            named = f"; {counted} not imported, the first {source_note(users[0])}" if users else ""
+            problems += [Problem(str(deck.source), message=f"note type '{plan.note_type.name}' cannot be expressed: "
+                                 f"{why}{named}", hint="fix the note type in Anki, export again, and import that")
+                         for why in reasons]
+    if refused:
+        deck.notes = [note for note in deck.notes if note.note_type not in refused]
+        for kind in refused:
+            del plans[kind]
+        if not deck.notes:
+            raise ProjectError(problems)
+    return problems
+
+
+def source_note(note: ImportedNote) -> str:
+    """A source note as a person finds it in Anki: its deck, GUID and first field (the project is never written)."""
+    first = plain_text(note.fields[0]) if note.fields else ""
+    shown = first if len(first) <= 60 else first[:57] + "..."
+    return f"the note in deck '{note.deck}' with GUID {note.guid} and first field '{shown}'"
 
 
 def _inexpressible(note_type: ImportedNoteType) -> list[str]:
@@ -170,11 +230,15 @@ def _used_media(deck: ImportedDeck, plans: dict[str, CardTypePlan], used: set[st
 def _write_config(root: Path, deck: ImportedDeck, layout: Layout, key: str, settings: tuple[bool, list[str]]) -> None:
     allow_html, missing = settings
     config: dict[str, object] = {"deck": layout.root, "key": key}
+    described = {path: text for name, path in _group_decks(layout).items()
+                 if (text := deck.deck_descriptions.get(name))}
     if layout.groups:
-        config["groups"] = layout.tree()
+        config["groups"] = layout.tree(described)
     description = deck.deck_descriptions.get(layout.root, "")
     if description:  # as Anki shows it: the HTML as it is
-        config["description"], config["description_html"] = description, True
+        config["description"] = description
+    if description or described:
+        config["description_html"] = True
     config.update(_presets(deck, layout))
     config["html"] = allow_html
     config["media"] = "media"
@@ -276,10 +340,8 @@ def _imported_problem(problem: Problem, known: tuple[dict[str, str], dict[str, I
                        + problem.message, hint=hint, severity=problem.severity)
     note = notes.get(problem.card or "")
     if note is not None:
-        first = plain_text(note.fields[0]) if note.fields else ""
-        shown = first if len(first) <= 60 else first[:57] + "..."
-        return Problem(source, message=f"the note in deck '{note.deck}' with GUID {note.guid} and first field "
-                       f"'{shown}': {problem.message}", hint=problem.hint, severity=problem.severity)
+        return Problem(source, message=f"{source_note(note)}: {problem.message}", hint=problem.hint,
+                       severity=problem.severity)
     said = problem.message if problem.severity == WARNING else "the imported project does not build: " + problem.message
     return Problem(problem.path, problem.line, problem.column, said, problem.card, problem.hint, problem.severity)
 

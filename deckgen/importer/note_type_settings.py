@@ -27,13 +27,14 @@ def with_legacy_settings(connection: sqlite3.Connection,
                          note_types: dict[str, ImportedNoteType]) -> dict[str, ImportedNoteType]:
     """The note types with the settings a schema 11 collection's `col.models` holds."""
     models = json.loads(connection.execute("select models from col").fetchone()[0] or "{}")
-    found = {}
-    for key, note_type in note_types.items():
-        model = models.get(key, {})
-        fields = {f.get("name", ""): {name: f[name] for name in FIELD_OPTIONS if name in f}
-                  for f in model.get("flds", ()) if isinstance(f, dict)}
-        found[key] = _settled(note_type, model.get("latexPre"), model.get("latexPost"), fields)
-    return found
+    return {key: with_model_settings(note_type, models.get(key, {})) for key, note_type in note_types.items()}
+
+
+def with_model_settings(note_type: ImportedNoteType, model: dict) -> ImportedNoteType:  # type: ignore[type-arg]
+    """The note type with the settings of its schema 11 JSON (a legacy collection's or a CrowdAnki deck's)."""
+    fields = {f.get("name", ""): {name: f[name] for name in FIELD_OPTIONS if name in f}
+              for f in model.get("flds", ()) if isinstance(f, dict)}
+    return _settled(note_type, model.get("latexPre"), model.get("latexPost"), fields)
 
 
 def with_current_settings(connection: sqlite3.Connection,

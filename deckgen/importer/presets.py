@@ -40,17 +40,18 @@ def _step(minutes: float) -> str:
 def legacy_presets(connection: sqlite3.Connection) -> dict[str, ImportedPreset]:
     """Each deck's preset (by full deck name) in a schema 11 collection."""
     presets_json, decks_json = connection.execute("select dconf, decks from col").fetchone()
-    presets = {int(p["id"]): _legacy_preset(p) for p in json.loads(presets_json or "{}").values()
+    presets = {int(p["id"]): schema11_preset(p, int(p["id"])) for p in json.loads(presets_json or "{}").values()
                if isinstance(p, dict) and "id" in p}
     decks = json.loads(decks_json or "{}").values()
     return {d["name"]: presets[int(d["conf"])] for d in decks if not d.get("dyn") and int(d.get("conf", 1)) in presets}
 
 
-def _legacy_preset(preset: dict) -> ImportedPreset:  # type: ignore[type-arg]
+def schema11_preset(preset: dict, preset_id: int) -> ImportedPreset:  # type: ignore[type-arg]
+    """A preset as schema 11 JSON keeps it (a legacy collection's `dconf`, a CrowdAnki deck's configurations)."""
     new, review, lapse = preset.get("new", {}), preset.get("rev", {}), preset.get("lapse", {})
     order = (int(new.get("order", 1)), int(preset.get("newGatherPriority", 0)))
     return ImportedPreset(
-        int(preset["id"]), str(preset.get("name", "")), int(new.get("perDay", 20)), int(review.get("perDay", 200)),
+        preset_id, str(preset.get("name", "")), int(new.get("perDay", 20)), int(review.get("perDay", 200)),
         tuple(float(s) for s in new.get("delays", (1.0, 10.0))), tuple(float(s) for s in lapse.get("delays", (10.0,))),
         int(review.get("maxIvl", 36500)), float(preset.get("desiredRetention", 0.9)), _ORDERS.get(order, "due"))
 

@@ -25,6 +25,8 @@ class ImportedTemplate:
     name: str
     front: str
     back: str
+    group: str | None = None  # the group its cards go to, whatever the note's (set where the source's cards of
+    # this template all sit in one other deck)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class ImportedNote(NamedTuple):
     deck: str  # the full deck name, '::'-separated
     mtime: int = UNKNOWN_TIME
     origin: str = ""  # where it came from, for messages: 'notes.txt:12'
+    card_decks: tuple[tuple[int, str], ...] = ()  # (ord, deck) of each card, where they are in several decks
 
 
 @dataclass
@@ -88,6 +91,8 @@ class ImportedDeck:
     # when asked for)
     deck_descriptions: dict[str, str] = field(default_factory=dict)
     deck_presets: dict[str, ImportedPreset] = field(default_factory=dict)  # full deck name -> its options preset
+    card_decks: dict[str, dict[int, set[str]]] = field(default_factory=dict)  # note type key -> card ord -> the
+    # decks its cards are in, for the note types with a note whose cards are in several decks
     problems: list[Problem] = field(default_factory=list)  # warnings found while reading
 
 

@@ -334,7 +334,9 @@ def write_note_type(root: Path, plan: CardTypePlan) -> None:
         spec["latex_pre"], spec["latex_post"] = note_type.latex_pre, note_type.latex_post or ""
     if note_type.field_options is not None:
         spec["field_options"] = note_type.field_options
-    spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back} for t in note_type.templates]
+    spec["templates"] = [{"name": t.name, "front": t.front, "back": t.back, **({"group": t.group} if t.group is not None
+                                                                                else {})}
+                         for t in note_type.templates]
     (root / "note_types").mkdir(exist_ok=True)
     (root / "note_types" / f"{plan.key}.yaml").write_text(
         "# Imported from Anki: field and template names and the id are what learners' notes are tied to.\n"

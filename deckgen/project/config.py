@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..safety.confine import read_inside, setting_inside
 from .deck_options import DeckOptions, read_options
-from .deck_tree import Group, group_titles, read_deck, read_groups, tag_word
+from .deck_tree import Group, group_descriptions, group_titles, read_deck, read_groups, tag_word
 from ..problems import Problem
 from .yaml_values import KEY, Reader, parse_document
 from .yaml_reader import YamlMap
@@ -61,7 +61,8 @@ class ProjectConfig:
     group_options: dict[str, DeckOptions] = field(default_factory=dict)  # a group's own preset (and its subgroups')
     css: str = "add"  # templates/style.css: added after the built-in CSS, or replacing it
     group_tags: bool = True  # every note tagged with its group's deck path (false: an imported deck's tags as they are)
-    description_html: bool = False  # the description is HTML used as it is (an imported deck's), not Markdown
+    description_html: bool = False  # the descriptions (the deck's, its groups') are HTML used as they are (an
+    # imported deck's), not Markdown
     _titles: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
     _tags: dict[str, str] = field(init=False, repr=False, compare=False)  # every note carries one
 
@@ -93,6 +94,10 @@ class ProjectConfig:
     def group_title(self, path: str) -> str:
         """A group's full title below the root deck ('Treatment::Acute flare'); '' for the root deck."""
         return "::".join(self._titles[path])
+
+    def group_description(self, path: str) -> str:
+        """A group's own description ('' for none); the root deck's is `description`."""
+        return group_descriptions(self.groups).get(path, "")
 
     def group_deck(self, path: str) -> str:
         """The full Anki deck name of a group's subdeck ('' is the root deck)."""

@@ -1,11 +1,13 @@
 """The deck's layout in deckgen.yaml: the root deck's '::' path and the tree of groups (its subdecks).
 
-A group is a subdeck; a group may have subgroups, which become its own subdecks. Cards name a
+A group is a subdeck; a group may have subgroups, which become its own subdecks, and a description,
+which Anki shows on its subdeck's overview. Cards name a
 group by its path of keys joined with '/' (`treatment/acute`); '' is the root deck itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -14,7 +16,7 @@ from .yaml_values import Reader, describe
 from .yaml_reader import Pos, YamlMap
 
 GROUP_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_GROUP_KEYS = ("title", "groups")
+_GROUP_KEYS = ("title", "description", "groups")
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class Group:
     key: str
     title: str
     groups: tuple[Group, ...] = ()
+    description: str = ""  # the subdeck's description in Anki (Markdown, or HTML with description_html)
 
 
 def group_titles(groups: tuple[Group, ...], path: str = "", titles: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
@@ -33,6 +36,17 @@ def group_titles(groups: tuple[Group, ...], path: str = "", titles: tuple[str, .
         group_path = f"{path}/{group.key}" if path else group.key
         out[group_path] = (*titles, group.title)
         out.update(group_titles(group.groups, group_path, out[group_path]))
+    return out
+
+
+def group_descriptions(groups: tuple[Group, ...], path: str = "") -> dict[str, str]:
+    """Each group's path -> its own description, for the groups that have one."""
+    out: dict[str, str] = {}
+    for group in groups:
+        group_path = f"{path}/{group.key}" if path else group.key
+        if group.description:
+            out[group_path] = group.description
+        out.update(group_descriptions(group.groups, group_path))
     return out
 
 
@@ -90,7 +104,8 @@ def _group(raw_key: object, mapping: YamlMap, read: Reader, parent: str) -> Grou
         title = read.text_value(value, mapping.value_pos[key], key, label=f"the title of group '{path}'")
         return _checked(key, title, mapping.value_pos[key], read, path, ())
     read.unknown_keys(value, _GROUP_KEYS, f"key of group '{path}'",
-                      "a group with subgroups is written {title: Title, groups: {key: Title, ...}}")
+                      "a group with subgroups or a description is written {title: Title, description: Text, "
+                      "groups: {key: Title, ...}}")
     if "title" not in value:
         read.report(value.pos, f"group '{path}' has no 'title'", "the title is the subdeck's name learners see")
     title = read.text(value, "title")
@@ -100,7 +115,9 @@ def _group(raw_key: object, mapping: YamlMap, read: Reader, parent: str) -> Grou
                     f"not {describe(subgroups)}", "write them as key: Title, one a line")
         subgroups = None
     children = _groups(subgroups, read, path) if subgroups is not None else ()
-    return _checked(key, title, value.value_pos["title"] if "title" in value else value.pos, read, path, children)
+    group = _checked(key, title, value.value_pos["title"] if "title" in value else value.pos, read, path, children)
+    description = read.text(value, "description")
+    return dataclasses.replace(group, description=description) if group and description else group
 
 
 def _checked(key: str, title: str | None, pos: Pos, read: Reader, path: str,

@@ -26,7 +26,8 @@ NOTE_TYPES_DIR = "note_types"
 KINDS = ("standard", "cloze")
 NOTE_TYPE_KEYS = ("name", "id", "kind", "fields", "blocks", "sort_field", "sources_field", "css", "templates",
                   "latex_pre", "latex_post", "field_options")
-TEMPLATE_KEYS = ("name", "front", "back")
+TEMPLATE_KEYS = ("name", "front", "back")  # each required
+TEMPLATE_OPTIONAL_KEYS = ("group",)  # the group a template's cards go to, whatever the note's group
 _STRIPPED = re.compile(r'[:{}"]')
 _CLOZE_NUMBER = re.compile(r"c\d+")
 UNSHOWN_FIELDS = ("CardID",)  # Anki's special fields the preview cannot show
@@ -306,14 +307,16 @@ def _templates(spec: YamlMap, read: Reader) -> list[tuple[CardTemplate, YamlMap]
         if not isinstance(item, YamlMap):
             read.report(pos, f"a card template must be a mapping with name, front and back, not {describe(item)}")
             continue
-        read.unknown_keys(item, TEMPLATE_KEYS, "card template setting")
+        read.unknown_keys(item, TEMPLATE_KEYS + TEMPLATE_OPTIONAL_KEYS, "card template setting")
         name, front, back = (read.text(item, key, required=True) for key in TEMPLATE_KEYS)
+        group = read.text(item, "group", required=True) if "group" in item else None
         if name is not None and name.casefold() in (n.casefold() for n in names):
             read.report(item.value_pos["name"], f"card template name '{name}' is used twice (Anki ignores case)",
                         "Anki tells a note's cards apart by their template names")
         elif name is not None and front is not None and back is not None:
             names.append(name)
-            templates.append((CardTemplate(name, front, back), item))
+            pos = item.value_pos["group"] if group is not None else item.pos
+            templates.append((CardTemplate(name, front, back, group, (pos.line, pos.column)), item))
     return templates if len(templates) == len(value) else []
 
 

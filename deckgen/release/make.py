@@ -115,7 +115,7 @@ def _package_input(project: Project, lock: Lock, version: str) -> PackageInput:
     config = dataclasses.replace(project.config, version=version)
     renderer = Renderer(config, project.templates)
     return PackageInput(project.config, project.notes, lock, project.templates.css, renderer.deck_description(),
-                        project.media, project.templates.note_types)
+                        project.media, project.templates.note_types, renderer.group_descriptions())
 
 
 def _write(root: Path, project: Project, lock: Lock, package: Path, version: str) -> None:
