@@ -223,3 +223,40 @@ def test_deck_description_shows_sources_and_release_metadata(sample_project: Pat
     assert "A small deck that uses <strong>every</strong> card type" in description
     assert "<li><em>The Sample Book</em>, 2024</li>" in description
     assert "Version: 1.0 · License: CC0 · Authors: Tester" in description
+
+
+def test_a_replaced_image_reaches_learners_who_have_the_deck(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    v1 = build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output
+    import_package(learner, v1)
+    picture = sample_project / "media/dot.png"
+    new_bytes = picture.read_bytes() + b"\x00"  # other bytes under the same name (PNG readers skip trailing bytes)
+    picture.write_bytes(new_bytes)
+    v2 = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    report = v2.project.report
+    assert (report.changed, report.media, report.media_only) == (["basic-image"], ["dot.png"], {"basic-image"})
+    assert "changed: basic-image (a media file it shows changed)" in report.lines(v2.project.config)
+    assert v2.project.lock.cards["basic-image"].hash == v2.project.old_lock.cards["basic-image"].hash
+
+    log = import_package(learner, v2.output).log  # Anki's default import options
+    assert (len(log.updated), len(log.duplicate)) == (1, 5)
+    note = learner.get_note(log.updated[0].id.nid)
+    shown = note["Front"].split('src="')[1].split('"')[0]
+    assert shown != "dot.png"  # Anki kept the learner's old file and took the new one under a new name
+    assert (Path(learner.media.dir()) / shown).read_bytes() == new_bytes
+    assert hashlib.md5(new_bytes).digest() != hashlib.md5((Path(learner.media.dir()) / "dot.png").read_bytes()).digest()
+
+
+def test_a_lock_without_media_hashes_records_them_and_changes_nothing(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "v1.apkg"))
+    lock_path = sample_project / LOCK_FILE
+    data = json.loads(lock_path.read_text())
+    assert list(data["media"]) == ["dot.png"]
+    del data["media"]  # as deckgen wrote it before it recorded media
+    lock_path.write_text(json.dumps(data))
+    (sample_project / "media/dot.png").write_bytes((sample_project / "media/dot.png").read_bytes() + b"\x00")
+    again = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    assert again.project.report.changed == [] and again.project.report.media == []
+    assert again.project.lock.cards == again.project.old_lock.cards
+    assert "dot.png" in json.loads(lock_path.read_text())["media"]
