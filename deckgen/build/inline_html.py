@@ -95,7 +95,20 @@ def _shown(match: re.Match[str]) -> ShownTag:
 
 def tags_shown_as_text(text: str) -> list[ShownTag]:
     """The tags of a Markdown text that will appear as text on the card (no kept tag is listed)."""
-    return _scan(text)[1] if "<" in text else []
+    return _scan(angle_destinations(text))[1] if "<" in text else []
+
+
+_ANGLE_DESTINATION = re.compile(r"\]\(<([^<>\n\\]*)>(?=[ \t)])")  # '](<my ring.png>)': a target written in <...>
+
+
+def angle_destinations(text: str) -> str:
+    """Markdown link and image targets written in <...> as plain ones: '![ring](<my ring.png>)' names a file.
+
+    CommonMark's way to write a name with spaces; read as a tag, it would be shown as text.
+    """
+    if "](<" not in text:
+        return text
+    return _ANGLE_DESTINATION.sub(lambda found: "](" + found.group(1).replace(" ", "%20"), text)
 
 
 def every_tag(text: str) -> list[str]:
