@@ -260,3 +260,19 @@ def test_a_lock_without_media_hashes_records_them_and_changes_nothing(sample_pro
     assert again.project.report.changed == [] and again.project.report.media == []
     assert again.project.lock.cards == again.project.old_lock.cards
     assert "dot.png" in json.loads(lock_path.read_text())["media"]
+
+
+def test_learners_see_one_line_values_as_written_and_images_named_with_spaces(make_project, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    picture = b"\x89PNG\r\n\x1a\n a picture"
+    project = make_project({"cards/causes.yaml": (
+        "group: cause\ncards:\n  - id: gt\n    front: Bound?\n    back: '> 99 %'\n"
+        "  - id: minus\n    front: Change?\n    back: '- 0.5 mmol/L'\n  - id: doses\n    front: Doses?\n"
+        "    back: '# of doses: 7'\n  - id: ring\n    front: Ring?\n    back: '![ring](<my ring.png>)'\n"),
+        "media/my ring.png": picture})
+    import_package(learner, build(project, BuildOptions(output=tmp_path / "t.apkg")).output)
+    backs = {note["Front"]: note["Back"] for note in map(learner.get_note, learner.find_notes(""))}
+    assert (backs["Bound?"], backs["Change?"], backs["Doses?"]) == ("&gt; 99 %", "- 0.5 mmol/L", "# of doses: 7")
+    assert "<img" in backs["Ring?"]
+    check = learner.media.check()  # Anki's own "Check Media": the note's image is the file, found
+    assert (list(check.missing), list(check.unused)) == ([], [])
+    assert (Path(learner.media.dir()) / "my ring.png").read_bytes() == picture

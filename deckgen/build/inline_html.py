@@ -111,6 +111,15 @@ def angle_destinations(text: str) -> str:
     return _ANGLE_DESTINATION.sub(lambda found: "](" + found.group(1).replace(" ", "%20"), text)
 
 
+_ENCODED_SPACE_TARGET = re.compile(r'(?<= )(src|href)="([^"]*%20[^"]*)"')
+
+
+def spaced_targets(rendered: str) -> str:
+    """Rendered HTML with the spaces of its targets as written: Anki keeps 'my ring.png' so in the field,
+    and its media check does not read '%20' as a space."""
+    return _ENCODED_SPACE_TARGET.sub(lambda found: f'{found.group(1)}="{found.group(2).replace("%20", " ")}"', rendered)
+
+
 def every_tag(text: str) -> list[str]:
     """Every HTML tag in a plain text, as written."""
     return [match.group() for match in _TAG.finditer(text)]

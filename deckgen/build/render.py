@@ -26,7 +26,7 @@ from markupsafe import Markup
 from ..anki.template_engine import MAX_CARD_ORD, CardTooLarge, NoteContext, cloze_fields, generated_ords
 from ..project.card_types import CardType, PrintError, Templates, display_path
 from ..project.config import ProjectConfig, Source
-from .inline_html import angle_destinations, protect, restore
+from .inline_html import angle_destinations, protect, restore, spaced_targets
 from ..safety.limits import TemplateLimit
 from ..anki.name_rules import card_remote_problem, needs_cards, note_problem
 from ..problems import WARNING, Problem
@@ -233,9 +233,10 @@ class Renderer:
             return nh3.clean(rendered, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES).strip()
         if "<" not in text:
             return _cmark(text, _CMARK_OPTIONS).strip()
-        text = angle_destinations(text)  # '![ring](<my ring.png>)': a file's name, not a tag
-        text, kept = protect(text, _LT)  # the inline set (<sub>, <sup>, <br>, ...) is kept
+        targets = angle_destinations(text)  # '![ring](<my ring.png>)': a file's name, not a tag
+        text, kept = protect(targets, _LT)  # the inline set (<sub>, <sup>, <br>, ...) is kept
         rendered = _cmark(text, _CMARK_OPTIONS).replace(_LT, "&lt;").strip()
+        rendered = spaced_targets(rendered) if "%20" in targets else rendered
         return restore(rendered) if kept else rendered
 
     def markdown_html(self, text: str) -> str:
