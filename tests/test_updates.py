@@ -276,3 +276,15 @@ def test_learners_see_one_line_values_as_written_and_images_named_with_spaces(ma
     check = learner.media.check()  # Anki's own "Check Media": the note's image is the file, found
     assert (list(check.missing), list(check.unused)) == ([], [])
     assert (Path(learner.media.dir()) / "my ring.png").read_bytes() == picture
+
+
+def test_rehearse_delivers_a_replaced_image_and_edits_another_note(sample_project: Path, tmp_path: Path) -> None:
+    from deckgen.release.rehearse import rehearse_project
+
+    v1 = build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output
+    picture = sample_project / "media/dot.png"
+    picture.write_bytes(picture.read_bytes() + b"\x00")
+    rehearsal = rehearse_project(v1, sample_project)
+    assert [note.card_id for note in rehearsal.updated] == ["basic-image"]
+    assert rehearsal.own_edit is not None and rehearsal.own_edit.note.card_id != "basic-image"
+    assert rehearsal.own_edit_kept and not rehearsal.loses_anything
