@@ -256,6 +256,8 @@ def test_a_lock_without_media_hashes_records_them_and_changes_nothing(sample_pro
     del data["media"]  # as deckgen wrote it before it recorded media
     lock_path.write_text(json.dumps(data))
     (sample_project / "media/dot.png").write_bytes((sample_project / "media/dot.png").read_bytes() + b"\x00")
+    with pytest.raises(ProjectError, match="the lock does not record the media files' hashes yet"):
+        build(sample_project, BuildOptions(output=tmp_path / "v2.apkg", frozen=True))
     again = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
     assert again.project.report.changed == [] and again.project.report.media == []
     assert again.project.lock.cards == again.project.old_lock.cards

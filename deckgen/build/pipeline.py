@@ -175,7 +175,12 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
 
 def _frozen_problems(project: Project) -> list[Problem]:
     """Under --frozen the lock must already be what this build would write: no change, no conflict markers."""
-    problems = [] if project.old_lock == project.lock else [_frozen_problem(project.report)]
+    old, new = project.old_lock, project.lock
+    if old != new and not old.media and replace(old, media=new.media) == new:  # a lock from before media hashes
+        problems = [Problem(LOCK_FILE, message="the lock does not record the media files' hashes yet (no card "
+                            "changed)", hint="run 'deckgen build' without --frozen and commit deckgen.lock")]
+    else:
+        problems = [] if old == new else [_frozen_problem(project.report)]
     if project.old_lock.merged:
         problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
                                 hint="run 'deckgen build' without --frozen and commit deckgen.lock"))
