@@ -82,7 +82,8 @@ class ReleaseReport:
             ("Added", [f"`{c}`" for c in self.added]),
             ("Renamed", [f"`{old}` → `{new}`: learners keep their note and its reviews" for old, new in self.renamed]),
             ("Restored", [f"`{c}`: brought back; learners who still have it get it updated" for c in self.restored]),
-            ("Changed", [f"`{c}`" for c in self.changed]),
+            ("Changed", [f"`{c}`" + (": a media file it shows changed" if c in self.media_only else "")
+                         for c in self.changed]),
             ("Note types changed", [f"`{k}` (templates or style)" for k in self.note_types]),
             ("Deck options", [f"The deck options preset changed: {_PRESETS_NOTE}."] if self.deck_options else []),
             ("Removed", [f"`{c}`: stays in the collections of learners who already have it "

@@ -69,11 +69,11 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
     read.unknown_keys(document, FILE_KEYS, "file setting", "a card's fields go under its '- id:', lined up with 'id'")
     defaults = _defaults(document, read)
     cards = _cards(document, defaults, read)
-    if b" #" in data:  # rare: only then can a comment have cut a value short
-        _values_cut_by_comments(data.decode("utf-8-sig").split("\n"), cards, problems)
     for card in cards:
         if card.data.folded:
             _folded_lines(card, problems)
+    if b" #" in data:  # rare: only then can a comment have cut a value short
+        _values_cut_by_comments(data.decode("utf-8-sig").split("\n"), cards, problems)
     return cards
 
 
