@@ -473,7 +473,62 @@ WARNING_CASES = [
          ["cards/causes.yaml:5:11: warning: card 'imipenem': field 'text' has '{c2::' with one brace, which is "
           "not a cloze marker: Anki shows the braces as they are (a cloze marker has two braces on each side: "
           "{{c2::...}})"]),
+    Case("single-colon-cloze", {CARDS: cards(CLOZE_CARD.format(text="Imipenem is a {{c1:carbapenem}} and {{c2::x}}."))},
+         ["cards/causes.yaml:5:11: warning: card 'imipenem': field 'text' has '{{c1:' with one colon, which is not "
+          "a cloze marker: Anki makes no card for it and shows the braces as they are (a cloze marker has two "
+          "colons: {{c1::...}})"]),
+    Case("optional-value-all-comment",
+         {CARDS: cards("  - id: met\n    front: First-line drug?\n    back: Metformin\n"
+                       "    extra: #1 choice in every guideline\n")},
+         ["cards/causes.yaml:6:12: warning: card 'met': field 'extra' is empty: YAML reads '#1 choice in every "
+          "guideline' as a comment, since a value cannot start with '#' (quote the whole value to keep it: "
+          "extra: '#1 choice in every guideline')"]),
+    Case("lines-joined-by-yaml",
+         {CARDS: cards("  - id: dig\n    front: Signs of digoxin toxicity?\n    back: Nausea and vomiting\n"
+                       "      Yellow-green vision\n  - id: dq\n    front: Two?\n    back: \"Nausea\n      Yellow\"\n"
+                       "  - id: kept\n    front: Paragraphs?\n    back: One\n\n      Two\n")},
+         ["cards/causes.yaml:5:11: warning: card 'dig': field 'back' is written on several lines, but YAML joins "
+          "them with spaces: learners see one line (to keep the lines, write 'back: |' and the lines below it, "
+          "indented (or put the text on one line))",
+          "cards/causes.yaml:9:11: warning: card 'dq': field 'back' is written on several lines, but YAML joins "
+          "them with spaces: learners see one line (to keep the lines, write 'back: |' and the lines below it, "
+          "indented (or put the text on one line))"]),
+    Case("image-name-with-a-space",
+         {CARDS: cards(BASIC + "    back: '![ring](my ring.png)'\n"), "media/my ring.png": b"PNG"},
+         ["cards/causes.yaml:5:11: warning: card 'trauma': field 'back': '![ring](my ring.png)' is not an image, "
+          "since its file name has a space: learners see the text as written (put the name in <...>: "
+          "![ring](<my ring.png>))",
+          "media/my ring.png: warning: media file is not used by any card (it is left out of the package)"]),
 ]
+
+
+def test_a_required_value_that_is_all_comment_says_why_it_is_empty(make_project: Callable[..., Path],
+                                                                    deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards("  - id: met2\n    front: First-line drug?\n    back: #1 choice is metformin\n")})
+    assert deckgen("check", project).problems == [
+        "cards/causes.yaml:5:10: card 'met2': field 'back' is empty",
+        "cards/causes.yaml:5:11: warning: card 'met2': field 'back' is empty: YAML reads '#1 choice is metformin' as "
+        "a comment, since a value cannot start with '#' (quote the whole value to keep it: "
+        "back: '#1 choice is metformin')"]
+
+
+def test_an_image_name_in_angle_brackets_is_an_image(make_project: Callable[..., Path],
+                                                     deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(BASIC + "    back: '![ring](<my ring.png>)'\n"), "media/my ring.png": b"PNG"})
+    assert (deckgen("check", "--strict", project).problems) == []
+    from deckgen.build.pipeline import prepare
+    assert prepare(project).notes[0].media == ("my ring.png",)
+
+
+def test_a_duplicate_key_hides_no_other_problem_of_its_file(make_project: Callable[..., Path],
+                                                           deckgen: Callable[..., CliRun]) -> None:
+    project = make_project({CARDS: cards(BASIC + "    back: one\n    back: two\n  - id: n\n    front: a\n"
+                                         "    back: 1e3\n  - id: e\n    front: b\n    back:\n")})
+    assert deckgen("check", project).problems == [
+        "cards/causes.yaml:6:5: duplicate key 'back' (first at line 5) (YAML would silently keep only the last one)",
+        "cards/causes.yaml:9:11: card 'n': field 'back' is the number 1e3, not text (YAML reads 1e3 as a number: "
+        "quote it, back: \"1e3\")",
+        "cards/causes.yaml:12:10: card 'e': field 'back' is empty"]
 
 
 @pytest.mark.parametrize("case", WARNING_CASES, ids=[case.name for case in WARNING_CASES])

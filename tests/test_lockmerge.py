@@ -321,3 +321,17 @@ def test_a_release_on_one_branch_merges_with_builds_on_another() -> None:
     built = lock({"a": entry, "b": entry, "c": Entry("h3", 30, 30, "", "basic")}, first, {"1.0.0": Release(10, {})})
     merged = merge_texts(base, released, built).lock
     assert sorted(merged.releases) == ["1.0.0", "1.1.0"] and merged.retired("b") and sorted(merged.cards) == ["a", "c"]
+
+
+def test_media_hashes_merge_like_cards() -> None:
+    def with_media(media: dict[str, dict[str, object]]) -> str:
+        data = json.loads(_lock({"a": ["h", 1, 1, "", ""]}))
+        return json.dumps({**data, "media": media})
+
+    base = with_media({"x.png": {"hash": "x1", "mtime": 1, "added": 1}, "y.png": {"hash": "y1", "mtime": 1, "added": 1}})
+    ours = with_media({"x.png": {"hash": "x2", "mtime": 5, "added": 1}, "y.png": {"hash": "y1", "mtime": 1, "added": 1}})
+    theirs = with_media({"x.png": {"hash": "x1", "mtime": 1, "added": 1}, "y.png": {"hash": "y2", "mtime": 6, "added": 1}})
+    merged = merge_texts(base, ours, theirs)
+    assert {name: (entry.hash, entry.mtime) for name, entry in merged.lock.media.items()} == {
+        "x.png": ("x2", 5), "y.png": ("y2", 6)}
+    assert (merged.from_ours, merged.from_theirs) == (["media/x.png"], ["media/y.png"])

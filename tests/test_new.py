@@ -139,10 +139,11 @@ def test_git_is_set_up_to_merge_the_lock(tmp_path: Path, deckgen: Callable[..., 
                             text=True, check=True).stdout
     assert re.fullmatch(r".+ -m deckgen lock-merge %O %A %B \|\| git merge-file %A %O %B\n", driver)
     assert shlex.split(driver)[0] == sys.executable  # found whether or not deckgen is on git's PATH
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    line = re.search(r'git config merge\.deckgen-lock\.driver "(.*)"\n', readme).group(1)  # type: ignore[union-attr]
     python = "'$(python3 -c 'import sys; print(sys.executable)')'"
-    assert line.replace(python, shlex.quote(sys.executable)) == driver.strip()  # the README says what new does
+    for readme in (REPO / "README.md", project / "README.md"):  # deckgen's own, and the one new writes
+        text = readme.read_text(encoding="utf-8")
+        lines = re.findall(r'git config merge\.deckgen-lock\.driver "(.*)"\n', text)
+        assert [line.replace(python, shlex.quote(sys.executable)) for line in lines] == [driver.strip()], readme
 
 
 def test_new_inside_an_existing_repository_keeps_it(tmp_path: Path, deckgen: Callable[..., CliRun],

@@ -49,6 +49,19 @@ def test_markdown_in_card_text() -> None:
     assert renderer.markdown_html("| a |\n|---|\n| 1 |").startswith("<table>")
 
 
+def test_a_one_line_value_is_never_made_a_block() -> None:
+    renderer = _renderer()
+    shown = {text: renderer.markdown_html(text) for text in
+             ("> 99 %", ">99", "- 0.5 mmol/L", "* 3 tablets", "+ 2", "# of doses: 7", "###### six", "---", "* * *")}
+    assert shown == {"> 99 %": "&gt; 99 %", ">99": "&gt;99", "- 0.5 mmol/L": "- 0.5 mmol/L", "* 3 tablets": "* 3 tablets",
+                     "+ 2": "+ 2", "# of doses: 7": "# of doses: 7", "###### six": "###### six", "---": "---",
+                     "* * *": "* * *"}
+    assert renderer.markdown_html("*Nephro*toxicity") == "<em>Nephro</em>toxicity"  # inline Markdown stays
+    assert renderer.markdown_html("#1 choice") == "#1 choice"
+    assert renderer.markdown_html("> quoted\n> on two lines").startswith("<blockquote>")  # a block keeps them
+    assert renderer.markdown_html("- only item\n").startswith("<ul>")
+
+
 def test_raw_html_is_escaped_everywhere() -> None:
     renderer = _renderer()
     assert renderer.markdown_html("a <script>x</script> b") == "a &lt;script&gt;x&lt;/script&gt; b"

@@ -223,3 +223,71 @@ def test_deck_description_shows_sources_and_release_metadata(sample_project: Pat
     assert "A small deck that uses <strong>every</strong> card type" in description
     assert "<li><em>The Sample Book</em>, 2024</li>" in description
     assert "Version: 1.0 · License: CC0 · Authors: Tester" in description
+
+
+def test_a_replaced_image_reaches_learners_who_have_the_deck(sample_project: Path, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+
+    v1 = build(sample_project, BuildOptions(output=tmp_path / "v1.apkg")).output
+    import_package(learner, v1)
+    picture = sample_project / "media/dot.png"
+    new_bytes = picture.read_bytes() + b"\x00"  # other bytes under the same name (PNG readers skip trailing bytes)
+    picture.write_bytes(new_bytes)
+    v2 = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    report = v2.project.report
+    assert (report.changed, report.media, report.media_only) == (["basic-image"], ["dot.png"], {"basic-image"})
+    assert "changed: basic-image (a media file it shows changed)" in report.lines(v2.project.config)
+    assert v2.project.lock.cards["basic-image"].hash == v2.project.old_lock.cards["basic-image"].hash
+
+    log = import_package(learner, v2.output).log  # Anki's default import options
+    assert (len(log.updated), len(log.duplicate)) == (1, 5)
+    note = learner.get_note(log.updated[0].id.nid)
+    shown = note["Front"].split('src="')[1].split('"')[0]
+    assert shown != "dot.png"  # Anki kept the learner's old file and took the new one under a new name
+    assert (Path(learner.media.dir()) / shown).read_bytes() == new_bytes
+    assert hashlib.md5(new_bytes).digest() != hashlib.md5((Path(learner.media.dir()) / "dot.png").read_bytes()).digest()
+
+
+def test_a_lock_without_media_hashes_records_them_and_changes_nothing(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "v1.apkg"))
+    lock_path = sample_project / LOCK_FILE
+    data = json.loads(lock_path.read_text())
+    assert list(data["media"]) == ["dot.png"]
+    del data["media"]  # as deckgen wrote it before it recorded media
+    lock_path.write_text(json.dumps(data))
+    (sample_project / "media/dot.png").write_bytes((sample_project / "media/dot.png").read_bytes() + b"\x00")
+    with pytest.raises(ProjectError, match="the lock does not record the media files' hashes yet"):
+        build(sample_project, BuildOptions(output=tmp_path / "v2.apkg", frozen=True))
+    again = build(sample_project, BuildOptions(output=tmp_path / "v2.apkg"))
+    assert again.project.report.changed == [] and again.project.report.media == []
+    assert again.project.lock.cards == again.project.old_lock.cards
+    assert "dot.png" in json.loads(lock_path.read_text())["media"]
+
+
+def test_learners_see_one_line_values_as_written_and_images_named_with_spaces(make_project, tmp_path: Path, learner) -> None:  # type: ignore[no-untyped-def]
+    picture = b"\x89PNG\r\n\x1a\n a picture"
+    project = make_project({"cards/causes.yaml": (
+        "group: cause\ncards:\n  - id: gt\n    front: Bound?\n    back: '> 99 %'\n"
+        "  - id: minus\n    front: Change?\n    back: '- 0.5 mmol/L'\n  - id: doses\n    front: Doses?\n"
+        "    back: '# of doses: 7'\n  - id: ring\n    front: Ring?\n    back: '![ring](<my ring.png>)'\n"),
+        "media/my ring.png": picture})
+    import_package(learner, build(project, BuildOptions(output=tmp_path / "t.apkg")).output)
+    backs = {note["Front"]: note["Back"] for note in map(learner.get_note, learner.find_notes(""))}
+    assert (backs["Bound?"], backs["Change?"], backs["Doses?"]) == ("&gt; 99 %", "- 0.5 mmol/L", "# of doses: 7")
+    assert "<img" in backs["Ring?"]
+    check = learner.media.check()  # Anki's own "Check Media": the note's image is the file, found
+    assert (list(check.missing), list(check.unused)) == ([], [])
+    assert (Path(learner.media.dir()) / "my ring.png").read_bytes() == picture
+
+
+def test_rehearse_delivers_a_replaced_image_and_edits_no_note_that_shows_it(make_project, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from deckgen.release.rehearse import rehearse_project
+
+    project = make_project({"cards/causes.yaml": "group: cause\ncards:\n  - id: ring\n    front: Ring?\n"
+                                                 "    back: '![ring](ring.png)'\n", "media/ring.png": b"\x89PNG one"})
+    v1 = build(project, BuildOptions(output=tmp_path / "v1.apkg")).output
+    (project / "media/ring.png").write_bytes(b"\x89PNG two")
+    rehearsal = rehearse_project(v1, project)
+    assert [note.card_id for note in rehearsal.updated] == ["ring"]
+    assert rehearsal.own_edit is None  # its one note changes: the learner's edit is tried on no note
+    assert not rehearsal.loses_anything

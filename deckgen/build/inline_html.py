@@ -95,7 +95,29 @@ def _shown(match: re.Match[str]) -> ShownTag:
 
 def tags_shown_as_text(text: str) -> list[ShownTag]:
     """The tags of a Markdown text that will appear as text on the card (no kept tag is listed)."""
-    return _scan(text)[1] if "<" in text else []
+    return _scan(angle_destinations(text))[1] if "<" in text else []
+
+
+_ANGLE_DESTINATION = re.compile(r"\]\(<([^<>\n\\]*)>(?=[ \t)])")  # '](<my ring.png>)': a target written in <...>
+
+
+def angle_destinations(text: str) -> str:
+    """Markdown link and image targets written in <...> as plain ones: '![ring](<my ring.png>)' names a file.
+
+    CommonMark's way to write a name with spaces; read as a tag, it would be shown as text.
+    """
+    if "](<" not in text:
+        return text
+    return _ANGLE_DESTINATION.sub(lambda found: "](" + found.group(1).replace(" ", "%20"), text)
+
+
+_ENCODED_SPACE_TARGET = re.compile(r'(?<= )(src|href)="([^"]*%20[^"]*)"')
+
+
+def spaced_targets(rendered: str) -> str:
+    """Rendered HTML with the spaces of its targets as written: Anki keeps 'my ring.png' so in the field,
+    and its media check does not read '%20' as a space."""
+    return _ENCODED_SPACE_TARGET.sub(lambda found: f'{found.group(1)}="{found.group(2).replace("%20", " ")}"', rendered)
 
 
 def every_tag(text: str) -> list[str]:

@@ -147,25 +147,41 @@ def update_deck_options(old: Lock, digest: str | None, now: int) -> dict[str, En
     return {DECK_OPTIONS_KEY: Entry(digest, mtime, added)}
 
 
+def update_media(old: Lock, digests: dict[str, str], now: int) -> dict[str, Entry]:
+    """The lock's media table: each file's hash and when its bytes last changed (an older lock's files: as they are)."""
+    return {name: Entry(digest, *_next(old.media.get(name), digest, now)) for name, digest in digests.items()}
+
+
+def changed_media(old: Lock, digests: dict[str, str]) -> frozenset[str]:
+    """The media files whose bytes differ from the lock's: the notes that show them must reach learners again."""
+    return frozenset(name for name, digest in digests.items()
+                     if (before := old.media.get(name)) is not None and before.hash != digest)
+
+
 def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, Entry], now: int, *,
                 renames: dict[str, str] | None = None, guids: dict[str, str] | None = None,
-                restored: frozenset[str] = frozenset(), first_times: dict[str, int] | None = None) -> Lock:
+                restored: frozenset[str] = frozenset(), first_times: dict[str, int] | None = None,
+                media: frozenset[str] = frozenset()) -> Lock:
     """The lock after this build: new times only for what changed (`note_types` from `update_note_types`).
 
     A renamed card (`renames`: new id -> old id) takes over its old id's entry, times and all; a
     released card gone from the project goes to `removed` (one never released is simply dropped); a
     restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids;
-    a new card in `first_times` gets its time there instead of `now`.
+    a new card in `first_times` gets its time there instead of `now`; a note that shows one of the
+    `media` (files whose bytes changed, see `changed_media`) gets a newer time with its hash unchanged.
     """
     renames = renames or {}
     first_times = first_times or {}
     new = Lock(note_types=dict(note_types))
     for note in notes:
         before = old.cards.get(note.card_id) or old.cards.get(renames.get(note.card_id, ""))
-        if before is not None and before.hash == note.hash and before.group == note.group:
+        shows_changed = bool(media) and not media.isdisjoint(note.media)
+        if before is not None and before.hash == note.hash and before.group == note.group and not shows_changed:
             new.cards[note.card_id] = before
             continue
         mtime, added = _next(before, note.hash, now if before is not None else first_times.get(note.card_id, now))
+        if shows_changed and before is not None:
+            mtime = max(now, before.mtime + 1)  # Anki updates the note, taking the new file under a new name
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
     new.removed = {card_id: time for card_id, time in old.removed.items()  # back: restored, or never released gone
                    if card_id not in restored and card_id not in new.cards}

@@ -70,6 +70,7 @@ class Lock:
     guids: dict[str, str] = field(default_factory=dict)  # card id -> GUID, where not the one from its id
     releases: dict[str, Release] = field(default_factory=dict)  # version -> release
     released: dict[str, Released] = field(default_factory=dict)  # card id -> what learners were given of it
+    media: dict[str, Entry] = field(default_factory=dict)  # media file name -> hash of its bytes, when it last changed
     old_format: bool = field(default=False, compare=False)  # read from an older format: rewrite it
     merged: str = field(default="", compare=False)  # read from git conflict markers: what the merge did
 
@@ -83,6 +84,8 @@ class Lock:
         lines.append('  "cards": ' + _card_table(self.cards) + ",")
         if self.guids:  # renamed cards and pinned GUIDs: written only when there are any
             lines.append('  "guids": ' + _guid_table(self.guids) + ",")
+        if self.media:  # only in the locks of decks with media; older locks have none, and older deckgen skips it
+            lines.append('  "media": ' + _json_table(self.media, _deck_options_json) + ",")
         lines.append('  "releases": ' + _json_table(self.releases, _release_json) + ",")  # type: ignore[arg-type]
         lines.append(f'  "released_columns": {json.dumps(RELEASED_COLUMNS)},')
         lines.append('  "released": ' + _released_table(self.released) + ",")
@@ -182,6 +185,8 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
                     for key, v in data.get("deck_options", {}).items()}  # older locks have none
     guids = {str(key): str(v) for key, v in data.get("guids", {}).items()}
     lock = Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
+    lock.media = {str(key): Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
+                  for key, v in data.get("media", {}).items()}  # older locks have none: recorded, nothing bumped
     if data["format"] == LOCK_FORMAT:
         if data.get("released_columns") != RELEASED_COLUMNS:
             raise ValueError("unknown released columns")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -62,6 +63,17 @@ def collect_media(
             found.setdefault(path.name, path)
     _warn_unused(config, media_dir, referenced, problems, b"\n".join(unparsed))
     return found
+
+
+def media_digests(media: dict[str, Path]) -> dict[str, str]:
+    """A hash of each media file's bytes: a note must reach learners again when a file it shows changes."""
+    digests = {}
+    for name, path in media.items():
+        try:
+            digests[name] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+        except OSError:
+            continue  # the package reports a file it cannot read
+    return digests
 
 
 def _small_enough(path: Path, what: str, problems: list[Problem], note: RenderedNote | None = None) -> bool:

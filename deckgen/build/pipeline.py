@@ -22,18 +22,20 @@ from .lock import (
     Entry,
     Lock,
     build_time,
+    changed_media,
     note_type_hash,
     prepare_lock,
     read_lock,
     update_deck_options,
     update_group_options,
     update_lock,
+    update_media,
     update_note_types,
 )
 from .identity import Identities, resolve
 from .released import released_problems
 from .validate import check_without_config
-from .media import collect_media
+from .media import collect_media, media_digests
 from ..anki.name_rules import merge_key, merged_with
 from ..safety.remote import REMOTE_HINT, remote_problem
 from .build_options import BuildOptions
@@ -64,9 +66,11 @@ class Project:
     @functools.cached_property
     def lock(self) -> Lock:
         """The lock after this build: new times only for what changed."""
-        ids = self.identities
+        ids, digests = self.identities, media_digests(self.media)
         lock = update_lock(self.old_lock, self.notes, self.note_types, self.now,
-                           renames=ids.renames, guids=ids.guids, restored=ids.restored, first_times=self.first_times)
+                           renames=ids.renames, guids=ids.guids, restored=ids.restored, first_times=self.first_times,
+                           media=changed_media(self.old_lock, digests))
+        lock.media = update_media(self.old_lock, digests, self.now)
         options = self.config.options
         lock.deck_options = update_deck_options(self.old_lock, options.digest() if options else None, self.now)
         lock.deck_options.update(update_group_options(
@@ -172,7 +176,12 @@ def assemble(config: ProjectConfig, templates: Templates, results: list[FileResu
 
 def _frozen_problems(project: Project) -> list[Problem]:
     """Under --frozen the lock must already be what this build would write: no change, no conflict markers."""
-    problems = [] if project.old_lock == project.lock else [_frozen_problem(project.report)]
+    old, new = project.old_lock, project.lock
+    if old != new and not old.media and replace(old, media=new.media) == new:  # a lock from before media hashes
+        problems = [Problem(LOCK_FILE, message="the lock does not record the media files' hashes yet (no card "
+                            "changed)", hint="run 'deckgen build' without --frozen and commit deckgen.lock")]
+    else:
+        problems = [] if old == new else [_frozen_problem(project.report)]
     if project.old_lock.merged:
         problems.append(Problem(LOCK_FILE, message="the lock holds git conflict markers",
                                 hint="run 'deckgen build' without --frozen and commit deckgen.lock"))

@@ -26,13 +26,15 @@ from markupsafe import Markup
 from ..anki.template_engine import MAX_CARD_ORD, CardTooLarge, NoteContext, cloze_fields, generated_ords
 from ..project.card_types import CardType, PrintError, Templates, display_path
 from ..project.config import ProjectConfig, Source
-from .inline_html import protect, restore
+from .inline_html import angle_destinations, protect, restore, spaced_targets
 from ..safety.limits import TemplateLimit
 from ..anki.name_rules import card_remote_problem, needs_cards, note_problem
 from ..problems import WARNING, Problem
 from .validate import FieldValue, SourceRef, ValidCard
 
 _CLOZE = re.compile(r"\{\{c(\d+)::")
+_BLOCK_LINE = re.compile(r">|[-*+](?:[ \t]|$)|#{1,6}(?:[ \t]|$)|(?:[-*_][ \t]*){3,}$")  # a quote, list item,
+# heading or rule, as the start of one line of Markdown
 MAX_CLOZE = MAX_CARD_ORD + 1
 # Anki's own reading of a media reference (rslib/src/text.rs, HTML_MEDIA_TAGS and AV_TAGS): the src or
 # data of an image, audio, video, object or source tag, double-quoted, single-quoted or unquoted, and
@@ -119,6 +121,15 @@ def is_plain(text: str) -> bool:
         and text[:1] not in _BLOCK_STARTS
         and not text[:1].isdigit()
     )
+
+
+def literal_line(text: str) -> str:
+    """A one-line value as written: a start Markdown would make a quote, list, heading or rule is escaped.
+
+    Written on one line, '> 99 %', '- 0.5 mmol/L' or '# of doses: 7' is the text itself: made a
+    block, its first sign would be lost. A block of lines (`|`) keeps Markdown's lists and quotes.
+    """
+    return "\\" + text if _BLOCK_LINE.match(text) else text
 
 
 def _cmark(text: str, options: int) -> str:
@@ -222,15 +233,17 @@ class Renderer:
             return nh3.clean(rendered, tags=_ALLOWED_TAGS, attributes=_ALLOWED_ATTRIBUTES).strip()
         if "<" not in text:
             return _cmark(text, _CMARK_OPTIONS).strip()
-        text, kept = protect(text, _LT)  # the inline set (<sub>, <sup>, <br>, ...) is kept
+        targets = angle_destinations(text)  # '![ring](<my ring.png>)': a file's name, not a tag
+        text, kept = protect(targets, _LT)  # the inline set (<sub>, <sup>, <br>, ...) is kept
         rendered = _cmark(text, _CMARK_OPTIONS).replace(_LT, "&lt;").strip()
+        rendered = spaced_targets(rendered) if "%20" in targets else rendered
         return restore(rendered) if kept else rendered
 
     def markdown_html(self, text: str) -> str:
         """Markdown to HTML; a single paragraph is unwrapped so that short text stays inline."""
         if is_plain(text):
             return text.replace('"', "&quot;")  # what cmark makes of it, without the call
-        rendered = self.markdown_document(text)
+        rendered = self.markdown_document(literal_line(text) if text[:1] in ">-*+#_" and "\n" not in text else text)
         if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
             rendered = rendered[3:-4]
         return rendered

@@ -33,11 +33,13 @@ class ReleaseReport:
     first_release: bool = False
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id): learners keep the note
     restored: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)  # media files whose bytes changed: the notes showing them changed
+    media_only: set[str] = field(default_factory=set)  # changed cards whose own text did not: a file they show did
 
     @property
     def empty(self) -> bool:
         return not (self.added or self.changed or self.removed or self.moved or self.note_types
-                    or self.deck_options or self.renamed or self.restored)
+                    or self.deck_options or self.renamed or self.restored or self.media)
 
     def lines(self, config: ProjectConfig) -> list[str]:
         """The report as plain lines for the terminal."""
@@ -49,7 +51,9 @@ class ReleaseReport:
             *(f"added: {card}" for card in self.added),
             *(f"renamed: {old} → {new} (learners keep their note and its reviews)" for old, new in self.renamed),
             *(f"restored: {card} (learners who still have it get it updated)" for card in self.restored),
-            *(f"changed: {card}" for card in self.changed),
+            *(f"changed: {card}" + (" (a media file it shows changed)" if card in self.media_only else "")
+              for card in self.changed),
+            *(f"media changed: {name} (the notes that show it are updated)" for name in self.media),
             *(f"note type changed: {kind}" for kind in self.note_types),
             *([f"deck options changed ({_PRESETS_NOTE})"] if self.deck_options else []),
             *(f"removed: {card} (an import never deletes notes: learners who have it keep it)"
@@ -78,7 +82,8 @@ class ReleaseReport:
             ("Added", [f"`{c}`" for c in self.added]),
             ("Renamed", [f"`{old}` → `{new}`: learners keep their note and its reviews" for old, new in self.renamed]),
             ("Restored", [f"`{c}`: brought back; learners who still have it get it updated" for c in self.restored]),
-            ("Changed", [f"`{c}`" for c in self.changed]),
+            ("Changed", [f"`{c}`" + (": a media file it shows changed" if c in self.media_only else "")
+                         for c in self.changed]),
             ("Note types changed", [f"`{k}` (templates or style)" for k in self.note_types]),
             ("Deck options", [f"The deck options preset changed: {_PRESETS_NOTE}."] if self.deck_options else []),
             ("Removed", [f"`{c}`: stays in the collections of learners who already have it "
@@ -109,11 +114,15 @@ def compare(old: Lock, new: Lock, renames: dict[str, str] | None = None,
         if before is None:
             (report.restored if card_id in restored else report.added).append(card_id)
             continue
-        if before.hash != entry.hash:
+        if before.hash != entry.hash or before.mtime != entry.mtime:
             report.changed.append(card_id)
+            if before.hash == entry.hash:
+                report.media_only.add(card_id)
         if before.group != entry.group:
             report.moved.append(Move(card_id, before.group, entry.group))
     report.deck_options = old.deck_options != new.deck_options
+    report.media = sorted(name for name, entry in new.media.items()
+                          if name in old.media and old.media[name].hash != entry.hash)
     report.removed = sorted(old.cards.keys() - new.cards.keys() - set(renames.values()))
     report.note_types = sorted(
         kind for kind, entry in new.note_types.items()

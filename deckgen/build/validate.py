@@ -21,6 +21,8 @@ from ..project.yaml_reader import Pos, Value, YamlList, YamlMap
 FieldValue = Union[str, tuple[str, ...]]
 _CLOZE_MARKER = re.compile(r"\{\{c\d+::")
 _ONE_BRACE_CLOZE = re.compile(r"(?<!\{)\{(c\d+)::")  # '{c2::...}': a cloze marker missing a brace
+_SPACED_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^()<>\s]+(?: [^()<>\s\"']+)+)\)")  # '![ring](my ring.png)'
+_ONE_COLON_CLOZE = re.compile(r"\{\{(c\d+):(?!:)")  # '{{c1:...}}': a cloze marker missing a colon
 GUID_SPACE = re.compile(r"\s")
 _STAND_IN_CONFIG = ProjectConfig(Path("."), "", "")  # for the checks that do not read deckgen.yaml
 
@@ -311,7 +313,8 @@ def _values(card: CardSource, card_type: CardType, read: Reader, config: Project
         value = _value(spec, data, read)
         if value is not None:
             values[spec.name] = value
-            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze) or "{c" in value:  # rare
+            if not isinstance(value, str) or "<" in value or ("{{" in value and not cloze) or "{c" in value or (
+                    "](" in value):  # rare
                 _check_text(spec, value, data, card_type, config, read)
     return values
 
@@ -326,7 +329,9 @@ def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: Ca
         shows_html = html and "<" in text
         stray_cloze = cloze and "{{c" in text and _CLOZE_MARKER.search(text)
         one_brace = _ONE_BRACE_CLOZE.search(text) if "{c" in text else None
-        if not (shows_html or stray_cloze or one_brace):
+        one_colon = _ONE_COLON_CLOZE.search(text) if "{{c" in text else None
+        spaced = _SPACED_IMAGE.search(text) if spec.markdown and "](" in text else None
+        if not (shows_html or stray_cloze or one_brace or one_colon or spaced):
             continue
         raw = data[spec.name]
         pos = raw.item_pos[number] if isinstance(raw, YamlList) else data.value_pos[spec.name]
@@ -341,6 +346,14 @@ def _check_text(spec: FieldSpec, value: FieldValue, data: YamlMap, card_type: Ca
                         "marker: Anki shows the braces as they are",
                         f"a cloze marker has two braces on each side: {{{{{one_brace.group(1)}::...}}}}",
                         severity=WARNING)
+        if one_colon:
+            read.report(pos, f"field '{spec.name}' has '{one_colon.group()}' with one colon, which is not a cloze "
+                        "marker: Anki makes no card for it and shows the braces as they are",
+                        f"a cloze marker has two colons: {{{{{one_colon.group(1)}::...}}}}", severity=WARNING)
+        if spaced:
+            read.report(pos, f"field '{spec.name}': '{spaced.group()}' is not an image, since its file name has a "
+                        "space: learners see the text as written",
+                        f"put the name in <...>: ![{spaced.group(1)}](<{spaced.group(2)}>)", severity=WARNING)
 
 
 def _html_shown(spec: FieldSpec, text: str, pos: Pos, read: Reader) -> None:

@@ -69,13 +69,29 @@ def load_card_file(data: bytes, path: str, problems: list[Problem]) -> list[Card
     read.unknown_keys(document, FILE_KEYS, "file setting", "a card's fields go under its '- id:', lined up with 'id'")
     defaults = _defaults(document, read)
     cards = _cards(document, defaults, read)
+    for card in cards:
+        if card.data.folded:
+            _folded_lines(card, problems)
     if b" #" in data:  # rare: only then can a comment have cut a value short
         _values_cut_by_comments(data.decode("utf-8-sig").split("\n"), cards, problems)
     return cards
 
 
+def _folded_lines(card: CardSource, problems: list[Problem]) -> None:
+    """Warn where a card's text spans lines that YAML joined with spaces: learners would see one line."""
+    from .card_types import CARD_KEYS  # Jinja: only for the rare card with such a value
+
+    for key in card.data.folded:
+        if key not in CARD_KEYS:
+            Reader(card.path, problems, card.id).report(
+                card.data.value_pos[key], f"field '{key}' is written on several lines, but YAML joins them with "
+                "spaces: learners see one line", f"to keep the lines, write '{key}: |' and the lines below it, "
+                "indented (or put the text on one line)", severity=WARNING)
+
+
 _PLAIN_THEN_COMMENT = re.compile(  # a key or a list item with an unquoted value, then ' #'
     r"""\s*(?:- +(?:[^\s:#'"]+: +)?|[^\s:#'"]+: +)[^\s"'#|>].*? #""")
+_KEY_THEN_COMMENT = re.compile(r"""\s*(?:- +)?[^\s:#'"]+: +#""")  # 'extra: #1 choice': no value, all a comment
 
 
 def _values_cut_by_comments(lines: list[str], cards: list[CardSource], problems: list[Problem]) -> None:
@@ -83,11 +99,15 @@ def _values_cut_by_comments(lines: list[str], cards: list[CardSource], problems:
     from .card_types import CARD_KEYS  # Jinja: only for the rare file with ' #' in it
 
     commented = {number for number, line in enumerate(lines, 1) if " #" in line and _PLAIN_THEN_COMMENT.match(line)}
-    if not commented:  # every ' #' is inside quotes (or a block): nothing was cut
+    emptied = {number for number, line in enumerate(lines, 1) if ": #" in line and _KEY_THEN_COMMENT.match(line)}
+    if not commented and not emptied:  # every ' #' is inside quotes (or a block): nothing was cut
         return
     for card in cards:
         for key, value in card.data.items():
             if key in CARD_KEYS:
+                continue
+            if value is None and card.data.key_pos[key].line in emptied:
+                _emptied_by_comment(lines, key, card.data.key_pos[key], Reader(card.path, problems, card.id))
                 continue
             places = [(value, card.data.value_pos[key], False)] if isinstance(value, str) else \
                 list(zip(value, value.item_pos, [True] * len(value))) if isinstance(value, YamlList) else []
@@ -104,6 +124,16 @@ def _cut_by_comment(lines: list[str], key: str, value: str, pos: Pos, read: Read
     read.report(pos, f"field '{key}' ends before ' #': YAML reads '{rest[len(value):].strip()}' as a comment "
                 "and leaves it off the card",
                 f"quote the whole value to keep it: {'- ' if item else key + ': '}{quoted(whole)}", severity=WARNING)
+
+
+def _emptied_by_comment(lines: list[str], key: str, pos: Pos, read: Reader) -> None:
+    """Warn where a value starts with '#': YAML reads all of it as a comment, and the field is empty."""
+    line = lines[pos.line - 1]
+    start = line.index("#", pos.column - 1 + len(key))
+    comment = line[start:].rstrip()
+    read.report(Pos(pos.line, start + 1), f"field '{key}' is empty: YAML reads '{comment}' as a comment, "
+                "since a value cannot start with '#'", f"quote the whole value to keep it: {key}: {quoted(comment)}",
+                severity=WARNING)
 
 
 def _defaults(document: YamlMap, read: Reader) -> FileDefaults:

@@ -115,13 +115,14 @@ class _PositionList(list):  # type: ignore[type-arg]
 class YamlMap(dict):  # type: ignore[type-arg]
     """A mapping that remembers where it, its keys and its values stand."""
 
-    __slots__ = ("pos", "key_pos", "value_pos")
+    __slots__ = ("pos", "key_pos", "value_pos", "folded")
 
     def __init__(self, pos: Pos) -> None:
         super().__init__()
         self.pos = pos
         self.key_pos: dict[str, Pos] = _Positions()
         self.value_pos: dict[str, Pos] = _Positions()
+        self.folded: tuple[str, ...] = ()  # keys whose text spans lines that YAML joined with spaces
 
 
 class YamlList(list):  # type: ignore[type-arg]
@@ -182,9 +183,10 @@ def parse(text: str, quoted_before: int = 0) -> Value:
         _check_expansion(node, len(text))
     builder = _Builder()
     value = builder.value(node, 0)
-    problems = builder.tag_problems or builder.problems  # nothing else counts in a document with foreign tags
-    if problems:
-        raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)))
+    problems = builder.tag_problems or builder.problems + builder.duplicates  # nothing else counts beside foreign tags
+    if problems:  # a duplicate key (the first is kept) hides nothing else: the document reads on without it
+        raise YamlError(sorted(problems, key=lambda p: (p.pos.line, p.pos.column)),
+                        None if builder.tag_problems or builder.problems else value)
     return value
 
 
@@ -380,6 +382,7 @@ class _Builder:
     def __init__(self) -> None:
         self.problems: list[YamlProblem] = []
         self.tag_problems: list[YamlProblem] = []
+        self.duplicates: list[YamlProblem] = []  # keys given twice: the first is kept, and the rest can be read
 
     def value(self, node: yaml.Node, depth: int) -> Value:
         if depth > _MAX_DEPTH:
@@ -418,7 +421,7 @@ class _Builder:
                 if key is None:
                     continue
             if key in mapping:
-                self.problems.append(YamlProblem(
+                self.duplicates.append(YamlProblem(
                     f"duplicate key '{key}' (first at line {mapping.key_pos[key].line})",
                     _pos(key_node), "YAML would silently keep only the last one",
                 ))
@@ -427,6 +430,8 @@ class _Builder:
             mapping[key] = self.value(value_node, depth + 1) if value is None else value
             key_pos[key] = key_node.start_mark
             value_pos[key] = value_node.start_mark
+            if value_node.end_mark.line != value_node.start_mark.line and _folds(value_node):
+                mapping.folded += (key,)
         return mapping
 
     def _key(self, node: yaml.Node) -> str | None:
@@ -441,6 +446,15 @@ class _Builder:
             return None
         value = _scalar(node)
         return str(value) if value is not None else "null"
+
+
+def _folds(node: yaml.Node) -> bool:
+    """Whether plain or quoted text that spans lines had a line joined to the next with a space.
+
+    YAML folds each single line break of such a value to a space (an empty line to a line break).
+    """
+    return (isinstance(node, yaml.ScalarNode) and node.style in (None, "", "'", '"')  # plain: None, or '' from libyaml
+            and node.end_mark.line - node.start_mark.line > 2 * node.value.count("\n"))
 
 
 def _text(node: yaml.Node) -> str | None:

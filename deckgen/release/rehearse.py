@@ -11,12 +11,14 @@ optional extra, imported only here.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 from ..build.build_options import BuildOptions
+from ..build.render import media_references
 from ..problems import Problem, ProjectError
 from ..safety.scratch import scratch_folder
 
@@ -256,16 +258,33 @@ class _Note:
 
     id: int
     ref: NoteRef
-    content: tuple[tuple[str, ...], str]  # fields, tags
+    content: tuple[tuple[str, ...], str, tuple[str, ...]]  # fields, tags, hashes of the media files they show
 
 
 def _notes(col: Collection) -> dict[str, _Note]:
     """Every note of the collection by GUID, in the order they were added."""
-    notes = {}
+    notes, files = {}, _MediaHashes(Path(col.media.dir()))
     for note_id in sorted(col.find_notes("")):
         note = col.get_note(note_id)
-        notes[note.guid] = _Note(note_id, _ref(col, note.guid, note.fields[0]), (tuple(note.fields), note.string_tags()))
+        shown = tuple(map(files.of, media_references("".join(note.fields))))
+        notes[note.guid] = _Note(note_id, _ref(col, note.guid, note.fields[0]),
+                                 (tuple(note.fields), note.string_tags(), shown))
     return notes
+
+
+@dataclass
+class _MediaHashes:
+    """The hashes of a collection's media files: a note whose image was replaced under its name is not the same."""
+
+    folder: Path
+    known: dict[str, str] = field(default_factory=dict)
+
+    def of(self, name: str) -> str:
+        if name not in self.known:
+            path = self.folder / name  # Anki's media folder has no subfolders: a name with one is not in it
+            plain = "/" not in name and "\\" not in name and name not in (".", "..") and path.is_file()
+            self.known[name] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest() if plain else ""
+        return self.known[name]
 
 
 def _ref(col: Collection, guid: str, first_field: str) -> NoteRef:
