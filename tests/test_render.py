@@ -9,12 +9,13 @@ import string
 from pathlib import Path
 
 import genanki
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deckgen.project.card_types import load_templates
 from deckgen.project.config import ProjectConfig
-from deckgen.build.render import Renderer, content_hash, is_plain, note_guid
+from deckgen.build.render import Renderer, _base91, content_hash, is_plain, note_guid
 
 PLAINISH = st.text(alphabet=string.ascii_letters + string.digits + " .,;:'\"-+=(){}/?%$@^é–\u00a0\u00e9*_<&#",
                    min_size=1, max_size=40)
@@ -67,6 +68,16 @@ def test_opted_in_html_is_sanitized() -> None:
 @given(key=st.text(max_size=30), card_id=st.text(max_size=30))
 def test_note_guid_is_genankis(key: str, card_id: str) -> None:
     assert note_guid(key, card_id) == genanki.guid_for(key, card_id)
+
+
+@pytest.mark.parametrize("number", [0, 1, 90, 91, 92, 91 * 91 - 1, 91 * 91, 91 * 91 + 1, 91 ** 3 - 1, 91 ** 3,
+                                    91 ** 4, 91 ** 9, 91 ** 10 - 1, 2 ** 64 - 1, 12345678901234567890])
+def test_base91_two_digits_at_a_time_is_one_at_a_time(number: int) -> None:
+    digits, rest = [], number  # genanki's loop: the lowest digit first, reversed at the end
+    while rest:
+        digits.append(genanki.util.BASE91_TABLE[rest % 91])
+        rest //= 91
+    assert _base91(number) == "".join(reversed(digits))
 
 
 @settings(max_examples=500, deadline=None)

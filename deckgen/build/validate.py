@@ -151,6 +151,8 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         return None
     else:
         group, pos, report = card.defaults.group, card.defaults.positions.get("group"), _file_reporter(read)
+    if group is not None and config.has_group(group):  # the common case, without the list of every group
+        return group
     paths = config.group_paths()
     if group is None:
         if len(paths) <= 1:  # a flat deck's root deck, or the one group there is
@@ -158,7 +160,7 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         read.report(card.pos, "card has no group",
                     "add 'group:' to the card or at the top of the file: " + ", ".join(paths))
         return None
-    if group not in paths and group != "":  # '': the deck itself, beside its groups
+    if group != "":  # '': the deck itself, beside its groups
         report(pos or card.pos, f"unknown group '{group}'", _group_hint(group, paths))
         return None
     return group
