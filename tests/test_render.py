@@ -6,14 +6,16 @@ import functools
 import hashlib
 import json
 import string
+from dataclasses import replace
 from pathlib import Path
 
 import genanki
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
-from deckgen.project.card_types import load_templates
+from deckgen.project.card_types import CardType, load_templates
 from deckgen.project.config import ProjectConfig
 from deckgen.build.render import Renderer, _base91, content_hash, is_plain, note_guid
 
@@ -90,3 +92,39 @@ def test_content_hash_is_of_the_notes_json(kind: str, fields: list[str], tags: l
     except UnicodeEncodeError:  # a lone surrogate: no YAML file can hold one
         return
     assert content_hash(kind, tuple(fields), tuple(tags)) == expected
+
+
+_PLAIN_SHAPES = """\
+{% block Front %}Q: {{ a }} &amp; <b>{{ b }}</b>{% endblock %}
+{% block Back %}{% if b %}{{ b }}!{% endif %}{% endblock %}
+{% block Extra %}{% if a %}{{ a }}{% else %}none{% endif %}{% endblock %}
+"""
+_FIELD_VALUES = st.one_of(st.none(), st.text(alphabet="ab<>&\"' ", max_size=6),
+                          st.text(alphabet="ab<>&\"' ", max_size=6).map(Markup), st.just(["a", "b"]))
+
+
+@functools.cache
+def _plain_card_type(root: Path) -> CardType:
+    (root / "templates").mkdir(exist_ok=True)
+    (root / "templates" / "shapes.yaml").write_text("note_type: basic\nfields:\n  a: {}\n  b: {}\n")
+    (root / "templates" / "shapes.html.j2").write_text(_PLAIN_SHAPES)
+    problems: list[object] = []
+    card_type = load_templates(root, problems).card_types["shapes"]  # type: ignore[arg-type]
+    assert problems == []
+    return card_type
+
+
+def _outcome(card_type: CardType, data: dict[str, object]) -> object:
+    try:
+        return card_type.render_fields(data)
+    except Exception as exc:  # a field that is a list or missing: the same error either way
+        return type(exc), str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=_FIELD_VALUES, b=_FIELD_VALUES)
+def test_plain_blocks_render_as_jinja_does(tmp_path_factory: pytest.TempPathFactory, a: object, b: object) -> None:
+    card_type = _plain_card_type(tmp_path_factory.getbasetemp())
+    assert set(card_type.plain) == {"Front", "Back"}  # the {% else %} block is Jinja's
+    data = {name: value for name, value in (("a", a), ("b", b)) if value is not None}
+    assert _outcome(card_type, data) == _outcome(replace(card_type, plain={}), data)
