@@ -52,8 +52,8 @@ _CLOZE_WHOLE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 LATEX_IMAGE = re.compile(r"latex-[0-9a-f]{40}\.(?:png|svg)")
 _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_PLAIN = re.compile(r"[^\\`*_\[\]!<>&#~|\n\r\t\x00-\x1f\x7f\ue000]+")
-_BLOCK_STARTS = ("-", "+", "=", ">", " ")
+_PLAIN = re.compile(r"[^\\`*_\[\]!<>&~|\n\r\t\x00-\x1f\x7f\ue000]+")
+_BLOCK_STARTS = ("-", "+", "=", ">", " ", "#")  # a '#' further on is text: a heading needs it first on the line
 _QUOTE = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
 _BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
 _BASE91_SQUARED = 91 * 91
