@@ -239,8 +239,12 @@ def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[Sou
         value_list.append(value)
         value_list.item_pos.append(card.data.value_pos["sources"])
         value = value_list
-    refs = (_source(item, pos, n, config, read) for n, (item, pos) in enumerate(zip(value, value.item_pos), 1))
-    return tuple(ref for ref in refs if ref is not None)
+    refs: list[SourceRef] = []
+    for number, (item, pos) in enumerate(zip(value, value.item_pos), 1):  # a loop: no generator frames per card
+        ref = _source(item, pos, number, config, read)
+        if ref is not None:
+            refs.append(ref)
+    return tuple(refs)
 
 
 def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Reader) -> SourceRef | None:
@@ -258,6 +262,8 @@ def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Rea
         read.report(pos, f"unknown source '{source_id}'", hint)
         return None
     source_ref = _source_ref(config.sources[source_id], source_id, ref)
+    if not source_ref.references:  # the common case: the card cites no numbered reference
+        return source_ref
     unlisted = [number for number, title in source_ref.references if title is None]
     if unlisted and not all(config.sources[source_id].lists(number) for number in unlisted):
         _unlisted_refs(item, source_id, config.sources[source_id], unlisted, read)
@@ -294,7 +300,7 @@ def _cited(source: Source, ref: str | None) -> tuple[tuple[str, str | None], ...
 def _values(card: CardSource, card_type: CardType, read: Reader, config: ProjectConfig) -> dict[str, FieldValue]:
     data = card.data
     for key in data:
-        if key not in CARD_KEYS and key not in card_type.fields:
+        if key not in card_type.fields and key not in CARD_KEYS:  # most keys are fields: found at once
             hint = did_you_mean(key, [*card_type.fields, *CARD_KEYS]) or (
                 f"card type '{card_type.name}' takes: " + ", ".join(card_type.fields))
             read.report(data.key_pos[key], f"unknown field '{key}'", hint)
