@@ -94,24 +94,31 @@ def test_content_hash_is_of_the_notes_json(kind: str, fields: list[str], tags: l
     assert content_hash(kind, tuple(fields), tuple(tags)) == expected
 
 
-_PLAIN_SHAPES = """\
+_PLAIN_SHAPES = {  # each card type's blocks, and those that are plain
+    "shapes": ("""\
 {% block Front %}Q: {{ a }} &amp; <b>{{ b }}</b>{% endblock %}
 {% block Back %}{% if b %}{{ b }}!{% endif %}{% endblock %}
 {% block Extra %}{% if a %}{{ a }}{% else %}none{% endif %}{% endblock %}
-"""
+""", {"Front", "Back"}),  # the {% else %} block is Jinja's
+    "globals": ("""\
+{% block Front %}{{ a }}{% endblock %}
+{% block Back %}{% if range %}{{ b }}{% endif %}{% endblock %}
+""", {"Front"}),  # a card without its field 'range' gets Jinja's global of that name
+}
 _FIELD_VALUES = st.one_of(st.none(), st.text(alphabet="ab<>&\"' ", max_size=6),
                           st.text(alphabet="ab<>&\"' ", max_size=6).map(Markup), st.just(["a", "b"]))
 
 
 @functools.cache
-def _plain_card_type(root: Path) -> CardType:
+def _plain_card_types(root: Path) -> dict[str, CardType]:
     (root / "templates").mkdir(exist_ok=True)
-    (root / "templates" / "shapes.yaml").write_text("note_type: basic\nfields:\n  a: {}\n  b: {}\n")
-    (root / "templates" / "shapes.html.j2").write_text(_PLAIN_SHAPES)
+    for name, (template, _) in _PLAIN_SHAPES.items():
+        (root / "templates" / f"{name}.yaml").write_text("note_type: basic\nfields:\n  a: {}\n  b: {}\n  range: {}\n")
+        (root / "templates" / f"{name}.html.j2").write_text(template)
     problems: list[object] = []
-    card_type = load_templates(root, problems).card_types["shapes"]  # type: ignore[arg-type]
+    card_types = load_templates(root, problems).card_types  # type: ignore[arg-type]
     assert problems == []
-    return card_type
+    return card_types
 
 
 def _outcome(card_type: CardType, data: dict[str, object]) -> object:
@@ -122,9 +129,10 @@ def _outcome(card_type: CardType, data: dict[str, object]) -> object:
 
 
 @settings(max_examples=300, deadline=None)
-@given(a=_FIELD_VALUES, b=_FIELD_VALUES)
-def test_plain_blocks_render_as_jinja_does(tmp_path_factory: pytest.TempPathFactory, a: object, b: object) -> None:
-    card_type = _plain_card_type(tmp_path_factory.getbasetemp())
-    assert set(card_type.plain) == {"Front", "Back"}  # the {% else %} block is Jinja's
-    data = {name: value for name, value in (("a", a), ("b", b)) if value is not None}
+@given(name=st.sampled_from(sorted(_PLAIN_SHAPES)), a=_FIELD_VALUES, b=_FIELD_VALUES, other=_FIELD_VALUES)
+def test_plain_blocks_render_as_jinja_does(tmp_path_factory: pytest.TempPathFactory, name: str, a: object,
+                                           b: object, other: object) -> None:
+    card_type = _plain_card_types(tmp_path_factory.getbasetemp())[name]
+    assert set(card_type.plain) == _PLAIN_SHAPES[name][1]
+    data = {key: value for key, value in (("a", a), ("b", b), ("range", other)) if value is not None}
     assert _outcome(card_type, data) == _outcome(replace(card_type, plain={}), data)

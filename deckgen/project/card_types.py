@@ -296,7 +296,7 @@ def _load_card_type(
         return None
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
                     _straight(blocks, env), _passed_through(blocks, env), read.flag(spec, "strip", True),
-                    _plain_blocks(blocks, env, fields))
+                    _plain_blocks(blocks, env, fields.keys() - template.globals.keys()))
 
 
 def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> frozenset[str]:
@@ -312,12 +312,15 @@ def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> 
 _SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})  # Jinja's own, not a field's
 
 
-def _plain_blocks(blocks: dict[str, list[Any]], env: SandboxedEnvironment,
-                  fields: dict[str, FieldSpec]) -> dict[str, PlainBlock]:
-    """The blocks that only print fields between fixed text (see `PlainBlock`), each as its own template has it."""
+def _plain_blocks(blocks: dict[str, list[Any]], env: SandboxedEnvironment, fields: set[str]) -> dict[str, PlainBlock]:
+    """The blocks that only print fields between fixed text (see `PlainBlock`), each as its own template has it.
+
+    `fields`: the card type's fields but those named like a template global ('range'), which Jinja
+    finds instead when a card leaves the field out.
+    """
     if env.autoescape is not True:  # PlainBlock escapes as an autoescaping template does
         return {}
-    names = fields.keys() - _SPECIAL_NAMES
+    names = fields - _SPECIAL_NAMES
     found = {block: _plain_block(_block_node(_template_of(stack[0], env), block, env).body, names)
              for block, stack in blocks.items()}
     return {block: plain for block, plain in found.items() if plain is not None}
