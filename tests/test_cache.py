@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
+from deckgen.build import compiler
 from deckgen.build.pipeline import build
 from deckgen.build.cache import CACHE_DIR
 from deckgen.cli import main
@@ -37,6 +40,24 @@ def test_cached_parallel_and_serial_builds_are_byte_identical(sample_project: Pa
     first = serial.output.read_bytes()
     for other in (parallel, cold, warm):
         assert other.output.read_bytes() == first
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_workers_forked_or_spawned_build_the_same(sample_project: Path, tmp_path: Path, start: str,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked worker uses the parent's compiler; a spawned one (where there is no fork) loads its own."""
+    _many_files(sample_project)
+    build(sample_project, BuildOptions(output=tmp_path / "lock.apkg"))
+    serial = build(sample_project, BuildOptions(output=tmp_path / "serial.apkg", use_cache=False, jobs=1))
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: [start])
+    if start == "fork":  # a forked worker inherits this: loading the templates again would fail its start
+        monkeypatch.setattr(compiler, "load_templates", _refused)
+    parallel = build(sample_project, BuildOptions(output=tmp_path / "parallel.apkg", use_cache=False, jobs=2))
+    assert parallel.output.read_bytes() == serial.output.read_bytes()
+
+
+def _refused(*args: object) -> None:
+    raise AssertionError("a forked worker loaded the templates again")
 
 
 def test_the_repository_deck_cached_equals_uncached(tmp_path: Path) -> None:

@@ -299,9 +299,10 @@ class _Team:
         self.compiler, self.sources = compiler, sources
         self.counter = context.Value("l", 0)
         cache = compiler.cache.context if compiler.cache else None
+        inherited = compiler if context.get_start_method() == "fork" else None  # a forked worker has it already
         self.pool = concurrent.futures.ProcessPoolExecutor(
             helpers, mp_context=context, initializer=_start_worker,
-            initargs=(compiler.config.root, cache, sources, self.counter, os.getpid()),
+            initargs=(inherited, compiler.config.root, cache, sources, self.counter, os.getpid()),
         )
         self.futures = [self.pool.submit(_worker_share) for _ in range(helpers)]
 
@@ -349,18 +350,23 @@ _worker: Compiler | None = None  # one per worker process, set by _start_worker
 _shared: tuple[list[tuple[str, bytes]], Any] = ([], None)  # the files and the counter, likewise
 
 
-def _start_worker(root: Path, cache_context: str | None, sources: list[tuple[str, bytes]], counter: Any,
-                  parent: int) -> None:
-    """Load the project's config and templates once per worker (their problems are the parent's to report)."""
+def _start_worker(inherited: Compiler | None, root: Path, cache_context: str | None, sources: list[tuple[str, bytes]],
+                  counter: Any, parent: int) -> None:
+    """The parent's compiler in a forked worker (it starts on the files at once); in a spawned one, the
+    project's config and templates loaded again (their problems are the parent's to report)."""
     global _worker, _shared
     die_with_parent(parent)  # a killed build leaves no worker behind
     gc.disable()  # a worker lives for one build: see gc_paused
+    _worker = inherited or _load_compiler(root, cache_context)
+    _shared = (sources, counter)
+
+
+def _load_compiler(root: Path, cache_context: str | None) -> Compiler:
     problems: list[Problem] = []
     config = load_config(root, problems)
     assert config is not None, "the parent process loaded this config"
     cache = FileCache(root, cache_context) if cache_context else None
-    _worker = Compiler(config, load_templates(root, problems, config.css), cache)
-    _shared = (sources, counter)
+    return Compiler(config, load_templates(root, problems, config.css), cache)
 
 
 def _worker_share() -> dict[int, FileResult | None]:

@@ -54,10 +54,12 @@ _CLOZE_WHOLE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 LATEX_IMAGE = re.compile(r"latex-[0-9a-f]{40}\.(?:png|svg)")
 _TAGS = re.compile(r"<[^>]*>")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-_PLAIN = re.compile(r"[^\\`*_\[\]!<>&#~|\n\r\t\x00-\x1f\x7f\ue000]+")
-_BLOCK_STARTS = ("-", "+", "=", ">", " ")
+_PLAIN = re.compile(r"[^\\`*_\[\]!<>&~|\n\r\t\x00-\x1f\x7f\ue000]+")
+_BLOCK_STARTS = ("-", "+", "=", ">", " ", "#")  # a '#' further on is text: a heading needs it first on the line
 _QUOTE = json.encoder.encode_basestring  # a JSON string, non-ASCII kept as it is (ensure_ascii=False)
 _BASE91 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+_BASE91_SQUARED = 91 * 91
+_BASE91_PAIRS = tuple(high + low for high in _BASE91 for low in _BASE91)  # the two digits of each number below 91²
 _LT = "\ue000"  # stands in for "<" while cmark parses, so that raw HTML comes out as text
 _CMARK_OPTIONS = Options.CMARK_OPT_HARDBREAKS
 _CMARK_EXTENSIONS = ["table", "strikethrough"]
@@ -92,12 +94,19 @@ def note_guid(key: str, card_id: str) -> str:
     The same value as `genanki.guid_for(key, card_id)` (tests/test_render.py compares them), the
     first 8 bytes of a SHA-256 in Anki's base-91 digits, computed without its per-digit list.
     """
-    number = int.from_bytes(hashlib.sha256(f"{key}__{card_id}".encode()).digest()[:8], "big")
+    return _base91(int.from_bytes(hashlib.sha256(f"{key}__{card_id}".encode()).digest()[:8], "big"))
+
+
+def _base91(number: int) -> str:
+    """A number in Anki's base-91 digits, with no leading zero ('' for 0), as genanki writes a GUID: two digits
+    at a time (half the divisions: a build makes one GUID for every card)."""
     digits = ""
-    while number:
-        number, digit = divmod(number, 91)
-        digits = _BASE91[digit] + digits
-    return digits
+    while number >= _BASE91_SQUARED:  # more digits above these two: a leading 'a' among them is a zero digit
+        number, pair = divmod(number, _BASE91_SQUARED)
+        digits = _BASE91_PAIRS[pair] + digits
+    if number >= 91:  # the top two digits (the pair's first is not zero)
+        return _BASE91_PAIRS[number] + digits
+    return _BASE91[number] + digits if number else digits
 
 
 def content_hash(note_type: str, fields: tuple[str, ...], tags: tuple[str, ...]) -> str:
@@ -150,7 +159,7 @@ def cloze_numbers(text: str) -> list[int]:
 
 def visible_text(fragment: str) -> str:
     """What a learner would read in an HTML fragment, roughly: tags removed, entities decoded."""
-    return html.unescape(_TAGS.sub("", fragment)).strip()
+    return html.unescape(_TAGS.sub("", fragment) if "<" in fragment else fragment).strip()
 
 
 def media_references(fragment: str) -> list[str]:
@@ -206,8 +215,7 @@ def _clozes_revealed(text: str) -> str:
 def media_hint(values: tuple[str, ...]) -> bool:
     """Whether any of these values may refer to a media file (if not, none does): a few substring searches of the
     lowered text, cheaper than one case-insensitive regex over it (a false hint only costs the full reading)."""
-    lowered = "\x1f".join(values).lower()
-    return any(mark in lowered for mark in _MEDIA_MARKS)
+    return any(map("\x1f".join(values).lower().__contains__, _MEDIA_MARKS))  # no generator, as in remote's _may_load
 
 
 def _media(values: tuple[str, ...]) -> list[str]:
@@ -215,6 +223,12 @@ def _media(values: tuple[str, ...]) -> list[str]:
     if not media_hint(values):
         return []
     return sorted({name for value in values for name in media_references(value)})
+
+
+def _markup(html_text: str) -> Markup:
+    """HTML marked safe for the templates: `Markup(text)` without its Python-level checks for another
+    markup object, for the plain str every field's HTML is (one for each field of each card)."""
+    return str.__new__(Markup, html_text)
 
 
 class Renderer:
@@ -324,8 +338,8 @@ class Renderer:
         if not card_type.fields[name].markdown:
             return value
         if isinstance(value, tuple):
-            return [Markup(self.markdown_html(item)) for item in value]
-        return Markup(self.markdown_html(value))
+            return [_markup(self.markdown_html(item)) for item in value]
+        return _markup(self.markdown_html(value))
 
     def _sources_html(self, sources: tuple[SourceRef, ...]) -> str:
         if sources not in self._sources:

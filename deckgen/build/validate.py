@@ -157,6 +157,8 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         return None
     else:
         group, pos, report = card.defaults.group, card.defaults.positions.get("group"), _file_reporter(read)
+    if group is not None and config.has_group(group):  # the common case, without the list of every group
+        return group
     paths = config.group_paths()
     if group is None:
         if len(paths) <= 1:  # a flat deck's root deck, or the one group there is
@@ -164,7 +166,7 @@ def _group(card: CardSource, config: ProjectConfig, read: Reader) -> str | None:
         read.report(card.pos, "card has no group",
                     "add 'group:' to the card or at the top of the file: " + ", ".join(paths))
         return None
-    if group not in paths and group != "":  # '': the deck itself, beside its groups
+    if group != "":  # '': the deck itself, beside its groups
         report(pos or card.pos, f"unknown group '{group}'", _group_hint(group, paths))
         return None
     return group
@@ -243,8 +245,12 @@ def _sources(card: CardSource, config: ProjectConfig, read: Reader) -> tuple[Sou
         value_list.append(value)
         value_list.item_pos.append(card.data.value_pos["sources"])
         value = value_list
-    refs = (_source(item, pos, n, config, read) for n, (item, pos) in enumerate(zip(value, value.item_pos), 1))
-    return tuple(ref for ref in refs if ref is not None)
+    refs: list[SourceRef] = []
+    for number, (item, pos) in enumerate(zip(value, value.item_pos), 1):  # a loop: no generator frames per card
+        ref = _source(item, pos, number, config, read)
+        if ref is not None:
+            refs.append(ref)
+    return tuple(refs)
 
 
 def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Reader) -> SourceRef | None:
@@ -262,6 +268,8 @@ def _source(item: Value, pos: Pos, number: int, config: ProjectConfig, read: Rea
         read.report(pos, f"unknown source '{source_id}'", hint)
         return None
     source_ref = _source_ref(config.sources[source_id], source_id, ref)
+    if not source_ref.references:  # the common case: the card cites no numbered reference
+        return source_ref
     unlisted = [number for number, title in source_ref.references if title is None]
     if unlisted and not all(config.sources[source_id].lists(number) for number in unlisted):
         _unlisted_refs(item, source_id, config.sources[source_id], unlisted, read)
@@ -298,7 +306,7 @@ def _cited(source: Source, ref: str | None) -> tuple[tuple[str, str | None], ...
 def _values(card: CardSource, card_type: CardType, read: Reader, config: ProjectConfig) -> dict[str, FieldValue]:
     data = card.data
     for key in data:
-        if key not in CARD_KEYS and key not in card_type.fields:
+        if key not in card_type.fields and key not in CARD_KEYS:  # most keys are fields: found at once
             hint = did_you_mean(key, [*card_type.fields, *CARD_KEYS]) or (
                 f"card type '{card_type.name}' takes: " + ", ".join(card_type.fields))
             read.report(data.key_pos[key], f"unknown field '{key}'", hint)

@@ -51,6 +51,30 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class PlainBlock:
+    """A block that only prints fields between fixed text, perhaps under `{% if field %}`: `{{ front }}`,
+    `{% if extra %}{{ extra }}{% endif %}`, as most card types' blocks are. Rendered without Jinja's
+    context and generators when every field it names is text; what Jinja would make of it."""
+
+    guard: str | None  # the field of its `{% if %}`
+    pieces: tuple[tuple[str, str], ...]  # (fixed text, "") or ("", field name), in order
+
+    def render(self, data: dict[str, Any]) -> str | None:
+        """The block's output; None when a field it names is not text (Jinja says what is wrong)."""
+        if self.guard is not None and not data.get(self.guard):  # missing or empty: false, as Jinja's test is
+            return ""
+        out = []
+        for text, name in self.pieces:
+            if name:
+                value = data.get(name)
+                if not isinstance(value, str):
+                    return None
+                text = value if type(value) is Markup else escape(value)  # autoescape: fields' HTML is Markup
+            out.append(text)
+        return "".join(out)
+
+
+@dataclass(frozen=True)
 class CardType:
     """A named way of turning card data into a note of one of deckgen's Anki note types."""
 
@@ -64,6 +88,7 @@ class CardType:
     straight: bool = False  # no loop, macro or include anywhere: its output is bounded without counting
     passed_through: frozenset[str] = frozenset()  # fields its blocks print with |safe: their HTML reaches Anki
     strip: bool = True  # the blocks' output stripped of white space at its ends (false: an imported deck's spaces kept)
+    plain: dict[str, PlainBlock] = field(default_factory=dict, compare=False)  # blocks printed without Jinja
 
     def render_fields(self, data: dict[str, Any]) -> dict[str, str]:
         """The note's content fields (all but the sources field) for one card's data.
@@ -73,21 +98,36 @@ class CardType:
         Output is counted piece by piece against the limits, except for straight templates,
         whose few pieces are each bounded: they are counted once joined.
         """
-        context = Context(self.template.environment, {**self.globals, **data}, self.template.name, {})
-        context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
         budget = self.template.environment.budget  # type: ignore[attr-defined]
         if self.straight:  # no clock needed: nothing in it can run long
-            fields = {name: self._ends("".join(self.blocks[block][0](context))) if block in self.blocks else ""
-                      for block, name in self.note_type.blocks.items()}
+            fields = self._straight_fields(data)
             if budget.add_straight(sum(map(len, fields.values()))):
                 return fields
             # too much: once more, counted, so that the problem names the template line
+        context = self._context(data)
         budget.start_card()
         total = [0]
         return {
             name: self._ends(budget.collect(self.blocks[block][0](context), total)) if block in self.blocks else ""
             for block, name in self.note_type.blocks.items()
         }
+
+    def _straight_fields(self, data: dict[str, Any]) -> dict[str, str]:
+        """The fields of a straight card type: plain blocks without Jinja, the others with it (one context for them)."""
+        fields, context = {}, None
+        for block, name in self.note_type.blocks.items():
+            plain = self.plain.get(block)
+            text = plain.render(data) if plain is not None else None
+            if text is None and block in self.blocks:
+                context = context or self._context(data)
+                text = "".join(self.blocks[block][0](context))
+            fields[name] = self._ends(text or "")
+        return fields
+
+    def _context(self, data: dict[str, Any]) -> Context:
+        context = Context(self.template.environment, {**self.globals, **data}, self.template.name, {})
+        context.blocks = self.blocks  # the `{% extends %}` stacks; rendering a block only reads them
+        return context
 
     def _ends(self, text: str) -> str:
         """A block's output as the field gets it: stripped, unless the card type keeps values as they are."""
@@ -268,7 +308,8 @@ def _load_card_type(
         return None
     unrendered.pop(name, None)
     return CardType(name, note_type, fields, template, blocks, shown, dict(template.globals),
-                    _straight(blocks, env), _passed_through(blocks, env), read.flag(spec, "strip", True))
+                    _straight(blocks, env), _passed_through(blocks, env), read.flag(spec, "strip", True),
+                    _plain_blocks(blocks, env, fields.keys() - template.globals.keys()))
 
 
 def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> frozenset[str]:
@@ -279,6 +320,43 @@ def _passed_through(blocks: dict[str, list[Any]], env: SandboxedEnvironment) -> 
         names.update(use.node.name for use in node.find_all(nodes.Filter)
                      if use.name == "safe" and isinstance(use.node, nodes.Name))
     return frozenset(names)
+
+
+_SPECIAL_NAMES = frozenset({"self", "super", "loop", "caller", "varargs", "kwargs"})  # Jinja's own, not a field's
+
+
+def _plain_blocks(blocks: dict[str, list[Any]], env: SandboxedEnvironment, fields: set[str]) -> dict[str, PlainBlock]:
+    """The blocks that only print fields between fixed text (see `PlainBlock`), each as its own template has it.
+
+    `fields`: the card type's fields but those named like a template global ('range'), which Jinja
+    finds instead when a card leaves the field out.
+    """
+    if env.autoescape is not True:  # PlainBlock escapes as an autoescaping template does
+        return {}
+    names = fields - _SPECIAL_NAMES
+    found = {block: _plain_block(_block_node(_template_of(stack[0], env), block, env).body, names)
+             for block, stack in blocks.items()}
+    return {block: plain for block, plain in found.items() if plain is not None}
+
+
+def _plain_block(body: list[nodes.Node], fields: set[str]) -> PlainBlock | None:
+    """The block as fixed text and fields, if that is all it is: one output, perhaps under `{% if field %}`."""
+    guard = None
+    if len(body) == 1 and isinstance(body[0], nodes.If) and not body[0].elif_ and not body[0].else_:
+        if not isinstance(body[0].test, nodes.Name) or body[0].test.name not in fields:
+            return None
+        guard, body = body[0].test.name, body[0].body
+    if len(body) != 1 or not isinstance(body[0], nodes.Output):
+        return None
+    pieces = []
+    for child in body[0].nodes:
+        if isinstance(child, nodes.TemplateData):
+            pieces.append((child.data, ""))
+        elif isinstance(child, nodes.Name) and child.name in fields:
+            pieces.append(("", child.name))
+        else:
+            return None
+    return PlainBlock(guard, tuple(pieces))
 
 
 _UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock, nodes.Include, nodes.Import, nodes.FromImport,

@@ -91,6 +91,10 @@ class ProjectConfig:
         """Every group's path ('treatment/acute'), in config order, parents before children."""
         return [path for path in self._titles if path]
 
+    def has_group(self, path: str) -> bool:
+        """Whether a path names one of the groups ('' is the root deck, not a group)."""
+        return path in self._titles and path != ""
+
     def group_title(self, path: str) -> str:
         """A group's full title below the root deck ('Treatment::Acute flare'); '' for the root deck."""
         return "::".join(self._titles[path])
