@@ -121,6 +121,13 @@ def _next(previous: Entry | None, digest: str, now: int) -> tuple[int, int]:
     return max(now, previous.mtime + 1), previous.added
 
 
+def _released_time(old: Lock, note: RenderedNote, renames: dict[str, str]) -> int:
+    """The note time the last release gave this card, if its content is back to what that release gave (0: it is
+    not, or the time is not known): learners of that release then see nothing newer, and keep their own edits."""
+    row = old.released.get(note.card_id) or old.released.get(renames.get(note.card_id, ""))
+    return row.time if row is not None and not row.retired and row.hash == note.hash else 0
+
+
 def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], now: int) -> dict[str, Entry]:
     """The next lock's note types, from each one the deck uses and its hash."""
     entries = {}
@@ -168,7 +175,8 @@ def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, 
     released card gone from the project goes to `removed` (one never released is simply dropped); a
     restored card leaves `removed`; `guids` are the cards' GUIDs that are not the ones from their ids;
     a new card in `first_times` gets its time there instead of `now`; a note that shows one of the
-    `media` (files whose bytes changed, see `changed_media`) gets a newer time with its hash unchanged.
+    `media` (files whose bytes changed, see `changed_media`) gets a newer time with its hash unchanged;
+    a card edited back to the content its last release gave gets that release's time again.
     """
     renames = renames or {}
     first_times = first_times or {}
@@ -182,6 +190,8 @@ def update_lock(old: Lock, notes: Iterable[RenderedNote], note_types: dict[str, 
         mtime, added = _next(before, note.hash, now if before is not None else first_times.get(note.card_id, now))
         if shows_changed and before is not None:
             mtime = max(now, before.mtime + 1)  # Anki updates the note, taking the new file under a new name
+        elif before is not None and before.hash != note.hash:
+            mtime = _released_time(old, note, renames) or mtime
         new.cards[note.card_id] = Entry(note.hash, mtime, added, note.group, note.note_type)
     new.removed = {card_id: time for card_id, time in old.removed.items()  # back: restored, or never released gone
                    if card_id not in restored and card_id not in new.cards}

@@ -13,9 +13,11 @@ from typing import NamedTuple
 from ..anki.builtin_note_types import MAX_ID
 
 LOCK_FILE = "deckgen.lock"
-LOCK_FORMAT = 3  # 3: releases recorded (`releases`, `released`); 2 and 1 are read, and all they hold counts as released
+LOCK_FORMAT = 4  # 4: each released card's note time; 3: releases recorded (`releases`, `released`), read with
+# those times unknown; 2 and 1 are read, and all they hold counts as released
 CARD_COLUMNS = ["hash", "mtime", "added", "group", "type"]  # each card's row, in this order
-RELEASED_COLUMNS = ["hash", "group", "type", "cards", "note", "guid", "version", "retired"]  # a released card's row
+RELEASED_COLUMNS = ["hash", "group", "type", "cards", "note", "guid", "version", "retired", "time"]  # a released card's row
+RELEASED_COLUMNS_3 = RELEASED_COLUMNS[:-1]  # format 3's: no note time
 EARLIER = "before-releases"  # the release an older lock stands for: what it held was shared before releases were recorded
 MAX_TIME = 2**32 - 1  # 2106: zip files and Anki's ids (milliseconds) hold every time up to it
 DECK_OPTIONS_KEY = "preset"  # the one row of the lock's deck_options table
@@ -49,6 +51,7 @@ class Released(NamedTuple):
     guid: str  # "" where its GUID is the one from its id
     version: str  # the last release that had it
     retired: str = ""  # the release that retired it ("": learners still get it)
+    time: int = 0  # the note time that release gave it, which Anki compares with (0: not known, an older lock)
 
 
 class Release(NamedTuple):
@@ -119,7 +122,7 @@ def _released_table(released: dict[str, Released]) -> str:
 
     rows = [
         f'    {_quote(key)}: ["{r.hash}", {text(r.group)}, {text(r.kind)}, {text(r.ords)}, {r.note_id}, '
-        f'{_quote(r.guid) if r.guid else shown[""]}, {text(r.version)}, {text(r.retired)}]'
+        f'{_quote(r.guid) if r.guid else shown[""]}, {text(r.version)}, {text(r.retired)}, {r.time}]'
         for key, r in sorted(released.items())
     ]
     return "{\n" + ",\n".join(rows) + "\n  }"
@@ -170,8 +173,11 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     """A lock from its parsed JSON (raises ValueError, KeyError or TypeError if it is not one)."""
     if data.get("format") == 1:  # deckgen 0.1's first locks: one object per card; read, then rewritten
         rows = {key: [v["hash"], v["mtime"], v["added"], v["group"], v["type"]] for key, v in data["cards"].items()}
-    elif data.get("format") in (2, LOCK_FORMAT) and data.get("card_columns") == CARD_COLUMNS:
+    elif data.get("format") in (2, 3, LOCK_FORMAT) and data.get("card_columns") == CARD_COLUMNS:
         rows = data["cards"]
+    elif type(data.get("format")) is int and data["format"] > LOCK_FORMAT:  # noqa: E721
+        raise ValueError(f"format {data['format']} is newer than this deckgen reads ({LOCK_FORMAT}): "
+                         "a newer deckgen wrote it; upgrade deckgen")
     else:
         raise ValueError(f"unknown format {data.get('format')!r}")
     cards = {key: _card_entry(key, row) for key, row in rows.items()}
@@ -187,11 +193,11 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     lock = Lock(cards, note_types, removed, deck_options, guids, old_format=data["format"] != LOCK_FORMAT)
     lock.media = {str(key): Entry(_hash(key, v["hash"]), _time(key, v["mtime"]), _time(key, v["added"]))
                   for key, v in data.get("media", {}).items()}  # older locks have none: recorded, nothing bumped
-    if data["format"] == LOCK_FORMAT:
-        if data.get("released_columns") != RELEASED_COLUMNS:
+    if data["format"] >= 3:
+        if data.get("released_columns") != (RELEASED_COLUMNS if data["format"] == LOCK_FORMAT else RELEASED_COLUMNS_3):
             raise ValueError("unknown released columns")
         lock.releases = {str(key): _release(str(key), v) for key, v in data["releases"].items()}
-        lock.released = _released_rows(data["released"])
+        lock.released = _released_rows(data["released"], data["format"] == LOCK_FORMAT)
     else:
         count_as_released(lock)
     return lock
@@ -220,12 +226,15 @@ def _release(key: str, value: dict) -> Release:  # type: ignore[type-arg]
     return Release(_time(key, value["time"]), {str(k): v for k, v in kinds.items()}, _hash(key, value["deck_options"]))
 
 
-def _released_rows(rows: dict[str, list[object]]) -> dict[str, Released]:
-    """The released table's rows, checked (the common case at once, as for the cards table)."""
+def _released_rows(rows: dict[str, list[object]], timed: bool = True) -> dict[str, Released]:
+    """The released table's rows, checked (the common case at once, as for the cards table; `timed`: with note times)."""
     checked_ords: set[tuple[int, ...]] = set()
     released = {}
     for key, row in rows.items():
-        content, group, kind, ords, note_id, guid, version, retired = row
+        content, group, kind, ords, note_id, guid, version, retired, *rest = row
+        if len(rest) != timed:
+            raise TypeError(f"a released row has {len(row)} columns: {row!r}")
+        note_time = _time(key, rest[0]) if timed else 0
         if not (type(content) is str and type(group) is str and type(kind) is str and type(guid) is str  # noqa: E721
                 and type(version) is str and type(retired) is str):  # noqa: E721
             raise TypeError(f"a released row has the wrong types: {row!r}")
@@ -233,7 +242,7 @@ def _released_rows(rows: dict[str, list[object]]) -> dict[str, Released]:
             raise LockValueError(key, "has a note id that is not a whole number from 0 to 2^63-1")
         cards = None if ords is None else _ords(key, ords, checked_ords)
         released[key] = Released(_hash(key, content) if len(content) > 32 else content, group, kind, cards, note_id,
-                                 guid, version, retired)
+                                 guid, version, retired, note_time)
     return released
 
 

@@ -110,10 +110,33 @@ def lost_renames(key: str, lock: Lock, notes: list[RenderedNote], guids: dict[st
     ]
 
 
+def restamped(key: str, lock: Lock, notes: list[RenderedNote], guids: dict[str, str]) -> list[Problem]:
+    """Cards back to the content their last release gave, but with a later time than that release (its note times
+    not known: a format-3 lock): Anki would update learners' notes with the same content, losing their own edits."""
+    found, ids = [], released_ids(key, lock, notes, guids)
+    for note in notes:
+        was = ids.get(note.card_id)
+        row = lock.released.get(was) if was else None
+        release = lock.releases.get(row.version) if row is not None else None
+        if row is None or release is None or row.time or row.retired or row.hash != note.hash:
+            continue
+        before = lock.cards.get(note.card_id) or lock.cards.get(was or "")
+        if before is None or before.hash != note.hash or before.mtime > release.time:
+            found.append(Problem(
+                note.path, note.line, note.column, f"back to the text release {row.version} gave, with a later "
+                f"time: learners of {row.version} would get the note as updated, its content the same, and lose "
+                "their own edits of it", note.card_id,
+                f"set the card's time in deckgen.lock (second column of its 'cards' row) back to its note's time "
+                f"in the {row.version} package, unless a media file it shows changed since; locks written by "
+                "this deckgen's releases record that time and restore it themselves",
+                WARNING))
+    return found
+
+
 def released_problems(key: str, note_types: dict[str, NoteType], lock: Lock, notes: list[RenderedNote],
                       guids: dict[str, str]) -> list[Problem]:
     """What `check` says about released cards: those an edit empties, those renamed without `former_ids`."""
     if not lock.released:
         return []
     emptied = [emptied_problem(e, note_types[e.note.note_type]) for e in emptied_cards(key, lock, notes, guids)]
-    return emptied + lost_renames(key, lock, notes, guids)
+    return emptied + lost_renames(key, lock, notes, guids) + restamped(key, lock, notes, guids)

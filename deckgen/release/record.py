@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
-from ..build.lock_file import EARLIER, Lock, Release, Released
+from ..build.lock_file import EARLIER, MAX_TIME, Lock, Release, Released
 from ..build.pipeline import Project
 from ..build.released import released_ids
 from ..build.package import note_type_id
@@ -32,7 +32,7 @@ def record_release(project: Project, lock: Lock, version: str, note_ids: dict[st
         before = lock.released.get(ids.get(note.card_id, ""))
         note_id = before.note_id if before is not None and before.note_id else note_ids[note.card_id]
         released[note.card_id] = Released(note.hash, note.group, note.note_type, note.ords, note_id,
-                                          guids.get(note.card_id, ""), version)
+                                          guids.get(note.card_id, ""), version, time=lock.cards[note.card_id].mtime)
     absorbed = set(ids.values())  # renamed cards' former ids: the note lives on under the new id
     for card_id, row in lock.released.items():
         if card_id not in released and card_id not in absorbed:
@@ -59,6 +59,7 @@ class PackageNote(NamedTuple):
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     ords: tuple[int, ...]
+    mod: int  # its time: Anki updates a learner's note only from a strictly newer one
 
 
 def from_previous_package(lock: Lock, project: Project, package: Path) -> Lock:
@@ -66,22 +67,36 @@ def from_previous_package(lock: Lock, project: Project, package: Path) -> Lock:
 
     An older lock holds the last *build*, which may be long after the release learners have (a
     rework built on a branch, say); the package holds exactly what they were given: each note's
-    content, cards and note id. Its notes are named by the ids the lock and the project know.
+    content, cards, note id and time. Its notes are named by the ids the lock and the project know.
+    A lock that recorded the release but not its note times (format 3) gets the times from it.
     """
-    if lock.previous_release() != EARLIER:
-        return lock
     key = project.config.key
     names = {note_guid(key, card_id): card_id for card_id in (*lock.cards, *lock.removed, *lock.released)}
     names.update({guid: card_id for card_id, guid in lock.guids.items()})
     names.update({note.guid: note.card_id for note in project.notes})
     shared = {names[note.guid]: note for note in package_notes(package, _kinds(project)) if note.guid in names}
+    if lock.previous_release() != EARLIER:
+        return _with_times(lock, shared)
     if not shared:
         return lock
     released = {card_id: row for card_id, row in lock.released.items() if row.retired and card_id not in shared}
     for card_id, note in shared.items():
         entry = lock.cards.get(card_id)
         released[card_id] = Released(content_hash(note.kind, note.fields, note.tags), entry.group if entry else "",
-                                     note.kind, note.ords, note.note_id, lock.guids.get(card_id, ""), EARLIER)
+                                     note.kind, note.ords, note.note_id, lock.guids.get(card_id, ""), EARLIER,
+                                     time=note.mod)
+    return dataclasses.replace(lock, released=released)
+
+
+def _with_times(lock: Lock, shared: dict[str, PackageNote]) -> Lock:
+    """The released rows whose note time is not known, given the time of their note in the previous package
+    (where that note is the one the row records: same note id, same content)."""
+    released = dict(lock.released)
+    for card_id, row in lock.released.items():
+        note = shared.get(card_id)
+        if (not row.time and note is not None and note.note_id == row.note_id
+                and content_hash(note.kind, note.fields, note.tags) == row.hash):
+            released[card_id] = row._replace(time=note.mod)
     return dataclasses.replace(lock, released=released)
 
 
@@ -109,8 +124,9 @@ def _read_notes(database: Path, kinds: dict[int, str]) -> list[PackageNote]:
         ords: dict[int, list[int]] = {}
         for note_id, ord_ in connection.execute("SELECT nid, ord FROM cards ORDER BY nid, ord"):
             ords.setdefault(note_id, []).append(ord_)
-        rows = connection.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id").fetchall()
+        rows = connection.execute("SELECT id, guid, mid, flds, tags, mod FROM notes ORDER BY id").fetchall()
     finally:
         connection.close()
     return [PackageNote(note_id, guid, kinds.get(mid, ""), tuple(fields.split("\x1f")), tuple(tags.split()),
-                        tuple(ords.get(note_id, ()))) for note_id, guid, mid, fields, tags in rows]
+                        tuple(ords.get(note_id, ())), mod if type(mod) is int and 0 <= mod <= MAX_TIME else 0)  # noqa: E721
+            for note_id, guid, mid, fields, tags, mod in rows]
