@@ -358,3 +358,71 @@ def test_an_older_locks_first_release_learns_what_learners_have_from_the_shared_
     retired_search, emptied_search = _searches(made.notes_path.read_text(encoding="utf-8"))
     assert learner.find_notes(retired_search) == [_note_id(learner, "Which card goes?")]
     assert learner.find_notes(emptied_search) == [_note_id(learner, "Calcium")]
+
+
+REVERTED = "  - id: reverted\n    front: What does the author take back?\n    back: {back}\n"
+
+
+def _learner_edits(col, front: str, text: str, when: int) -> None:  # type: ignore[no-untyped-def]
+    """The learner rewrites a note's back at `when` (between the releases, as it would be in real life)."""
+    note = col.get_note(_note_id(col, front))
+    note["Back"] = text
+    col.update_note(note)
+    col.db.execute("update notes set mod = ? where id = ?", when, note.id)
+
+
+def test_an_edit_taken_back_keeps_the_learners_own_edit_of_that_note(tmp_path: Path, learner,  # type: ignore[no-untyped-def]
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Edited after a release, then put back to the released text: the next release gives the note the time the
+    last one gave it, so Anki does not update it and the learner's own edit of it stays; a real edit still arrives."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG,
+                         "cards/causes.yaml": _cards(REVERTED.format(back="As released"), EDITED.format(back="First"))})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    assert len(import_package(learner, v1.package).log.new) == 2
+    _learner_edits(learner, "What does the author take back?", "My own words", T0 + 86_400 + 3_600)
+    write_project(root, {"cards/causes.yaml": _cards(REVERTED.format(back="Reworded"), EDITED.format(back="First"))})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * 2))
+    build(root, BuildOptions(use_cache=False))
+    write_project(root, {"cards/causes.yaml": _cards(REVERTED.format(back="As released"), EDITED.format(back="Second"))})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * 3))
+    built = build(root, BuildOptions(use_cache=False))
+    lock = json.loads((root / LOCK_FILE).read_text(encoding="utf-8"))
+    assert lock["cards"]["reverted"][1] == lock["released"]["reverted"][-1] == T0 + 86_400  # 1.0.0's time again
+    assert [p for p in built.project.problems if p.card == "reverted"] == []
+    v2 = _release(root, "1.1.0", 4, monkeypatch)
+    log = import_package(learner, v2.package).log
+    assert [note.fields[1] for note in log.updated] == ["Second"] and len(log.duplicate) == 1
+    assert learner.get_note(_note_id(learner, "What does the author take back?"))["Back"] == "My own words"
+
+
+def _as_format_3(lock_path: Path) -> None:
+    """The lock as deckgen wrote it before it recorded the note time each release gave."""
+    data = json.loads(lock_path.read_text(encoding="utf-8"))
+    data["released_columns"] = data["released_columns"][:-1]
+    data["released"] = {card_id: row[:-1] for card_id, row in data["released"].items()}
+    lock_path.write_text(json.dumps({**data, "format": 3}), encoding="utf-8")
+
+
+def test_a_format_3_lock_builds_warns_of_an_edit_taken_back_and_learns_the_times_from_the_package(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock that does not know the released times still builds; check names a card back to its released text
+    with a later time, at its line, and the next release reads the times from the previous package."""
+    root = tmp_path / "deck"
+    write_project(root, {"deckgen.yaml": CONFIG, "cards/causes.yaml": _cards(REVERTED.format(back="As released"), GONE)})
+    v1 = _release(root, "1.0.0", 1, monkeypatch)
+    _as_format_3(root / LOCK_FILE)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * 2))
+    assert build(root, BuildOptions(use_cache=False)).project.report.empty  # no changes since the lock
+    assert json.loads((root / LOCK_FILE).read_text(encoding="utf-8"))["released"]["gone"][-1] == 0  # not known
+    write_project(root, {"cards/causes.yaml": _cards(REVERTED.format(back="Reworded"), GONE)})
+    build(root, BuildOptions(use_cache=False))
+    write_project(root, {"cards/causes.yaml": _cards(REVERTED.format(back="As released"))})
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(T0 + 86_400 * 3))
+    [warned] = [p for p in prepare(root, BuildOptions(use_cache=False)).problems if p.card == "reverted"]
+    assert (warned.path, warned.line, warned.severity) == ("cards/causes.yaml", 3, "warning")
+    assert "learners of 1.0.0 would get the note as updated" in warned.message and "own edits" in warned.message
+    assert "deckgen.lock" in warned.hint and "1.0.0 package" in warned.hint
+    _release(root, "1.1.0", 4, monkeypatch, previous=v1.package)
+    released = json.loads((root / LOCK_FILE).read_text(encoding="utf-8"))["released"]
+    assert released["gone"][-2:] == ["1.1.0", T0 + 86_400]  # retired, with the time 1.0.0's package gave it
