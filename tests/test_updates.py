@@ -138,6 +138,18 @@ def test_a_lock_of_the_first_format_is_read_and_rewritten(sample_project: Path, 
     assert json.loads(lock_path.read_text())["format"] == LOCK_FORMAT
 
 
+def test_a_lock_a_newer_deckgen_wrote_is_refused_at_its_format_not_misread(sample_project: Path, tmp_path: Path) -> None:
+    build(sample_project, BuildOptions(output=tmp_path / "a.apkg"))
+    lock_path = sample_project / LOCK_FILE
+    newer = lock_path.read_text().replace(f'"format": {LOCK_FORMAT},', f'"format": {LOCK_FORMAT + 1},')
+    lock_path.write_text(newer)
+    with pytest.raises(ProjectError) as refused:
+        build(sample_project, BuildOptions(output=tmp_path / "b.apkg"))
+    [problem] = [p for p in refused.value.problems if p.path == LOCK_FILE]
+    assert (problem.path, problem.line) == (LOCK_FILE, 2) and "newer than this deckgen reads" in problem.message
+    assert "upgrade deckgen" in problem.hint and lock_path.read_text() == newer and not (tmp_path / "b.apkg").exists()
+
+
 def test_frozen_fails_when_the_lock_is_out_of_date(sample_project: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["build", str(sample_project)]).exit_code == 0

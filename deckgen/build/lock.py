@@ -24,8 +24,8 @@ from ..problems import NOTE, Problem, ProjectError
 from ..safety.scratch import unique_temporary
 from .render import RenderedNote
 from .lock_file import (
-    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, group_options_key, has_conflict_markers,
-    lock_from_data,
+    DECK_OPTIONS_KEY, LOCK_FILE, MAX_TIME, Entry, Lock, LockValueError, NewerLockError, group_options_key,
+    has_conflict_markers, lock_from_data,
 )
 from .lock_merge import merge_conflicted
 
@@ -46,6 +46,10 @@ def read_lock(root: Path, problems: list[Problem]) -> Lock:
             return lock
         data = orjson.loads(raw)
         return lock_from_data(data)
+    except NewerLockError as exc:
+        problems.append(Problem(LOCK_FILE, _line_of(raw, "format"), 0, str(exc),
+                                hint="upgrade deckgen to the version that wrote it or a later one; do not delete the lock"))
+        return Lock()
     except LockValueError as exc:
         problems.append(Problem(LOCK_FILE, _line_of(raw, exc.key), 0, f"the lock's entry '{exc.key}' {exc}",
                                 hint="restore deckgen.lock from version control"))

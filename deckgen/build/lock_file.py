@@ -176,8 +176,8 @@ def lock_from_data(data: dict) -> Lock:  # type: ignore[type-arg]
     elif data.get("format") in (2, 3, LOCK_FORMAT) and data.get("card_columns") == CARD_COLUMNS:
         rows = data["cards"]
     elif type(data.get("format")) is int and data["format"] > LOCK_FORMAT:  # noqa: E721
-        raise ValueError(f"format {data['format']} is newer than this deckgen reads ({LOCK_FORMAT}): "
-                         "a newer deckgen wrote it; upgrade deckgen")
+        raise NewerLockError(f"the lock has format {data['format']}, newer than this deckgen reads ({LOCK_FORMAT}): "
+                             "a newer deckgen wrote it")
     else:
         raise ValueError(f"unknown format {data.get('format')!r}")
     cards = {key: _card_entry(key, row) for key, row in rows.items()}
@@ -261,6 +261,10 @@ def _ords(key: str, ords: object, checked: set[tuple[int, ...]]) -> tuple[int, .
 def has_conflict_markers(data: bytes) -> bool:
     """Whether a file holds git's conflict markers (checked before parsing: it is cheap)."""
     return data.startswith(b"<<<<<<< ") or b"\n<<<<<<< " in data
+
+
+class NewerLockError(ValueError):
+    """A lock a newer deckgen wrote: not read, rather than misread (and then rewritten, losing what it records)."""
 
 
 class LockValueError(ValueError):
