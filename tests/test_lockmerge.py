@@ -323,6 +323,28 @@ def test_a_release_on_one_branch_merges_with_builds_on_another() -> None:
     assert sorted(merged.releases) == ["1.0.0", "1.1.0"] and merged.retired("b") and sorted(merged.cards) == ["a", "c"]
 
 
+def test_a_release_that_records_note_times_merges_with_a_branch_on_a_format_3_lock() -> None:
+    """A branch still on a format-3 lock (no released note times) merges with one that released since: the times stay."""
+    from deckgen.build.lock_file import Release, Released
+
+    def lock(released: dict[str, Released], releases: dict[str, Release], cards: dict[str, Entry]) -> str:
+        return Lock(cards=cards, released=released, releases=releases).to_json()
+
+    def as_format_3(text: str) -> str:
+        data = json.loads(text)
+        data["released"] = {card_id: row[:-1] for card_id, row in data["released"].items()}
+        return json.dumps({**data, "format": 3, "released_columns": RELEASED_COLUMNS[:-1]})
+
+    entry, row = Entry("h1", 10, 10, "", "basic"), Released("h1", "", "basic", (0,), 10_000, "", "1.0.0")
+    base = as_format_3(lock({"a": row}, {"1.0.0": Release(10, {})}, {"a": entry}))
+    ours = lock({"a": row._replace(version="1.1.0", time=10)}, {"1.0.0": Release(10, {}), "1.1.0": Release(20, {})},
+                {"a": entry})
+    theirs = as_format_3(lock({"a": row}, {"1.0.0": Release(10, {})}, {"a": entry, "c": Entry("h3", 30, 30, "", "basic")}))
+    merged = merge_texts(base, ours, theirs).lock
+    assert merged.released["a"].time == 10 and merged.released["a"].version == "1.1.0" and sorted(merged.cards) == ["a", "c"]
+    assert json.loads(merged.to_json())["released"]["a"][-1] == 10
+
+
 def test_media_hashes_merge_like_cards() -> None:
     def with_media(media: dict[str, dict[str, object]]) -> str:
         data = json.loads(_lock({"a": ["h", 1, 1, "", ""]}))
