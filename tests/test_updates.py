@@ -303,3 +303,21 @@ def test_rehearse_delivers_a_replaced_image_and_edits_no_note_that_shows_it(make
     assert [note.card_id for note in rehearsal.updated] == ["ring"]
     assert rehearsal.own_edit is None  # its one note changes: the learner's edit is tried on no note
     assert not rehearsal.loses_anything
+
+
+def test_an_edit_taken_back_gets_the_released_time_unless_a_file_it_shows_changed_since() -> None:
+    """Back to the released text: the release's time again (learners keep their edits); but a picture it shows that
+    changed after that release must still reach them, so then the build's time."""
+    from types import SimpleNamespace
+
+    from deckgen.build.lock import update_lock
+    from deckgen.build.lock_file import Entry, Lock, Release, Released
+
+    def lock(picture_changed: int) -> Lock:
+        return Lock(cards={"a": Entry("edited", 300, 100, "", "basic")}, media={"x.png": Entry("m", picture_changed, 50)},
+                    releases={"1.0.0": Release(150, {})},
+                    released={"a": Released("released", "", "basic", (0,), 1, "", "1.0.0", time=100)})
+
+    note = SimpleNamespace(card_id="a", hash="released", group="", note_type="basic", media=("x.png",))
+    assert update_lock(lock(50), [note], {}, 400).cards["a"].mtime == 100  # type: ignore[list-item]
+    assert update_lock(lock(200), [note], {}, 400).cards["a"].mtime == 400  # type: ignore[list-item]

@@ -127,9 +127,13 @@ def _next(previous: Entry | None, digest: str, now: int) -> tuple[int, int]:
 
 def _released_time(old: Lock, note: RenderedNote, renames: dict[str, str]) -> int:
     """The note time the last release gave this card, if its content is back to what that release gave (0: it is
-    not, or the time is not known): learners of that release then see nothing newer, and keep their own edits."""
+    not, the time is not known, or a media file it shows changed since): learners of that release then see nothing
+    newer, and keep their own edits."""
     row = old.released.get(note.card_id) or old.released.get(renames.get(note.card_id, ""))
-    return row.time if row is not None and not row.retired and row.hash == note.hash else 0
+    if row is None or row.retired or row.hash != note.hash or not row.time:
+        return 0
+    shown = (old.media.get(name) for name in note.media)
+    return 0 if any(entry is not None and entry.mtime > row.time for entry in shown) else row.time
 
 
 def update_note_types(old: Lock, note_types: dict[str, tuple[NoteType, str]], now: int) -> dict[str, Entry]:
