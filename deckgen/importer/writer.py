@@ -407,7 +407,8 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
         plan = plans[written.note.note_type]
         written.values, written.rendered = _note_values(written, plan, rendered, renderer)
         if not plan.note_type.builtin:
-            written.ords = tuple(generated_ords(plan.anki_note_type, dict(zip(plan.note_type.fields, written.rendered))))
+            fields = dict(zip(plan.note_type.fields, written.rendered))
+            written.ords = tuple(generated_ords(plan.anki_note_type, fields))
         written.keep_empty = not plan.note_type.builtin and not written.ords
         note = written.note
         text, guid_line = _card_yaml(written.card_id, plan.key if plan.key != default_type else None, note.guid,
