@@ -274,8 +274,12 @@ class Renderer:
             return None
         return self.note(card, fields, problems)
 
-    def note(self, card: ValidCard, fields: dict[str, str], problems: list[Problem]) -> RenderedNote | None:
-        """The note of a card whose fields are rendered (by its card type, or known already), checked as Anki would take it."""
+    def note(self, card: ValidCard, fields: dict[str, str], problems: list[Problem],
+             ords: tuple[int, ...] | None = None) -> RenderedNote | None:
+        """The note of a card whose fields are rendered (by its card type, or known already), checked as Anki would take it.
+
+        `ords`, the cards Anki generates for these fields, if the caller knows them already (the importer does).
+        """
         note_type = card.card_type.note_type
         values = tuple(map(fields.__getitem__, note_type.fields))
         tags = (*card.tags, self.config.group_tag(card.group)) if self.config.group_tags else card.tags
@@ -284,7 +288,8 @@ class Renderer:
         if unfit:
             problems.append(Problem(card.path, card.pos.line, card.pos.column, unfit[0], card.id, unfit[1]))
             return None
-        ords = tuple(generated_ords(note_type, fields))
+        if ords is None:
+            ords = tuple(generated_ords(note_type, fields))
         if card.keep_empty:
             ords = self._kept_empty(card, ords, problems)
         elif not self._usable(card, fields, ords, problems):

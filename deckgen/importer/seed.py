@@ -25,6 +25,7 @@ from ..safety.limits import MAX_FIELD_CHARS, MAX_TAGS
 from ..project.card_files import card_key
 from ..build.lock_file import Lock
 from ..anki.name_rules import merge_key
+from ..anki.builtin_note_types import NoteType
 from ..build.build_options import BuildOptions
 from ..problems import Problem
 from ..build.render import Renderer
@@ -65,7 +66,14 @@ def _fits(card_type: CardType | None, plan: CardTypePlan, templates: Templates) 
     """The card type is the one the importer wrote: its data keys, one block for each field, nothing else."""
     return (card_type is not None and card_type.name not in templates.broken and not plan.note_type.builtin
             and set(card_type.fields) == set(plan.data_keys) and card_type.note_type.sources_field is None
-            and card_type.note_type.fields == plan.note_type.fields)
+            and card_type.note_type.fields == plan.note_type.fields
+            and card_type.note_type.is_cloze == plan.note_type.is_cloze
+            and _questions(card_type.note_type) == _questions(plan.anki_note_type))  # so its written ords hold
+
+
+def _questions(note_type: NoteType) -> tuple[str, ...]:
+    """What Anki's card generation reads of a note type's templates (with its fields and kind)."""
+    return tuple(template.question for template in note_type.templates)
 
 
 def compiled_file(card_file: CardFile, setup: Compiling) -> FileResult | None:
@@ -82,7 +90,7 @@ def compiled_file(card_file: CardFile, setup: Compiling) -> FileResult | None:
         if card is None:
             return None
         ids.append((card.id, line, CARD_COLUMN))
-        note = renderer.note(card, dict(zip(plan.note_type.fields, written.rendered)), problems)
+        note = renderer.note(card, dict(zip(plan.note_type.fields, written.rendered)), problems, written.ords)
         if note is not None:
             notes.append(note)
             if card.identity is not None:

@@ -144,6 +144,7 @@ class WrittenNote:
     values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
     keep_empty: bool = False  # Anki gives the note no card of its own (an empty card 1): written `keep_empty: true`
+    ords: tuple[int, ...] = ()  # the cards Anki generates for it from `rendered` (none for a built-in note type's)
 
 
 Modes = dict[str, list[str]]  # for each note type (by source key): how each field is written
@@ -405,8 +406,10 @@ def write_card_file(root: Path, card_file: CardFile, plans: dict[str, CardTypePl
     for written in card_file.notes:
         plan = plans[written.note.note_type]
         written.values, written.rendered = _note_values(written, plan, rendered, renderer)
-        written.keep_empty = not plan.note_type.builtin and not generated_ords(
-            plan.anki_note_type, dict(zip(plan.note_type.fields, written.rendered)))
+        if not plan.note_type.builtin:
+            fields = dict(zip(plan.note_type.fields, written.rendered))
+            written.ords = tuple(generated_ords(plan.anki_note_type, fields))
+        written.keep_empty = not plan.note_type.builtin and not written.ords
         note = written.note
         text, guid_line = _card_yaml(written.card_id, plan.key if plan.key != default_type else None, note.guid,
                                      note.tags, written.values, written.keep_empty)
