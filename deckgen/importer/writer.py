@@ -144,7 +144,7 @@ class WrittenNote:
     values: dict[str, str] = field(default_factory=dict)
     rendered: tuple[str, ...] = ()  # one per field of its note type: what `deckgen build` puts into Anki
     keep_empty: bool = False  # Anki gives the note no card of its own (an empty card 1): written `keep_empty: true`
-    ords: tuple[int, ...] = ()  # the cards Anki generates for it from `rendered` (none for a built-in note type's)
+    ords: tuple[int, ...] | None = None  # the cards Anki generates for it from `rendered` (None: not worked out)
 
 
 Modes = dict[str, list[str]]  # for each note type (by source key): how each field is written
