@@ -107,9 +107,9 @@ CASES = [
          ["cards/causes.yaml:6:1: YAML syntax error: but found another document "
           "(a card file holds one document: remove the '---' separator)"]),
     Case("yaml-duplicate-keys-all-reported", {CARDS: cards(BASIC + "    back: b\n    front: c\n    back: d\n")},
-         ["cards/causes.yaml:6:5: duplicate key 'front' (first at line 4) (YAML would silently keep only the last one)",
+         ["cards/causes.yaml:6:5: duplicate key 'front' (first at line 4) (keep one of the two: another YAML reader would keep only the last one, deckgen reads on with the first)",
           "cards/causes.yaml:7:5: duplicate key 'back' (first at line 5) "
-          "(YAML would silently keep only the last one)"]),
+          "(keep one of the two: another YAML reader would keep only the last one, deckgen reads on with the first)"]),
     Case("yaml-control-character", {CARDS: cards(BASIC + "    back: a\x07b\n")},
          ["cards/causes.yaml:5:12: the control character U+0007 is not allowed in YAML (remove it)"]),
     Case("yaml-merge-key", {CARDS: cards("  - &base {id: a, front: x, back: y}\n  - <<: *base\n    id: b\n")},
@@ -525,7 +525,7 @@ def test_a_duplicate_key_hides_no_other_problem_of_its_file(make_project: Callab
     project = make_project({CARDS: cards(BASIC + "    back: one\n    back: two\n  - id: n\n    front: a\n"
                                          "    back: 1e3\n  - id: e\n    front: b\n    back:\n")})
     assert deckgen("check", project).problems == [
-        "cards/causes.yaml:6:5: duplicate key 'back' (first at line 5) (YAML would silently keep only the last one)",
+        "cards/causes.yaml:6:5: duplicate key 'back' (first at line 5) (keep one of the two: another YAML reader would keep only the last one, deckgen reads on with the first)",
         "cards/causes.yaml:9:11: card 'n': field 'back' is the number 1e3, not text (YAML reads 1e3 as a number: "
         "quote it, back: \"1e3\")",
         "cards/causes.yaml:12:10: card 'e': field 'back' is empty"]
