@@ -423,7 +423,8 @@ class _Builder:
             if key in mapping:
                 self.duplicates.append(YamlProblem(
                     f"duplicate key '{key}' (first at line {mapping.key_pos[key].line})",
-                    _pos(key_node), "keep one of the two: another YAML reader would keep only the last one, deckgen reads on with the first",
+                    _pos(key_node), "keep one of the two: another YAML reader would keep only the last one, "
+                                    "deckgen reads on with the first",
                 ))
                 continue
             value = _text(value_node) if depth < _MAX_DEPTH else None
